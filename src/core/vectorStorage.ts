@@ -1,0 +1,85 @@
+// How document vectors are stored in tiles and on the GPU: rows of 32-bit words, zero-padded.
+//   f32:  one float per word            (stride = d words)
+//   f16:  two halves per word, low half first, as WGSL's pack2x16float / unpack2x16float
+//   int8: four signed bytes per word, low byte first, as WGSL's unpack4x8snorm; value = q/127 · absmax[dim]
+import { getFloat16, setFloat16 } from '@petamoriken/float16';
+
+export type StorageDtype = 'f32' | 'f16' | 'int8';
+export const STORAGE_DTYPES: readonly StorageDtype[] = ['f32', 'f16', 'int8'];
+
+/** 32-bit words per stored row of d values. */
+export function rowStrideWords(dtype: StorageDtype, d: number): number {
+  switch (dtype) {
+    case 'f32':
+      return d;
+    case 'f16':
+      return Math.ceil(d / 2);
+    case 'int8':
+      return Math.ceil(d / 4);
+  }
+}
+
+export interface EncodedVectors {
+  dtype: StorageDtype;
+  d: number;
+  n: number;
+  strideWords: number;
+  /** n × strideWords words. */
+  words: Uint32Array;
+  /** int8 only: per-dimension absolute maximum (dequantized value = q / 127 · absmax[dim]). */
+  absmax?: Float32Array;
+}
+
+/** Per-dimension absmax over a set of vectors, for int8 quantization. Zero dims get 1 to stay finite. */
+export function int8Absmax(vectors: Float32Array, n: number, d: number): Float32Array {
+  const a = new Float32Array(d);
+  for (let r = 0; r < n; r++) for (let i = 0; i < d; i++) a[i] = Math.max(a[i], Math.abs(vectors[r * d + i]));
+  for (let i = 0; i < d; i++) if (!(a[i] > 0)) a[i] = 1;
+  return a;
+}
+
+export function encodeVectors(vectors: Float32Array, n: number, d: number, dtype: StorageDtype, absmax?: Float32Array): EncodedVectors {
+  if (vectors.length < n * d) throw new Error(`encodeVectors: need ${n}×${d} values, got ${vectors.length}`);
+  const strideWords = rowStrideWords(dtype, d);
+  const words = new Uint32Array(n * strideWords);
+  const view = new DataView(words.buffer);
+  if (dtype === 'f32') {
+    const f = new Float32Array(words.buffer);
+    f.set(vectors.subarray(0, n * d));
+  } else if (dtype === 'f16') {
+    for (let r = 0; r < n; r++) {
+      const base = r * strideWords * 4;
+      for (let i = 0; i < d; i++) setFloat16(view, base + i * 2, vectors[r * d + i], true);
+    }
+  } else {
+    const scale = absmax ?? int8Absmax(vectors, n, d);
+    if (scale.length !== d) throw new Error(`encodeVectors: int8 absmax needs ${d} values, got ${scale.length}`);
+    for (let r = 0; r < n; r++) {
+      const base = r * strideWords * 4;
+      for (let i = 0; i < d; i++) {
+        const q = Math.max(-127, Math.min(127, Math.round((vectors[r * d + i] / scale[i]) * 127)));
+        view.setInt8(base + i, q);
+      }
+    }
+    return { dtype, d, n, strideWords, words, absmax: scale };
+  }
+  return { dtype, d, n, strideWords, words };
+}
+
+/** The values the GPU will see, as plain floats: the oracle scores these. */
+export function decodeVectors(e: EncodedVectors): Float32Array {
+  const { n, d, strideWords, words } = e;
+  const out = new Float32Array(n * d);
+  const view = new DataView(words.buffer, words.byteOffset, words.byteLength);
+  for (let r = 0; r < n; r++) {
+    const base = r * strideWords * 4;
+    for (let i = 0; i < d; i++) {
+      let v: number;
+      if (e.dtype === 'f32') v = view.getFloat32(base + i * 4, true);
+      else if (e.dtype === 'f16') v = getFloat16(view, base + i * 2, true);
+      else v = (view.getInt8(base + i) / 127) * e.absmax![i];
+      out[r * d + i] = v;
+    }
+  }
+  return out;
+}
