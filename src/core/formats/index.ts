@@ -1,0 +1,6 @@
+// The bundle formats (docs/FORMATS.md): parsers and validators, pure TypeScript.
+export { sha256Hex } from './hash.ts';
+export { verifyFile, type FileRef } from './fileRef.ts';
+export * from './modelBundle.ts';
+export * from './indexManifest.ts';
+export * from './indexFiles.ts';

@@ -1,0 +1,286 @@
+// manifest.json: the index bundle's descriptor (see docs/FORMATS.md, "Index bundle").
+import { STORAGE_DTYPES, rowStrideWords, type StorageDtype } from '../vectorStorage.ts';
+import { ObjectReader, checkFormatHeader, fail, parseJsonText, show, type JsonObject } from './fields.ts';
+import { readFileRef, type FileRef } from './fileRef.ts';
+import { sha256Hex } from './hash.ts';
+import type { ModelBundle } from './modelBundle.ts';
+
+export const INDEX_FORMAT = 'hypencoder-index';
+export const INDEX_FORMAT_VERSION = 1;
+export const MANIFEST_FILE_NAME = 'manifest.json';
+
+/** WebGPU's guaranteed maxStorageBufferBindingSize: every adapter can bind one whole tile. */
+export const MAX_TILE_BYTES = 134_217_728;
+/** Document indices are u32 on the GPU and in the graph. */
+export const MAX_DOC_COUNT = 0xffff_ffff;
+/** Padding value in graph rows with fewer than `degree` neighbors. */
+export const GRAPH_NO_NEIGHBOR = 0xffff_ffff;
+
+export const FILE_KINDS = ['vectors', 'metadata', 'graph', 'lexical'] as const;
+export type FileKind = (typeof FILE_KINDS)[number];
+
+/** A file holding docs [firstDoc, firstDoc + docCount) of the index. */
+export interface ShardEntry extends FileRef {
+  kind: 'vectors' | 'metadata' | 'graph';
+  firstDoc: number;
+  docCount: number;
+}
+export interface LexicalEntry extends FileRef {
+  kind: 'lexical';
+}
+export type IndexFileEntry = ShardEntry | LexicalEntry;
+
+export interface StorageSpec {
+  dtype: StorageDtype;
+  strideWords: number;
+  /** int8 only: dequantized value = q / 127 · absmax[dim]. */
+  absmax?: Float32Array;
+}
+
+export interface GraphDescriptor {
+  /** Neighbors stored per document (rows padded with 0xFFFFFFFF). */
+  degree: number;
+  metric: 'l2';
+}
+
+/** Lexical index: v1 fixes only the scheme name; the rest belongs to the scheme. */
+export interface LexicalDescriptor {
+  scheme: string;
+  /** The whole descriptor object as written, for the scheme's own reader. */
+  raw: JsonObject;
+}
+
+export interface IndexManifest {
+  formatVersion: number;
+  synthetic: boolean;
+  model: { id: string; sha256: string };
+  docCount: number;
+  dim: number;
+  storage: StorageSpec;
+  tileDocs: number;
+  /** As listed in manifest.json. */
+  files: IndexFileEntry[];
+  graph: GraphDescriptor | null;
+  lexical: LexicalDescriptor | null;
+  /** The shards of each kind in document order (views of `files`). */
+  vectorTiles: ShardEntry[];
+  metadataShards: ShardEntry[];
+  graphShards: ShardEntry[];
+}
+
+export function parseIndexManifest(input: string | Uint8Array, file = MANIFEST_FILE_NAME): IndexManifest {
+  return validateIndexManifest(parseJsonText(input, file), file);
+}
+
+export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME): IndexManifest {
+  const r = ObjectReader.of(file, '', json);
+  const formatVersion = checkFormatHeader(r, INDEX_FORMAT, INDEX_FORMAT_VERSION, {
+    'hypencoder-model': 'this is a model.json, not an index manifest',
+  });
+  const synthetic = r.optionalBool('synthetic') ?? false;
+  const m = r.object('model');
+  const model = { id: m.string('id', { nonEmpty: true }), sha256: m.sha256('sha256') };
+  const docCount = r.int('doc_count', 1);
+  if (docCount > MAX_DOC_COUNT) fail(file, 'doc_count', `must be at most ${MAX_DOC_COUNT} (document indices are u32), got ${docCount}`);
+  const dim = r.int('dim', 1);
+
+  const s = r.object('storage');
+  const dtype = s.literal('dtype', STORAGE_DTYPES);
+  const strideWords = s.int('stride_words', 1);
+  const wantStride = rowStrideWords(dtype, dim);
+  if (strideWords !== wantStride) {
+    const rule = { f32: 'dim', f16: 'ceil(dim / 2)', int8: 'ceil(dim / 4)' }[dtype];
+    fail(file, 'storage.stride_words', `must be ${wantStride} for dtype ${dtype} and dim ${dim} (${rule}), got ${strideWords}`);
+  }
+  const storage: StorageSpec = { dtype, strideWords };
+  if (dtype === 'int8') {
+    const a = s.array('absmax');
+    if (a.length !== dim) fail(file, 'storage.absmax', `must have dim (${dim}) values, got ${a.length}`);
+    a.forEach((v, i) => {
+      if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) fail(file, `storage.absmax[${i}]`, `must be a finite number > 0, got ${show(v)}`);
+    });
+    storage.absmax = Float32Array.from(a as number[]);
+  } else if (s.has('absmax')) {
+    fail(file, 'storage.absmax', `is only for int8 storage, but storage.dtype is ${dtype}`);
+  }
+
+  const tileDocs = r.int('tile_docs', 1);
+  const tileBytes = tileDocs * strideWords * 4;
+  if (tileBytes > MAX_TILE_BYTES) {
+    fail(file, 'tile_docs', `× stride_words × 4 = ${tileBytes} bytes exceeds ${MAX_TILE_BYTES}, the largest storage buffer every WebGPU adapter can bind; use tile_docs <= ${Math.floor(MAX_TILE_BYTES / (strideWords * 4))}`);
+  }
+
+  const graph = r.has('graph') ? readGraph(r.object('graph')) : null;
+  const lexical = r.has('lexical') ? readLexical(r.object('lexical')) : null;
+
+  const list = r.array('files');
+  const files: IndexFileEntry[] = [];
+  const paths = new Map<string, number>();
+  list.forEach((v, i) => {
+    const f = ObjectReader.of(file, `files[${i}]`, v);
+    const ref = readFileRef(f);
+    if (ref.path === MANIFEST_FILE_NAME) fail(file, f.where('path'), `must not be ${MANIFEST_FILE_NAME} itself`);
+    const prev = paths.get(ref.path);
+    if (prev !== undefined) fail(file, f.where('path'), `${show(ref.path)} is already listed as files[${prev}]`);
+    paths.set(ref.path, i);
+    const kind = f.literal('kind', FILE_KINDS);
+    if (kind === 'lexical') files.push({ ...ref, kind });
+    else files.push({ ...ref, kind, firstDoc: f.int('first_doc', 0), docCount: f.int('doc_count', 1) });
+  });
+
+  const shardsOf = (kind: ShardEntry['kind']) => files.filter((e): e is ShardEntry => e.kind === kind);
+  const vectorTiles = shardsOf('vectors');
+  const metadataShards = shardsOf('metadata');
+  const graphShards = shardsOf('graph');
+  const where = (e: IndexFileEntry) => `files[${files.indexOf(e)}] (${e.path})`;
+
+  checkCover(file, 'vector tiles', 'vector tile', vectorTiles, docCount, where, (e, last) => {
+    if (!last && e.docCount !== tileDocs) fail(file, where(e), `doc_count must be tile_docs (${tileDocs}), got ${e.docCount}: only the last vector tile may be shorter`);
+    if (last && e.docCount > tileDocs) fail(file, where(e), `doc_count must be at most tile_docs (${tileDocs}), got ${e.docCount}`);
+    return e.docCount * strideWords * 4;
+  });
+  checkCover(file, 'metadata shards', 'metadata shard', metadataShards, docCount, where, null);
+  if (graph) {
+    if (graphShards.length === 0) fail(file, 'graph', 'is given but no file has kind "graph"');
+    checkCover(file, 'graph shards', 'graph shard', graphShards, docCount, where, (e) => e.docCount * graph.degree * 4);
+  } else if (graphShards.length > 0) {
+    fail(file, where(graphShards[0]), 'has kind "graph" but the manifest has no graph descriptor');
+  }
+  const lexicalFiles = files.filter((e) => e.kind === 'lexical');
+  if (!lexical && lexicalFiles.length > 0) fail(file, where(lexicalFiles[0]), 'has kind "lexical" but the manifest has no lexical descriptor');
+  if (lexical && lexicalFiles.length === 0) fail(file, 'lexical', 'is given but no file has kind "lexical"');
+
+  return { formatVersion, synthetic, model, docCount, dim, storage, tileDocs, files, graph, lexical, vectorTiles, metadataShards, graphShards };
+}
+
+function readGraph(g: ObjectReader): GraphDescriptor {
+  return { degree: g.int('degree', 1), metric: g.literal('metric', ['l2'] as const) };
+}
+
+function readLexical(l: ObjectReader): LexicalDescriptor {
+  return { scheme: l.string('scheme', { nonEmpty: true }), raw: l.obj };
+}
+
+/**
+ * Shards of one kind, in listed order, must cover docs 0..docCount-1 exactly once, each
+ * starting where the previous ended. `expectedBytes` (if given) also checks each size.
+ */
+function checkCover(
+  file: string,
+  what: string,
+  one: string,
+  shards: ShardEntry[],
+  docCount: number,
+  where: (e: IndexFileEntry) => string,
+  expectedBytes: ((e: ShardEntry, last: boolean) => number) | null,
+): void {
+  if (shards.length === 0) fail(file, 'files', `lists no ${what}; they must cover all ${docCount} documents`);
+  let next = 0;
+  shards.forEach((e, i) => {
+    if (e.firstDoc < next) fail(file, where(e), `first_doc ${e.firstDoc} overlaps the previous ${one}, which ends before doc ${next}`);
+    if (e.firstDoc > next) fail(file, where(e), `first_doc ${e.firstDoc} leaves docs ${next}..${e.firstDoc - 1} in no ${one} (list them in document order)`);
+    if (expectedBytes) {
+      const want = expectedBytes(e, i === shards.length - 1);
+      if (e.bytes !== want) fail(file, where(e), `bytes must be ${want} for ${e.docCount} documents, got ${e.bytes}`);
+    }
+    next = e.firstDoc + e.docCount;
+  });
+  if (next !== docCount) fail(file, '', `${what} cover ${next} documents (doc counts add up to ${next}), but doc_count is ${docCount}`);
+}
+
+/** manifest.json's object (snake_case, as docs/FORMATS.md). */
+export function indexManifestObject(m: IndexManifest): Record<string, unknown> {
+  const storage: Record<string, unknown> = { dtype: m.storage.dtype, stride_words: m.storage.strideWords };
+  if (m.storage.absmax) storage.absmax = Array.from(m.storage.absmax);
+  const out: Record<string, unknown> = { format: INDEX_FORMAT, format_version: m.formatVersion };
+  if (m.synthetic) out.synthetic = true;
+  Object.assign(out, {
+    model: { id: m.model.id, sha256: m.model.sha256 },
+    doc_count: m.docCount,
+    dim: m.dim,
+    storage,
+    tile_docs: m.tileDocs,
+  });
+  if (m.graph) out.graph = { degree: m.graph.degree, metric: m.graph.metric };
+  if (m.lexical) out.lexical = { ...m.lexical.raw, scheme: m.lexical.scheme };
+  out.files = m.files.map((e) =>
+    e.kind === 'lexical'
+      ? { path: e.path, kind: e.kind, bytes: e.bytes, sha256: e.sha256 }
+      : { path: e.path, kind: e.kind, bytes: e.bytes, sha256: e.sha256, first_doc: e.firstDoc, doc_count: e.docCount },
+  );
+  return out;
+}
+
+/** manifest.json text: two-space indented JSON with a final newline. */
+export function serializeIndexManifest(m: IndexManifest): string {
+  return `${JSON.stringify(indexManifestObject(m), null, 2)}\n`;
+}
+
+/** Everything about an index that is not derived from its files' bytes. */
+export interface IndexManifestFields {
+  model: { id: string; sha256: string };
+  dim: number;
+  dtype: StorageDtype;
+  /** int8 only; one value per dimension, shared by every tile. */
+  absmax?: ArrayLike<number>;
+  tileDocs: number;
+  synthetic?: boolean;
+  graph?: GraphDescriptor;
+  lexical?: { scheme: string; [key: string]: unknown };
+}
+
+/** One file of the bundle with its bytes; firstDoc/docCount for vectors, metadata and graph files. */
+export interface BundleFileInput {
+  path: string;
+  kind: FileKind;
+  data: Uint8Array;
+  firstDoc?: number;
+  docCount?: number;
+}
+
+/**
+ * A manifest for the given files: byte lengths and hashes are computed, doc_count is the sum
+ * of the vector tiles' doc counts, and the result passes validateIndexManifest (or this throws).
+ */
+export async function buildIndexManifest(fields: IndexManifestFields, files: BundleFileInput[]): Promise<IndexManifest> {
+  const entries: Record<string, unknown>[] = [];
+  for (const f of files) {
+    const e: Record<string, unknown> = { path: f.path, kind: f.kind, bytes: f.data.byteLength, sha256: await sha256Hex(f.data) };
+    if (f.kind !== 'lexical') {
+      e.first_doc = f.firstDoc;
+      e.doc_count = f.docCount;
+    }
+    entries.push(e);
+  }
+  const docCount = files.filter((f) => f.kind === 'vectors').reduce((s, f) => s + (f.docCount ?? 0), 0);
+  const storage: Record<string, unknown> = { dtype: fields.dtype, stride_words: rowStrideWords(fields.dtype, fields.dim) };
+  if (fields.absmax !== undefined) storage.absmax = Array.from(fields.absmax);
+  const json: Record<string, unknown> = {
+    format: INDEX_FORMAT,
+    format_version: INDEX_FORMAT_VERSION,
+    model: fields.model,
+    doc_count: docCount,
+    dim: fields.dim,
+    storage,
+    tile_docs: fields.tileDocs,
+    files: entries,
+  };
+  if (fields.synthetic) json.synthetic = true;
+  if (fields.graph) json.graph = fields.graph;
+  if (fields.lexical) json.lexical = fields.lexical;
+  return validateIndexManifest(json);
+}
+
+/**
+ * Throws unless the index was built for this model: same id, same model.json bytes
+ * (`modelJsonSha256` is the SHA-256 of the model.json the client loaded), dim = qnet.dims[0].
+ */
+export function checkIndexAgainstModel(m: IndexManifest, model: ModelBundle, modelJsonSha256: string, file = MANIFEST_FILE_NAME): void {
+  if (m.model.id !== model.id) fail(file, 'model.id', `is ${show(m.model.id)} but the loaded model.json has id ${show(model.id)}`);
+  if (m.model.sha256 !== modelJsonSha256) {
+    fail(file, 'model.sha256', `is ${m.model.sha256} but the loaded model.json hashes to ${modelJsonSha256}; the index was built for a different model file`);
+  }
+  if (m.dim !== model.qnet.dims[0]) {
+    fail(file, 'dim', `is ${m.dim} but model.json qnet.dims[0] is ${model.qnet.dims[0]}; document vectors must have the q-net's input size`);
+  }
+}
