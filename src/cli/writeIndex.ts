@@ -1,0 +1,166 @@
+// Writes index bundles to disk (Node). Everything goes into a temporary sibling folder that is
+// renamed into place at the end, so a reader never sees a half-written bundle.
+import { chmod, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  MANIFEST_FILE_NAME,
+  buildIndexManifest,
+  checkVectorTileValues,
+  serializeIndexManifest,
+  validateDocRecord,
+  type BundleFileInput,
+  type IndexManifest,
+  type IndexManifestFields,
+} from '../core/formats/index.ts';
+import type { EncodedVectors } from '../core/vectorStorage.ts';
+
+export interface WriteIndexInput {
+  /** dim, dtype and absmax come from the tiles, graph from `graph`; tileDocs defaults to the first tile's size. */
+  manifestFields: Omit<IndexManifestFields, 'dim' | 'dtype' | 'absmax' | 'tileDocs' | 'graph'> & { tileDocs?: number };
+  /** In document order; all but the last hold tileDocs documents. int8 tiles must share one absmax. */
+  tiles: EncodedVectors[];
+  /** Metadata shards in document order: arrays of {id, title, url, text, fields?}. */
+  metadata: object[][];
+  /** Optional neighbor graph shards: rows of `degree` u32 neighbor indices, in document order. */
+  graph?: { degree: number; shards: Uint32Array[] };
+  /** Replace an existing non-empty outDir. */
+  force?: boolean;
+}
+
+/** Shard file names: zero-padded so they sort in document order. */
+export function shardPath(folder: string, i: number, ext: string): string {
+  return `${folder}/${String(i).padStart(5, '0')}.${ext}`;
+}
+
+async function isNonEmptyDir(dir: string): Promise<boolean> {
+  try {
+    return (await readdir(dir)).length > 0;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw e;
+  }
+}
+
+/**
+ * Runs `fill(tmp)` on a fresh temporary folder next to outDir, then puts it in outDir's place.
+ * Refuses a non-empty outDir unless `force`; on any failure the temporary folder is removed and
+ * outDir is left as it was.
+ */
+export async function writeDirAtomically(outDir: string, force: boolean, fill: (tmp: string) => Promise<void>): Promise<void> {
+  const target = resolve(outDir);
+  if (!force && (await isNonEmptyDir(target))) {
+    throw new Error(`${outDir}: exists and is not empty; refusing to overwrite it (pass force to replace it)`);
+  }
+  const parent = dirname(target);
+  await mkdir(parent, { recursive: true });
+  // A sibling, so the final rename stays on one filesystem and is atomic.
+  const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`));
+  try {
+    await chmod(tmp, 0o755); // mkdtemp's 0700 would survive the rename and hide the bundle from a web server
+    await fill(tmp);
+    let old: string | null = null;
+    try {
+      await rename(tmp, target);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR') throw e;
+      // outDir exists (empty, or force): move it aside, move ours in, then delete it.
+      old = await mkdtemp(join(parent, `.${basename(target)}.old-`));
+      await rename(target, join(old, 'd'));
+      try {
+        await rename(tmp, target);
+      } catch (e2) {
+        await rename(join(old, 'd'), target);
+        throw e2;
+      }
+    }
+    if (old) await rm(old, { recursive: true, force: true });
+  } catch (e) {
+    await rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function bytesOf(words: Uint32Array): Uint8Array {
+  return new Uint8Array(words.buffer, words.byteOffset, words.byteLength);
+}
+
+/**
+ * Writes the bundle's files and manifest.json into `dir` (which must be fresh and empty);
+ * not atomic by itself: writeIndexBundle and makeSyntheticIndex wrap it.
+ */
+export async function writeIndexFiles(dir: string, input: WriteIndexInput): Promise<IndexManifest> {
+  const { tiles, metadata } = input;
+  if (tiles.length === 0) throw new Error('writeIndexBundle: need at least one vector tile');
+  const { dtype, d, strideWords } = tiles[0];
+  tiles.forEach((t, i) => {
+    if (t.dtype !== dtype || t.d !== d || t.strideWords !== strideWords) {
+      throw new Error(`writeIndexBundle: tile ${i} is ${t.dtype} d=${t.d} stride ${t.strideWords}, tile 0 is ${dtype} d=${d} stride ${strideWords}`);
+    }
+    if (t.words.length !== t.n * t.strideWords) throw new Error(`writeIndexBundle: tile ${i} has ${t.words.length} words, expected n × stride = ${t.n * t.strideWords}`);
+  });
+  const absmax = tiles[0].absmax;
+  if (dtype === 'int8') {
+    tiles.forEach((t, i) => {
+      if (!t.absmax || t.absmax.length !== d || t.absmax.some((v, k) => v !== absmax![k])) {
+        throw new Error(`writeIndexBundle: int8 tile ${i} has a different absmax from tile 0; encode every tile with one absmax (int8Absmax over the whole collection)`);
+      }
+    });
+  }
+  const files: BundleFileInput[] = [];
+  const put = async (f: BundleFileInput) => {
+    const abs = join(dir, ...f.path.split('/'));
+    await mkdir(dirname(abs), { recursive: true });
+    await writeFile(abs, f.data);
+    files.push(f);
+  };
+
+  let firstDoc = 0;
+  for (let i = 0; i < tiles.length; i++) {
+    const path = shardPath('vectors', i, 'bin');
+    checkVectorTileValues(path, tiles[i], firstDoc);
+    await put({ path, kind: 'vectors', data: bytesOf(tiles[i].words), firstDoc, docCount: tiles[i].n });
+    firstDoc += tiles[i].n;
+  }
+  firstDoc = 0;
+  for (let i = 0; i < metadata.length; i++) {
+    const path = shardPath('metadata', i, 'json');
+    const records = metadata[i].map((r, k) => validateDocRecord(r, path, `[${k}]`));
+    const data = new TextEncoder().encode(JSON.stringify(records));
+    await put({ path, kind: 'metadata', data, firstDoc, docCount: records.length });
+    firstDoc += records.length;
+  }
+  if (input.graph) {
+    firstDoc = 0;
+    for (let i = 0; i < input.graph.shards.length; i++) {
+      const rows = input.graph.shards[i];
+      if (rows.length % input.graph.degree !== 0) throw new Error(`writeIndexBundle: graph shard ${i} has ${rows.length} values, not a multiple of degree ${input.graph.degree}`);
+      const docCount = rows.length / input.graph.degree;
+      await put({ path: shardPath('graph', i, 'bin'), kind: 'graph', data: bytesOf(rows), firstDoc, docCount });
+      firstDoc += docCount;
+    }
+  }
+
+  const { tileDocs, ...rest } = input.manifestFields;
+  const fields: IndexManifestFields = {
+    ...rest,
+    dim: d,
+    dtype,
+    tileDocs: tileDocs ?? tiles[0].n,
+    ...(absmax && dtype === 'int8' ? { absmax } : {}),
+    ...(input.graph ? { graph: { degree: input.graph.degree, metric: 'l2' as const } } : {}),
+  };
+  // Validates every count and size before the manifest exists; a throw here leaves nothing behind.
+  const manifest = await buildIndexManifest(fields, files);
+  await writeFile(join(dir, MANIFEST_FILE_NAME), serializeIndexManifest(manifest));
+  return manifest;
+}
+
+/** Writes a complete index bundle to outDir atomically; returns its manifest. */
+export async function writeIndexBundle(outDir: string, input: WriteIndexInput): Promise<IndexManifest> {
+  let manifest: IndexManifest | undefined;
+  await writeDirAtomically(outDir, input.force ?? false, async (tmp) => {
+    manifest = await writeIndexFiles(tmp, input);
+  });
+  return manifest!;
+}
