@@ -303,6 +303,31 @@ def build_bundle(model: HypencoderDualEncoder, out_dir: str, *, dtype: str, voca
     return model_json
 
 
+def write_check(model: HypencoderDualEncoder, path: str, seed: int = 0) -> None:
+    """PyTorch's outputs for a sample query (no padding) and two documents (one padded), from the
+    float32 model: the convert command compares onnxruntime's outputs against them."""
+    c = model.config
+    g = torch.Generator().manual_seed(seed)
+    V = c.bert.vocab_size
+    lo = min(999, V - 1)
+    q = torch.randint(lo, V, (1, 9), generator=g)
+    q[0, 0], q[0, -1] = min(101, V - 1), min(102, V - 1)
+    qm = torch.ones_like(q)
+    d = torch.randint(lo, V, (2, 12), generator=g)
+    dm = torch.ones_like(d)
+    dm[1, 7:] = 0
+    with torch.no_grad():
+        W, b = model.query_encoder(q, qm)
+        cls = model.passage_encoder(d, dm)
+    names = query_output_names(model)
+    outs = {n: t.reshape(-1).tolist() for n, t in zip(names, list(W) + list(b))}
+    with open(path, "w") as f:
+        json.dump({"query": {"input_ids": q.reshape(-1).tolist(), "attention_mask": qm.reshape(-1).tolist(),
+                             "outputs": outs},
+                   "docs": {"input_ids": d.tolist(), "attention_mask": dm.tolist(),
+                            "cls": cls.tolist()}}, f)
+
+
 def atomic_output(out_dir: str, force: bool, write) -> None:
     """Calls write(tmp_dir) with an empty sibling temp folder, then renames it to out_dir."""
     out_dir = os.path.abspath(out_dir)
@@ -343,6 +368,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--max-query-tokens", type=int, default=32)
     ap.add_argument("--max-document-tokens", type=int, default=512)
     ap.add_argument("--force", action="store_true", help="replace --out if it exists")
+    ap.add_argument("--check-out", help="write PyTorch (float32) outputs for a sample query and "
+                                        "two documents here (JSON), to verify the ONNX files")
     args = ap.parse_args(argv)
     try:
         t0 = time.time()
@@ -368,10 +395,12 @@ def main(argv: Optional[List[str]] = None) -> int:
                 source={"checkpoint": base, "vocab": os.path.basename(vocab)})
 
         atomic_output(args.out, args.force, write)
+        if args.check_out:
+            write_check(model, args.check_out)
         files = result["model"]["files"]
         for k, v in files.items():
             print(f"  {v['path']}: {v['bytes']:,} bytes", file=sys.stderr)
-        print(f"wrote {os.path.abspath(args.out)} ({args.dtype}, {time.time() - t0:.1f} s)",
+        print(f"exported {os.path.abspath(args.out)} ({args.dtype}, {time.time() - t0:.1f} s)",
               file=sys.stderr)
         print(json.dumps({"out": os.path.abspath(args.out), "model": result["model"]}))
         return 0

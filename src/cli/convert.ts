@@ -1,0 +1,157 @@
+// `hypencoder-web convert <checkpoint dir> --out <model dir>`: a released Hypencoder checkpoint
+// (config.json + model.safetensors or pytorch_model.bin) → a model bundle (query_encoder.onnx,
+// doc_encoder.onnx, vocab.txt, model.json), by training/export_onnx.py under Debian's PyTorch.
+// The bundle is written to a temporary sibling folder, checked with onnxruntime-node against
+// PyTorch's own outputs, and only then renamed into place.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { CliError } from './errors.ts';
+import { checkPythonTorch, pythonPath, TRAINING_DIR } from './python.ts';
+import { verifyBundleAgainstTorch, type VerifyReport } from './verifyBundle.ts';
+
+export const CHECKPOINT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
+
+export type Dtype = 'fp32' | 'fp16';
+
+export interface ConvertOptions {
+  out: string;
+  dtype: Dtype;
+  id?: string;
+  vocab?: string;
+  maxQueryTokens?: number;
+  maxDocumentTokens?: number;
+  force?: boolean;
+  python?: string;
+  verify?: boolean;
+  quiet?: boolean;
+}
+
+export interface ConvertResult {
+  out: string;
+  model: Record<string, unknown>;
+  verify: VerifyReport | null;
+}
+
+export function registerConvert(program: Command): void {
+  program
+    .command('convert')
+    .description('convert a Hypencoder checkpoint folder (e.g. jfkback/hypencoder.6_layer) into a model bundle')
+    .argument('<checkpoint>', 'folder with config.json and model.safetensors or pytorch_model.bin')
+    .requiredOption('-o, --out <dir>', 'the model bundle folder to create')
+    .addOption(
+      new Option('--dtype <dtype>', 'weights in the ONNX files: fp32, or fp16 (half the size; cast to fp32 when the session loads, so all arithmetic stays fp32)')
+        .choices(['fp32', 'fp16'])
+        .default('fp32'),
+    )
+    .option('--id <id>', "model id in model.json (default: the checkpoint folder's name, plus -fp16 for fp16)")
+    .option('--vocab <file>', "vocab.txt (default: the checkpoint's, else ../shared/models/bert-base-uncased-vocab.txt)")
+    .option('--max-query-tokens <n>', 'query length limit written to model.json', toInt, 32)
+    .option('--max-document-tokens <n>', 'document length limit written to model.json', toInt, 512)
+    .option('--force', 'replace --out if it exists')
+    .option('--python <path>', 'the Python with PyTorch (default: $HYPENCODER_PYTHON or /usr/bin/python3)')
+    .option('--no-verify', 'skip the onnxruntime-node check of the exported files against PyTorch')
+    .action(async (checkpoint: string, opts: ConvertOptions) => {
+      await convert(checkpoint, opts);
+    });
+}
+
+function toInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 2) throw new CliError(`expected an integer >= 2, got ${JSON.stringify(v)}`, 2);
+  return n;
+}
+
+/** Checks that the folder looks like a Hugging Face Hypencoder checkpoint before starting Python. */
+export function checkCheckpointDir(dir: string): void {
+  if (!existsSync(dir)) throw new CliError(`${dir} does not exist`, 2);
+  if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder (give the checkpoint folder, not a file in it)`, 2);
+  const names = new Set(readdirSync(dir));
+  if (!CHECKPOINT_FILES.some((f) => names.has(f))) {
+    throw new CliError(
+      `${dir} is not a Hypencoder checkpoint: it has none of ${CHECKPOINT_FILES.join(', ')} ` +
+        '(a checkpoint folder such as a download of jfkback/hypencoder.6_layer holds config.json and model.safetensors)',
+      2,
+    );
+  }
+}
+
+export async function convert(checkpoint: string, opts: ConvertOptions): Promise<ConvertResult> {
+  const log = (s: string) => {
+    if (!opts.quiet) process.stderr.write(`${s}\n`);
+  };
+  const dtype = opts.dtype ?? 'fp32';
+  if (dtype !== 'fp32' && dtype !== 'fp16') throw new CliError(`--dtype must be fp32 or fp16, got ${JSON.stringify(dtype)}`, 2);
+  const ckpt = path.resolve(checkpoint);
+  const out = path.resolve(opts.out);
+  checkCheckpointDir(ckpt);
+  if (existsSync(out) && !opts.force && !(statSync(out).isDirectory() && readdirSync(out).length === 0)) {
+    throw new CliError(`${out} already exists (pass --force to replace it)`, 2);
+  }
+  const py = checkPythonTorch(pythonPath(opts.python));
+  log(`using ${py.python} (torch ${py.torch}, onnx ${py.onnx})`);
+
+  const parent = path.dirname(out);
+  const work = mkdtempSync(path.join(parent, `.${path.basename(out)}.tmp-`));
+  const staged = path.join(work, 'bundle');
+  const checkDir = mkdtempSync(path.join(tmpdir(), 'hypencoder-check-'));
+  const checkFile = path.join(checkDir, 'check.json');
+  try {
+    const args = [path.join(TRAINING_DIR, 'export_onnx.py'), ckpt, '--out', staged, '--dtype', dtype, '--check-out', checkFile];
+    if (opts.id) args.push('--id', opts.id);
+    else args.push('--id', path.basename(ckpt) + (dtype === 'fp16' ? '-fp16' : ''));
+    if (opts.vocab) args.push('--vocab', path.resolve(opts.vocab));
+    if (opts.maxQueryTokens) args.push('--max-query-tokens', String(opts.maxQueryTokens));
+    if (opts.maxDocumentTokens) args.push('--max-document-tokens', String(opts.maxDocumentTokens));
+    const { code, stdout } = await runPython(py.python, args, opts.quiet ?? false);
+    if (code === 2) throw new CliError('', 2); // export_onnx.py printed "error: ..." (not a checkpoint, shapes disagree)
+    if (code !== 0) throw new CliError(`export failed: ${path.basename(args[0])} exited with status ${code}`, 1);
+    const summary = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { model: Record<string, unknown> };
+
+    let report: VerifyReport | null = null;
+    if (opts.verify !== false) {
+      const check = JSON.parse(await readFile(checkFile, 'utf8'));
+      report = await verifyBundleAgainstTorch(staged, check, dtype);
+      if (report === null) {
+        log('onnxruntime-node is not installed: skipped the check of the ONNX files against PyTorch');
+      } else {
+        log(
+          `onnxruntime-node vs PyTorch: q-net max |Δ| ${report.qnetMaxAbs.toExponential(2)} (${report.qnetMaxRel.toExponential(2)} of max |W|), ` +
+            `CLS max |Δ| ${report.clsMaxAbs.toExponential(2)} (${report.clsMaxRel.toExponential(2)}); tolerance ${report.tolerance.toExponential(1)}`,
+        );
+        if (!report.ok) {
+          throw new CliError(`the exported ONNX files disagree with PyTorch beyond the tolerance (${report.tolerance}): ${report.worst}`, 1);
+        }
+      }
+    }
+
+    if (existsSync(out)) {
+      const old = path.join(work, 'old');
+      renameSync(out, old);
+    }
+    renameSync(staged, out);
+    log(`wrote ${out}`);
+    return { out, model: summary.model, verify: report };
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+    rmSync(checkDir, { recursive: true, force: true });
+  }
+}
+
+function runPython(python: string, args: string[], quiet: boolean): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, args, { stdio: ['ignore', 'pipe', quiet ? 'pipe' : 'inherit'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr?.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (quiet && code !== 0 && stderr) process.stderr.write(stderr);
+      resolve({ code: code ?? 1, stdout });
+    });
+  });
+}

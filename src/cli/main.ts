@@ -1,0 +1,30 @@
+// hypencoder-web command line. Subcommands register themselves on the commander program.
+import { Command } from 'commander';
+import { registerConvert } from './convert.ts';
+import { CliError } from './errors.ts';
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('hypencoder-web')
+    .description('Hypencoder neural search in the browser: model conversion and index tools')
+    .showHelpAfterError()
+    .configureOutput({ outputError: (str, write) => write(str) });
+  registerConvert(program);
+  return program;
+}
+
+export async function main(argv: string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CliError) {
+      if (e.message) process.stderr.write(`error: ${e.message}\n`);
+      process.exitCode = e.exitCode;
+      return;
+    }
+    throw e;
+  }
+}
+
+await main();
