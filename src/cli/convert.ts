@@ -11,6 +11,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { CliError } from './errors.ts';
 import { checkPythonTorch, pythonPath, TRAINING_DIR } from './python.ts';
+import { readModelBundle } from './readBundle.ts';
 import { verifyBundleAgainstTorch, type VerifyReport } from './verifyBundle.ts';
 
 export const CHECKPOINT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
@@ -110,6 +111,12 @@ export async function convert(checkpoint: string, opts: ConvertOptions): Promise
     if (code === 2) throw new CliError('', 2); // export_onnx.py printed "error: ..." (not a checkpoint, shapes disagree)
     if (code !== 0) throw new CliError(`export failed: ${path.basename(args[0])} exited with status ${code}`, 1);
     const summary = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { model: Record<string, unknown> };
+
+    try {
+      await readModelBundle(staged); // model.json against docs/FORMATS.md, and every file's length and SHA-256
+    } catch (e) {
+      throw new CliError(`the exported bundle does not validate: ${(e as Error).message}`, 1);
+    }
 
     let report: VerifyReport | null = null;
     if (opts.verify !== false) {
