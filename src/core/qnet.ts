@@ -92,9 +92,10 @@ export function checkWeights(w: QNetWeights): void {
 /**
  * The reference scorer: the oracle for every other implementation.
  * Float64 throughout, so its own rounding error is negligible next to any f32 implementation.
- * `vectors` holds n rows of d values (row-major).
+ * `vectors` holds n rows of d values (row-major). If `magnitudes` is given, it receives
+ * Σ|y_i·w_out_i| per document: the scale against which f32 rounding error is measured.
  */
-export function referenceScores(w: QNetWeights, vectors: ArrayLike<number>, n: number): Float64Array {
+export function referenceScores(w: QNetWeights, vectors: ArrayLike<number>, n: number, magnitudes?: Float64Array): Float64Array {
   checkWeights(w);
   const { dims, residual, layerNormEps } = w.arch;
   const d = dims[0];
@@ -138,8 +139,13 @@ export function referenceScores(w: QNetWeights, vectors: ArrayLike<number>, n: n
     }
     const wOut = w.matrices[L];
     let s = 0;
-    for (let i = 0; i < dims[L]; i++) s += x[i] * wOut[i];
+    let m = 0;
+    for (let i = 0; i < dims[L]; i++) {
+      s += x[i] * wOut[i];
+      m += Math.abs(x[i] * wOut[i]);
+    }
     out[r] = s;
+    if (magnitudes) magnitudes[r] = m;
   }
   return out;
 }

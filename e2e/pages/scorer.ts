@@ -1,0 +1,124 @@
+// Test harness: runs the WebGPU scorer and the CPU reference on the same fresh random q-net and
+// documents, in the page, and returns only the comparison figures to Playwright.
+import { paperArchitecture, randomVectors, randomWeights, referenceScores, referenceTopK, seededRandom, type QNetArchitecture } from '../../src/core/qnet';
+import { decodeVectors, encodeVectors, type StorageDtype } from '../../src/core/vectorStorage';
+import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
+import { QNetScorer } from '../../src/gpu/qnetScorer';
+
+export interface ParityCase {
+  dims: number[];
+  residual?: boolean[];
+  n: number;
+  dtype: StorageDtype;
+  k: number;
+  seed: number;
+  /** Documents per uploaded tile (many tiles per query), and the activation budget in bytes. */
+  tileDocs?: number;
+  activationBytes?: number;
+}
+
+export interface ParityResult {
+  adapter: string;
+  n: number;
+  maxRelErr: number;      // max |gpu - ref| / Σ|y·w_out|, over all documents
+  maxAbsErr: number;
+  unwritten: number;      // NaN left from the poison fill
+  topkMismatches: string[];
+  f16StorageTop10Overlap?: number; // f16-stored vs f32 originals (reference on both)
+  gpuMs: number;
+}
+
+let shared: ScorerDevice | null = null;
+
+async function runParity(c: ParityCase): Promise<ParityResult> {
+  shared ??= await requestScorerDevice();
+  const { device } = shared;
+  const L = c.dims.length - 2;
+  const arch: QNetArchitecture = c.residual
+    ? { dims: c.dims, activation: 'relu', layerNormEps: 1e-5, residual: c.residual }
+    : { ...paperArchitecture(c.dims[0], c.dims[1], L), dims: c.dims };
+  const rand = seededRandom(c.seed);
+  const weights = randomWeights(arch, rand);
+  const d = c.dims[0];
+  const vectors = randomVectors(c.n, d, rand);
+  const tileDocs = c.tileDocs ?? c.n;
+  const tiles = [];
+  const whole = encodeVectors(vectors, c.n, d, c.dtype);
+  for (let s = 0; s < c.n; s += tileDocs) {
+    const n = Math.min(tileDocs, c.n - s);
+    tiles.push({ ...whole, n, words: whole.words.subarray(s * whole.strideWords, (s + n) * whole.strideWords) });
+  }
+  const seen = decodeVectors(whole);
+  const mags = new Float64Array(c.n);
+  const ref = referenceScores(weights, seen, c.n, mags);
+
+  const scorer = await QNetScorer.create(device, arch, { dtype: c.dtype, activationBytes: c.activationBytes });
+  try {
+    scorer.setDocuments(tiles);
+    scorer.setWeights(weights);
+    scorer.poisonBuffers();
+    const t0 = performance.now();
+    const gpu = await scorer.scoreAll();
+    const gpuMs = performance.now() - t0;
+    let maxRelErr = 0;
+    let maxAbsErr = 0;
+    let unwritten = 0;
+    for (let i = 0; i < c.n; i++) {
+      if (Number.isNaN(gpu[i])) {
+        unwritten++;
+        continue;
+      }
+      const e = Math.abs(gpu[i] - ref[i]);
+      maxAbsErr = Math.max(maxAbsErr, e);
+      maxRelErr = Math.max(maxRelErr, e / mags[i]);
+    }
+    const top = await scorer.search(c.k);
+    const topkMismatches = compareTopK(top.indices, top.scores, ref, mags, c.k);
+    const result: ParityResult = { adapter: shared.adapterInfo, n: c.n, maxRelErr, maxAbsErr, unwritten, topkMismatches, gpuMs };
+    if (c.dtype === 'f16') {
+      const exact = referenceTopK(referenceScores(weights, vectors, c.n), 10);
+      const stored = referenceTopK(ref, 10);
+      const a = new Set(exact.indices);
+      result.f16StorageTop10Overlap = [...stored.indices].filter((i) => a.has(i)).length / exact.indices.length;
+    }
+    return result;
+  } finally {
+    scorer.destroy();
+  }
+}
+
+// Relative tolerance on Σ|y·w_out| (see e2e/scorer.spec.ts for why).
+export const REL_TOL = 1e-5;
+
+/**
+ * The GPU's top-k must be the reference's top-k up to ties: position by position the reference
+ * score of the GPU's pick equals the ideal one within tolerance, no index repeats, and the
+ * returned scores match the reference scores of those indices.
+ */
+function compareTopK(indices: Uint32Array, scores: Float32Array, ref: Float64Array, mags: Float64Array, k: number): string[] {
+  const bad: string[] = [];
+  const ideal = referenceTopK(ref, k);
+  if (indices.length !== ideal.indices.length) bad.push(`length ${indices.length} != ${ideal.indices.length}`);
+  if (new Set(indices).size !== indices.length) bad.push('repeated index');
+  for (let i = 0; i < Math.min(indices.length, ideal.indices.length); i++) {
+    const g = indices[i];
+    if (g >= ref.length) {
+      bad.push(`#${i}: index ${g} out of range`);
+      continue;
+    }
+    const tol = REL_TOL * Math.max(mags[g], mags[ideal.indices[i]]) * 2;
+    if (Math.abs(ref[g] - ideal.scores[i]) > tol) bad.push(`#${i}: got doc ${g} (ref ${ref[g]}), expected doc ${ideal.indices[i]} (ref ${ideal.scores[i]})`);
+    if (Math.abs(scores[i] - ref[g]) > REL_TOL * mags[g]) bad.push(`#${i}: score ${scores[i]} for doc ${g}, reference ${ref[g]}`);
+  }
+  return bad;
+}
+
+declare global {
+  interface Window {
+    runParity: typeof runParity;
+    harnessReady: boolean;
+  }
+}
+window.runParity = runParity;
+window.harnessReady = true;
+document.getElementById('status')!.textContent = 'ready';

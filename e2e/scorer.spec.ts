@@ -1,0 +1,45 @@
+import { expect, test } from '@playwright/test';
+import type { ParityCase, ParityResult } from './pages/scorer';
+
+// Tolerance. The reference runs in Float64 on the very values the GPU sees (f16/int8 storage
+// decoded), so only f32 arithmetic separates them (u = 2^-24 ≈ 6e-8). A K-term f32 dot product
+// errs by about √K·u·Σ|terms| (rounding errors add like a random walk; K·u is the worst case);
+// LayerNorm rescales each row to unit variance, so each layer adds a relative error of that size
+// and the final dot product measures it against Σ|y·w_out|. For K ≤ 1024 and up to 8 layers:
+// √8·32·6e-8 ≈ 5e-6. We allow 1e-5; measured maxima are 1e-8..1e-6. A wrong index, a missed bias
+// or a skipped residual shows up as ≥ 1e-2 (the first run of this suite caught a stale accumulator
+// at 0.2).
+const REL_TOL = 1e-5;
+
+test.beforeEach(async ({ page }) => {
+  page.on('console', (m) => {
+    if (m.type() === 'error' || m.type() === 'warning') console.log(`[page ${m.type()}] ${m.text()}`);
+  });
+  await page.goto('/e2e/pages/scorer.html');
+  await page.waitForFunction(() => window.harnessReady === true);
+});
+
+async function run(page: import('@playwright/test').Page, c: ParityCase): Promise<ParityResult> {
+  return page.evaluate((cc) => window.runParity(cc), c);
+}
+
+const cases: (ParityCase & { name: string })[] = [
+  { name: "paper 768×6, f16", dims: [768, 768, 768, 768, 768, 768, 768, 1], n: 300, dtype: 'f16', k: 10, seed: 1 },
+  { name: 'small [256,256,256,1], f16, many tiles and batches', dims: [256, 256, 256, 1], n: 2500, dtype: 'f16', k: 10, seed: 2, tileDocs: 700, activationBytes: 256 * 4 * 512 },
+  { name: 'odd d=33, h=33, N=1', dims: [33, 33, 1], n: 1, dtype: 'f16', k: 1, seed: 3 },
+  { name: 'odd d=100 h=100 ×3, N=1000 (not a multiple of 64), int8', dims: [100, 100, 100, 100, 1], n: 1000, dtype: 'int8', k: 16, seed: 4 },
+  { name: 'd=47 h=47, f32, N=129', dims: [47, 47, 1], n: 129, dtype: 'f32', k: 7, seed: 5 },
+  { name: 'd=32 ×8 hidden layers, f16, k=100', dims: [32, 32, 32, 32, 32, 32, 32, 32, 32, 1], n: 3000, dtype: 'f16', k: 100, seed: 6 },
+  { name: 'd=1024 h=1024 ×2, f16', dims: [1024, 1024, 1024, 1], n: 70, dtype: 'f16', k: 5, seed: 7 },
+  { name: 'non-residual widths 96→160→64, f32', dims: [96, 160, 64, 1], residual: [false, false], n: 200, dtype: 'f32', k: 10, seed: 8 },
+];
+
+for (const c of cases) {
+  test(`GPU scores equal the CPU reference: ${c.name}`, async ({ page }) => {
+    const r = await run(page, c);
+    console.log(`${c.name}: maxRelErr=${r.maxRelErr.toExponential(2)} maxAbsErr=${r.maxAbsErr.toExponential(2)} gpu=${r.gpuMs.toFixed(0)}ms top10(f16 vs f32 docs)=${r.f16StorageTop10Overlap ?? '-'} [${r.adapter}]`);
+    expect(r.unwritten, 'scores left unwritten (NaN poison)').toBe(0);
+    expect(r.maxRelErr).toBeLessThan(REL_TOL);
+    expect(r.topkMismatches).toEqual([]);
+  });
+}

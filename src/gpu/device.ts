@@ -1,0 +1,30 @@
+// Acquire a WebGPU device with the adapter's largest buffer limits, so document tiles can be big.
+
+export interface ScorerDevice {
+  device: GPUDevice;
+  adapterInfo: string;
+  hasF16: boolean;
+}
+
+export function describeAdapter(adapter: GPUAdapter): string {
+  const i = adapter.info;
+  return [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' / ') || 'unknown adapter';
+}
+
+export async function requestScorerDevice(): Promise<ScorerDevice> {
+  if (typeof navigator === 'undefined' || !navigator.gpu) {
+    throw new Error('WebGPU is not available here (navigator.gpu is missing; it needs a secure context such as https or http://127.0.0.1)');
+  }
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new Error('WebGPU: no adapter was found');
+  const hasF16 = adapter.features.has('shader-f16');
+  const device = await adapter.requestDevice({
+    requiredFeatures: hasF16 ? ['shader-f16'] : [],
+    requiredLimits: {
+      maxStorageBufferBindingSize: adapter.limits.maxStorageBufferBindingSize,
+      maxBufferSize: adapter.limits.maxBufferSize,
+      maxComputeWorkgroupStorageSize: adapter.limits.maxComputeWorkgroupStorageSize,
+    },
+  });
+  return { device, adapterInfo: describeAdapter(adapter), hasF16 };
+}
