@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerConvert } from './convert.ts';
 import { CliError } from './errors.ts';
+import { registerParity } from './parity.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -11,6 +12,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .configureOutput({ outputError: (str, write) => write(str) });
   registerConvert(program);
+  registerParity(program);
   return program;
 }
 
