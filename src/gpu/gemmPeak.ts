@@ -6,12 +6,17 @@ import gemmSource from '../../shaders/gemm_peak.wgsl?raw';
 import { fillWgsl } from './wgslTemplate';
 
 export interface GemmConfig {
-  BM: number;
-  BN: number;
-  BK: number;
+  /** 'tiled': operand tiles staged in workgroup memory; 'direct': register blocks read from storage. */
+  kind: 'tiled' | 'direct';
+  /** Workgroup size (WX along N, WY along M). */
+  WX: number;
+  WY: number;
+  /** Rows per invocation. */
   TM: number;
   /** vec4 columns per invocation: an invocation computes TM × 4·TNV outputs. */
   TNV: number;
+  /** K step of a tiled kernel (a multiple of 4); unused by direct kernels. */
+  BK: number;
 }
 
 export interface GemmResult {
@@ -28,24 +33,70 @@ export interface GemmPeak {
   K: number;
   best: GemmResult;
   all: GemmResult[];
-  /** Configurations that could not run on this adapter (limits), with the reason. */
+  /** Configurations that could not run on this adapter (limits, sizes) or failed the check, with the reason. */
   skipped: { label: string; reason: string }[];
 }
 
+const tiled = (TM: number, TNV: number, WX: number, WY: number, BK: number): GemmConfig => ({ kind: 'tiled', TM, TNV, WX, WY, BK });
+const direct = (TM: number, TNV: number, WX: number, WY: number): GemmConfig => ({ kind: 'direct', TM, TNV, WX, WY, BK: 4 });
+
 export const DEFAULT_GEMM_CONFIGS: GemmConfig[] = [
-  { BM: 32, BN: 32, BK: 16, TM: 4, TNV: 1 }, //  8× 8 invocations, 4×4 each
-  { BM: 64, BN: 64, BK: 16, TM: 4, TNV: 1 }, // 16×16, 4×4
-  { BM: 64, BN: 64, BK: 8, TM: 8, TNV: 1 }, // 16× 8, 8×4
-  { BM: 64, BN: 64, BK: 16, TM: 8, TNV: 2 }, //  8× 8, 8×8
-  { BM: 128, BN: 64, BK: 8, TM: 8, TNV: 2 }, //  8×16, 8×8
-  { BM: 128, BN: 128, BK: 8, TM: 8, TNV: 2 }, // 16×16, 8×8
-  { BM: 32, BN: 64, BK: 32, TM: 4, TNV: 2 }, //  8× 8, 4×8
-  { BM: 16, BN: 64, BK: 16, TM: 2, TNV: 4 }, //  4× 8, 2×16
-  { BM: 64, BN: 32, BK: 16, TM: 8, TNV: 2 }, //  4× 8, 8×8
+  // Workgroup-memory tiles: BM × BN = TM·WY × 4·TNV·WX.
+  tiled(4, 1, 16, 16, 16), //  64× 64 tile, 4×4 per invocation
+  tiled(4, 2, 8, 8, 32), //  32× 64, 4×8
+  tiled(8, 2, 8, 8, 16), //  64× 64, 8×8
+  tiled(8, 2, 4, 4, 16), //  32× 32, 8×8
+  tiled(8, 2, 4, 4, 32), //  32× 32, 8×8, deeper K step
+  tiled(8, 2, 8, 4, 16), //  32× 64, 8×8
+  tiled(8, 2, 16, 8, 8), //  64×128, 8×8
+  // Register blocks straight from storage.
+  direct(4, 1, 8, 8),
+  direct(4, 2, 8, 8),
+  direct(8, 1, 4, 4),
+  direct(8, 2, 4, 4),
+  direct(8, 2, 8, 8),
+  direct(8, 2, 16, 4),
+  direct(16, 1, 4, 4),
 ];
 
 export function gemmLabel(c: GemmConfig): string {
-  return `BM${c.BM}_BN${c.BN}_BK${c.BK}_TM${c.TM}_TN${4 * c.TNV}`;
+  const base = `${c.kind}_wg${c.WX}x${c.WY}_TM${c.TM}_TN${4 * c.TNV}`;
+  return c.kind === 'tiled' ? `${base}_BK${c.BK}_tile${c.TM * c.WY}x${4 * c.TNV * c.WX}` : base;
+}
+
+/** The unrolled register-block code of a configuration, for the placeholders of gemm_peak.wgsl. */
+export function gemmWgsl(source: string, c: GemmConfig): string {
+  const rows = [...Array(c.TM).keys()];
+  const cols = [...Array(c.TNV).keys()];
+  const ks = [0, 1, 2, 3];
+  const acc = rows.flatMap((i) => cols.map((j) => `var c${i}_${j} = vec4<f32>(0.0);`));
+  const loadShared = [
+    ...rows.map((i) => `let a${i} = As[(r + ${i}u) * BKV + kv];`),
+    ...ks.flatMap((k) => cols.map((j) => `let b${k}_${j} = Bs[(kv * 4u + ${k}u) * BNV + cv + ${j}u];`)),
+  ];
+  const loadGlobal = [
+    ...rows.map((i) => `let a${i} = A[(rowBase + ${i}u) * KV + kv];`),
+    ...ks.flatMap((k) => cols.map((j) => `let b${k}_${j} = B[(kv * 4u + ${k}u) * NV + colBase + ${j}u];`)),
+  ];
+  const fma = ks.flatMap((k) => rows.flatMap((i) => cols.map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}.${'xyzw'[k]}), b${k}_${j}, c${i}_${j});`)));
+  const store = rows.flatMap((i) => cols.map((j) => `C[(rowBase + ${i}u) * NV + colBase + ${j}u] = c${i}_${j};`));
+  const join = (lines: string[], indent: string) => lines.join(`\n${indent}`);
+  return fillWgsl(
+    source,
+    {
+      WX: c.WX,
+      WY: c.WY,
+      TM: c.TM,
+      TNV: c.TNV,
+      BK: c.BK,
+      ACC_DECL: join(acc, '  '),
+      LOAD_SHARED: join(loadShared, '      '),
+      LOAD_GLOBAL: join(loadGlobal, '    '),
+      FMA: join(fma, '    '),
+      STORE: join(store, '  '),
+    },
+    `gemm_peak.wgsl ${gemmLabel(c)}`,
+  );
 }
 
 function median(xs: number[]): number {
@@ -55,19 +106,33 @@ function median(xs: number[]): number {
 }
 
 export interface GemmPeakOptions {
-  M?: number;
-  N?: number;
-  K?: number;
+  /** First square size tried (default 512); doubled while the best run is shorter than minMs, up to maxSize. */
+  size?: number;
+  maxSize?: number;
+  minMs?: number;
   configs?: GemmConfig[];
-  /** Timed repetitions per configuration (after one warm-up run); the median counts. */
+  /** Timed repetitions per configuration (after one warm-up run that is also checked); the median counts. */
   reps?: number;
   log?: (msg: string) => void;
 }
 
+/**
+ * Runs every configuration on an S×S×S product and keeps the fastest correct one. S starts at `size` and
+ * doubles while the best run takes less than `minMs` (so a fast GPU is not measured on launch overhead).
+ */
 export async function measureGemmPeak(device: GPUDevice, opts: GemmPeakOptions = {}): Promise<GemmPeak> {
-  const M = opts.M ?? 1024;
-  const N = opts.N ?? 1024;
-  const K = opts.K ?? 1024;
+  const maxSize = opts.maxSize ?? 4096;
+  const minMs = opts.minMs ?? 50;
+  let size = opts.size ?? 512;
+  for (;;) {
+    const r = await measureAt(device, size, size, size, opts);
+    if (r.best.medianMs >= minMs || size * 2 > maxSize) return r;
+    (opts.log ?? (() => {}))(`gemm: best run ${r.best.medianMs.toFixed(2)} ms at ${size}³ is too short to time; doubling`);
+    size *= 2;
+  }
+}
+
+async function measureAt(device: GPUDevice, M: number, N: number, K: number, opts: GemmPeakOptions): Promise<GemmPeak> {
   const reps = opts.reps ?? 5;
   const configs = opts.configs ?? DEFAULT_GEMM_CONFIGS;
   const log = opts.log ?? (() => {});
@@ -83,10 +148,11 @@ export async function measureGemmPeak(device: GPUDevice, opts: GemmPeakOptions =
   };
   const bufA = mk('gemm A', a, a.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
   const bufB = mk('gemm B', b, b.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
-  const bufC = mk('gemm C', null, M * N * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC);
+  const bufC = mk('gemm C', null, M * N * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
   const dimsBuf = mk('gemm dims', new Uint32Array([M, N, K, 0]), 16, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
   const staging = mk('gemm readback', null, M * N * 4, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-  // Sampled entries of the exact product.
+  const zeros = new Float32Array(M * N);
+  // Sampled entries of the exact product, and Σ|a·b| for the error scale.
   const samples = Array.from({ length: 64 }, (_, s) => [(s * 7919) % M, (s * 104729 + 13) % N]);
   const exact = samples.map(([r, c]) => {
     let s = 0;
@@ -104,20 +170,27 @@ export async function measureGemmPeak(device: GPUDevice, opts: GemmPeakOptions =
   try {
     for (const c of configs) {
       const label = gemmLabel(c);
-      const wx = c.BN / 4 / c.TNV;
-      const wy = c.BM / c.TM;
-      const wgBytes = (c.BK * c.BM + c.BK * c.BN) * 4;
+      const BM = c.TM * c.WY;
+      const BN = 4 * c.TNV * c.WX;
+      const wgBytes = c.kind === 'tiled' ? (BM * c.BK + c.BK * BN) * 4 : 0;
       let reason = '';
-      if (M % c.BM || N % c.BN || K % c.BK || c.BN % (4 * c.TNV) || c.BM % c.TM) reason = 'sizes are not multiples of the tile';
-      else if (wx * wy > lim.maxComputeInvocationsPerWorkgroup || wx > lim.maxComputeWorkgroupSizeX || wy > lim.maxComputeWorkgroupSizeY) reason = `workgroup ${wx}×${wy} exceeds the limits`;
-      else if (wgBytes > lim.maxComputeWorkgroupStorageSize) reason = `${wgBytes} bytes of workgroup memory exceed the limit`;
+      if (M % BM || N % BN || K % c.BK || c.BK % 4) reason = `${M}×${N}×${K} is not a multiple of the ${BM}×${BN}×${c.BK} tile`;
+      else if (c.WX * c.WY > lim.maxComputeInvocationsPerWorkgroup || c.WX > lim.maxComputeWorkgroupSizeX || c.WY > lim.maxComputeWorkgroupSizeY) {
+        reason = `workgroup ${c.WX}×${c.WY} exceeds the limits`;
+      } else if (wgBytes > lim.maxComputeWorkgroupStorageSize) reason = `${wgBytes} bytes of workgroup memory exceed the limit`;
       if (reason) {
         skipped.push({ label, reason });
         continue;
       }
-      const code = fillWgsl(gemmSource, { BM: c.BM, BN: c.BN, BK: c.BK, TM: c.TM, TNV: c.TNV }, `gemm_peak.wgsl ${label}`);
-      const module = device.createShaderModule({ label, code });
-      const pipeline = await device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint: 'main' } });
+      const module = device.createShaderModule({ label, code: gemmWgsl(gemmSource, c) });
+      const entryPoint = c.kind === 'tiled' ? 'main_tiled' : 'main_direct';
+      let pipeline: GPUComputePipeline;
+      try {
+        pipeline = await device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint } });
+      } catch (e) {
+        skipped.push({ label, reason: `pipeline: ${(e as Error).message}` });
+        continue;
+      }
       const group = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
         entries: [dimsBuf, bufA, bufB, bufC].map((buffer, binding) => ({ binding, resource: { buffer } })),
@@ -127,11 +200,12 @@ export async function measureGemmPeak(device: GPUDevice, opts: GemmPeakOptions =
         const pass = enc.beginComputePass();
         pass.setPipeline(pipeline);
         pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(N / c.BN, M / c.BM);
+        pass.dispatchWorkgroups(N / BN, M / BM);
         pass.end();
         device.queue.submit([enc.finish()]);
         await device.queue.onSubmittedWorkDone();
       };
+      device.queue.writeBuffer(bufC, 0, zeros); // no configuration may pass on its predecessor's result
       await run(); // warm-up (and the result we check)
       const enc = device.createCommandEncoder();
       enc.copyBufferToBuffer(bufC, 0, staging, 0, M * N * 4);
@@ -144,8 +218,8 @@ export async function measureGemmPeak(device: GPUDevice, opts: GemmPeakOptions =
         maxRelErr = Math.max(maxRelErr, Math.abs(out[r * N + col] - v) / Math.max(mag, 1e-30));
       });
       staging.unmap();
-      // f32 accumulation of K terms: worst case K·2^-24 of Σ|a·b| (6e-5 at K = 1024); a wrong kernel is O(1) off.
-      if (!(maxRelErr < (K * 2 ** -24))) {
+      // f32 accumulation of K terms: worst case K·2^-24 of Σ|a·b| (3e-5 at K = 512); a wrong kernel is O(1) off.
+      if (!(maxRelErr < K * 2 ** -24)) {
         skipped.push({ label, reason: `wrong result (max error ${maxRelErr.toExponential(2)} of Σ|a·b|)` });
         continue;
       }
@@ -157,7 +231,7 @@ export async function measureGemmPeak(device: GPUDevice, opts: GemmPeakOptions =
       }
       const ms = median(times);
       const r: GemmResult = { config: c, label, gflops: flops / (ms * 1e6), medianMs: ms, maxRelErr };
-      log(`gemm ${label}: ${r.gflops.toFixed(2)} GFLOP/s (${ms.toFixed(1)} ms)`);
+      log(`gemm ${M}³ ${label}: ${r.gflops.toFixed(2)} GFLOP/s (${ms.toFixed(1)} ms)`);
       all.push(r);
     }
   } finally {
