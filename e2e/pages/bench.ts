@@ -1,0 +1,490 @@
+// The benchmark page (driven by scripts/bench.js, not a test): on one page and one adapter it times
+//   ours   — QNetScorer (src/gpu/qnetScorer.ts): scores every document and selects the top k on the GPU;
+//   ort    — the same q-net as an ONNX graph (src/core/qnetOnnx.ts) through onnxruntime-web's WebGPU EP;
+//   naive  — one invocation per document (shaders/qnet_naive.wgsl);
+//   cpu    — the Float64 reference scorer (src/core/qnet.ts referenceScores), on the main thread;
+// and measures the adapter's f32 GEMM peak (src/gpu/gemmPeak.ts). Every engine scores the same f16-stored
+// documents (the baselines get them decoded to f32) with the same weights.
+//
+// Timing: each engine is warmed up, then timed as the median of `reps` full passes; a pass ends only
+// when its GPU work is done (ours: top-k read back; naive: queue.onSubmittedWorkDone(); ort: the output
+// downloaded). Slow baselines are timed on the first `timed_docs_*` documents instead of all N, sized so
+// a pass takes about `baselineSeconds`; docs/s is a rate, so the ratios stay comparable (reported).
+import type * as OrtModule from 'onnxruntime-web';
+import {
+  randomVectors,
+  randomWeights,
+  referenceScores,
+  referenceTopK,
+  seededRandom,
+  type QNetArchitecture,
+  type QNetWeights,
+} from '../../src/core/qnet';
+import { decodeVectors, encodeVectors, type EncodedVectors } from '../../src/core/vectorStorage';
+import { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } from '../../src/core/qnetOnnx';
+import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
+import { NaiveScorer } from '../../src/gpu/naiveScorer';
+import { measureGemmPeak, type GemmPeak } from '../../src/gpu/gemmPeak';
+
+export type Engine = 'ours' | 'ort' | 'naive' | 'cpu';
+/**
+ * onnxruntime-web ships two WebGPU execution providers: 'jsep' (the default bundle, kernels in TypeScript,
+ * ort-wasm-simd-threaded.jsep.*) and 'native' ('onnxruntime-web/webgpu', the C++ WebGPU EP,
+ * ort-wasm-simd-threaded.asyncify.*).
+ */
+export type OrtVariant = 'jsep' | 'native';
+
+export interface BenchConfig {
+  N: number;
+  dims: number[];
+  engines?: Engine[];
+  k?: number;
+  /** Timed passes per engine after warm-up; the median counts. */
+  reps?: number;
+  /** A baseline slower than this per full pass (seconds) is timed on fewer documents. */
+  baselineSeconds?: number;
+  /** Our scorer's pass over all N longer than this (seconds) is timed on fewer documents (Infinity: never). */
+  oursSeconds?: number;
+  /** Documents per uploaded tile. */
+  tileDocs?: number;
+  seed?: number;
+  /** Which onnxruntime-web WebGPU EPs to time; speedup_vs_ort_webgpu is against the faster. */
+  ortVariants?: OrtVariant[];
+}
+
+export interface EngineFigures {
+  docs_per_s: number;
+  timed_docs: number;
+  median_ms: number;
+  times_ms: number[];
+}
+
+export type BenchLine = Record<string, unknown>;
+
+const log = (msg: string) => console.log(`[bench] ${msg}`);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+const round = (v: number, digits = 4) => Number(v.toPrecision(digits));
+
+function paperResidual(dims: number[]): boolean[] {
+  const L = dims.length - 2;
+  return Array.from({ length: L }, (_, j) => j < L - 1);
+}
+
+export function flopsPerDoc(dims: number[]): number {
+  let f = 0;
+  for (let j = 0; j + 1 < dims.length; j++) f += 2 * dims[j] * dims[j + 1];
+  return f;
+}
+
+/** Document count for a timed pass of about `seconds` at `docsPerMs`, a multiple of `quantum`, within [lo, N]. */
+function sizeFor(docsPerMs: number, seconds: number, quantum: number, lo: number, N: number): number {
+  const n = Math.floor((docsPerMs * seconds * 1000) / quantum) * quantum;
+  return Math.max(Math.min(lo, N), Math.min(N, n));
+}
+
+async function timePasses(reps: number, pass: () => Promise<void>): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < reps; i++) {
+    const t0 = performance.now();
+    await pass();
+    times.push(performance.now() - t0);
+  }
+  return times;
+}
+
+function figures(timedDocs: number, times: number[]): EngineFigures {
+  const ms = median(times);
+  return { docs_per_s: round((timedDocs / ms) * 1000), timed_docs: timedDocs, median_ms: round(ms), times_ms: times.map((t) => round(t)) };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+let scorerDevice: Promise<ScorerDevice> | null = null;
+function device(): Promise<ScorerDevice> {
+  scorerDevice ??= requestScorerDevice().then((d) => {
+    d.device.lost.then((info) => log(`scorer device lost: ${info.message}`));
+    return d;
+  });
+  return scorerDevice;
+}
+
+let peak: GemmPeak | null = null;
+
+/** Measures (once per page) the adapter's f32 GEMM peak on the scorer's device. */
+async function measurePeak(opts: { size?: number; reps?: number } = {}): Promise<BenchLine> {
+  const { device: dev, adapterInfo } = await device();
+  peak = await measureGemmPeak(dev, { size: opts.size, reps: opts.reps ?? 5, log });
+  return {
+    adapter: adapterInfo,
+    peak_gflops: round(peak.best.gflops),
+    peak_config: peak.best.label,
+    gemm_shape: [peak.M, peak.N, peak.K],
+    all: peak.all.map((r) => ({ config: r.label, gflops: round(r.gflops), ms: round(r.medianMs), max_rel_err: round(r.maxRelErr, 2) })),
+    skipped: peak.skipped,
+  };
+}
+
+// The documents: N Gaussian vectors stored as f16 pairs, in tiles, generated tile by tile.
+interface Docs {
+  tiles: EncodedVectors[];
+  /** The first m documents as the f32 values the GPU sees (decoded f16), grown on demand. */
+  prefix(m: number): Float32Array<ArrayBuffer>;
+}
+
+function makeDocs(N: number, d: number, tileDocs: number, seed: number): Docs {
+  const rand = seededRandom(seed);
+  const tiles: EncodedVectors[] = [];
+  for (let start = 0; start < N; start += tileDocs) {
+    const n = Math.min(tileDocs, N - start);
+    tiles.push(encodeVectors(randomVectors(n, d, rand), n, d, 'f16'));
+  }
+  let decoded = new Float32Array(0);
+  let decodedDocs = 0;
+  return {
+    tiles,
+    prefix(m: number): Float32Array<ArrayBuffer> {
+      m = Math.min(m, N);
+      if (m > decodedDocs) {
+        const out = new Float32Array(m * d);
+        let row = 0;
+        for (const t of tiles) {
+          if (row >= m) break;
+          const take = Math.min(t.n, m - row);
+          out.set(decodeVectors({ ...t, n: take, words: t.words.subarray(0, take * t.strideWords) }), row * d);
+          row += take;
+        }
+        decoded = out;
+        decodedDocs = m;
+      }
+      return decoded.subarray(0, m * d);
+    },
+  };
+}
+
+/** The tiles of the first m documents. */
+function firstTiles(docs: Docs, m: number): EncodedVectors[] {
+  const out: EncodedVectors[] = [];
+  let rows = 0;
+  for (const t of docs.tiles) {
+    if (rows >= m) break;
+    const take = Math.min(t.n, m - rows);
+    out.push(take === t.n ? t : { ...t, n: take, words: t.words.subarray(0, take * t.strideWords) });
+    rows += take;
+  }
+  return out;
+}
+
+function relErr(got: ArrayLike<number>, ref: ArrayLike<number>, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += ref[i] * ref[i];
+  const scale = Math.max(Math.sqrt(s / n), 1e-12);
+  let worst = 0;
+  for (let i = 0; i < n; i++) worst = Math.max(worst, Math.abs(got[i] - ref[i]) / scale);
+  return worst;
+}
+
+// --- engines -------------------------------------------------------------------------------------
+
+async function benchOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, c: Required<BenchConfig>) {
+  const { QNetScorer } = await import('../../src/gpu/qnetScorer');
+  const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16' });
+  try {
+    scorer.setWeights(w);
+    const search = async () => {
+      await scorer.search(c.k);
+    };
+    // Probe on a few thousand documents; a full pass longer than oursSeconds is timed on fewer documents.
+    let n = c.N;
+    const probe = Math.min(c.N, 2048);
+    if (probe < c.N && Number.isFinite(c.oursSeconds)) {
+      scorer.setDocuments(firstTiles(docs, probe));
+      await search(); // warm-up
+      const [probeMs] = await timePasses(1, search);
+      n = sizeFor(probe / probeMs, c.oursSeconds, 1024, probe, c.N);
+      log(`ours: probe ${probe} docs in ${probeMs.toFixed(0)} ms → timing ${n} docs`);
+    }
+    scorer.setDocuments(firstTiles(docs, n));
+    const t0 = performance.now();
+    await search(); // warm-up
+    log(`ours: warm-up pass ${(performance.now() - t0).toFixed(0)} ms`);
+    const f = figures(n, await timePasses(c.reps, search));
+    log(`ours: ${f.docs_per_s} docs/s (${f.median_ms} ms per pass of ${n})`);
+    return f;
+  } finally {
+    scorer.destroy();
+  }
+}
+
+/** Ours on the first `n` documents, against the reference: every score and the top k. */
+async function checkOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, ref: Float64Array, k: number): Promise<BenchLine> {
+  const { QNetScorer } = await import('../../src/gpu/qnetScorer');
+  const n = ref.length;
+  const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16' });
+  try {
+    const tiles = firstTiles(docs, n);
+    scorer.setDocuments(tiles);
+    scorer.setWeights(w);
+    const all = await scorer.scoreAll();
+    const top = await scorer.search(k);
+    const want = referenceTopK(ref, k);
+    // Identical up to ties: a differing position is accepted only if the reference scores there are within
+    // the GPU's f32 error (1e-4 of the scores' RMS, the parity tests' bound).
+    let s = 0;
+    for (let i = 0; i < n; i++) s += ref[i] * ref[i];
+    const tol = 1e-4 * Math.sqrt(s / n);
+    let mismatches = 0;
+    for (let i = 0; i < want.indices.length; i++) {
+      if (top.indices[i] !== want.indices[i] && Math.abs(ref[top.indices[i]] - want.scores[i]) > tol) mismatches++;
+    }
+    return { check_docs: n, ours_max_rel_err: relErr(all, ref, n), ours_topk_mismatches: mismatches };
+  } finally {
+    scorer.destroy();
+  }
+}
+
+async function benchNaive(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, c: Required<BenchConfig>, ref: Float64Array | null) {
+  const naive = await NaiveScorer.create(dev, arch, 'f16');
+  try {
+    naive.setWeights(w);
+    // Probe on a few workgroups to size the timed pass.
+    const probe = Math.min(c.N, 512);
+    naive.setDocuments(firstTiles(docs, probe));
+    const pass = (n: number) => async () => {
+      naive.dispatch(n);
+      await dev.queue.onSubmittedWorkDone();
+    };
+    await pass(probe)(); // compile + warm-up
+    const [probeMs] = await timePasses(1, pass(probe));
+    const n = sizeFor(probe / probeMs, c.baselineSeconds, 64, probe, c.N);
+    log(`naive: probe ${probe} docs in ${probeMs.toFixed(0)} ms → timing ${n} docs`);
+    if (n > probe) naive.setDocuments(firstTiles(docs, n));
+    await pass(n)();
+    const f = figures(n, await timePasses(c.reps, pass(n)));
+    log(`naive: ${f.docs_per_s} docs/s`);
+    const extra: BenchLine = {};
+    if (ref) extra.naive_max_rel_err = relErr(await naive.scoreAll(ref.length), ref, Math.min(ref.length, n));
+    return { f, extra };
+  } finally {
+    naive.destroy();
+  }
+}
+
+const ortModules: Partial<Record<OrtVariant, Promise<typeof OrtModule>>> = {};
+function loadOrt(variant: OrtVariant): Promise<typeof OrtModule> {
+  ortModules[variant] ??= (variant === 'jsep' ? import('onnxruntime-web') : import('onnxruntime-web/webgpu')).then((ort) => {
+    // The WASM runtime files (ort-wasm-simd-threaded.{jsep,asyncify}.{mjs,wasm}) are served from the package's dist/.
+    ort.env.wasm.wasmPaths = new URL('/node_modules/onnxruntime-web/dist/', location.href).href;
+    // One WASM thread: every op runs on the WebGPU EP; the CPU cores belong to the adapter (SwiftShader).
+    ort.env.wasm.numThreads = 1;
+    ort.env.logLevel = 'warning';
+    return ort;
+  });
+  return ortModules[variant]!;
+}
+
+async function benchOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Required<BenchConfig>, ref: Float64Array | null) {
+  const ort = await loadOrt(variant);
+  const d = w.arch.dims[0];
+  const t0 = performance.now();
+  const session = await ort.InferenceSession.create(buildQNetOnnx(w), {
+    executionProviders: ['webgpu'],
+    preferredOutputLocation: 'gpu-buffer',
+    graphOptimizationLevel: 'all',
+  });
+  const dev = (await ort.env.webgpu.device) as GPUDevice;
+  const buffers: GPUBuffer[] = [];
+  const input = (n: number) => {
+    const buf = dev.createBuffer({ label: `ort X ${n}`, size: n * d * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
+    dev.queue.writeBuffer(buf, 0, docs.prefix(n));
+    buffers.push(buf);
+    return ort.Tensor.fromGpuBuffer(buf, { dataType: 'float32', dims: [n, d] });
+  };
+  const last: { scores: Float32Array | null } = { scores: null };
+  const pass = (x: OrtModule.Tensor) => async () => {
+    const out = await session.run({ [QNET_ONNX_INPUT]: x });
+    const y = out[QNET_ONNX_OUTPUT];
+    // onnxruntime-web's JSEP submits its commands in groups of 16 dispatches and the rest only when
+    // something is downloaded: downloading the [n,1] output (4 bytes per document) is what guarantees that
+    // the whole graph ran inside the timed region (for either EP).
+    last.scores = (await y.getData()) as Float32Array;
+    y.dispose();
+  };
+  try {
+    const probe = Math.min(c.N, 1024);
+    const xp = input(probe);
+    await pass(xp)(); // pipeline compilation
+    log(`ort ${variant}: session + first run ${(performance.now() - t0).toFixed(0)} ms`);
+    await pass(xp)();
+    const [probeMs] = await timePasses(1, pass(xp));
+    const n = sizeFor(probe / probeMs, c.baselineSeconds, 1024, probe, c.N);
+    log(`ort ${variant}: probe ${probe} docs in ${probeMs.toFixed(0)} ms → timing ${n} docs`);
+    const x = n === probe ? xp : input(n);
+    await pass(x)(); // warm-up at the timed shape
+    const f = figures(n, await timePasses(c.reps, pass(x)));
+    log(`ort ${variant}: ${f.docs_per_s} docs/s`);
+    const extra: BenchLine = {};
+    if (ref && last.scores) extra[`ort_${variant}_max_rel_err`] = relErr(last.scores, ref, Math.min(ref.length, n));
+    return { f, extra };
+  } finally {
+    await session.release();
+    for (const b of buffers) b.destroy();
+  }
+}
+
+function benchCpu(w: QNetWeights, docs: Docs, c: Required<BenchConfig>) {
+  const probe = Math.min(c.N, 16);
+  referenceScores(w, docs.prefix(probe), probe); // JIT warm-up
+  const t0 = performance.now();
+  referenceScores(w, docs.prefix(probe), probe);
+  const probeMs = Math.max(performance.now() - t0, 0.01);
+  const n = sizeFor(probe / probeMs, c.baselineSeconds, 1, Math.min(c.N, 64), c.N);
+  log(`cpu: probe ${probe} docs in ${probeMs.toFixed(1)} ms → timing ${n} docs`);
+  const x = docs.prefix(n);
+  let ref: Float64Array = new Float64Array(0);
+  const times: number[] = [];
+  for (let i = 0; i < c.reps; i++) {
+    const t = performance.now();
+    ref = referenceScores(w, x, n);
+    times.push(performance.now() - t);
+  }
+  const f = figures(n, times);
+  log(`cpu: ${f.docs_per_s} docs/s`);
+  return { f, ref };
+}
+
+// -------------------------------------------------------------------------------------------------
+
+async function run(cfg: BenchConfig): Promise<BenchLine> {
+  const c: Required<BenchConfig> = {
+    engines: ['ours', 'ort', 'naive', 'cpu'],
+    k: 10,
+    reps: 3,
+    baselineSeconds: 3,
+    tileDocs: 32768,
+    seed: 1,
+    ortVariants: ['jsep', 'native'],
+    oursSeconds: 20,
+    ...cfg,
+  };
+  const { dims, N } = c;
+  const arch: QNetArchitecture = { dims, activation: 'relu', layerNormEps: 1e-5, residual: paperResidual(dims) };
+  const { device: dev, adapterInfo } = await device();
+  const line: BenchLine = { N, dims, adapter: adapterInfo, k: c.k, reps: c.reps, storage: 'f16' };
+  const flops = flopsPerDoc(dims);
+  line.flops_per_doc = flops;
+
+  let t = performance.now();
+  const w = randomWeights(arch, seededRandom(c.seed));
+  const docs = makeDocs(N, dims[0], c.tileDocs, c.seed + 1);
+  log(`data: ${N} × ${dims[0]} f16 in ${docs.tiles.length} tiles, ${(performance.now() - t).toFixed(0)} ms`);
+
+  const res: Partial<Record<Engine, EngineFigures>> = {};
+  const errors: Record<string, string> = {};
+  const attempt = async (name: string, f: () => Promise<void>) => {
+    try {
+      await f();
+    } catch (e) {
+      errors[name] = String((e as Error)?.stack ?? e);
+      log(`${name} FAILED: ${errors[name]}`);
+    }
+  };
+
+  // CPU first: its scores are the reference for every check.
+  let ref: Float64Array | null = null;
+  if (c.engines.includes('cpu')) {
+    await attempt('cpu', async () => {
+      const r = benchCpu(w, docs, c);
+      res.cpu = r.f;
+      ref = r.ref;
+    });
+  }
+  if (!ref) {
+    const n = Math.min(N, 64);
+    ref = referenceScores(w, docs.prefix(n), n);
+  }
+  if (c.engines.includes('ours')) {
+    await attempt('ours', async () => {
+      res.ours = await benchOurs(dev, arch, w, docs, c);
+    });
+    await attempt('ours_check', async () => {
+      Object.assign(line, await checkOurs(dev, arch, w, docs, ref!, c.k));
+    });
+  }
+  if (c.engines.includes('naive')) {
+    await attempt('naive', async () => {
+      const r = await benchNaive(dev, arch, w, docs, c, ref);
+      res.naive = r.f;
+      Object.assign(line, r.extra);
+    });
+  }
+  const ortRes: Partial<Record<OrtVariant, EngineFigures>> = {};
+  if (c.engines.includes('ort')) {
+    for (const v of c.ortVariants) {
+      await attempt(`ort_${v}`, async () => {
+        const r = await benchOrt(v, w, docs, c, ref);
+        ortRes[v] = r.f;
+        Object.assign(line, r.extra);
+      });
+    }
+    const done = c.ortVariants.filter((v) => ortRes[v]);
+    if (done.length) {
+      const best = done.reduce((a, b) => (ortRes[b]!.docs_per_s > ortRes[a]!.docs_per_s ? b : a));
+      res.ort = ortRes[best];
+      line.ort_best_ep = best;
+    }
+  }
+
+  const ours = res.ours;
+  line.docs_per_s = ours?.docs_per_s ?? null;
+  line.gflops = ours ? round((ours.docs_per_s * flops) / 1e9) : null;
+  const ratio = (e: Engine) => (ours && res[e] ? round(ours.docs_per_s / res[e]!.docs_per_s) : null);
+  line.speedup_vs_ort_webgpu = ratio('ort');
+  line.speedup_vs_naive = ratio('naive');
+  line.speedup_vs_cpu = ratio('cpu');
+  line.peak_gflops = peak ? round(peak.best.gflops) : null;
+  line.peak_config = peak ? peak.best.label : null;
+  line.peak_share = ours && peak ? round((ours.docs_per_s * flops) / 1e9 / peak.best.gflops) : null;
+  for (const e of ['ours', 'ort', 'naive', 'cpu'] as Engine[]) {
+    const f = res[e];
+    if (!f) continue;
+    if (e !== 'ours') line[`${e}_docs_per_s`] = f.docs_per_s;
+    line[`timed_docs_${e}`] = f.timed_docs;
+    line[`ms_per_pass_${e}`] = f.median_ms;
+    line[`gflops_${e}`] = round((f.docs_per_s * flops) / 1e9);
+  }
+  for (const v of c.ortVariants) {
+    const f = ortRes[v];
+    if (!f) continue;
+    line[`ort_${v}_docs_per_s`] = f.docs_per_s;
+    line[`timed_docs_ort_${v}`] = f.timed_docs;
+  }
+  if (res.ort) {
+    line.ort_version = (await loadOrt(line.ort_best_ep as OrtVariant)).env.versions.web;
+    line.ort_eps =
+      'jsep: the default bundle\'s WebGPU EP (TypeScript kernels); native: onnxruntime-web/webgpu (C++ WebGPU EP); ' +
+      'both with graphOptimizationLevel all and 1 wasm thread; the ratio is against the faster';
+    line.ort_io = 'input on GPU (Tensor.fromGpuBuffer on ORT\'s device), output preferredOutputLocation gpu-buffer; timed pass ends with output.getData() (4 B/doc)';
+  }
+  if (res.ours) line.ours_timing = 'search(k): all layers + GPU top-k, k pairs read back';
+  if (res.naive) line.naive_timing = 'one dispatch + queue.onSubmittedWorkDone(); scores stay on the GPU';
+  if (res.cpu) line.cpu_timing = 'referenceScores (Float64, main thread)';
+  if (Object.keys(errors).length) line.errors = errors;
+  return line;
+}
+
+declare global {
+  interface Window {
+    hypBench: { run: typeof run; measurePeak: typeof measurePeak; adapter: () => Promise<string> };
+    hypBenchReady: boolean;
+  }
+}
+
+window.hypBench = { run, measurePeak, adapter: async () => (await device()).adapterInfo };
+window.hypBenchReady = true;
+document.getElementById('status')!.textContent = 'ready';

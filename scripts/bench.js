@@ -1,0 +1,202 @@
+#!/usr/bin/env node
+// The benchmark driver: `npm run bench -- [--json] [--n 10000,100000] [--dims paper|small|768,768,1 ...]`
+// Serves the repository with Vite on a free port, opens e2e/pages/bench.html in headless Chromium
+// (WebGPU), measures the adapter's GEMM peak once, then runs every (dims, N) of the grid on that page.
+// stdout: one JSON object per configuration with --json (a table otherwise); stderr: progress.
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { resolve, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const PRESETS = {
+  paper: [768, 768, 768, 768, 768, 768, 768, 1],
+  small: [256, 256, 256, 1],
+};
+
+const USAGE = `usage: npm run bench -- [options]
+  --json                 one JSON object per configuration on stdout (default: a table)
+  --n LIST               document counts, comma-separated (default 10000,100000)
+  --dims SPEC            q-net dims: "paper", "small" or a list like 256,256,256,1; repeat the flag or
+                         separate with ";" for several (default: paper;small)
+  --engines LIST         any of ours,ort,naive,cpu (default: all)
+  --reps R               timed passes per engine, median reported (default 3)
+  --baseline-seconds S   a baseline pass longer than this is timed on fewer documents (default 3)
+  --ours-seconds S       same for our scorer (default 20: SwiftShader needs minutes for 768×6 at 100k)
+  --full                 always time our scorer on all N documents
+  --peak-size S          first GEMM size S×S×S of the peak measurement (default 512, doubled while a run
+                         takes < 50 ms); --no-peak skips it
+  --k K                  top-k of our scorer (default 10)
+  --ort LIST             onnxruntime-web WebGPU EPs to time: jsep (the default bundle's) and/or native
+                         (onnxruntime-web/webgpu, the C++ EP); default jsep,native, ratio vs the faster
+  --port P               Vite port (default: a free one)`;
+
+function parseArgs(argv) {
+  const o = { json: false, n: [10000, 100000], dims: [], engines: undefined, reps: 3, baselineSeconds: 3, peakSize: undefined, peak: true, k: 10, port: 0, ort: ['jsep', 'native'], oursSeconds: 20 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const val = () => {
+      const v = inline ?? argv[++i];
+      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
+      return v;
+    };
+    const num = () => {
+      const v = Number(val());
+      if (!(v > 0)) throw new Error(`${flag}: expected a positive number`);
+      return v;
+    };
+    switch (flag) {
+      case '--json': o.json = true; break;
+      case '--n': o.n = val().split(',').map((s) => { const v = Number(s); if (!Number.isInteger(v) || v < 1) throw new Error(`--n: bad count ${s}`); return v; }); break;
+      case '--dims': o.dims.push(...val().split(';').filter(Boolean)); break;
+      case '--engines': o.engines = val().split(',').map((s) => { if (!['ours', 'ort', 'naive', 'cpu'].includes(s)) throw new Error(`--engines: unknown engine ${s}`); return s; }); break;
+      case '--reps': o.reps = Math.round(num()); break;
+      case '--baseline-seconds': o.baselineSeconds = num(); break;
+      case '--ours-seconds': o.oursSeconds = num(); break;
+      case '--full': o.oursSeconds = null; break;
+      case '--peak-size': o.peakSize = Math.round(num()); break;
+      case '--no-peak': o.peak = false; break;
+      case '--k': o.k = Math.round(num()); break;
+      case '--ort': o.ort = val().split(','); if (o.ort.some((v) => !['jsep', 'native'].includes(v))) throw new Error('--ort: jsep, native or both (jsep,native)'); break;
+      case '--port': o.port = Math.round(num()); break;
+      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
+      default: throw new Error(`unknown option ${a}\n${USAGE}`);
+    }
+  }
+  if (o.dims.length === 0) o.dims = ['paper', 'small'];
+  o.dims = o.dims.map((spec) => {
+    if (PRESETS[spec]) return PRESETS[spec];
+    const d = spec.split(',').map(Number);
+    if (d.length < 3 || d.some((v) => !Number.isInteger(v) || v < 1) || d[d.length - 1] !== 1) throw new Error(`--dims: bad q-net dims "${spec}" (need d,h,...,1)`);
+    return d;
+  });
+  return o;
+}
+
+const err = (msg) => process.stderr.write(`${msg}\n`);
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+}
+
+async function waitForHttp(url, child, timeoutMs) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (child.exitCode !== null) throw new Error(`vite exited with code ${child.exitCode}`);
+    try {
+      const r = await fetch(url);
+      if (r.ok) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`vite did not answer at ${url} within ${timeoutMs / 1000} s`);
+}
+
+function startVite(port) {
+  const viteBin = resolve(root, 'node_modules/vite/bin/vite.js');
+  const child = spawn(process.execPath, [viteBin, '--port', String(port), '--strictPort'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so stopping it stops everything it started
+  });
+  child.stdout.on('data', () => {});
+  child.stderr.on('data', (d) => err(`[vite] ${String(d).trimEnd()}`));
+  return child;
+}
+
+function stopVite(child) {
+  if (!child || child.exitCode !== null) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    child.kill('SIGTERM');
+  }
+}
+
+function table(line) {
+  const f = (v, d = 3) => (typeof v === 'number' ? (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(d)) : String(v));
+  return [
+    `N=${line.N} dims=[${line.dims}] on ${line.adapter}`,
+    `  ours   ${f(line.docs_per_s)} docs/s  ${f(line.gflops)} GFLOP/s  (${f(line.peak_share)} of GEMM peak ${f(line.peak_gflops)} GFLOP/s, ${line.peak_config})`,
+    `  vs ort-webgpu ×${f(line.speedup_vs_ort_webgpu)} (${line.ort_best_ep}: ${f(line.ort_docs_per_s)} docs/s on ${line.timed_docs_ort} docs)`,
+    `  vs naive      ×${f(line.speedup_vs_naive)} (${f(line.naive_docs_per_s)} docs/s on ${line.timed_docs_naive} docs)`,
+    `  vs cpu        ×${f(line.speedup_vs_cpu)} (${f(line.cpu_docs_per_s)} docs/s on ${line.timed_docs_cpu} docs)`,
+    line.errors ? `  errors: ${Object.keys(line.errors).join(', ')}` : '',
+  ].filter(Boolean).join('\n');
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+  const port = opts.port || (await freePort());
+  const base = `http://127.0.0.1:${port}`;
+  let vite = null;
+  let browser = null;
+  const stop = async () => {
+    try {
+      await browser?.close();
+    } catch {
+      // already gone
+    }
+    stopVite(vite);
+  };
+  process.once('SIGINT', () => stop().then(() => process.exit(130)));
+  process.once('SIGTERM', () => stop().then(() => process.exit(143)));
+  let failed = false;
+  try {
+    err(`bench: starting vite on ${base}`);
+    vite = startVite(port);
+    await waitForHttp(`${base}/e2e/pages/bench.html`, vite, 120_000);
+    browser = await chromium.launch({
+      executablePath,
+      args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const page = await browser.newPage();
+    page.on('console', (m) => err(`[page ${m.type()}] ${m.text()}`));
+    page.on('pageerror', (e) => err(`[page error] ${e.message}`));
+    page.on('crash', () => err('[page crashed]'));
+    await page.goto(`${base}/e2e/pages/bench.html`);
+    await page.waitForFunction(() => window.hypBenchReady === true, null, { timeout: 120_000 });
+    err(`bench: adapter ${await page.evaluate(() => window.hypBench.adapter())}`);
+    if (opts.peak) {
+      const t0 = Date.now();
+      const p = await page.evaluate((size) => window.hypBench.measurePeak({ size }), opts.peakSize);
+      err(`bench: GEMM peak ${p.peak_gflops} GFLOP/s (${p.peak_config}, ${p.gemm_shape.join('×')}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      err(`bench: all GEMM configs ${JSON.stringify(p.all)}${p.skipped.length ? ` skipped ${JSON.stringify(p.skipped)}` : ''}`);
+    }
+    for (const dims of opts.dims) {
+      for (const N of opts.n) {
+        const t0 = Date.now();
+        err(`bench: N=${N} dims=[${dims}] …`);
+        const cfg = { N, dims, reps: opts.reps, baselineSeconds: opts.baselineSeconds, k: opts.k, ortVariants: opts.ort, oursSeconds: opts.oursSeconds ?? Infinity };
+        if (opts.engines) cfg.engines = opts.engines;
+        const line = await page.evaluate((c) => window.hypBench.run(c), cfg);
+        line.wall_s = Math.round((Date.now() - t0) / 100) / 10;
+        if (line.errors) failed = true;
+        process.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `${table(line)}\n`);
+        err(`bench: N=${N} dims=[${dims}] done in ${line.wall_s} s`);
+      }
+    }
+  } catch (e) {
+    failed = true;
+    err(`bench: ${e?.stack ?? e}`);
+  } finally {
+    await stop();
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+main();
