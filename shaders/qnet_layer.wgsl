@@ -3,9 +3,11 @@
 // and, for the last hidden layer, the final dot product score = y·w_out.
 // A workgroup owns BM documents and all N outputs of them (LayerNorm needs the whole row):
 // for each BN-wide column block it runs a tiled GEMM through workgroup memory, each thread
-// holding a TM×TN register block, and keeps the pre-norm values in y_out. Two more sweeps over
-// the thread's own values give the exact centered variance and then the normalized output.
-// The double-brace placeholders are filled by src/gpu/qnetLayerProgram.ts.
+// holding TM rows × 4·TNV columns in vec4 registers, and keeps the pre-norm values in y_out.
+// Two more sweeps over the thread's own values give the exact centered variance and then the
+// normalized output. The double-brace placeholders are filled by src/gpu/qnetLayerProgram.ts;
+// the unrolled register block (ACC_*) is generated there, because SwiftShader turns dynamically
+// indexed private arrays into per-lane memory accesses (a version with acc[i][j] ran 4–5× slower).
 
 const K: u32 = {{K}}u;               // input size of this layer
 const N: u32 = {{N}}u;               // output size of this layer
@@ -15,14 +17,16 @@ const RESIDUAL: bool = {{RESIDUAL}};
 const LAST: bool = {{LAST}};
 const EPS: f32 = {{EPS}};
 
-const BM: u32 = {{BM}}u;
-const BN: u32 = {{BN}}u;
-const BK: u32 = {{BK}}u;
-const TM: u32 = {{TM}}u;
-const TN: u32 = {{TN}}u;
-const WX: u32 = BN / TN;             // threads across columns
+const BM: u32 = {{BM}}u;             // documents per workgroup
+const BN: u32 = {{BN}}u;             // columns per block
+const BK: u32 = {{BK}}u;             // k per workgroup-memory tile (a multiple of 4)
+const TM: u32 = {{TM}}u;             // rows per thread
+const TNV: u32 = {{TNV}}u;           // vec4 column groups per thread
+const WX: u32 = BN / (4u * TNV);     // threads across columns
 const WY: u32 = BM / TM;             // threads across rows
 const THREADS: u32 = WX * WY;
+const BK4: u32 = BK / 4u;
+const BN4: u32 = BN / 4u;
 
 struct Params {
   rows: u32,          // documents in this batch
@@ -40,9 +44,9 @@ struct Params {
 @group(0) @binding(6) var<storage, read> w_out: array<f32>;        // N, last layer only
 @group(0) @binding(7) var<storage, read_write> scores: array<f32>; // last layer only
 
-var<workgroup> a_tile: array<f32, BK * BM>;   // [k][m]
-var<workgroup> b_tile: array<f32, BK * BN>;   // [k][n]
-var<workgroup> row_part: array<f32, BM * WX>; // per-row partial sums, one per column thread
+var<workgroup> a_tile: array<vec4<f32>, BM * BK4>;   // [m][k/4]: four adjacent k per entry
+var<workgroup> b_tile: array<vec4<f32>, BK * BN4>;   // [k][n/4]: four adjacent columns per entry
+var<workgroup> row_part: array<f32, BM * WX>;        // per-row partial sums, one per column thread
 
 fn load_x(row: u32, k: u32) -> f32 {
   let base = params.in_offset + row * STRIDE;
@@ -54,6 +58,67 @@ fn load_x(row: u32, k: u32) -> f32 {
   }
   let quad = unpack4x8snorm(x_in[base + (k >> 2u)]);
   return quad[k & 3u] * absmax[k];
+}
+
+// Inputs k .. k+3 of a row (k a multiple of 4), zero past K.
+fn load_x4(row: u32, k: u32) -> vec4<f32> {
+  let base = params.in_offset + row * STRIDE;
+  var v = vec4<f32>(0.0);
+  if (FORMAT == 0u) {
+    for (var q = 0u; q < 4u; q++) {
+      if (k + q < K) {
+        v[q] = bitcast<f32>(x_in[base + k + q]);
+      }
+    }
+  } else if (FORMAT == 1u) {
+    let lo = unpack2x16float(x_in[base + (k >> 1u)]);
+    var hi = vec2<f32>(0.0);
+    if (k + 2u < K) {
+      hi = unpack2x16float(x_in[base + (k >> 1u) + 1u]);
+    }
+    v = vec4<f32>(lo, hi); // padding halves are stored as zero
+  } else {
+    let quad = unpack4x8snorm(x_in[base + (k >> 2u)]);
+    for (var q = 0u; q < 4u; q++) {
+      if (k + q < K) {
+        v[q] = quad[q] * absmax[k + q];
+      }
+    }
+  }
+  return v;
+}
+
+// Weights k, columns c .. c+3, zero outside the matrix.
+fn load_w4(k: u32, c: u32) -> vec4<f32> {
+  var v = vec4<f32>(0.0);
+  if (k < K) {
+    let base = k * N + c;
+    if (c + 3u < N) {
+      v = vec4<f32>(w[base], w[base + 1u], w[base + 2u], w[base + 3u]);
+    } else {
+      for (var q = 0u; q < 4u; q++) {
+        if (c + q < N) {
+          v[q] = w[base + q];
+        }
+      }
+    }
+  }
+  return v;
+}
+
+// Adds the bias, applies ReLU, stores four adjacent outputs of one row; returns their sum.
+fn store_relu(r: u32, c: u32, acc: vec4<f32>) -> f32 {
+  var sum = 0.0;
+  if (r < params.rows) {
+    for (var q = 0u; q < 4u; q++) {
+      if (c + q < N) {
+        let v = max(acc[q] + bias[c + q], 0.0);
+        y_out[r * N + c + q] = v;
+        sum += v;
+      }
+    }
+  }
+  return sum;
 }
 
 // Sums the per-thread partials of each of this thread's rows across the WX column threads.
@@ -74,6 +139,11 @@ fn reduce_rows(part: ptr<function, array<f32, TM>>, ty: u32, tx: u32) -> array<f
   return total;
 }
 
+// Column c of the thread's column group g (g < TNV, q < 4) inside the block starting at n0.
+fn col(n0: u32, tx: u32, g: u32, q: u32) -> u32 {
+  return n0 + (tx + g * WX) * 4u + q;
+}
+
 @compute @workgroup_size(WX, WY)
 fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
   let tx = lid.x;
@@ -83,64 +153,31 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   let rows = params.rows;
 
   // Pass 1: GEMM + bias + ReLU, column block by column block; the row sums come along.
+  // Thread (tx, ty) owns rows ty + i·WY (i < TM) and column groups tx + g·WX (g < TNV).
   var part: array<f32, TM>;
   for (var n0 = 0u; n0 < N; n0 += BN) {
-    // Zeroed explicitly: SwiftShader was seen to keep the previous iteration's values in a
-    // var declared inside a loop, although WGSL says every declaration starts at zero.
-    var acc: array<array<f32, TN>, TM>;
-    for (var i = 0u; i < TM; i++) {
-      for (var j = 0u; j < TN; j++) {
-        acc[i][j] = 0.0;
-      }
-    }
+{{ACC_DECL}}
     for (var k0 = 0u; k0 < K; k0 += BK) {
-      for (var e = tid; e < BM * BK; e += THREADS) {
-        let m = e / BK;
-        let k = e % BK;
-        var v = 0.0;
-        if (row0 + m < rows && k0 + k < K) {
-          v = load_x(row0 + m, k0 + k);
+      for (var e = tid; e < BM * BK4; e += THREADS) {
+        let m = e / BK4;
+        let k = k0 + (e % BK4) * 4u;
+        var v = vec4<f32>(0.0);
+        if (row0 + m < rows && k < K) {
+          v = load_x4(row0 + m, k);
         }
-        a_tile[k * BM + m] = v;
+        a_tile[e] = v;
       }
-      for (var e = tid; e < BK * BN; e += THREADS) {
-        let k = e / BN;
-        let n = e % BN;
-        var v = 0.0;
-        if (k0 + k < K && n0 + n < N) {
-          v = w[(k0 + k) * N + n0 + n];
-        }
-        b_tile[e] = v;
+      for (var e = tid; e < BK * BN4; e += THREADS) {
+        b_tile[e] = load_w4(k0 + e / BN4, n0 + (e % BN4) * 4u);
       }
       workgroupBarrier();
-      for (var k = 0u; k < BK; k++) {
-        var a: array<f32, TM>;
-        var b: array<f32, TN>;
-        for (var i = 0u; i < TM; i++) {
-          a[i] = a_tile[k * BM + ty + i * WY];
-        }
-        for (var j = 0u; j < TN; j++) {
-          b[j] = b_tile[k * BN + tx + j * WX];
-        }
-        for (var i = 0u; i < TM; i++) {
-          for (var j = 0u; j < TN; j++) {
-            acc[i][j] = fma(a[i], b[j], acc[i][j]);
-          }
-        }
+      for (var k = 0u; k < BK; k += 4u) {
+        let kq = k / 4u;
+{{ACC_FMA}}
       }
       workgroupBarrier();
     }
-    for (var i = 0u; i < TM; i++) {
-      let r = row0 + ty + i * WY;
-      for (var j = 0u; j < TN; j++) {
-        let c = n0 + tx + j * WX;
-        if (r < rows && c < N) {
-          let v = max(acc[i][j] + bias[c], 0.0);
-          y_out[r * N + c] = v;
-          part[i] += v;
-        }
-      }
-    }
+{{ACC_STORE}}
   }
   var mean = reduce_rows(&part, ty, tx);
   for (var i = 0u; i < TM; i++) {
@@ -152,11 +189,13 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var n0 = 0u; n0 < N; n0 += BN) {
     for (var i = 0u; i < TM; i++) {
       let r = row0 + ty + i * WY;
-      for (var j = 0u; j < TN; j++) {
-        let c = n0 + tx + j * WX;
-        if (r < rows && c < N) {
-          let dv = y_out[r * N + c] - mean[i];
-          part[i] += dv * dv;
+      for (var g = 0u; g < TNV; g++) {
+        for (var q = 0u; q < 4u; q++) {
+          let c = col(n0, tx, g, q);
+          if (r < rows && c < N) {
+            let dv = y_out[r * N + c] - mean[i];
+            part[i] += dv * dv;
+          }
         }
       }
     }
@@ -172,17 +211,19 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var n0 = 0u; n0 < N; n0 += BN) {
     for (var i = 0u; i < TM; i++) {
       let r = row0 + ty + i * WY;
-      for (var j = 0u; j < TN; j++) {
-        let c = n0 + tx + j * WX;
-        if (r < rows && c < N) {
-          var v = (y_out[r * N + c] - mean[i]) * rstd[i];
-          if (RESIDUAL) {
-            v += load_x(r, c);
-          }
-          if (LAST) {
-            part[i] += v * w_out[c];
-          } else {
-            y_out[r * N + c] = v;
+      for (var g = 0u; g < TNV; g++) {
+        for (var q = 0u; q < 4u; q++) {
+          let c = col(n0, tx, g, q);
+          if (r < rows && c < N) {
+            var v = (y_out[r * N + c] - mean[i]) * rstd[i];
+            if (RESIDUAL) {
+              v += load_x(r, c);
+            }
+            if (LAST) {
+              part[i] += v * w_out[c];
+            } else {
+              y_out[r * N + c] = v;
+            }
           }
         }
       }

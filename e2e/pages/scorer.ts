@@ -122,3 +122,28 @@ declare global {
 window.runParity = runParity;
 window.harnessReady = true;
 document.getElementById('status')!.textContent = 'ready';
+
+/** Warm throughput of search(10) for a random q-net (used to choose tile sizes; the bench is scripts/bench.js). */
+async function timeSearch(dims: number[], n: number, reps: number, tiling?: import('../../src/gpu/qnetLayerProgram').LayerTiling): Promise<{ docsPerS: number; ms: number[] }> {
+  shared ??= await requestScorerDevice();
+  const L = dims.length - 2;
+  const arch = paperArchitecture(dims[0], dims[1], L);
+  const rand = seededRandom(9);
+  const scorer = await QNetScorer.create(shared.device, arch, { dtype: 'f16', tiling });
+  try {
+    scorer.setDocuments([encodeVectors(randomVectors(n, dims[0], rand), n, dims[0], 'f16')]);
+    scorer.setWeights(randomWeights(arch, rand));
+    await scorer.search(10);
+    const ms: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      const t0 = performance.now();
+      await scorer.search(10);
+      ms.push(performance.now() - t0);
+    }
+    ms.sort((a, b) => a - b);
+    return { docsPerS: n / (ms[Math.floor(ms.length / 2)] / 1000), ms };
+  } finally {
+    scorer.destroy();
+  }
+}
+(window as unknown as { timeSearch: typeof timeSearch }).timeSearch = timeSearch;

@@ -7,12 +7,14 @@ import { checkArchitecture, checkWeights, type QNetArchitecture, type QNetWeight
 import type { EncodedVectors, StorageDtype } from '../core/vectorStorage';
 import { rowStrideWords } from '../core/vectorStorage';
 import {
+  checkTiling,
   createLayerPipeline,
   DEFAULT_TILING,
   InputFormat,
   LAYER_PARAMS_BYTES,
   layerBindGroupLayout,
   type LayerShape,
+  type LayerTiling,
 } from './qnetLayerProgram';
 import {
   createTopkPipeline,
@@ -28,6 +30,8 @@ export interface ScorerOptions {
   dtype: StorageDtype;
   /** Upper bound on the bytes of one activation buffer; batches of documents are sized to fit. */
   activationBytes?: number;
+  /** Kernel tile sizes (the default was chosen by measurement; see docs/SCORER.md). */
+  tiling?: LayerTiling;
 }
 
 /** The q-net weights as GPU buffers in the scorer's layout (see QNetWeights). */
@@ -59,6 +63,7 @@ export class QNetScorer {
   private readonly topkFirst: GPUComputePipeline;
   private readonly topkMerge: GPUComputePipeline;
   private readonly activationBytes: number;
+  private readonly tiling: LayerTiling;
   private readonly uniformAlign: number;
   private readonly dummy: GPUBuffer;
   private readonly dummyOut: GPUBuffer;
@@ -88,7 +93,9 @@ export class QNetScorer {
     topkLayout: GPUBindGroupLayout,
     topk: [GPUComputePipeline, GPUComputePipeline],
     activationBytes: number,
+    tiling: LayerTiling,
   ) {
+    this.tiling = tiling;
     this.device = device;
     this.arch = arch;
     this.dtype = dtype;
@@ -110,6 +117,8 @@ export class QNetScorer {
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
     const hmax = Math.max(...dims.slice(1, -1));
     if (hmax * 4 * 64 > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
+    const tiling = options.tiling ?? DEFAULT_TILING;
+    checkTiling(tiling, device.limits);
     const layerLayout = layerBindGroupLayout(device);
     const shapes: LayerShape[] = [];
     for (let j = 0; j < L; j++) {
@@ -128,13 +137,13 @@ export class QNetScorer {
     const layerPipelines = await Promise.all(
       shapes.map((s) => {
         const key = JSON.stringify(s);
-        if (!cache.has(key)) cache.set(key, createLayerPipeline(device, layerLayout, s));
+        if (!cache.has(key)) cache.set(key, createLayerPipeline(device, layerLayout, s, tiling));
         return cache.get(key)!;
       }),
     );
     const topkLayout = topkBindGroupLayout(device);
     const topk = await Promise.all([createTopkPipeline(device, topkLayout, true), createTopkPipeline(device, topkLayout, false)]);
-    return new QNetScorer(device, arch, options.dtype, layerLayout, layerPipelines, topkLayout, [topk[0], topk[1]], activationBytes);
+    return new QNetScorer(device, arch, options.dtype, layerLayout, layerPipelines, topkLayout, [topk[0], topk[1]], activationBytes, tiling);
   }
 
   get documentCount(): number {
@@ -166,7 +175,8 @@ export class QNetScorer {
     if (total < 1) throw new Error('setDocuments: no documents');
     // Activation rows per batch: as many as the activation budget allows, a multiple of 64.
     const hmax = Math.max(...this.arch.dims.slice(1, -1));
-    this.batchRows = Math.max(64, Math.floor(this.activationBytes / (hmax * 4) / 64) * 64);
+    const bm = this.tiling.BM;
+    this.batchRows = Math.max(bm, Math.floor(this.activationBytes / (hmax * 4) / bm) * bm);
     // Pack tiles into GPU buffers up to the binding limit, then cut each buffer into batches.
     const batches: Batch[] = [];
     let pending: EncodedVectors[] = [];
@@ -308,7 +318,7 @@ export class QNetScorer {
       for (let j = 0; j < this.layerPipelines.length; j++) {
         pass.setPipeline(this.layerPipelines[j]);
         pass.setBindGroup(0, groups[j], [(2 * i + (j === 0 ? 0 : 1)) * this.uniformAlign]);
-        pass.dispatchWorkgroups(Math.ceil(b.rows / DEFAULT_TILING.BM));
+        pass.dispatchWorkgroups(Math.ceil(b.rows / this.tiling.BM));
       }
     });
     pass.end();
