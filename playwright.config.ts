@@ -27,7 +27,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: `npx vite --port ${port} --strictPort`,
+    // The demo server: it makes the synthetic demo index first if it is missing.
+    command: `PORT=${port} node scripts/demo.js`,
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,
