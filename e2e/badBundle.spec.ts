@@ -1,0 +1,76 @@
+import { expect, test } from '@playwright/test';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+
+// Broken copies of the demo bundle, served by the test server; the page must refuse each with a
+// message naming the file and the problem, and never show results.
+const generated = join(import.meta.dirname, '..', 'public', 'generated');
+const demo = join(generated, 'demo');
+
+type Breakage = { name: string; expect: RegExp; apply: (dir: string) => Promise<void> };
+
+async function editJson(file: string, edit: (j: Record<string, any>) => void): Promise<void> {
+  const j = JSON.parse(await readFile(file, 'utf8'));
+  edit(j);
+  await writeFile(file, JSON.stringify(j));
+}
+
+const breakages: Breakage[] = [
+  {
+    name: 'vector tile with one byte flipped',
+    expect: /vectors\/00000\.bin: SHA-256 mismatch/,
+    apply: async (dir) => {
+      const f = join(dir, 'index', 'vectors', '00000.bin');
+      const b = await readFile(f);
+      b[100] ^= 0xff;
+      await writeFile(f, b);
+    },
+  },
+  {
+    name: 'truncated vector tile',
+    expect: /vectors\/00000\.bin: truncated/,
+    apply: async (dir) => {
+      const f = join(dir, 'index', 'vectors', '00000.bin');
+      const b = await readFile(f);
+      await writeFile(f, b.subarray(0, b.length - 10));
+    },
+  },
+  {
+    name: 'manifest of a newer format version',
+    expect: /manifest\.json: format_version 2 is newer than this client supports \(1\)/,
+    apply: (dir) => editJson(join(dir, 'index', 'manifest.json'), (j) => (j.format_version = 2)),
+  },
+  {
+    name: 'dimension that does not match the model',
+    expect: /manifest\.json: .*dim/,
+    apply: async (dir) => {
+      // A model of another width, with the manifest re-pointed at it so only the dims disagree.
+      const modelJson = join(dir, 'model', 'model.json');
+      await editJson(modelJson, (j) => {
+        j.qnet.dims = [64, 64, 64, 1];
+      });
+      const sha = createHash('sha256').update(await readFile(modelJson)).digest('hex');
+      await editJson(join(dir, 'index', 'manifest.json'), (j) => (j.model.sha256 = sha));
+    },
+  },
+];
+
+for (const [i, b] of breakages.entries()) {
+  test(`the page refuses a bundle with a ${b.name}`, async ({ page }) => {
+    const name = `e2e-broken-${i}`;
+    const dir = join(generated, name);
+    await rm(dir, { recursive: true, force: true });
+    await cp(demo, dir, { recursive: true });
+    try {
+      await b.apply(dir);
+      await page.goto(`/?model=/generated/${name}/model/&index=/generated/${name}/index/`);
+      await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 60_000 });
+      expect(await page.evaluate(() => document.body.dataset.ready)).toBe('error');
+      await expect(page.getByRole('status')).toHaveText(b.expect);
+      await expect(page.getByTestId('search-input')).toBeDisabled();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+}
