@@ -3,7 +3,6 @@
 // Serves the repository with Vite on a free port, opens e2e/pages/bench.html in headless Chromium
 // (WebGPU), measures the adapter's GEMM peak once, then runs every (dims, N) of the grid on that page.
 // stdout: one JSON object per configuration with --json (a table otherwise); stderr: progress.
-import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { resolve, dirname } from 'node:path';
@@ -90,40 +89,22 @@ function freePort() {
   });
 }
 
-async function waitForHttp(url, child, timeoutMs) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (child.exitCode !== null) throw new Error(`vite exited with code ${child.exitCode}`);
-    try {
-      const r = await fetch(url);
-      if (r.ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`vite did not answer at ${url} within ${timeoutMs / 1000} s`);
-}
-
-function startVite(port) {
-  const viteBin = resolve(root, 'node_modules/vite/bin/vite.js');
-  const child = spawn(process.execPath, [viteBin, '--port', String(port), '--strictPort'], {
-    cwd: root,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true, // its own process group, so stopping it stops everything it started
+/**
+ * Vite in this process, with the project's vite.config.ts (COOP/COEP headers, fs.allow), but without file
+ * watching, HMR or its WebSocket: an edit anywhere in the tree (other work goes on in it) must not reload
+ * the page in the middle of a measurement.
+ */
+async function startVite(port) {
+  const { createServer: createViteServer } = await import('vite');
+  const server = await createViteServer({
+    root,
+    configFile: resolve(root, 'vite.config.ts'),
+    logLevel: 'warn',
+    clearScreen: false,
+    server: { port, strictPort: true, host: '127.0.0.1', hmr: false, ws: false, watch: null },
   });
-  child.stdout.on('data', () => {});
-  child.stderr.on('data', (d) => err(`[vite] ${String(d).trimEnd()}`));
-  return child;
-}
-
-function stopVite(child) {
-  if (!child || child.exitCode !== null) return;
-  try {
-    process.kill(-child.pid, 'SIGTERM');
-  } catch {
-    child.kill('SIGTERM');
-  }
+  await server.listen();
+  return server;
 }
 
 function table(line) {
@@ -151,21 +132,24 @@ async function main() {
     } catch {
       // already gone
     }
-    stopVite(vite);
+    await vite?.close();
   };
   process.once('SIGINT', () => stop().then(() => process.exit(130)));
   process.once('SIGTERM', () => stop().then(() => process.exit(143)));
   let failed = false;
   try {
     err(`bench: starting vite on ${base}`);
-    vite = startVite(port);
-    await waitForHttp(`${base}/e2e/pages/bench.html`, vite, 120_000);
+    vite = await startVite(port);
     browser = await chromium.launch({
       executablePath,
       args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
     const page = await browser.newPage();
-    page.on('console', (m) => err(`[page ${m.type()}] ${m.text()}`));
+    page.on('console', (m) => {
+      // Vite's client complains that it has no HMR socket (disabled on purpose), and the page has no favicon.
+      if (/\[vite\]|WebSocket|server-hmr|your current setup|<--\[|Failed to load resource/.test(m.text())) return;
+      err(`[page ${m.type()}] ${m.text()}`);
+    });
     page.on('pageerror', (e) => err(`[page error] ${e.message}`));
     page.on('crash', () => err('[page crashed]'));
     await page.goto(`${base}/e2e/pages/bench.html`);

@@ -45,8 +45,6 @@ export interface BenchConfig {
   baselineSeconds?: number;
   /** Our scorer's pass over all N longer than this (seconds) is timed on fewer documents (Infinity: never). */
   oursSeconds?: number;
-  /** Documents per uploaded tile. */
-  tileDocs?: number;
   seed?: number;
   /** Which onnxruntime-web WebGPU EPs to time; speedup_vs_ort_webgpu is against the faster. */
   ortVariants?: OrtVariant[];
@@ -83,6 +81,12 @@ export function flopsPerDoc(dims: number[]): number {
 }
 
 /** Document count for a timed pass of about `seconds` at `docsPerMs`, a multiple of `quantum`, within [lo, N]. */
+/** Probe size: about `gflop` GFLOP of q-net work, a multiple of `quantum`, within [quantum, min(N, cap)]. */
+function probeDocs(dims: number[], gflop: number, quantum: number, cap: number, N: number): number {
+  const n = Math.floor((gflop * 1e9) / flopsPerDoc(dims) / quantum) * quantum;
+  return Math.min(N, cap, Math.max(quantum, n));
+}
+
 function sizeFor(docsPerMs: number, seconds: number, quantum: number, lo: number, N: number): number {
   const n = Math.floor((docsPerMs * seconds * 1000) / quantum) * quantum;
   return Math.max(Math.min(lo, N), Math.min(N, n));
@@ -130,45 +134,60 @@ async function measurePeak(opts: { size?: number; reps?: number } = {}): Promise
   };
 }
 
-// The documents: N Gaussian vectors stored as f16 pairs, in tiles, generated tile by tile.
+// The documents: Gaussian vectors stored as f16 pairs, in tiles of TILE_DOCS, generated lazily and in order
+// from one seeded stream, so the first m documents are the same whatever N is, and a configuration that
+// times only a prefix never pays for generating the rest. Kept across configurations of the same d and seed.
+const TILE_DOCS = 8192;
+
 interface Docs {
+  d: number;
+  seed: number;
   tiles: EncodedVectors[];
-  /** The first m documents as the f32 values the GPU sees (decoded f16), grown on demand. */
-  prefix(m: number): Float32Array<ArrayBuffer>;
+  rand: () => number;
+  decoded: Float32Array<ArrayBuffer>;
+  decodedDocs: number;
 }
 
-function makeDocs(N: number, d: number, tileDocs: number, seed: number): Docs {
-  const rand = seededRandom(seed);
-  const tiles: EncodedVectors[] = [];
-  for (let start = 0; start < N; start += tileDocs) {
-    const n = Math.min(tileDocs, N - start);
-    tiles.push(encodeVectors(randomVectors(n, d, rand), n, d, 'f16'));
+let docsCache: Docs | null = null;
+
+function docsFor(d: number, seed: number): Docs {
+  if (!docsCache || docsCache.d !== d || docsCache.seed !== seed) {
+    docsCache = { d, seed, tiles: [], rand: seededRandom(seed), decoded: new Float32Array(0), decodedDocs: 0 };
   }
-  let decoded = new Float32Array(0);
-  let decodedDocs = 0;
-  return {
-    tiles,
-    prefix(m: number): Float32Array<ArrayBuffer> {
-      m = Math.min(m, N);
-      if (m > decodedDocs) {
-        const out = new Float32Array(m * d);
-        let row = 0;
-        for (const t of tiles) {
-          if (row >= m) break;
-          const take = Math.min(t.n, m - row);
-          out.set(decodeVectors({ ...t, n: take, words: t.words.subarray(0, take * t.strideWords) }), row * d);
-          row += take;
-        }
-        decoded = out;
-        decodedDocs = m;
-      }
-      return decoded.subarray(0, m * d);
-    },
-  };
+  return docsCache;
+}
+
+/** Makes sure the first m documents exist. */
+function ensureDocs(docs: Docs, m: number): void {
+  let have = docs.tiles.length * TILE_DOCS;
+  if (have >= m) return;
+  const t0 = performance.now();
+  while (have < m) {
+    docs.tiles.push(encodeVectors(randomVectors(TILE_DOCS, docs.d, docs.rand), TILE_DOCS, docs.d, 'f16'));
+    have += TILE_DOCS;
+  }
+  log(`data: ${have} × ${docs.d} f16 documents ready (+${(performance.now() - t0).toFixed(0)} ms)`);
+}
+
+/** The first m documents as the f32 values the GPU sees (decoded f16). */
+function prefix(docs: Docs, m: number): Float32Array<ArrayBuffer> {
+  if (m > docs.decodedDocs) {
+    ensureDocs(docs, m);
+    const out = new Float32Array(m * docs.d);
+    let row = 0;
+    for (const t of firstTiles(docs, m)) {
+      out.set(decodeVectors(t), row * docs.d);
+      row += t.n;
+    }
+    docs.decoded = out;
+    docs.decodedDocs = m;
+  }
+  return docs.decoded.subarray(0, m * docs.d);
 }
 
 /** The tiles of the first m documents. */
 function firstTiles(docs: Docs, m: number): EncodedVectors[] {
+  ensureDocs(docs, m);
   const out: EncodedVectors[] = [];
   let rows = 0;
   for (const t of docs.tiles) {
@@ -199,20 +218,26 @@ async function benchOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights,
     const search = async () => {
       await scorer.search(c.k);
     };
-    // Probe on a few thousand documents; a full pass longer than oursSeconds is timed on fewer documents.
+    // Probe on a few hundred documents (about 4 GFLOP); a full pass longer than oursSeconds is timed on fewer
+    // documents. The warm-up pass at the chosen size checks the estimate (a small probe can be optimistic).
     let n = c.N;
-    const probe = Math.min(c.N, 2048);
-    if (probe < c.N && Number.isFinite(c.oursSeconds)) {
+    const limited = Number.isFinite(c.oursSeconds);
+    const probe = probeDocs(arch.dims, 4, 64, 4096, c.N);
+    if (probe < c.N && limited) {
       scorer.setDocuments(firstTiles(docs, probe));
       await search(); // warm-up
       const [probeMs] = await timePasses(1, search);
-      n = sizeFor(probe / probeMs, c.oursSeconds, 1024, probe, c.N);
+      n = sizeFor(probe / probeMs, c.oursSeconds, 64, probe, c.N);
       log(`ours: probe ${probe} docs in ${probeMs.toFixed(0)} ms → timing ${n} docs`);
     }
-    scorer.setDocuments(firstTiles(docs, n));
-    const t0 = performance.now();
-    await search(); // warm-up
-    log(`ours: warm-up pass ${(performance.now() - t0).toFixed(0)} ms`);
+    for (;;) {
+      scorer.setDocuments(firstTiles(docs, n));
+      const [warmMs] = await timePasses(1, search); // warm-up
+      log(`ours: warm-up pass over ${n} docs ${warmMs.toFixed(0)} ms`);
+      if (!limited || warmMs <= 1.5 * c.oursSeconds * 1000 || n <= 64) break;
+      n = sizeFor(n / warmMs, c.oursSeconds, 64, 64, c.N);
+      log(`ours: slower than the probe said → timing ${n} docs`);
+    }
     const f = figures(n, await timePasses(c.reps, search));
     log(`ours: ${f.docs_per_s} docs/s (${f.median_ms} ms per pass of ${n})`);
     return f;
@@ -253,7 +278,7 @@ async function benchNaive(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights
   try {
     naive.setWeights(w);
     // Probe on a few workgroups to size the timed pass.
-    const probe = Math.min(c.N, 512);
+    const probe = probeDocs(arch.dims, 0.2, 64, 512, c.N);
     naive.setDocuments(firstTiles(docs, probe));
     const pass = (n: number) => async () => {
       naive.dispatch(n);
@@ -301,7 +326,7 @@ async function benchOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Requ
   const buffers: GPUBuffer[] = [];
   const input = (n: number) => {
     const buf = dev.createBuffer({ label: `ort X ${n}`, size: n * d * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
-    dev.queue.writeBuffer(buf, 0, docs.prefix(n));
+    dev.queue.writeBuffer(buf, 0, prefix(docs, n));
     buffers.push(buf);
     return ort.Tensor.fromGpuBuffer(buf, { dataType: 'float32', dims: [n, d] });
   };
@@ -316,13 +341,13 @@ async function benchOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Requ
     y.dispose();
   };
   try {
-    const probe = Math.min(c.N, 1024);
+    const probe = probeDocs(w.arch.dims, 0.3, 64, 1024, c.N);
     const xp = input(probe);
     await pass(xp)(); // pipeline compilation
     log(`ort ${variant}: session + first run ${(performance.now() - t0).toFixed(0)} ms`);
     await pass(xp)();
     const [probeMs] = await timePasses(1, pass(xp));
-    const n = sizeFor(probe / probeMs, c.baselineSeconds, 1024, probe, c.N);
+    const n = sizeFor(probe / probeMs, c.baselineSeconds, 64, probe, c.N);
     log(`ort ${variant}: probe ${probe} docs in ${probeMs.toFixed(0)} ms → timing ${n} docs`);
     const x = n === probe ? xp : input(n);
     await pass(x)(); // warm-up at the timed shape
@@ -339,13 +364,13 @@ async function benchOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Requ
 
 function benchCpu(w: QNetWeights, docs: Docs, c: Required<BenchConfig>) {
   const probe = Math.min(c.N, 16);
-  referenceScores(w, docs.prefix(probe), probe); // JIT warm-up
+  referenceScores(w, prefix(docs, probe), probe); // JIT warm-up
   const t0 = performance.now();
-  referenceScores(w, docs.prefix(probe), probe);
+  referenceScores(w, prefix(docs, probe), probe);
   const probeMs = Math.max(performance.now() - t0, 0.01);
   const n = sizeFor(probe / probeMs, c.baselineSeconds, 1, Math.min(c.N, 64), c.N);
   log(`cpu: probe ${probe} docs in ${probeMs.toFixed(1)} ms → timing ${n} docs`);
-  const x = docs.prefix(n);
+  const x = prefix(docs, n);
   let ref: Float64Array = new Float64Array(0);
   const times: number[] = [];
   for (let i = 0; i < c.reps; i++) {
@@ -366,7 +391,6 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     k: 10,
     reps: 3,
     baselineSeconds: 3,
-    tileDocs: 32768,
     seed: 1,
     ortVariants: ['jsep', 'native'],
     oursSeconds: 20,
@@ -379,10 +403,8 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
   const flops = flopsPerDoc(dims);
   line.flops_per_doc = flops;
 
-  let t = performance.now();
   const w = randomWeights(arch, seededRandom(c.seed));
-  const docs = makeDocs(N, dims[0], c.tileDocs, c.seed + 1);
-  log(`data: ${N} × ${dims[0]} f16 in ${docs.tiles.length} tiles, ${(performance.now() - t).toFixed(0)} ms`);
+  const docs = docsFor(dims[0], c.seed + 1);
 
   const res: Partial<Record<Engine, EngineFigures>> = {};
   const errors: Record<string, string> = {};
@@ -406,7 +428,7 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
   }
   if (!ref) {
     const n = Math.min(N, 64);
-    ref = referenceScores(w, docs.prefix(n), n);
+    ref = referenceScores(w, prefix(docs, n), n);
   }
   if (c.engines.includes('ours')) {
     await attempt('ours', async () => {
