@@ -29,6 +29,7 @@ for (const cfg of CONFIGS) {
         queries: 6,
         seed: cfg.seed,
         quiet: true,
+        ortWeb: true,
       });
       console.log(`${formatParityReport(fp32)}\n${formatParityReport(fp16)}`);
     }, 240_000);
@@ -39,6 +40,11 @@ for (const cfg of CONFIGS) {
 
     it('fp32: onnxruntime q-nets equal PyTorch q-nets', () => {
       expect(fp32.worstQnetRel).toBeLessThanOrEqual(PARITY_TOLERANCE);
+    });
+
+    it('fp32 and fp16: onnxruntime-web (wasm backend) computes the same q-nets as onnxruntime-node', () => {
+      expect(fp32.worstOrtWebQnetRel!).toBeLessThanOrEqual(PARITY_TOLERANCE);
+      for (const q of fp16.queries) expect(Math.abs(q.ortWebQnetRel! - q.qnetRel)).toBeLessThanOrEqual(PARITY_TOLERANCE);
     });
 
     it('fp32: our scores on onnxruntime q-nets equal PyTorch scores, same top-10 for every query', () => {

@@ -67,6 +67,8 @@ export interface QueryParity {
   /** PyTorch's 10th − 11th best score: how far apart the ranking's boundary is. */
   top10Gap: number;
   ortQueryMs: number;
+  /** max |W_ort-web − W_torch| / max |W_torch|: onnxruntime-web (wasm backend, in Node). */
+  ortWebQnetRel: number | null;
 }
 
 export interface ParityReport {
@@ -85,6 +87,8 @@ export interface ParityReport {
   ortQueryMsMedian: number;
   torchQueryMs: number;
   qnetPerQueryRefMs: number;
+  /** Worst ortWebQnetRel, null when onnxruntime-web was not run. */
+  worstOrtWebQnetRel: number | null;
 }
 
 function readF32(file: string): Float32Array {
@@ -120,7 +124,21 @@ function splitQnets(flat: Float32Array, dims: number[], queries: number): Float3
   return out;
 }
 
-export async function runParity(bundleDir: string, fixtureDir: string): Promise<ParityReport> {
+/**
+ * onnxruntime-web's wasm backend, in Node: proves the bundle's graph loads and computes the same in
+ * onnxruntime-web 1.30 (the browser's WebGPU backend shares its graph loading and optimizations).
+ */
+async function loadOrtWeb(): Promise<typeof import('onnxruntime-web') | null> {
+  try {
+    const ortWeb = await import('onnxruntime-web');
+    ortWeb.env.wasm.numThreads = 1;
+    return ortWeb;
+  } catch {
+    return null;
+  }
+}
+
+export async function runParity(bundleDir: string, fixtureDir: string, opts: { ortWeb?: boolean } = {}): Promise<ParityReport> {
   const ort = await loadOnnxRuntimeNode();
   if (!ort) throw new CliError('onnxruntime-node is not installed (npm i -D onnxruntime-node@1.30.0)', 3);
   const model: ModelBundle = parseModelJson(readFileSync(path.join(bundleDir, 'model.json')));
@@ -141,7 +159,11 @@ export async function runParity(bundleDir: string, fixtureDir: string): Promise<
     lowercase: model.encoders.tokenizer.lowercase,
     stripAccents: model.encoders.tokenizer.stripAccents,
   });
-  const session = await ort.InferenceSession.create(path.join(bundleDir, model.encoders.files.queryEncoder.path));
+  const queryEncoderPath = path.join(bundleDir, model.encoders.files.queryEncoder.path);
+  const session = await ort.InferenceSession.create(queryEncoderPath);
+  const ortWeb = opts.ortWeb ? await loadOrtWeb() : null;
+  if (opts.ortWeb && !ortWeb) throw new CliError('onnxruntime-web cannot be loaded', 1);
+  const webSession = ortWeb ? await ortWeb.InferenceSession.create(readFileSync(queryEncoderPath), { executionProviders: ['wasm'] }) : null;
   const queries: QueryParity[] = [];
   let refMs = 0;
   for (let q = 0; q < nq; q++) {
@@ -173,6 +195,19 @@ export async function runParity(bundleDir: string, fixtureDir: string): Promise<
         qnetRelFp16Ref = Math.max(qnetRelFp16Ref ?? 0, r16.abs / r16.scale);
       }
     });
+    let ortWebQnetRel: number | null = null;
+    if (ortWeb && webSession) {
+      const wo = await webSession.run({
+        input_ids: new ortWeb.Tensor('int64', BigInt64Array.from(ids.map(BigInt)), [1, S]),
+        attention_mask: new ortWeb.Tensor('int64', new BigInt64Array(S).fill(1n), [1, S]),
+      });
+      const ww = qnetWeightsFromOutputs(model, wo as unknown as Record<string, OutputTensor>, 'query_encoder.onnx (onnxruntime-web)');
+      ortWebQnetRel = 0;
+      [...ww.matrices, ...ww.biases].forEach((t, j) => {
+        const r = maxRel(t, torchQnets[q][j]);
+        ortWebQnetRel = Math.max(ortWebQnetRel!, r.abs / r.scale);
+      });
+    }
     const t1 = performance.now();
     const ours = referenceScores(w, docs, N);
     refMs += performance.now() - t1;
@@ -196,9 +231,11 @@ export async function runParity(bundleDir: string, fixtureDir: string): Promise<
       top10Overlap: overlap,
       top10Gap: topTorch.scores[9] - topTorch.scores[10],
       ortQueryMs,
+      ortWebQnetRel,
     });
   }
   await session.release();
+  await webSession?.release();
 
   // document encoder on a padded batch
   const batch = JSON.parse(readFileSync(path.join(fixtureDir, 'doc_batch.json'), 'utf8')) as { input_ids: number[][]; attention_mask: number[][] };
@@ -234,6 +271,7 @@ export async function runParity(bundleDir: string, fixtureDir: string): Promise<
     ortQueryMsMedian: ms[Math.floor(ms.length / 2)],
     torchQueryMs: fx.torch_query_seconds * 1000,
     qnetPerQueryRefMs: refMs / nq,
+    worstOrtWebQnetRel: ortWeb ? Math.max(...queries.map((q) => q.ortWebQnetRel ?? Infinity)) : null,
   };
 }
 
@@ -259,6 +297,7 @@ export function formatParityReport(r: ParityReport): string {
     `${r.modelId}: q-net dims ${r.dims.length > 6 ? `[${r.dims[0]}×${r.dims.length - 2} hidden, 1]` : JSON.stringify(r.dims)}, ${r.docs} documents, ${r.queries.length} queries`,
     `  q-net tensors, onnxruntime-node vs PyTorch: worst max|Δ|/max|W| = ${e(r.worstQnetRel)}`,
     `  scores, referenceScores(ORT q-net) vs PyTorch q-net: worst max|Δ|/max|score| = ${e(r.worstScoreRel)}`,
+    ...(r.worstOrtWebQnetRel !== null ? [`  q-net tensors, onnxruntime-web (wasm) vs PyTorch: worst max|Δ|/max|W| = ${e(r.worstOrtWebQnetRel)}`] : []),
     `  top-10 identical for all queries: ${r.allTop10Identical} (min overlap ${r.minTop10Overlap}/10)`,
     `  document encoder CLS: max|Δ| = ${e(r.clsAbs)} (${e(r.clsRel)} of max|CLS|)`,
     `  tokenizer ids (TS vs Python) equal for all queries: ${r.tokensMatch}`,
@@ -286,6 +325,8 @@ export interface ParityRunOptions {
   seed: number;
   keep?: string;
   quiet?: boolean;
+  /** Also run the query encoder in onnxruntime-web (wasm backend). */
+  ortWeb?: boolean;
 }
 
 /** Random checkpoint (unless given) → convert per dtype → PyTorch fixture → parity of each bundle. */
@@ -321,7 +362,7 @@ export async function parityRun(o: ParityRunOptions): Promise<ParityReport[]> {
     await runTrainingScript(py.python, 'parity_fixture.py', fargs);
     log(`PyTorch fixture in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
     const reports: ParityReport[] = [];
-    for (const b of bundles) reports.push(await runParity(b, fixture));
+    for (const b of bundles) reports.push(await runParity(b, fixture, { ortWeb: o.ortWeb }));
     return reports;
   } finally {
     if (!o.keep) rmSync(work, { recursive: true, force: true });
@@ -345,6 +386,7 @@ export function registerParity(program: Command): void {
     .option('--keep <dir>', 'work in this folder and keep it (checkpoint, bundles, fixture)')
     .option('--json <file>', 'also write the reports as JSON')
     .option('--python <path>', 'the Python with PyTorch')
+    .option('--no-ort-web', 'skip the onnxruntime-web (wasm) run of the query encoder')
     .action(async (opts) => {
       const dtypes = String(opts.dtype).split(',').map((s) => s.trim());
       for (const d of dtypes) if (d !== 'fp32' && d !== 'fp16') throw new CliError(`--dtype: unknown ${JSON.stringify(d)}`, 2);
