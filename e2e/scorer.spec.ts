@@ -31,6 +31,8 @@ const cases: (ParityCase & { name: string })[] = [
   { name: 'd=47 h=47, f32, N=129', dims: [47, 47, 1], n: 129, dtype: 'f32', k: 7, seed: 5 },
   { name: 'd=32 ×8 hidden layers, f16, k=100', dims: [32, 32, 32, 32, 32, 32, 32, 32, 32, 1], n: 3000, dtype: 'f16', k: 100, seed: 6 },
   { name: 'd=1024 h=1024 ×2, f16', dims: [1024, 1024, 1024, 1], n: 70, dtype: 'f16', k: 5, seed: 7 },
+  { name: 'N = 2^20 + 1 in 17 tiles and many batches, [32,32,1]', dims: [32, 32, 1], n: (1 << 20) + 1, dtype: 'f16', k: 10, seed: 9, tileDocs: 65536, activationBytes: 32 * 4 * 131072 },
+  { name: 'exact ties (200 distinct rows repeated) break by index; 4 queries with k 1, 512, 33 reuse the buffers', dims: [64, 64, 64, 1], n: 5000, dtype: 'f16', k: 50, seed: 10, distinct: 200, moreQueries: [1, 512, 33] },
   { name: 'non-residual widths 96→160→64, f32', dims: [96, 160, 64, 1], residual: [false, false], n: 200, dtype: 'f32', k: 10, seed: 8 },
 ];
 

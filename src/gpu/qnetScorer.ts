@@ -81,6 +81,7 @@ export class QNetScorer {
   private layerGroups: GPUBindGroup[][] = []; // [docBuffer][layer]
   private pairBuffers: GPUBuffer[] = [];
   private topkParams: GPUBuffer | null = null;
+  private topkBindGroups: GPUBindGroup[] = [];
   private readback: GPUBuffer | null = null;
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -334,26 +335,16 @@ export class QNetScorer {
     steps.forEach((s, i) => params.set([s.count, p], (i * this.uniformAlign) / 4));
     this.device.queue.writeBuffer(this.topkParams!, 0, params);
     const pass = enc.beginComputePass({ label: 'topk' });
-    let src = -1; // -1: the score buffer
+    const groups = this.topkGroups(steps.length);
     steps.forEach((s, i) => {
-      const dst = src === 0 ? 1 : 0;
-      const group = this.device.createBindGroup({
-        layout: this.topkLayout,
-        entries: [
-          { binding: 0, resource: { buffer: this.topkParams!, size: TOPK_PARAMS_BYTES } },
-          { binding: 1, resource: { buffer: src < 0 ? this.scoreBuffer! : this.dummy } },
-          { binding: 2, resource: { buffer: src < 0 ? this.dummy : this.pairBuffers[src] } },
-          { binding: 3, resource: { buffer: this.pairBuffers[dst] } },
-        ],
-      });
-      pass.setPipeline(src < 0 ? this.topkFirst : this.topkMerge);
-      pass.setBindGroup(0, group, [i * this.uniformAlign]);
+      pass.setPipeline(i === 0 ? this.topkFirst : this.topkMerge);
+      pass.setBindGroup(0, groups[i], [i * this.uniformAlign]);
       pass.dispatchWorkgroups(s.groups);
-      src = dst;
     });
     pass.end();
+    const last = steps.length % 2 === 1 ? 0 : 1; // step i writes pairBuffers[i % 2]
     const m = Math.min(k, this.docCount);
-    enc.copyBufferToBuffer(this.pairBuffers[src], 0, this.readback!, 0, m * 8);
+    enc.copyBufferToBuffer(this.pairBuffers[last], 0, this.readback!, 0, m * 8);
     this.device.queue.submit([enc.finish()]);
     await this.readback!.mapAsync(GPUMapMode.READ, 0, m * 8);
     const words = new Uint32Array(this.readback!.getMappedRange(0, m * 8).slice(0));
@@ -366,6 +357,25 @@ export class QNetScorer {
       indices[i] = words[2 * i + 1];
     }
     return { indices, scores };
+  }
+
+  /** Bind groups of the top-k steps: step 0 reads the scores, step i reads pairs (i-1) % 2 and writes i % 2. */
+  private topkGroups(count: number): GPUBindGroup[] {
+    while (this.topkBindGroups.length < count) {
+      const i = this.topkBindGroups.length;
+      this.topkBindGroups.push(
+        this.device.createBindGroup({
+          layout: this.topkLayout,
+          entries: [
+            { binding: 0, resource: { buffer: this.topkParams!, size: TOPK_PARAMS_BYTES } },
+            { binding: 1, resource: { buffer: i === 0 ? this.scoreBuffer! : this.dummy } },
+            { binding: 2, resource: { buffer: i === 0 ? this.dummy : this.pairBuffers[(i - 1) % 2] } },
+            { binding: 3, resource: { buffer: this.pairBuffers[i % 2] } },
+          ],
+        }),
+      );
+    }
+    return this.topkBindGroups;
   }
 
   private buildLayerGroups(): void {
@@ -418,6 +428,7 @@ export class QNetScorer {
     this.docBuffers = [];
     this.acts = [];
     this.pairBuffers = [];
+    this.topkBindGroups = [];
     this.batches = [];
   }
 
