@@ -53,6 +53,17 @@ describe('hypencoder-web convert', () => {
     expect(again.stderr).toMatch(/already exists.*--force/);
   }, 120_000);
 
+  it('takes a checkpoint whose shared BERT is stored only under passage_encoder.transformer.*', async () => {
+    const ckpt = path.join(work, 'ckpt-passage-only');
+    py('make_random_checkpoint.py', ckpt, '--hidden', '32', '--layers', '1', '--heads', '2', '--qnet-layers', '1', '--passage', 'passage-only');
+    const out = path.join(work, 'model-passage-only');
+    const r = cli('convert', ckpt, '--out', out, '--dtype', 'fp16');
+    expect(r.stderr).toMatch(/onnxruntime-node vs PyTorch: q-net max/);
+    expect(r.code).toBe(0);
+    const { model } = await readModelBundle(out);
+    expect(model.id).toBe('ckpt-passage-only-fp16');
+  }, 120_000);
+
   it('says clearly when the folder is not a Hypencoder checkpoint', () => {
     const dir = path.join(work, 'not-a-checkpoint');
     mkdirSync(dir);

@@ -578,10 +578,23 @@ def load_checkpoint(checkpoint_dir: str) -> HypencoderDualEncoder:
         except json.JSONDecodeError as e:
             raise CheckpointError(f"{cfg_path}: not valid JSON ({e})") from e
     sd, _ = read_state_dict(checkpoint_dir)
+    sd = _fill_query_transformer(sd)
     config = infer_config(sd, config_json)
     model = HypencoderDualEncoder(config)
     load_state_dict_into(model, sd)
     return model.eval()
+
+
+def _fill_query_transformer(sd: Dict[str, torch.Tensor]) -> Dict[str, torch.Tensor]:
+    """A shared BERT saved once may sit under either prefix (safetensors cannot store two names for
+    one tensor, so Hugging Face's save_pretrained keeps only one of them): when the checkpoint has
+    passage_encoder.transformer.* but no query_encoder.transformer.*, the query side uses it."""
+    if any(k.startswith(QT) for k in sd) or not any(k.startswith(PT) for k in sd):
+        return sd
+    out = dict(sd)
+    for k in [k for k in sd if k.startswith(PT)]:
+        out[QT + k[len(PT):]] = out.pop(k)
+    return out
 
 
 def load_state_dict_into(model: HypencoderDualEncoder, sd: Dict[str, torch.Tensor]) -> None:
@@ -620,7 +633,8 @@ def load_state_dict_into(model: HypencoderDualEncoder, sd: Dict[str, torch.Tenso
 
 
 def save_checkpoint(model: HypencoderDualEncoder, out_dir: str, fmt: str = "safetensors",
-                    store_passage: bool = True, store_pooler: bool = True) -> None:
+                    store_passage: bool = True, store_pooler: bool = True,
+                    bert_under: str = "query") -> None:
     """Writes a folder laid out like a released checkpoint (for tests): config.json in the
     HypencoderDualEncoderConfig layout and model.safetensors or pytorch_model.bin with the original
     names (the shared BERT stored twice or once, plus an unused pooler, like BertModel has)."""
@@ -628,12 +642,16 @@ def save_checkpoint(model: HypencoderDualEncoder, out_dir: str, fmt: str = "safe
     c = model.config
     sd = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if not store_passage:
-        sd = {k: v for k, v in sd.items() if not k.startswith(PT)}
+        if bert_under == "passage":  # the shared BERT only under passage_encoder.transformer.*
+            sd = {k: v for k, v in sd.items() if not k.startswith(QT)}
+        else:
+            sd = {k: v for k, v in sd.items() if not k.startswith(PT)}
     if store_pooler:
         H = c.bert.hidden_size
         g = torch.Generator().manual_seed(7)
-        sd[QT + "pooler.dense.weight"] = torch.randn(H, H, generator=g) * 0.02
-        sd[QT + "pooler.dense.bias"] = torch.zeros(H)
+        prefix = PT if (not store_passage and bert_under == "passage") else QT
+        sd[prefix + "pooler.dense.weight"] = torch.randn(H, H, generator=g) * 0.02
+        sd[prefix + "pooler.dense.bias"] = torch.zeros(H)
     config_json = {
         "architectures": ["HypencoderDualEncoder"],
         "model_type": "hypencoder_dual_encoder",

@@ -3,7 +3,7 @@
 parity runs: the released checkpoints cannot be downloaded here.
 
     /usr/bin/python3 training/make_random_checkpoint.py OUT_DIR [--config small|base]
-        [--qnet-layers 2] [--seed 1] [--format safetensors|bin] [--passage twice|once]
+        [--qnet-layers 2] [--seed 1] [--format safetensors|bin] [--passage twice|once|passage-only]
 """
 
 import argparse
@@ -26,8 +26,9 @@ def main() -> None:
     ap.add_argument("--qnet-layers", type=int, default=2, help="q-net hidden layers")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--format", choices=["safetensors", "bin"], default="safetensors")
-    ap.add_argument("--passage", choices=["twice", "once"], default="twice",
-                    help="store the shared BERT under passage_encoder.transformer.* too, or not")
+    ap.add_argument("--passage", choices=["twice", "once", "passage-only"], default="twice",
+                    help="the shared BERT under both prefixes, only under query_encoder.transformer.*"
+                         ", or only under passage_encoder.transformer.*")
     a = ap.parse_args()
     if a.config == "base":
         cfg = bert_base_config(a.qnet_layers)
@@ -35,7 +36,8 @@ def main() -> None:
         cfg = small_config(hidden=a.hidden, layers=a.layers, heads=a.heads,
                            qnet_hidden_layers=a.qnet_layers)
     model = random_init_(HypencoderDualEncoder(cfg), a.seed)
-    save_checkpoint(model, a.out, a.format, store_passage=(a.passage == "twice"))
+    save_checkpoint(model, a.out, a.format, store_passage=(a.passage == "twice"),
+                    bert_under="passage" if a.passage == "passage-only" else "query")
     print(a.out)
 
 
