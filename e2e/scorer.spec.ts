@@ -39,9 +39,17 @@ const cases: (ParityCase & { name: string })[] = [
 for (const c of cases) {
   test(`GPU scores equal the CPU reference: ${c.name}`, async ({ page }) => {
     const r = await run(page, c);
-    console.log(`${c.name}: maxRelErr=${r.maxRelErr.toExponential(2)} maxAbsErr=${r.maxAbsErr.toExponential(2)} gpu=${r.gpuMs.toFixed(0)}ms top10(f16 vs f32 docs)=${r.f16StorageTop10Overlap ?? '-'} [${r.adapter}]`);
+    console.log(`${c.name}: maxRelErr=${r.maxRelErr.toExponential(2)} maxAbsErr=${r.maxAbsErr.toExponential(2)} gpu=${r.gpuMs.toFixed(0)}ms f16 storage vs f32 docs: maxRelErr=${r.f16StorageMaxRelErr?.toExponential(2) ?? '-'} top10 overlap=${r.f16StorageTop10Overlap ?? '-'} [${r.adapter}]`);
     expect(r.unwritten, 'scores left unwritten (NaN poison)').toBe(0);
     expect(r.maxRelErr).toBeLessThan(REL_TOL);
     expect(r.topkMismatches).toEqual([]);
+    if (r.f16StorageMaxRelErr !== undefined) {
+      // f16 storage vs the f32 originals (not a GPU error: both sides are the reference). Rounding
+      // to f16 perturbs each input by at most 2^-11 relative; the residual path carries that
+      // perturbation through every layer and each layer may add one of the same size, so we bound
+      // the score's relative error by (L+1)·2^-11. Measured: 4e-5 (d=1024) to 1.8e-3 (d=32, L=8).
+      const L = c.dims.length - 2;
+      expect(r.f16StorageMaxRelErr).toBeLessThan((L + 1) * 2 ** -11);
+    }
   });
 }

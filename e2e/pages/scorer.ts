@@ -29,6 +29,7 @@ export interface ParityResult {
   unwritten: number;      // NaN left from the poison fill
   topkMismatches: string[];
   f16StorageTop10Overlap?: number; // f16-stored vs f32 originals (reference on both)
+  f16StorageMaxRelErr?: number;     // max |ref(f16 docs) - ref(f32 docs)| / Σ|y·w_out|
   gpuMs: number;
 }
 
@@ -89,7 +90,12 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
     }
     const result: ParityResult = { adapter: shared.adapterInfo, n: c.n, maxRelErr, maxAbsErr, unwritten, topkMismatches, gpuMs };
     if (c.dtype === 'f16' && c.n <= 100_000) {
-      const exact = referenceTopK(referenceScores(weights, vectors, c.n), 10);
+      // What f16 storage itself costs: the reference on the f32 originals vs on the stored halves.
+      const exactScores = referenceScores(weights, vectors, c.n);
+      let worst = 0;
+      for (let i = 0; i < c.n; i++) worst = Math.max(worst, Math.abs(exactScores[i] - ref[i]) / mags[i]);
+      result.f16StorageMaxRelErr = worst;
+      const exact = referenceTopK(exactScores, 10);
       const stored = referenceTopK(ref, 10);
       const a = new Set(exact.indices);
       result.f16StorageTop10Overlap = [...stored.indices].filter((i) => a.has(i)).length / exact.indices.length;
