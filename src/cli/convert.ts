@@ -4,7 +4,7 @@
 // The bundle is written to a temporary sibling folder, checked with onnxruntime-node against
 // PyTorch's own outputs, and only then renamed into place.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -96,6 +96,7 @@ export async function convert(checkpoint: string, opts: ConvertOptions): Promise
   log(`using ${py.python} (torch ${py.torch}, onnx ${py.onnx})`);
 
   const parent = path.dirname(out);
+  mkdirSync(parent, { recursive: true });
   const work = mkdtempSync(path.join(parent, `.${path.basename(out)}.tmp-`));
   const staged = path.join(work, 'bundle');
   const checkDir = mkdtempSync(path.join(tmpdir(), 'hypencoder-check-'));
