@@ -6,9 +6,17 @@ export interface ScorerDevice {
   hasF16: boolean;
 }
 
-export function describeAdapter(adapter: GPUAdapter): string {
-  const i = adapter.info;
+function describeInfo(i: GPUAdapterInfo): string {
   return [i.vendor, i.architecture, i.device, i.description].filter((s) => s).join(' / ') || 'unknown adapter';
+}
+
+export function describeAdapter(adapter: GPUAdapter): string {
+  return describeInfo(adapter.info);
+}
+
+/** For a device someone else created (onnxruntime's). */
+export function describeDevice(device: GPUDevice): string {
+  return describeInfo(device.adapterInfo);
 }
 
 export async function requestScorerDevice(): Promise<ScorerDevice> {

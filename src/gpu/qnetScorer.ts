@@ -269,8 +269,9 @@ export class QNetScorer {
     w.biases.forEach((b, j) => {
       if (b.size < dims[j + 1] * 4) throw new Error(`weight buffer b${j}: ${b.size} bytes, need ${dims[j + 1] * 4}`);
     });
+    const same = this.weights && [...w.matrices, ...w.biases].every((b, i) => b === [...this.weights!.matrices, ...this.weights!.biases][i]);
     this.weights = w;
-    this.buildLayerGroups();
+    if (!same) this.buildLayerGroups(); // onnxruntime often hands back the same buffers: keep the bind groups
   }
 
   /** Scores every document and returns the best k, best first (ties: lower index first). */

@@ -5,7 +5,12 @@ import { Comlink, startEngine, type EngineInfo, type LoadProgress, type SearchRe
 const params = new URLSearchParams(location.search);
 const modelUrl = params.get('model') ?? '/generated/demo/model/';
 const indexUrl = params.get('index') ?? '/generated/demo/index/';
-const forceCpu = params.get('backend') === 'cpu';
+const scorerParam = params.get('backend');
+const encoderParam = params.get('encoder');
+const engineOptions = {
+  scorer: scorerParam === 'cpu' || scorerParam === 'webgpu' ? scorerParam : undefined,
+  encoder: encoderParam === 'wasm' || encoderParam === 'webgpu' ? encoderParam : undefined,
+} as const;
 
 function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
   const e = Object.assign(document.createElement(tag), props);
@@ -88,7 +93,7 @@ input.addEventListener('input', () => {
 });
 
 engine
-  .load(modelUrl, indexUrl, Comlink.proxy(showProgress), { forceCpu })
+  .load(modelUrl, indexUrl, Comlink.proxy(showProgress), engineOptions)
   .then((info: EngineInfo) => {
     backend.textContent = info.backend === 'webgpu' ? `WebGPU · ${info.adapter}` : 'CPU';
     progress.hidden = true;

@@ -29,6 +29,8 @@ export interface LoadedBundles {
   manifest: IndexManifest;
   tiles: EncodedVectors[];
   docs: DocMetadata[];
+  /** The query side of a trained model (absent for a synthetic one). */
+  queryEncoder?: { onnx: Uint8Array; vocabText: string };
 }
 
 /** A folder URL ends with '/', so relative paths resolve inside it. */
@@ -59,16 +61,23 @@ export async function loadBundles(modelUrl: string, indexUrl: string, onProgress
   const manifest = parseIndexManifest(await fetchBytes(new URL(MANIFEST_FILE_NAME, indexDir), MANIFEST_FILE_NAME));
   checkIndexAgainstModel(manifest, model, await sha256Hex(modelBytes));
 
-  const wanted = [...manifest.vectorTiles, ...manifest.metadataShards];
+  const modelFiles = model.encoders ? [model.encoders.files.queryEncoder, model.encoders.files.vocab] : [];
+  const wanted = [...modelFiles, ...manifest.vectorTiles, ...manifest.metadataShards];
   const totalBytes = wanted.reduce((s, e) => s + e.bytes, 0);
   let loadedBytes = 0;
-  const verified = async (ref: FileRef, phase: LoadProgress['phase']): Promise<Uint8Array> => {
-    const bytes = await fetchBytes(new URL(ref.path, indexDir), ref.path);
+  const verified = async (ref: FileRef, phase: LoadProgress['phase'], dir = indexDir): Promise<Uint8Array> => {
+    const bytes = await fetchBytes(new URL(ref.path, dir), ref.path);
     await verifyFile(ref, bytes);
     loadedBytes += bytes.byteLength;
     onProgress({ phase, loadedBytes, totalBytes });
     return bytes;
   };
+  let queryEncoder: LoadedBundles['queryEncoder'];
+  if (model.encoders) {
+    const onnx = await verified(model.encoders.files.queryEncoder, 'model', modelDir);
+    const vocabText = new TextDecoder('utf-8', { fatal: true }).decode(await verified(model.encoders.files.vocab, 'model', modelDir));
+    queryEncoder = { onnx, vocabText };
+  }
   const tiles: EncodedVectors[] = [];
   for (const e of manifest.vectorTiles) {
     const tile = parseVectorTile(e, await verified(e, 'vectors'), manifest);
@@ -77,5 +86,5 @@ export async function loadBundles(modelUrl: string, indexUrl: string, onProgress
   }
   const docs: DocMetadata[] = [];
   for (const e of manifest.metadataShards) docs.push(...parseMetadataShard(e, await verified(e, 'metadata')));
-  return { model, manifest, tiles, docs };
+  return { model, manifest, tiles, docs, queryEncoder };
 }

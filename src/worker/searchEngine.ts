@@ -1,24 +1,40 @@
 // The search engine behind the page: loads verified bundles, keeps the documents on the GPU and
-// answers queries. WebGPU (our WGSL scorer) when the browser has it; otherwise the CPU reference
-// scorer, which gives the same ranking, only slower.
+// answers queries. Two components, each with its backend:
+//   - the query encoder (onnxruntime-web): WebGPU, or WASM;
+//   - the scorer: our WGSL q-net scorer on WebGPU, or the CPU reference scorer.
+// On WebGPU both share one device, and the q-net goes from encoder to scorer as GPU buffers.
+// A synthetic model has no encoder: its q-nets come from a hash of the query (see syntheticQuery).
 import type { DocMetadata } from '../core/formats/index.ts';
 import { referenceScores, referenceTopK, type QNetWeights } from '../core/qnet.ts';
 import { syntheticQueryWeights } from '../core/syntheticQuery.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
-import { requestScorerDevice } from '../gpu/device.ts';
+import { describeDevice, requestScorerDevice } from '../gpu/device.ts';
 import { QNetScorer } from '../gpu/qnetScorer.ts';
 import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
+import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
+
+export type ScorerBackend = 'webgpu' | 'cpu';
+
+export interface EngineOptions {
+  /** Default: 'webgpu' when the browser has it, else 'cpu'. */
+  scorer?: ScorerBackend;
+  /** Default: 'webgpu' with the WebGPU scorer (the q-net stays on the GPU), else 'wasm'. */
+  encoder?: EncoderBackend;
+}
 
 export interface EngineInfo {
   docCount: number;
   modelId: string;
   synthetic: boolean;
-  backend: 'webgpu' | 'cpu';
+  backend: ScorerBackend;
+  encoder: EncoderBackend | 'synthetic';
   adapter: string;
 }
 
 export interface SearchHit {
   rank: number;
+  /** Position of the document in the index. */
+  doc: number;
   id: string;
   title: string;
   url: string;
@@ -29,8 +45,9 @@ export interface SearchHit {
 export interface SearchResponse {
   query: string;
   hits: SearchHit[];
+  /** qnet: tokenize + query encoder (or the synthetic draw); score: q-net over all documents + top-k. */
   timingsMs: { qnet: number; score: number; total: number };
-  backend: EngineInfo['backend'];
+  backend: ScorerBackend;
 }
 
 const SNIPPET_CHARS = 240;
@@ -38,63 +55,94 @@ const SNIPPET_CHARS = 240;
 export class SearchEngine {
   private bundles: LoadedBundles | null = null;
   private scorer: QNetScorer | null = null;
+  private encoder: QueryEncoder | null = null;
   private cpuVectors: Float32Array | null = null;
   private info: EngineInfo | null = null;
 
-  async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: { forceCpu?: boolean } = {}): Promise<EngineInfo> {
-    this.scorer?.destroy();
-    this.scorer = null;
+  async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: EngineOptions = {}): Promise<EngineInfo> {
+    this.release();
     const bundles = await loadBundles(modelUrl, indexUrl, onProgress);
-    if (!bundles.model.synthetic) {
-      throw new Error(`model ${bundles.model.id}: query encoding with onnxruntime-web is not wired into the page yet; only synthetic models load`);
-    }
     onProgress?.({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 });
-    let backend: EngineInfo['backend'] = 'cpu';
+    const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
+    const scorerBackend: ScorerBackend = opts.scorer ?? (hasGpu ? 'webgpu' : 'cpu');
+    let encoder: EngineInfo['encoder'] = 'synthetic';
+    if (bundles.queryEncoder) {
+      encoder = opts.encoder ?? (scorerBackend === 'webgpu' ? 'webgpu' : 'wasm');
+      const { onnx, vocabText } = bundles.queryEncoder;
+      this.encoder = await QueryEncoder.create(bundles.model, onnx, vocabText, encoder);
+    }
     let adapter = 'CPU reference scorer';
-    if (!opts.forceCpu && typeof navigator !== 'undefined' && navigator.gpu) {
-      const { device, adapterInfo } = await requestScorerDevice();
+    if (scorerBackend === 'webgpu') {
+      // With a WebGPU encoder the scorer joins onnxruntime's device, so q-nets pass as buffers.
+      let device = this.encoder?.device ?? null;
+      if (device) adapter = describeDevice(device);
+      else ({ device, adapterInfo: adapter } = await requestScorerDevice());
       this.scorer = await QNetScorer.create(device, bundles.model.qnet, { dtype: bundles.manifest.storage.dtype });
       this.scorer.setDocuments(bundles.tiles);
-      backend = 'webgpu';
-      adapter = adapterInfo;
     } else {
       this.cpuVectors = concatDecoded(bundles);
     }
     this.bundles = bundles;
-    this.info = {
-      docCount: bundles.manifest.docCount,
-      modelId: bundles.model.id,
-      synthetic: bundles.model.synthetic,
-      backend,
-      adapter,
-    };
+    this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, adapter };
     onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
+    return this.info;
+  }
+
+  /** What load() returned, or null before a load. */
+  get loaded(): EngineInfo | null {
     return this.info;
   }
 
   async search(query: string, k = 10): Promise<SearchResponse> {
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
     const t0 = performance.now();
-    const weights: QNetWeights = syntheticQueryWeights(this.bundles.model.qnet, query);
-    const t1 = performance.now();
     let indices: ArrayLike<number>;
     let scores: ArrayLike<number>;
-    if (this.scorer) {
-      this.scorer.setWeights(weights);
-      ({ indices, scores } = await this.scorer.search(k));
+    let t1: number;
+    if (this.encoder?.backend === 'webgpu' && this.scorer) {
+      const qnet = await this.encoder.encodeToGpu(query);
+      t1 = performance.now();
+      try {
+        this.scorer.useWeightBuffers(qnet.buffers);
+        ({ indices, scores } = await this.scorer.search(k));
+      } finally {
+        qnet.release();
+      }
     } else {
-      const all = referenceScores(weights, this.cpuVectors!, this.info.docCount);
-      ({ indices, scores } = referenceTopK(all, k));
+      const weights: QNetWeights = this.encoder ? await this.encoder.encodeToCpu(query) : syntheticQueryWeights(this.bundles.model.qnet, query);
+      t1 = performance.now();
+      if (this.scorer) {
+        this.scorer.setWeights(weights);
+        ({ indices, scores } = await this.scorer.search(k));
+      } else {
+        ({ indices, scores } = referenceTopK(referenceScores(weights, this.cpuVectors!, this.info.docCount), k));
+      }
     }
     const t2 = performance.now();
-    const hits = Array.from(indices, (doc, i) => toHit(this.bundles!.docs[doc], i + 1, scores[i]));
+    const hits = Array.from(indices, (doc, i) => toHit(this.bundles!.docs[doc], doc, i + 1, scores[i]));
     return { query, hits, backend: this.info.backend, timingsMs: { qnet: t1 - t0, score: t2 - t1, total: performance.now() - t0 } };
+  }
+
+  /** The q-net of a query as plain arrays (for parity checks against other engines). */
+  async qnetFor(query: string): Promise<QNetWeights> {
+    if (!this.bundles) throw new Error('qnetFor: no index loaded');
+    return this.encoder ? this.encoder.encodeToCpu(query) : syntheticQueryWeights(this.bundles.model.qnet, query);
+  }
+
+  private release(): void {
+    this.scorer?.destroy();
+    this.encoder?.dispose();
+    this.scorer = null;
+    this.encoder = null;
+    this.cpuVectors = null;
+    this.bundles = null;
+    this.info = null;
   }
 }
 
-function toHit(d: DocMetadata, rank: number, score: number): SearchHit {
+function toHit(d: DocMetadata, doc: number, rank: number, score: number): SearchHit {
   const snippet = d.text.length > SNIPPET_CHARS ? `${d.text.slice(0, SNIPPET_CHARS).trimEnd()}…` : d.text;
-  return { rank, id: d.id, title: d.title, url: d.url, snippet, score };
+  return { rank, doc, id: d.id, title: d.title, url: d.url, snippet, score };
 }
 
 function concatDecoded(b: LoadedBundles): Float32Array {

@@ -1,0 +1,128 @@
+// Turns a query into its q-net with onnxruntime-web: tokenize, run query_encoder.onnx.
+// On WebGPU the q-net matrices stay on the GPU as onnxruntime's own output buffers and are bound
+// to the scorer directly; the scorer must therefore live on onnxruntime's device (`device` below:
+// onnxruntime-web 1.30's WebGPU backend creates its own device and ignores one set beforehand). One small output (the final w_out
+// vector) is fetched to the CPU on purpose: onnxruntime-web's WebGPU backend submits its last
+// commands only when something is read back, and that read guarantees that every weight buffer
+// is written before the scorer's commands are queued. On WASM every output comes to the CPU.
+import * as ort from 'onnxruntime-web';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import type { ModelBundle } from '../core/formats/index.ts';
+import { qnetWeightsFromOutputs } from '../core/formats/index.ts';
+import { hiddenLayerCount, type QNetWeights } from '../core/qnet.ts';
+import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
+import type { WeightBuffers } from '../gpu/qnetScorer.ts';
+
+export type EncoderBackend = 'webgpu' | 'wasm';
+
+/** A q-net whose matrices are GPU buffers; release() once the scorer's work is queued. */
+export interface GpuQNet {
+  buffers: WeightBuffers;
+  release(): void;
+}
+
+let ortConfigured = false;
+function configureOrt(): void {
+  if (ortConfigured) return;
+  ort.env.wasm.wasmPaths = { wasm: ortWasmUrl };
+  // Threads need a cross-origin-isolated page; elsewhere onnxruntime falls back to one.
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  ort.env.webgpu.powerPreference = 'high-performance';
+  ort.env.logLevel = 'error';
+  ortConfigured = true;
+}
+
+export class QueryEncoder {
+  readonly backend: EncoderBackend;
+  private readonly model: ModelBundle;
+  private readonly session: ort.InferenceSession;
+  private readonly tokenizer: BertWordPieceTokenizer;
+  private readonly names: string[];
+  private readonly finalName: string;
+  /** onnxruntime's GPUDevice (WebGPU backend): build the scorer on it. */
+  readonly device: GPUDevice | null;
+  private finalBuffer: GPUBuffer | null = null;
+
+  private constructor(model: ModelBundle, session: ort.InferenceSession, tokenizer: BertWordPieceTokenizer, backend: EncoderBackend, device: GPUDevice | null) {
+    this.model = model;
+    this.session = session;
+    this.tokenizer = tokenizer;
+    this.backend = backend;
+    this.device = device;
+    this.names = model.encoders!.queryEncoderOutputs;
+    this.finalName = this.names[hiddenLayerCount(model.qnet)];
+  }
+
+  static async create(model: ModelBundle, onnx: Uint8Array, vocabText: string, backend: EncoderBackend): Promise<QueryEncoder> {
+    const enc = model.encoders;
+    if (!enc) throw new Error(`model ${model.id} is synthetic: it has no query encoder`);
+    configureOrt();
+    const tokenizer = BertWordPieceTokenizer.fromVocab(vocabText, { lowercase: enc.tokenizer.lowercase, stripAccents: enc.tokenizer.stripAccents });
+    const L = hiddenLayerCount(model.qnet);
+    const location: Record<string, ort.Tensor.DataLocation> = {};
+    enc.queryEncoderOutputs.forEach((name, i) => (location[name] = backend === 'webgpu' && i !== L ? 'gpu-buffer' : 'cpu'));
+    const session = await ort.InferenceSession.create(onnx, {
+      executionProviders: [backend],
+      graphOptimizationLevel: 'all',
+      preferredOutputLocation: location,
+    });
+    const device = backend === 'webgpu' ? ((await ort.env.webgpu.device) as GPUDevice) : null;
+    return new QueryEncoder(model, session, tokenizer, backend, device);
+  }
+
+  private feeds(query: string): Record<string, ort.Tensor> {
+    const { ids } = this.tokenizer.encode(query, this.model.encoders!.maxQueryTokens);
+    const n = ids.length;
+    return {
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, n]),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
+    };
+  }
+
+  /** The q-net as plain arrays (WASM backend, or a readback for comparison). */
+  async encodeToCpu(query: string): Promise<QNetWeights> {
+    const out = await this.session.run(this.feeds(query));
+    try {
+      const tensors: Record<string, { dims: readonly number[]; data: unknown }> = {};
+      for (const name of this.names) {
+        const t = out[name];
+        tensors[name] = { dims: t.dims, data: t.location === 'cpu' ? t.data : await t.getData() };
+      }
+      return qnetWeightsFromOutputs(this.model, tensors as never);
+    } finally {
+      for (const name of this.names) out[name].dispose();
+    }
+  }
+
+  /** WebGPU backend: the q-net as onnxruntime's GPU buffers (plus w_out, uploaded: 4·h bytes). */
+  async encodeToGpu(query: string): Promise<GpuQNet> {
+    if (this.backend !== 'webgpu' || !this.device) throw new Error('query encoder: encodeToGpu needs the WebGPU backend');
+    const out = await this.session.run(this.feeds(query));
+    const { dims } = this.model.qnet;
+    const L = hiddenLayerCount(this.model.qnet);
+    const check = (name: string, shape: number[]) => {
+      const t = out[name];
+      if (!t) throw new Error(`query_encoder.onnx: output "${name}" is missing`);
+      if (t.type !== 'float32' || t.dims.length !== shape.length || t.dims.some((v, i) => v !== shape[i])) {
+        throw new Error(`query_encoder.onnx: output "${name}" must be float32 [${shape.join(', ')}], got ${t.type} [${t.dims.join(', ')}]`);
+      }
+      return t;
+    };
+    const matrices = Array.from({ length: L }, (_, j) => check(this.names[j], [1, dims[j], dims[j + 1]]).gpuBuffer as GPUBuffer);
+    const biases = Array.from({ length: L }, (_, j) => check(this.names[L + 1 + j], [1, dims[j + 1]]).gpuBuffer as GPUBuffer);
+    const final = check(this.finalName, [1, dims[L], 1]).data as Float32Array;
+    this.finalBuffer ??= this.device.createBuffer({ label: 'w_out', size: Math.max(16, final.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    this.device.queue.writeBuffer(this.finalBuffer, 0, final.buffer, final.byteOffset, final.byteLength);
+    return {
+      buffers: { matrices: [...matrices, this.finalBuffer], biases },
+      release: () => {
+        for (const name of this.names) out[name].dispose();
+      },
+    };
+  }
+
+  dispose(): void {
+    void this.session.release();
+    this.finalBuffer?.destroy();
+  }
+}
