@@ -209,8 +209,20 @@ function relErr(got: ArrayLike<number>, ref: ArrayLike<number>, n: number): numb
 }
 
 // --- engines -------------------------------------------------------------------------------------
+// Each engine is prepared (built, sized, warmed up) first; then the timed passes of all engines are
+// interleaved round by round (the starting engine rotating), so that a change of background load on the
+// machine (other processes share the CPU that SwiftShader runs on) hits every engine alike.
 
-async function benchOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, c: Required<BenchConfig>) {
+interface Prepared {
+  name: string;
+  timedDocs: number;
+  pass: () => Promise<void>;
+  /** After the timed rounds: correctness figures against the Float64 reference of the first documents. */
+  check?: (ref: Float64Array) => Promise<BenchLine>;
+  dispose: () => Promise<void> | void;
+}
+
+async function prepareOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, c: Required<BenchConfig>): Promise<Prepared> {
   const { QNetScorer } = await import('../../src/gpu/qnetScorer');
   const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16' });
   try {
@@ -238,22 +250,26 @@ async function benchOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights,
       n = sizeFor(n / warmMs, c.oursSeconds, 64, 64, c.N);
       log(`ours: slower than the probe said → timing ${n} docs`);
     }
-    const f = figures(n, await timePasses(c.reps, search));
-    log(`ours: ${f.docs_per_s} docs/s (${f.median_ms} ms per pass of ${n})`);
-    return f;
-  } finally {
+    return {
+      name: 'ours',
+      timedDocs: n,
+      pass: search,
+      check: (ref) => checkOurs(dev, arch, w, docs, ref, c.k),
+      dispose: () => scorer.destroy(),
+    };
+  } catch (e) {
     scorer.destroy();
+    throw e;
   }
 }
 
-/** Ours on the first `n` documents, against the reference: every score and the top k. */
+/** Ours on the first ref.length documents, against the reference: every score and the top k. */
 async function checkOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, ref: Float64Array, k: number): Promise<BenchLine> {
   const { QNetScorer } = await import('../../src/gpu/qnetScorer');
   const n = ref.length;
   const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16' });
   try {
-    const tiles = firstTiles(docs, n);
-    scorer.setDocuments(tiles);
+    scorer.setDocuments(firstTiles(docs, n));
     scorer.setWeights(w);
     const all = await scorer.scoreAll();
     const top = await scorer.search(k);
@@ -273,12 +289,13 @@ async function checkOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights,
   }
 }
 
-async function benchNaive(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, c: Required<BenchConfig>, ref: Float64Array | null) {
+async function prepareNaive(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, c: Required<BenchConfig>): Promise<Prepared> {
   const naive = await NaiveScorer.create(dev, arch, 'f16');
   try {
     naive.setWeights(w);
-    // Probe on a few workgroups to size the timed pass.
-    const probe = probeDocs(arch.dims, 0.2, 64, 512, c.N);
+    // Probe on a few workgroups to size the timed pass: at least 4 workgroups of 64, since a workgroup is
+    // SwiftShader's unit of parallelism (one workgroup would leave the other cores idle).
+    const probe = Math.min(c.N, Math.max(256, probeDocs(arch.dims, 0.2, 64, 512, c.N)));
     naive.setDocuments(firstTiles(docs, probe));
     const pass = (n: number) => async () => {
       naive.dispatch(n);
@@ -289,14 +306,20 @@ async function benchNaive(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights
     const n = sizeFor(probe / probeMs, c.baselineSeconds, 64, probe, c.N);
     log(`naive: probe ${probe} docs in ${probeMs.toFixed(0)} ms → timing ${n} docs`);
     if (n > probe) naive.setDocuments(firstTiles(docs, n));
-    await pass(n)();
-    const f = figures(n, await timePasses(c.reps, pass(n)));
-    log(`naive: ${f.docs_per_s} docs/s`);
-    const extra: BenchLine = {};
-    if (ref) extra.naive_max_rel_err = relErr(await naive.scoreAll(ref.length), ref, Math.min(ref.length, n));
-    return { f, extra };
-  } finally {
+    await pass(n)(); // warm-up
+    return {
+      name: 'naive',
+      timedDocs: n,
+      pass: pass(n),
+      check: async (ref) => {
+        const m = Math.min(ref.length, n);
+        return { naive_max_rel_err: relErr(await naive.scoreAll(m), ref, m) };
+      },
+      dispose: () => naive.destroy(),
+    };
+  } catch (e) {
     naive.destroy();
+    throw e;
   }
 }
 
@@ -313,7 +336,7 @@ function loadOrt(variant: OrtVariant): Promise<typeof OrtModule> {
   return ortModules[variant]!;
 }
 
-async function benchOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Required<BenchConfig>, ref: Float64Array | null) {
+async function prepareOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Required<BenchConfig>): Promise<Prepared> {
   const ort = await loadOrt(variant);
   const d = w.arch.dims[0];
   const t0 = performance.now();
@@ -324,6 +347,10 @@ async function benchOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Requ
   });
   const dev = (await ort.env.webgpu.device) as GPUDevice;
   const buffers: GPUBuffer[] = [];
+  const dispose = async () => {
+    await session.release();
+    for (const b of buffers) b.destroy();
+  };
   const input = (n: number) => {
     const buf = dev.createBuffer({ label: `ort X ${n}`, size: n * d * 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST | GPUBufferUsage.COPY_SRC });
     dev.queue.writeBuffer(buf, 0, prefix(docs, n));
@@ -351,18 +378,21 @@ async function benchOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Requ
     log(`ort ${variant}: probe ${probe} docs in ${probeMs.toFixed(0)} ms → timing ${n} docs`);
     const x = n === probe ? xp : input(n);
     await pass(x)(); // warm-up at the timed shape
-    const f = figures(n, await timePasses(c.reps, pass(x)));
-    log(`ort ${variant}: ${f.docs_per_s} docs/s`);
-    const extra: BenchLine = {};
-    if (ref && last.scores) extra[`ort_${variant}_max_rel_err`] = relErr(last.scores, ref, Math.min(ref.length, n));
-    return { f, extra };
-  } finally {
-    await session.release();
-    for (const b of buffers) b.destroy();
+    return {
+      name: `ort_${variant}`,
+      timedDocs: n,
+      pass: pass(x),
+      check: async (ref) => ({ [`ort_${variant}_max_rel_err`]: relErr(last.scores!, ref, Math.min(ref.length, n)) }),
+      dispose,
+    };
+  } catch (e) {
+    await dispose();
+    throw e;
   }
 }
 
-function benchCpu(w: QNetWeights, docs: Docs, c: Required<BenchConfig>) {
+/** The Float64 reference: its first run (also the JIT warm-up) gives the scores every check compares with. */
+function prepareCpu(w: QNetWeights, docs: Docs, c: Required<BenchConfig>): Prepared & { ref: Float64Array } {
   const probe = Math.min(c.N, 16);
   referenceScores(w, prefix(docs, probe), probe); // JIT warm-up
   const t0 = performance.now();
@@ -371,16 +401,16 @@ function benchCpu(w: QNetWeights, docs: Docs, c: Required<BenchConfig>) {
   const n = sizeFor(probe / probeMs, c.baselineSeconds, 1, Math.min(c.N, 64), c.N);
   log(`cpu: probe ${probe} docs in ${probeMs.toFixed(1)} ms → timing ${n} docs`);
   const x = prefix(docs, n);
-  let ref: Float64Array = new Float64Array(0);
-  const times: number[] = [];
-  for (let i = 0; i < c.reps; i++) {
-    const t = performance.now();
-    ref = referenceScores(w, x, n);
-    times.push(performance.now() - t);
-  }
-  const f = figures(n, times);
-  log(`cpu: ${f.docs_per_s} docs/s`);
-  return { f, ref };
+  const ref = referenceScores(w, x, n);
+  return {
+    name: 'cpu',
+    timedDocs: n,
+    ref,
+    pass: async () => {
+      referenceScores(w, x, n);
+    },
+    dispose: () => {},
+  };
 }
 
 // -------------------------------------------------------------------------------------------------
@@ -402,100 +432,106 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
   const line: BenchLine = { N, dims, adapter: adapterInfo, k: c.k, reps: c.reps, storage: 'f16' };
   const flops = flopsPerDoc(dims);
   line.flops_per_doc = flops;
-
   const w = randomWeights(arch, seededRandom(c.seed));
   const docs = docsFor(dims[0], c.seed + 1);
 
-  const res: Partial<Record<Engine, EngineFigures>> = {};
   const errors: Record<string, string> = {};
-  const attempt = async (name: string, f: () => Promise<void>) => {
+  const prepared: Prepared[] = [];
+  const attempt = async <T>(name: string, f: () => Promise<T>): Promise<T | null> => {
     try {
-      await f();
+      return await f();
     } catch (e) {
       errors[name] = String((e as Error)?.stack ?? e);
       log(`${name} FAILED: ${errors[name]}`);
+      return null;
     }
   };
 
-  // CPU first: its scores are the reference for every check.
-  let ref: Float64Array | null = null;
-  if (c.engines.includes('cpu')) {
-    await attempt('cpu', async () => {
-      const r = benchCpu(w, docs, c);
-      res.cpu = r.f;
-      ref = r.ref;
-    });
-  }
-  if (!ref) {
-    const n = Math.min(N, 64);
-    ref = referenceScores(w, prefix(docs, n), n);
-  }
-  if (c.engines.includes('ours')) {
-    await attempt('ours', async () => {
-      res.ours = await benchOurs(dev, arch, w, docs, c);
-    });
-    await attempt('ours_check', async () => {
-      Object.assign(line, await checkOurs(dev, arch, w, docs, ref!, c.k));
-    });
-  }
-  if (c.engines.includes('naive')) {
-    await attempt('naive', async () => {
-      const r = await benchNaive(dev, arch, w, docs, c, ref);
-      res.naive = r.f;
-      Object.assign(line, r.extra);
-    });
-  }
-  const ortRes: Partial<Record<OrtVariant, EngineFigures>> = {};
-  if (c.engines.includes('ort')) {
-    for (const v of c.ortVariants) {
-      await attempt(`ort_${v}`, async () => {
-        const r = await benchOrt(v, w, docs, c, ref);
-        ortRes[v] = r.f;
-        Object.assign(line, r.extra);
-      });
+  try {
+    // CPU first: its scores are the reference for every check.
+    let ref: Float64Array | null = null;
+    if (c.engines.includes('cpu')) {
+      const p = await attempt('cpu', async () => prepareCpu(w, docs, c));
+      if (p) {
+        prepared.push(p);
+        ref = p.ref;
+      }
     }
-    const done = c.ortVariants.filter((v) => ortRes[v]);
-    if (done.length) {
-      const best = done.reduce((a, b) => (ortRes[b]!.docs_per_s > ortRes[a]!.docs_per_s ? b : a));
-      res.ort = ortRes[best];
+    if (!ref) {
+      const n = Math.min(N, 64);
+      ref = referenceScores(w, prefix(docs, n), n);
+    }
+    const add = async (name: string, f: () => Promise<Prepared>) => {
+      const p = await attempt(name, f);
+      if (p) prepared.push(p);
+    };
+    if (c.engines.includes('ours')) await add('ours', () => prepareOurs(dev, arch, w, docs, c));
+    if (c.engines.includes('naive')) await add('naive', () => prepareNaive(dev, arch, w, docs, c));
+    if (c.engines.includes('ort')) for (const v of c.ortVariants) await add(`ort_${v}`, () => prepareOrt(v, w, docs, c));
+
+    // Timed rounds, interleaved.
+    const times = new Map<string, number[]>(prepared.map((p) => [p.name, []]));
+    const failed = new Set<string>();
+    for (let r = 0; r < c.reps; r++) {
+      for (let i = 0; i < prepared.length; i++) {
+        const p = prepared[(i + r) % prepared.length];
+        if (failed.has(p.name)) continue;
+        const t = await attempt(p.name, () => timePasses(1, p.pass));
+        if (t) times.get(p.name)!.push(t[0]);
+        else failed.add(p.name);
+      }
+      log(`round ${r + 1}/${c.reps}: ${prepared.map((p) => `${p.name} ${times.get(p.name)!.at(-1)?.toFixed(0) ?? '—'} ms`).join(', ')}`);
+    }
+    const res = new Map<string, EngineFigures>();
+    for (const p of prepared) if (!failed.has(p.name)) res.set(p.name, figures(p.timedDocs, times.get(p.name)!));
+
+    // Checks against the reference.
+    for (const p of prepared) {
+      if (!p.check || failed.has(p.name)) continue;
+      const extra = await attempt(`${p.name}_check`, () => p.check!(ref!));
+      if (extra) Object.assign(line, extra);
+    }
+
+    // The faster onnxruntime-web EP is the one we compare with.
+    const orts = c.ortVariants.filter((v) => res.has(`ort_${v}`));
+    if (orts.length) {
+      const best = orts.reduce((a, b) => (res.get(`ort_${b}`)!.docs_per_s > res.get(`ort_${a}`)!.docs_per_s ? b : a));
+      res.set('ort', res.get(`ort_${best}`)!);
       line.ort_best_ep = best;
     }
+    const ours = res.get('ours');
+    line.docs_per_s = ours?.docs_per_s ?? null;
+    line.gflops = ours ? round((ours.docs_per_s * flops) / 1e9) : null;
+    const ratio = (e: string) => (ours && res.has(e) ? round(ours.docs_per_s / res.get(e)!.docs_per_s) : null);
+    line.speedup_vs_ort_webgpu = ratio('ort');
+    line.speedup_vs_naive = ratio('naive');
+    line.speedup_vs_cpu = ratio('cpu');
+    line.peak_gflops = peak ? round(peak.best.gflops) : null;
+    line.peak_config = peak ? peak.best.label : null;
+    line.peak_gemm_shape = peak ? [peak.M, peak.N, peak.K] : null;
+    line.peak_share = ours && peak ? round((ours.docs_per_s * flops) / 1e9 / peak.best.gflops) : null;
+    for (const [name, f] of res) {
+      if (name !== 'ours') line[`${name}_docs_per_s`] = f.docs_per_s;
+      line[`timed_docs_${name}`] = f.timed_docs;
+      line[`ms_per_pass_${name}`] = f.median_ms;
+      if (name !== 'ort') line[`times_ms_${name}`] = f.times_ms;
+      if (name !== 'ort') line[`gflops_${name}`] = round((f.docs_per_s * flops) / 1e9);
+    }
+    if (res.has('ort')) {
+      line.ort_version = (await loadOrt(line.ort_best_ep as OrtVariant)).env.versions.web;
+      line.ort_eps =
+        "jsep: the default bundle's WebGPU EP (TypeScript kernels); native: onnxruntime-web/webgpu (C++ WebGPU EP); " +
+        'both with graphOptimizationLevel all and 1 wasm thread; the ratio is against the faster';
+      line.ort_io =
+        "input on GPU (Tensor.fromGpuBuffer on ORT's device), output preferredOutputLocation gpu-buffer; timed pass ends with output.getData() (4 B/doc)";
+    }
+    if (res.has('ours')) line.ours_timing = 'search(k): all layers + GPU top-k, k pairs read back';
+    if (res.has('naive')) line.naive_timing = 'one dispatch + queue.onSubmittedWorkDone(); scores stay on the GPU';
+    if (res.has('cpu')) line.cpu_timing = 'referenceScores (Float64, main thread)';
+    line.timing = `median of ${c.reps} passes per engine after warm-up, engines interleaved round by round`;
+  } finally {
+    for (const p of prepared) await p.dispose();
   }
-
-  const ours = res.ours;
-  line.docs_per_s = ours?.docs_per_s ?? null;
-  line.gflops = ours ? round((ours.docs_per_s * flops) / 1e9) : null;
-  const ratio = (e: Engine) => (ours && res[e] ? round(ours.docs_per_s / res[e]!.docs_per_s) : null);
-  line.speedup_vs_ort_webgpu = ratio('ort');
-  line.speedup_vs_naive = ratio('naive');
-  line.speedup_vs_cpu = ratio('cpu');
-  line.peak_gflops = peak ? round(peak.best.gflops) : null;
-  line.peak_config = peak ? peak.best.label : null;
-  line.peak_share = ours && peak ? round((ours.docs_per_s * flops) / 1e9 / peak.best.gflops) : null;
-  for (const e of ['ours', 'ort', 'naive', 'cpu'] as Engine[]) {
-    const f = res[e];
-    if (!f) continue;
-    if (e !== 'ours') line[`${e}_docs_per_s`] = f.docs_per_s;
-    line[`timed_docs_${e}`] = f.timed_docs;
-    line[`ms_per_pass_${e}`] = f.median_ms;
-    line[`gflops_${e}`] = round((f.docs_per_s * flops) / 1e9);
-  }
-  for (const v of c.ortVariants) {
-    const f = ortRes[v];
-    if (!f) continue;
-    line[`ort_${v}_docs_per_s`] = f.docs_per_s;
-    line[`timed_docs_ort_${v}`] = f.timed_docs;
-  }
-  if (res.ort) {
-    line.ort_version = (await loadOrt(line.ort_best_ep as OrtVariant)).env.versions.web;
-    line.ort_eps =
-      'jsep: the default bundle\'s WebGPU EP (TypeScript kernels); native: onnxruntime-web/webgpu (C++ WebGPU EP); ' +
-      'both with graphOptimizationLevel all and 1 wasm thread; the ratio is against the faster';
-    line.ort_io = 'input on GPU (Tensor.fromGpuBuffer on ORT\'s device), output preferredOutputLocation gpu-buffer; timed pass ends with output.getData() (4 B/doc)';
-  }
-  if (res.ours) line.ours_timing = 'search(k): all layers + GPU top-k, k pairs read back';
-  if (res.naive) line.naive_timing = 'one dispatch + queue.onSubmittedWorkDone(); scores stay on the GPU';
-  if (res.cpu) line.cpu_timing = 'referenceScores (Float64, main thread)';
   if (Object.keys(errors).length) line.errors = errors;
   return line;
 }
