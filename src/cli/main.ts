@@ -2,7 +2,9 @@
 import { Command } from 'commander';
 import { registerConvert } from './convert.ts';
 import { CliError } from './errors.ts';
+import { registerIndex } from './indexCommand.ts';
 import { registerParity } from './parity.ts';
+import { registerSearchCommands } from './searchCommands.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -13,6 +15,8 @@ export function buildProgram(): Command {
     .configureOutput({ outputError: (str, write) => write(str) });
   registerConvert(program);
   registerParity(program);
+  registerIndex(program);
+  registerSearchCommands(program);
   return program;
 }
 

@@ -23,6 +23,8 @@ export interface WriteIndexInput {
   metadata: object[][];
   /** Optional neighbor graph shards: rows of `degree` u32 neighbor indices, in document order. */
   graph?: { degree: number; shards: Uint32Array[] };
+  /** Optional lexical index: the manifest's `lexical` descriptor and its files (kind lexical). */
+  lexical?: { descriptor: { scheme: string; [key: string]: unknown }; files: { path: string; data: Uint8Array }[] };
   /** Replace an existing non-empty outDir. */
   force?: boolean;
 }
@@ -141,6 +143,10 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
     }
   }
 
+  if (input.lexical) {
+    for (const f of input.lexical.files) await put({ path: f.path, kind: 'lexical', data: f.data });
+  }
+
   const { tileDocs, ...rest } = input.manifestFields;
   const fields: IndexManifestFields = {
     ...rest,
@@ -149,6 +155,7 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
     tileDocs: tileDocs ?? tiles[0].n,
     ...(absmax && dtype === 'int8' ? { absmax } : {}),
     ...(input.graph ? { graph: { degree: input.graph.degree, metric: 'l2' as const } } : {}),
+    ...(input.lexical ? { lexical: input.lexical.descriptor } : {}),
   };
   // Validates every count and size before the manifest exists; a throw here leaves nothing behind.
   const manifest = await buildIndexManifest(fields, files);

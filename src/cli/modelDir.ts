@@ -1,0 +1,36 @@
+// Where the model bundle comes from: --model, else models/default/ in this repository (where a
+// trained model will ship). No trained model ships yet, so that folder usually does not exist.
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CliError } from './errors.ts';
+import { readModelBundle, type LoadedModel } from './readBundle.ts';
+
+export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/default/', import.meta.url));
+
+export function resolveModelDir(option: string | undefined): string {
+  if (option) {
+    if (!existsSync(path.join(option, 'model.json'))) throw new CliError(`--model ${option}: no model.json there (a model bundle folder holds model.json, query_encoder.onnx, doc_encoder.onnx, vocab.txt)`, 2);
+    return option;
+  }
+  if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
+    throw new CliError(
+      `no model given and no default model at ${path.relative(process.cwd(), DEFAULT_MODEL_DIR) || DEFAULT_MODEL_DIR} (no trained model ships yet): ` +
+        'pass --model <model bundle dir>, e.g. one made by `hypencoder-web convert <checkpoint> --out <dir>`',
+      2,
+    );
+  }
+  return DEFAULT_MODEL_DIR;
+}
+
+/** Reads and verifies the bundle; refuses a synthetic model (it has no encoders). */
+export async function loadModelWithEncoders(dir: string): Promise<LoadedModel> {
+  let m: LoadedModel;
+  try {
+    m = await readModelBundle(dir);
+  } catch (e) {
+    throw new CliError(`model ${dir}: ${(e as Error).message}`, 2);
+  }
+  if (!m.model.encoders) throw new CliError(`model ${dir}: ${m.model.id} is a synthetic model without encoders; it cannot encode documents or queries`, 2);
+  return m;
+}

@@ -1,0 +1,151 @@
+// The search engine in Node: the same ranking as the browser engine, computed on the CPU.
+// Query → WordPiece ids → query_encoder.onnx (onnxruntime-node) → q-net weights → the Float64
+// reference scorer (src/core/qnet.ts) over the stored (decoded) vectors; BM25 from the bundle's
+// Lunr index; hybrid through src/core/fusion.ts. Results are one hit per document (best passage).
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type lunr from 'lunr';
+import { qnetWeightsFromOutputs, type DocMetadata, type OutputTensor } from '../core/formats/index.ts';
+import { FUSION_DEPTH, fuseHybrid, type ScoredDoc } from '../core/fusion.ts';
+import { LEXICAL_SCHEME, lexicalSearch, loadLexicalIndex } from '../core/lexical.ts';
+import { referenceScores } from '../core/qnet.ts';
+import { bestPassagePerDocument, documentIdOf, snippetOf, type SearchMode } from '../core/ranking.ts';
+import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
+import { decodeVectors } from '../core/vectorStorage.ts';
+import { CliError } from './errors.ts';
+import { loadModelWithEncoders } from './modelDir.ts';
+import { readIndexBundle, type LoadedIndex, type LoadedModel } from './readBundle.ts';
+import { loadOnnxRuntimeNode } from './verifyBundle.ts';
+
+type Ort = typeof import('onnxruntime-node');
+type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
+
+export interface Hit {
+  rank: number;
+  /** Passage number in the index. */
+  passage: number;
+  id: string;
+  docId: string;
+  title: string;
+  url: string;
+  snippet: string;
+  score: number;
+}
+
+export interface SearchResult {
+  query: string;
+  mode: SearchMode;
+  hits: Hit[];
+  /** Hybrid only: the neural weight the fusion gave this query, and the BM25/neural agreement it came from. */
+  fusion?: { neuralWeight: number; agreement: number };
+  ms: number;
+}
+
+export class NodeSearchEngine {
+  private lexicalIndex: lunr.Index | null = null;
+  private vectors: Float32Array | null = null;
+  private tokenizer: BertWordPieceTokenizer | null = null;
+  private session: Session | null = null;
+  private ort: Ort | null = null;
+
+  private constructor(
+    readonly index: LoadedIndex,
+    readonly model: LoadedModel | null,
+  ) {}
+
+  get docs(): DocMetadata[] {
+    return this.index.metadata;
+  }
+
+  /** `modelDir` is needed for neural and hybrid search (it must be the model the index was built with). */
+  static async open(indexDir: string, modelDir: string | null): Promise<NodeSearchEngine> {
+    const model = modelDir ? await loadModelWithEncoders(modelDir) : null;
+    let index: LoadedIndex;
+    try {
+      index = await readIndexBundle(indexDir, { model: model ?? undefined });
+    } catch (e) {
+      throw new CliError(`index ${indexDir}: ${(e as Error).message}`, 2);
+    }
+    const engine = new NodeSearchEngine(index, model);
+    const lex = index.manifest.lexical;
+    if (lex && lex.scheme === LEXICAL_SCHEME) {
+      const entry = index.manifest.files.find((f) => f.kind === 'lexical')!;
+      engine.lexicalIndex = loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...entry.path.split('/')))), entry.path);
+    }
+    if (model) {
+      const ort = await loadOnnxRuntimeNode();
+      if (!ort) throw new CliError('onnxruntime-node is not installed (npm ci installs it): it encodes the queries', 3);
+      const enc = model.model.encoders!;
+      engine.ort = ort;
+      engine.session = await ort.InferenceSession.create(path.join(modelDir!, enc.files.queryEncoder.path));
+      engine.tokenizer = BertWordPieceTokenizer.fromVocab(await readFile(path.join(modelDir!, enc.files.vocab.path), 'utf8'), {
+        lowercase: enc.tokenizer.lowercase,
+        stripAccents: enc.tokenizer.stripAccents,
+      });
+      const d = index.manifest.dim;
+      engine.vectors = new Float32Array(index.manifest.docCount * d);
+      let row = 0;
+      for (const t of index.tiles) {
+        engine.vectors.set(decodeVectors(t), row * d);
+        row += t.n;
+      }
+    }
+    return engine;
+  }
+
+  hasLexical(): boolean {
+    return this.lexicalIndex !== null;
+  }
+
+  /** Scores of every passage under the query's q-net (Float64 reference scorer). */
+  async neuralScores(query: string): Promise<Float64Array> {
+    if (!this.session || !this.model || !this.tokenizer || !this.ort) throw new CliError('neural search needs the model: pass --model <dir>', 2);
+    const enc = this.model.model.encoders!;
+    const { ids } = this.tokenizer.encode(query, enc.maxQueryTokens);
+    const shape = [1, ids.length];
+    const out = await this.session.run({
+      input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, BigInt), shape),
+      attention_mask: new this.ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
+    });
+    const weights = qnetWeightsFromOutputs(this.model.model, out as unknown as Record<string, OutputTensor>);
+    return referenceScores(weights, this.vectors!, this.index.manifest.docCount);
+  }
+
+  lexical(query: string): ScoredDoc[] {
+    if (!this.lexicalIndex) throw new CliError('this index has no lexical index (it was built with --no-lexical); use --mode neural', 2);
+    return lexicalSearch(this.lexicalIndex, query);
+  }
+
+  /** Passages best first, deep enough to yield `k` distinct documents where the collection has them. */
+  async rankPassages(query: string, mode: SearchMode, k: number): Promise<{ ranked: ScoredDoc[]; fusion?: SearchResult['fusion'] }> {
+    const n = this.index.manifest.docCount;
+    if (mode === 'lexical') return { ranked: this.lexical(query) };
+    const scores = await this.neuralScores(query);
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+    const neural = order.map((doc) => ({ doc, score: scores[doc] }));
+    if (mode === 'neural') return { ranked: neural };
+    const depth = Math.max(FUSION_DEPTH, k);
+    // Fusion over passages; deeper than k so that collapsing passages into documents keeps k.
+    const lex = this.lexical(query);
+    const f = fuseHybrid(lex, neural, n, depth);
+    // Below the fused candidates, continue in neural order (only reached when k exceeds them).
+    const inFused = new Set(f.ranked.map((h) => h.doc));
+    const tail = neural.filter((h) => !inFused.has(h.doc)).map((h) => ({ doc: h.doc, score: 0 }));
+    return { ranked: [...f.ranked, ...tail], fusion: { neuralWeight: f.neuralWeight, agreement: f.agreement } };
+  }
+
+  async search(query: string, mode: SearchMode, k: number): Promise<SearchResult> {
+    const t0 = performance.now();
+    const { ranked, fusion } = await this.rankPassages(query, mode, k);
+    const best = bestPassagePerDocument(ranked, this.docs, k);
+    const hits = best.map((h, i) => {
+      const m = this.docs[h.doc];
+      return { rank: i + 1, passage: h.doc, id: m.id, docId: documentIdOf(m), title: m.title, url: m.url, snippet: snippetOf(m.text), score: h.score };
+    });
+    return { query, mode, hits, ...(fusion ? { fusion } : {}), ms: performance.now() - t0 };
+  }
+
+  async close(): Promise<void> {
+    await this.session?.release();
+  }
+}

@@ -1,0 +1,214 @@
+// `hypencoder-web verify`, `search` and `eval` (Node engine; `eval --engine browser` runs the same
+// queries through the browser engine in headless Chromium, see browserEngine.ts).
+import { createWriteStream, existsSync } from 'node:fs';
+import { readFile, rename, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { Option, type Command } from 'commander';
+import { LEXICAL_SCHEME, loadLexicalIndex } from '../core/lexical.ts';
+import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
+import { SEARCH_MODES, type SearchMode } from '../core/ranking.ts';
+import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
+import { CliError } from './errors.ts';
+import { loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
+import { NodeSearchEngine, type SearchResult } from './nodeEngine.ts';
+import { readIndexBundle } from './readBundle.ts';
+
+function kOption(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 10000) throw new CliError(`--k must be an integer from 1 to 10000, got ${JSON.stringify(v)}`, 2);
+  return n;
+}
+
+export function registerSearchCommands(program: Command): void {
+  program
+    .command('verify')
+    .description('check an index bundle: every file length and SHA-256, format versions, structure, and (with --model) that it was built with that model')
+    .argument('<index>', 'index bundle folder')
+    .option('-m, --model <dir>', 'model bundle the index must have been built with')
+    .option('--json', 'print the result as JSON')
+    .action(async (indexDir: string, opts: { model?: string; json?: boolean }) => {
+      const r = await verifyIndex(indexDir, opts.model);
+      process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : `${r.message}\n`);
+    });
+
+  program
+    .command('search')
+    .description('search an index from the command line')
+    .requiredOption('-i, --index <dir>', 'index bundle folder')
+    .argument('<query>', 'the query')
+    .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid modes; default: models/default/)')
+    .option('-k, --k <n>', 'number of results (one per document)', kOption, 10)
+    .addOption(new Option('--mode <mode>', 'ranking: neural (Hypencoder q-net), lexical (BM25) or hybrid (both fused)').choices(SEARCH_MODES))
+    .option('--json', 'print the results as JSON')
+    .action(async (query: string, opts: { index: string; model?: string; k: number; mode?: SearchMode; json?: boolean }) => {
+      const engine = await openEngine(opts.index, opts.model, opts.mode);
+      const mode = opts.mode ?? (engine.hasLexical() ? 'hybrid' : 'neural');
+      const r = await engine.search(query, mode, opts.k);
+      await engine.close();
+      process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : formatResults(r));
+    });
+
+  program
+    .command('eval')
+    .description('evaluate an index on judged queries: nDCG@10, MRR@10, recall@100 and MAP as trec_eval defines them')
+    .requiredOption('-i, --index <dir>', 'index bundle folder')
+    .requiredOption('--queries <file>', 'queries, JSONL {"id", "text"} per line')
+    .requiredOption('--qrels <file>', 'judgments: TREC "qid 0 docid rel" or BEIR "qid docid rel" lines')
+    .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid; default: models/default/)')
+    .addOption(new Option('--mode <mode>', 'ranking').choices(SEARCH_MODES).default('neural'))
+    .addOption(new Option('--engine <engine>', 'node (CPU reference scorer) or browser (headless Chromium, WebGPU)').choices(['node', 'browser']).default('node'))
+    .option('-k, --k <n>', 'documents ranked per query', kOption, 100)
+    .option('--run <file>', 'also write the ranking as a TREC run file (qid Q0 docid rank score tag)')
+    .option('--json', 'print one JSON object (metrics, per_query)')
+    .action(async (opts: EvalOptions) => {
+      const r = await runEval(opts);
+      if (opts.json) process.stdout.write(`${JSON.stringify(r)}\n`);
+      else {
+        process.stdout.write(`${r.mode} (${r.engine}) on ${r.queries} queries:\n`);
+        for (const k of METRIC_NAMES) process.stdout.write(`  ${k.padEnd(11)} ${r[k].toFixed(4)}\n`);
+      }
+    });
+}
+
+export async function verifyIndex(indexDir: string, modelDir?: string): Promise<{ ok: true; message: string; docCount: number; modelChecked: boolean }> {
+  const model = modelDir ? await loadModelWithEncoders(modelDir) : undefined;
+  let idx;
+  try {
+    idx = await readIndexBundle(indexDir, { model });
+    const lex = idx.manifest.lexical;
+    if (lex?.scheme === LEXICAL_SCHEME) {
+      const e = idx.manifest.files.find((f) => f.kind === 'lexical')!;
+      loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...e.path.split('/')))), e.path);
+    }
+  } catch (e) {
+    throw new CliError(`${indexDir}: ${(e as Error).message}`, 1);
+  }
+  const m = idx.manifest;
+  const message =
+    `${indexDir}: OK — ${m.docCount} passages, dim ${m.dim}, ${m.storage.dtype}, ${m.vectorTiles.length} vector tile(s), ${m.metadataShards.length} metadata shard(s)` +
+    `${m.graph ? `, graph degree ${m.graph.degree}` : ''}${m.lexical ? `, lexical ${m.lexical.scheme}` : ''}; all ${m.files.length} files match their length and SHA-256; ` +
+    (model ? `built with ${model.model.id} (model.json ${model.modelJsonSha256.slice(0, 12)}…)` : `model ${m.model.id} not checked (pass --model <dir> to check it)`);
+  return { ok: true, message, docCount: m.docCount, modelChecked: Boolean(model) };
+}
+
+async function openEngine(indexDir: string, model: string | undefined, mode: SearchMode | undefined): Promise<NodeSearchEngine> {
+  const needsModel = mode !== 'lexical';
+  return NodeSearchEngine.open(indexDir, needsModel ? resolveModelDir(model) : null);
+}
+
+function formatResults(r: SearchResult): string {
+  if (r.hits.length === 0) return `no results for ${JSON.stringify(r.query)} (${r.mode})\n`;
+  const lines = r.hits.map((h) => `${String(h.rank).padStart(3)}. ${h.title || h.id}  [${h.docId}]  ${h.score.toFixed(4)}\n     ${h.url ? `${h.url}\n     ` : ''}${h.snippet}\n`);
+  const fusion = r.fusion ? `, neural weight ${r.fusion.neuralWeight.toFixed(2)} (top-100 agreement with BM25 ${r.fusion.agreement.toFixed(2)})` : '';
+  return `${lines.join('')}(${r.mode}, ${r.ms.toFixed(0)} ms${fusion})\n`;
+}
+
+export interface EvalOptions {
+  index: string;
+  queries: string;
+  qrels: string;
+  model?: string;
+  mode: SearchMode;
+  engine: 'node' | 'browser';
+  k: number;
+  run?: string;
+  json?: boolean;
+}
+
+export interface Query {
+  id: string;
+  text: string;
+}
+
+export async function readQueries(file: string): Promise<Query[]> {
+  let text: string;
+  try {
+    text = decodeUtf8Strict(new Uint8Array(await readFile(file)), file);
+  } catch (e) {
+    if (e instanceof InputError) throw new CliError(e.message, 2);
+    throw new CliError(`${file}: cannot read (${(e as Error).message})`, 2);
+  }
+  const out: Query[] = [];
+  const seen = new Set<string>();
+  text.split('\n').forEach((line, i) => {
+    if (line.trim() === '') return;
+    let v: Record<string, unknown>;
+    try {
+      v = JSON.parse(line);
+    } catch (e) {
+      throw new CliError(`${file}:${i + 1}: not valid JSON (${(e as Error).message})`, 2);
+    }
+    const id = v?.id ?? v?._id ?? v?.qid;
+    const q = v?.text ?? v?.query;
+    if (typeof id !== 'string' && typeof id !== 'number') throw new CliError(`${file}:${i + 1}: "id" is missing`, 2);
+    if (typeof q !== 'string') throw new CliError(`${file}:${i + 1}: "text" is missing or not a string`, 2);
+    if (seen.has(String(id))) throw new CliError(`${file}:${i + 1}: duplicate query id ${JSON.stringify(String(id))}`, 2);
+    seen.add(String(id));
+    out.push({ id: String(id), text: q });
+  });
+  if (out.length === 0) throw new CliError(`${file}: holds no queries`, 2);
+  return out;
+}
+
+export type EvalOutput = Record<(typeof METRIC_NAMES)[number], number> & {
+  queries: number;
+  mode: SearchMode;
+  engine: 'node' | 'browser';
+  k: number;
+  index: string;
+  per_query: EvalResult['perQuery'];
+  skipped_queries: string[];
+  seconds: number;
+};
+
+export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
+  const queries = await readQueries(opts.queries);
+  let qrels: Qrels;
+  try {
+    qrels = parseQrels(decodeUtf8Strict(new Uint8Array(await readFile(opts.qrels)), opts.qrels), opts.qrels);
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
+  const t0 = performance.now();
+  const results = new Map<string, { id: string; score: number }[]>();
+  if (opts.engine === 'browser') {
+    const { browserSearchAll } = await import('./browserEngine.ts');
+    const modelDir = opts.mode === 'lexical' ? null : resolveModelDir(opts.model);
+    const all = await browserSearchAll(opts.index, modelDir, queries, opts.mode, opts.k);
+    for (const [qid, hits] of all) results.set(qid, hits);
+  } else {
+    const engine = await openEngine(opts.index, opts.model, opts.mode);
+    for (const q of queries) {
+      const r = await engine.search(q.text, opts.mode, opts.k);
+      results.set(q.id, r.hits.map((h) => ({ id: h.docId, score: h.score })));
+    }
+    await engine.close();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  if (opts.run) await writeRunFile(opts.run, queries, results, `hypencoder-web.${opts.mode}.${opts.engine}`);
+  const ev = evaluate(new Map([...results].map(([q, hits]) => [q, hits.map((h) => h.id)])), qrels);
+  return {
+    ...ev.mean,
+    queries: ev.queries,
+    mode: opts.mode,
+    engine: opts.engine,
+    k: opts.k,
+    index: opts.index,
+    per_query: ev.perQuery,
+    skipped_queries: ev.skipped,
+    seconds,
+  };
+}
+
+async function writeRunFile(file: string, queries: Query[], results: Map<string, { id: string; score: number }[]>, tag: string): Promise<void> {
+  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}`);
+  const out = createWriteStream(tmp);
+  for (const q of queries) out.write(trecRunLines(q.id, results.get(q.id) ?? [], tag));
+  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
+  try {
+    await rename(tmp, file);
+  } catch (e) {
+    if (existsSync(tmp)) await rm(tmp, { force: true });
+    throw e;
+  }
+}
