@@ -71,11 +71,19 @@ export class QueryEncoder {
   }
 
   private feeds(query: string): Record<string, ort.Tensor> {
-    const { ids } = this.tokenizer.encode(query, this.model.encoders!.maxQueryTokens);
-    const n = ids.length;
+    const max = this.model.encoders!.maxQueryTokens;
+    const { ids } = this.tokenizer.encode(query, max);
+    // On WebGPU every query is padded to the model's maximum length: one input shape means
+    // onnxruntime compiles its shaders once, not once per query length (seconds each on a slow
+    // adapter). Padding is masked out, so the q-net is the same. WASM runs the exact length.
+    const n = this.backend === 'webgpu' ? max : ids.length;
+    const inputIds = new BigInt64Array(n).fill(BigInt(this.tokenizer.padId));
+    inputIds.set(ids.map(BigInt));
+    const mask = new BigInt64Array(n);
+    mask.fill(1n, 0, ids.length);
     return {
-      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [1, n]),
-      attention_mask: new ort.Tensor('int64', new BigInt64Array(n).fill(1n), [1, n]),
+      input_ids: new ort.Tensor('int64', inputIds, [1, n]),
+      attention_mask: new ort.Tensor('int64', mask, [1, n]),
     };
   }
 

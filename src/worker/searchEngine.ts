@@ -20,6 +20,11 @@ export interface EngineOptions {
   scorer?: ScorerBackend;
   /** Default: 'webgpu' with the WebGPU scorer (the q-net stays on the GPU), else 'wasm'. */
   encoder?: EncoderBackend;
+  /**
+   * WebGPU encoder + WebGPU scorer only: read the q-net back to the CPU and upload it again
+   * instead of binding onnxruntime's buffers. Slower; exists to measure what binding saves.
+   */
+  readbackQnet?: boolean;
 }
 
 export interface EngineInfo {
@@ -58,6 +63,7 @@ export class SearchEngine {
   private encoder: QueryEncoder | null = null;
   private cpuVectors: Float32Array | null = null;
   private info: EngineInfo | null = null;
+  private readbackQnet = false;
 
   async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: EngineOptions = {}): Promise<EngineInfo> {
     this.release();
@@ -82,6 +88,7 @@ export class SearchEngine {
     } else {
       this.cpuVectors = concatDecoded(bundles);
     }
+    this.readbackQnet = !!opts.readbackQnet;
     this.bundles = bundles;
     this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, adapter };
     onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
@@ -99,7 +106,7 @@ export class SearchEngine {
     let indices: ArrayLike<number>;
     let scores: ArrayLike<number>;
     let t1: number;
-    if (this.encoder?.backend === 'webgpu' && this.scorer) {
+    if (this.encoder?.backend === 'webgpu' && this.scorer && !this.readbackQnet) {
       const qnet = await this.encoder.encodeToGpu(query);
       t1 = performance.now();
       try {

@@ -1,0 +1,103 @@
+#!/usr/bin/env node
+// Query-encoding latency in the browser, and what binding the q-net's GPU buffers saves:
+//   node scripts/encoder-latency.js [--config base|small] [--qnet-layers 6] [--dtypes fp32,fp16] [--queries 20]
+// Makes a random Hypencoder checkpoint (the released architecture with --config base), converts it
+// per dtype, writes a small random index for it, then in headless Chromium loads each bundle with
+// the page's engine (e2e/pages/engine.html) on every path and prints one JSON object per path:
+// load time, first query (pipeline compiles), median and p95 of warm query encoding and of the whole
+// search. Needs /usr/bin/python3 with torch (npm run test:deps).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+import { register } from 'tsx/esm/api';
+import { createServer } from 'vite';
+
+register();
+const { convert } = await import('../src/cli/convert.ts');
+const { runTrainingScript } = await import('../src/cli/parity.ts');
+const { DEFAULT_PYTHON } = await import('../src/cli/python.ts');
+const { writeIndexBundle } = await import('../src/cli/writeIndex.ts');
+const { sha256Hex } = await import('../src/core/formats/index.ts');
+const { encodeVectors } = await import('../src/core/vectorStorage.ts');
+const { randomVectors, seededRandom } = await import('../src/core/qnet.ts');
+
+const { values: o } = parseArgs({
+  options: {
+    config: { type: 'string', default: 'base' },
+    'qnet-layers': { type: 'string', default: '6' },
+    dtypes: { type: 'string', default: 'fp32,fp16' },
+    queries: { type: 'string', default: '20' },
+    docs: { type: 'string', default: '2000' },
+    paths: { type: 'string', default: 'webgpu-gpu,webgpu-readback,wasm-webgpu' },
+  },
+});
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const log = (s) => process.stderr.write(`${s}\n`);
+const QUERIES = [
+  'what is a hypencoder', 'how do neural retrieval models score documents?', 'symptoms of vitamin d deficiency in adults',
+  'why is the sky blue', '1998 world cup final score', 'boundary layer transition on a flat plate', 'best way to cook rice',
+  'history of the roman empire', 'how does a transformer attention layer work', 'capital of australia',
+];
+const queries = Array.from({ length: Number(o.queries) }, (_, i) => `${QUERIES[i % QUERIES.length]}${i >= QUERIES.length ? ` ${i}` : ''}`);
+const PATHS = {
+  'webgpu-gpu': { encoder: 'webgpu', scorer: 'webgpu' },
+  'webgpu-readback': { encoder: 'webgpu', scorer: 'webgpu', readbackQnet: true },
+  'wasm-webgpu': { encoder: 'wasm', scorer: 'webgpu' },
+  'wasm-cpu': { encoder: 'wasm', scorer: 'cpu' },
+};
+
+const work = mkdtempSync(join(tmpdir(), 'hypencoder-latency-'));
+const served = join(root, 'public', 'generated', 'latency');
+const server = await createServer({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+let browser;
+try {
+  const ckpt = join(work, 'checkpoint');
+  log(`random ${o.config} checkpoint, q-net with ${o['qnet-layers']} hidden layers…`);
+  await runTrainingScript(DEFAULT_PYTHON, 'make_random_checkpoint.py', [ckpt, '--config', o.config, '--qnet-layers', o['qnet-layers'], '--seed', '1']);
+  await server.listen();
+  const url = server.resolvedUrls.local[0];
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  for (const dtype of o.dtypes.split(',')) {
+    const modelDir = join(served, dtype, 'model');
+    log(`convert (${dtype})…`);
+    await convert(ckpt, { out: modelDir, dtype, force: true, quiet: true, verify: false, maxQueryTokens: 32 });
+    const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
+    const d = model.qnet.dims[0];
+    const n = Number(o.docs);
+    await writeIndexBundle(join(served, dtype, 'index'), {
+      manifestFields: { model: { id: model.id, sha256: await sha256Hex(readFileSync(join(modelDir, 'model.json'))) } },
+      tiles: [encodeVectors(randomVectors(n, d, seededRandom(2)), n, d, 'f16')],
+      metadata: [Array.from({ length: n }, (_, i) => ({ id: `doc-${i}`, title: `Document ${i}`, url: '', text: 'random vector' }))],
+      force: true,
+    });
+    const onnxBytes = readFileSync(join(modelDir, 'query_encoder.onnx')).byteLength;
+    for (const name of o.paths.split(',')) {
+      const page = await browser.newPage();
+      await page.goto(`${url}e2e/pages/engine.html`);
+      await page.waitForFunction(() => window.engineHarnessReady === true);
+      const m = `/generated/latency/${dtype}/model/`;
+      const x = `/generated/latency/${dtype}/index/`;
+      const first = await page.evaluate(([m, x, opts]) => window.engineSearch(m, x, opts, ['warm up'], 10), [m, x, PATHS[name]]);
+      const run = await page.evaluate(([m, x, opts, qs]) => window.engineSearch(m, x, opts, qs, 10), [m, x, PATHS[name], queries]);
+      const enc = run.results.map((r) => r.timingsMs.qnet).sort((a, b) => a - b);
+      const tot = run.results.map((r) => r.timingsMs.total).sort((a, b) => a - b);
+      const q = (a, p) => +a[Math.min(a.length - 1, Math.floor(p * a.length))].toFixed(1);
+      console.log(JSON.stringify({
+        config: o.config, qnet_dims: model.qnet.dims, dtype, query_encoder_bytes: onnxBytes, path: name, ...PATHS[name],
+        adapter: first.info.adapter, load_ms: +first.loadMs.toFixed(0), first_query_ms: +first.results[0].timingsMs.total.toFixed(0),
+        encode_ms_median: q(enc, 0.5), encode_ms_p95: q(enc, 0.95), search_ms_median: q(tot, 0.5), search_ms_p95: q(tot, 0.95), queries: queries.length, docs: n,
+      }));
+      await page.close();
+    }
+  }
+} finally {
+  await browser?.close();
+  await server.close();
+  rmSync(work, { recursive: true, force: true });
+}
