@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { BertWordPieceTokenizer, bertPreClean, parseVocab } from '../src/core/tokenizer.ts';
 
-const VOCAB = fileURLToPath(new URL('../../shared/models/bert-base-uncased-vocab.txt', import.meta.url));
+const VOCAB = fileURLToPath(new URL('../models/vocab/bert-base-uncased-vocab.txt', import.meta.url));
 const FIXTURE = fileURLToPath(new URL('./fixtures/tokenizer-cases.json', import.meta.url));
 
 interface Case {

@@ -46,7 +46,7 @@ OPSET = 17
 MODEL_FORMAT = "hypencoder-model"
 MODEL_FORMAT_VERSION = 1
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-SHARED_VOCAB = os.path.join(REPO_ROOT, "..", "shared", "models", "bert-base-uncased-vocab.txt")
+SHARED_VOCAB = os.path.join(REPO_ROOT, "models", "vocab", "bert-base-uncased-vocab.txt")
 
 
 class QueryEncoderForExport(torch.nn.Module):
@@ -364,7 +364,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--id", help="model id in model.json (default: the checkpoint folder's name, "
                                  "with -fp16 for fp16)")
     ap.add_argument("--vocab", help="vocab.txt (default: the checkpoint's, else bert-base-uncased's "
-                                    "from ../shared/models)")
+                                    "from models/vocab/)")
     ap.add_argument("--max-query-tokens", type=int, default=32)
     ap.add_argument("--max-document-tokens", type=int, default=512)
     ap.add_argument("--force", action="store_true", help="replace --out if it exists")

@@ -25,7 +25,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bert_tokenizer import BertTokenizer  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_VOCAB = os.path.join(REPO, "..", "shared", "models", "bert-base-uncased-vocab.txt")
+DEFAULT_VOCAB = os.path.join(REPO, "models", "vocab", "bert-base-uncased-vocab.txt")
 DEFAULT_OUT = os.path.join(REPO, "tests", "fixtures", "tokenizer-cases.json")
 
 HANDPICKED = [

@@ -68,8 +68,8 @@ def main() -> None:
     c = model.config
     vocab = a.vocab or os.path.join(a.checkpoint, "vocab.txt")
     if not os.path.isfile(vocab):
-        vocab = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "..",
-                             "shared", "models", "bert-base-uncased-vocab.txt")
+        vocab = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                             "models", "vocab", "bert-base-uncased-vocab.txt")
     tok = BertTokenizer(vocab)
     os.makedirs(a.out, exist_ok=True)
     g = torch.Generator().manual_seed(a.seed)

@@ -49,7 +49,7 @@ export function registerConvert(program: Command): void {
         .default('fp32'),
     )
     .option('--id <id>', "model id in model.json (default: the checkpoint folder's name, plus -fp16 for fp16)")
-    .option('--vocab <file>', "vocab.txt (default: the checkpoint's, else ../shared/models/bert-base-uncased-vocab.txt)")
+    .option('--vocab <file>', "vocab.txt (default: the checkpoint's, else models/vocab/bert-base-uncased-vocab.txt)")
     .option('--max-query-tokens <n>', 'query length limit written to model.json', toInt, 32)
     .option('--max-document-tokens <n>', 'document length limit written to model.json', toInt, 512)
     .option('--force', 'replace --out if it exists')
