@@ -136,8 +136,9 @@ describe('makePassages', () => {
       ],
     };
     const { passages } = makePassages([page], { maxTokens: 80, long: 'split', countTokens });
-    expect(passages.map((p) => p.url)).toEqual(['guide.html#intro', 'guide.html#usage']);
+    expect(passages.map((p) => p.url)).toEqual(['guide.html#setup', 'guide.html#usage']); // the lone heading merged into Setup's passage
     expect(passages[0].text.startsWith('Intro\nSetup w0xx')).toBe(true);
+    expect(passages[0].title).toBe('Guide › Setup');
     expect(passages[1].title).toBe('Guide › Usage');
   });
 });

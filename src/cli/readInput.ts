@@ -70,7 +70,8 @@ export async function readInput(input: string, opts: { urlBase?: string } = {}):
     }
     summary.files++;
     summary.byKind[kind]++;
-    const shown = path.relative(process.cwd(), file) || file;
+    const rel0 = path.relative(process.cwd(), file);
+    const shown = rel0 && !rel0.startsWith('..') ? rel0 : file;
     const text = decodeUtf8Strict(new Uint8Array(await readFile(file)), shown);
     if (kind === 'jsonl') {
       docs.push(...parseJsonlDocs(text, shown));

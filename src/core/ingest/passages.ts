@@ -98,7 +98,8 @@ export function makePassages(docs: SourceDoc[], opts: PassageOptions): { passage
     // Room for text once the title is prepended (the title is never split; a title longer than
     // the whole limit leaves at least a quarter of it for text).
     const room = Math.max(Math.floor(budget / 4), budget - titleTokens);
-    type Piece = { anchor: string; heading: string; text: string; tokens: number };
+    // A merged passage links to the section that gave it the most tokens.
+    type Piece = { anchor: string; heading: string; text: string; tokens: number; best: number };
     const pieces: Piece[] = [];
     let cur: Piece | null = null;
     const close = () => {
@@ -113,7 +114,7 @@ export function makePassages(docs: SourceDoc[], opts: PassageOptions): { passage
       while (i < words.length) {
         if (cur === null || (cur as Piece).tokens >= MIN_PASSAGE_TOKENS) {
           close();
-          cur = { anchor: sec.anchor, heading: sec.heading, text: '', tokens: 0 };
+          cur = { anchor: sec.anchor, heading: sec.heading, text: '', tokens: 0, best: 0 };
         }
         const c: Piece = cur as Piece;
         const from = i;
@@ -125,11 +126,16 @@ export function makePassages(docs: SourceDoc[], opts: PassageOptions): { passage
         if (i === from) {
           // The merged passage is full: start a fresh one for this section.
           close();
-          cur = { anchor: sec.anchor, heading: sec.heading, text: '', tokens: 0 };
+          cur = { anchor: sec.anchor, heading: sec.heading, text: '', tokens: 0, best: 0 };
           continue;
         }
         const slice = sec.text.slice(words[from].start, words[i - 1].end);
         c.text = c.text ? `${c.text}\n${slice}` : slice;
+        if (t - c.tokens > c.best) {
+          c.best = t - c.tokens;
+          c.anchor = sec.anchor;
+          c.heading = sec.heading;
+        }
         c.tokens = t;
         if (i < words.length) close();
       }
