@@ -6,7 +6,7 @@ import { exactKnnGraph } from '../core/knn.ts';
 import { GRAPH_NO_NEIGHBOR } from '../core/formats/index.ts';
 
 /** Above this many documents the exact O(N²d) pass gives way to HNSW (see docs/INDEXING.md for the measurement). */
-export const EXACT_GRAPH_MAX = 5000;
+export const EXACT_GRAPH_MAX = 1000;
 export const HNSW_M = 16;
 export const HNSW_EF_CONSTRUCTION = 200;
 export const HNSW_SEED = 100;
