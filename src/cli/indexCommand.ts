@@ -256,6 +256,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
       process.exit(130);
     };
     process.once('SIGINT', onSigint);
+    let lastLine = performance.now();
     try {
       for (const t of todo) {
         const [a, b] = tileRange(t);
@@ -267,7 +268,13 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
           batchSize,
           (k) => {
             encoded += k;
-            bar?.update(encoded, { rate: (encoded / ((performance.now() - encodeStart) / 1000)).toFixed(1) });
+            const secs = (performance.now() - encodeStart) / 1000;
+            bar?.update(encoded, { rate: (encoded / secs).toFixed(1) });
+            // Without a terminal (CI logs, pipes): a plain progress line every 10 s within a tile.
+            if (!bar && performance.now() - lastLine > 10_000) {
+              lastLine = performance.now();
+              log(`encoding: ${encoded}/${todoPassages} passages, ${(encoded / secs).toFixed(1)} passages/s, ETA ${fmtSeconds((todoPassages - encoded) / (encoded / secs))}`);
+            }
           },
         );
         const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);

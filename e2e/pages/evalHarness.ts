@@ -1,0 +1,26 @@
+// Harness for `hypencoder-web eval --engine browser`: the page's search engine (WebGPU scorer,
+// onnxruntime-web query encoder) plus ModeSearch for lexical / hybrid, run on this page's main thread.
+import type { SearchMode } from '../../src/core/ranking.ts';
+import { MAX_K } from '../../src/gpu/topkProgram.ts';
+import { ModeSearch, type ModeHit } from '../../src/worker/modeSearch.ts';
+import { SearchEngine } from '../../src/worker/searchEngine.ts';
+
+async function evalSearch(modelUrl: string, indexUrl: string, queries: { id: string; text: string }[], mode: SearchMode, k: number) {
+  const engine = new SearchEngine();
+  const info = await engine.load(modelUrl, indexUrl);
+  const modes = await ModeSearch.open(engine, indexUrl, info.backend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
+  const results: Record<string, ModeHit[]> = {};
+  const t0 = performance.now();
+  for (const q of queries) results[q.id] = await modes.search(q.text, mode, k);
+  return { info, results, ms: performance.now() - t0 };
+}
+
+declare global {
+  interface Window {
+    evalSearch: typeof evalSearch;
+    evalHarnessReady: boolean;
+  }
+}
+window.evalSearch = evalSearch;
+window.evalHarnessReady = true;
+document.getElementById('status')!.textContent = 'ready';
