@@ -28,7 +28,7 @@ export default defineConfig({
   },
   webServer: {
     // The demo server: it makes the synthetic demo index first if it is missing.
-    command: `PORT=${port} node scripts/demo.js`,
+    command: `PORT=${port} NO_HMR=1 node scripts/demo.js`,
     url: `http://127.0.0.1:${port}/`,
     reuseExistingServer: !process.env.CI,
     timeout: 120_000,

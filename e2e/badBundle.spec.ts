@@ -2,6 +2,7 @@ import { expect, test } from '@playwright/test';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
+import { untilServed } from './fixtures/served.ts';
 
 // Broken copies of the demo bundle, served by the test server; the page must refuse each with a
 // message naming the file and the problem, and never show results.
@@ -57,13 +58,15 @@ const breakages: Breakage[] = [
 ];
 
 for (const [i, b] of breakages.entries()) {
-  test(`the page refuses a bundle with a ${b.name}`, async ({ page }) => {
+  test(`the page refuses a bundle with a ${b.name}`, async ({ page, baseURL }) => {
     const name = `e2e-broken-${i}`;
     const dir = join(generated, name);
     await rm(dir, { recursive: true, force: true });
     await cp(demo, dir, { recursive: true });
     try {
       await b.apply(dir);
+      await untilServed(baseURL, `/generated/${name}/model/model.json`);
+      await untilServed(baseURL, `/generated/${name}/index/manifest.json`);
       await page.goto(`/?model=/generated/${name}/model/&index=/generated/${name}/index/`);
       await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 60_000 });
       expect(await page.evaluate(() => document.body.dataset.ready)).toBe('error');

@@ -1,5 +1,6 @@
 // Harness: the page's search engine (src/worker/searchEngine.ts) run on this page's main thread,
 // so tests and scripts can drive it with any model and index and read exact scores and timings.
+import { createStore, keys } from 'idb-keyval';
 import { SearchEngine, type EngineOptions, type SearchResponse } from '../../src/worker/searchEngine.ts';
 
 export interface EngineRun {
@@ -32,12 +33,21 @@ async function engineSearch(modelUrl: string, indexUrl: string, opts: EngineOpti
   return { info, loadMs, results };
 }
 
+/** The keys of the engine's IndexedDB file cache (src/worker/fileCache.ts). */
+async function cacheKeys(): Promise<string[]> {
+  return (await keys(createStore('hypencoder-web', 'files'))).map(String);
+}
+
 declare global {
   interface Window {
+    cacheKeys: typeof cacheKeys;
     engineSearch: typeof engineSearch;
+    SearchEngine: typeof SearchEngine;
     engineHarnessReady: boolean;
   }
 }
 window.engineSearch = engineSearch;
+window.SearchEngine = SearchEngine;
+window.cacheKeys = cacheKeys;
 window.engineHarnessReady = true;
 document.getElementById('status')!.textContent = 'ready';

@@ -1,5 +1,6 @@
 // Fetches a model bundle and an index bundle over HTTP and checks every file against its JSON
-// descriptor (length, SHA-256, structure) before anything is used.
+// descriptor (length, SHA-256, structure) before anything is used. Verified files are kept in
+// IndexedDB (fileCache.ts): a second visit reads them from there, checked again, instead of the network.
 import {
   checkIndexAgainstModel,
   checkVectorTileValues,
@@ -17,11 +18,14 @@ import {
   type ModelBundle,
 } from '../core/formats/index.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
+import { FileCache, type CacheState } from './fileCache.ts';
 
 export interface LoadProgress {
   phase: 'model' | 'manifest' | 'vectors' | 'metadata' | 'gpu' | 'ready';
   loadedBytes: number;
   totalBytes: number;
+  /** Of loadedBytes, how many came from the IndexedDB cache. */
+  cachedBytes?: number;
 }
 
 export interface LoadedBundles {
@@ -31,6 +35,7 @@ export interface LoadedBundles {
   docs: DocMetadata[];
   /** The query side of a trained model (absent for a synthetic one). */
   queryEncoder?: { onnx: Uint8Array; vocabText: string };
+  cache: { state: CacheState; reason: string; networkBytes: number; cachedBytes: number };
 }
 
 /** A folder URL ends with '/', so relative paths resolve inside it. */
@@ -38,6 +43,19 @@ function folder(url: string): URL {
   const u = new URL(url, self.location.href);
   if (!u.pathname.endsWith('/')) u.pathname += '/';
   return u;
+}
+
+/** The JSON descriptors always come from the network (so a new version is seen); offline, from the cache. */
+async function fetchJson(url: URL, what: string, cache: FileCache): Promise<Uint8Array> {
+  try {
+    const bytes = await fetchBytes(url, what);
+    await cache.put('json', url.href, bytes);
+    return bytes;
+  } catch (e) {
+    const kept = await cache.get('json', url.href);
+    if (kept) return kept;
+    throw e;
+  }
 }
 
 async function fetchBytes(url: URL, what: string): Promise<Uint8Array> {
@@ -48,28 +66,58 @@ async function fetchBytes(url: URL, what: string): Promise<Uint8Array> {
     throw new Error(`${what}: could not fetch ${url.href} (${(e as Error).message})`);
   }
   if (!res.ok) throw new Error(`${what}: ${url.href} answered HTTP ${res.status}`);
+  // Static hosts and dev servers often answer a missing file with the site's HTML page.
+  if ((res.headers.get('content-type') ?? '').includes('text/html')) {
+    throw new Error(`${what}: ${url.href} answered with an HTML page, not the file (is the file missing?)`);
+  }
   return new Uint8Array(await res.arrayBuffer());
 }
 
-export async function loadBundles(modelUrl: string, indexUrl: string, onProgress: (p: LoadProgress) => void = () => {}): Promise<LoadedBundles> {
+export async function loadBundles(
+  modelUrl: string,
+  indexUrl: string,
+  onProgress: (p: LoadProgress) => void = () => {},
+  cache: FileCache = new FileCache(),
+): Promise<LoadedBundles> {
   const modelDir = folder(modelUrl);
   const indexDir = folder(indexUrl);
   onProgress({ phase: 'model', loadedBytes: 0, totalBytes: 0 });
-  const modelBytes = await fetchBytes(new URL(MODEL_FILE_NAME, modelDir), MODEL_FILE_NAME);
+  const modelBytes = await fetchJson(new URL(MODEL_FILE_NAME, modelDir), MODEL_FILE_NAME, cache);
   const model = parseModelJson(modelBytes);
+  const modelVersion = await sha256Hex(modelBytes);
   onProgress({ phase: 'manifest', loadedBytes: 0, totalBytes: 0 });
-  const manifest = parseIndexManifest(await fetchBytes(new URL(MANIFEST_FILE_NAME, indexDir), MANIFEST_FILE_NAME));
-  checkIndexAgainstModel(manifest, model, await sha256Hex(modelBytes));
+  const manifestBytes = await fetchJson(new URL(MANIFEST_FILE_NAME, indexDir), MANIFEST_FILE_NAME, cache);
+  const manifest = parseIndexManifest(manifestBytes);
+  const indexVersion = await sha256Hex(manifestBytes);
+  checkIndexAgainstModel(manifest, model, modelVersion);
+  await cache.useVersion(modelDir.href, modelVersion);
+  await cache.useVersion(indexDir.href, indexVersion);
 
   const modelFiles = model.encoders ? [model.encoders.files.queryEncoder, model.encoders.files.vocab] : [];
   const wanted = [...modelFiles, ...manifest.vectorTiles, ...manifest.metadataShards];
   const totalBytes = wanted.reduce((s, e) => s + e.bytes, 0);
   let loadedBytes = 0;
+  let cachedBytes = 0;
   const verified = async (ref: FileRef, phase: LoadProgress['phase'], dir = indexDir): Promise<Uint8Array> => {
-    const bytes = await fetchBytes(new URL(ref.path, dir), ref.path);
-    await verifyFile(ref, bytes);
+    const version = dir === indexDir ? indexVersion : modelVersion;
+    let bytes = await cache.get(version, ref.path);
+    let fromCache = false;
+    if (bytes) {
+      try {
+        await verifyFile(ref, bytes); // a damaged cache entry is fetched again, never used
+        fromCache = true;
+      } catch {
+        bytes = undefined;
+      }
+    }
+    if (!bytes) {
+      bytes = await fetchBytes(new URL(ref.path, dir), ref.path);
+      await verifyFile(ref, bytes);
+      await cache.put(version, ref.path, bytes);
+    }
     loadedBytes += bytes.byteLength;
-    onProgress({ phase, loadedBytes, totalBytes });
+    if (fromCache) cachedBytes += bytes.byteLength;
+    onProgress({ phase, loadedBytes, totalBytes, cachedBytes });
     return bytes;
   };
   let queryEncoder: LoadedBundles['queryEncoder'];
@@ -86,5 +134,12 @@ export async function loadBundles(modelUrl: string, indexUrl: string, onProgress
   }
   const docs: DocMetadata[] = [];
   for (const e of manifest.metadataShards) docs.push(...parseMetadataShard(e, await verified(e, 'metadata')));
-  return { model, manifest, tiles, docs, queryEncoder };
+  return {
+    model,
+    manifest,
+    tiles,
+    docs,
+    queryEncoder,
+    cache: { state: cache.state, reason: cache.reason, networkBytes: loadedBytes - cachedBytes, cachedBytes },
+  };
 }

@@ -34,6 +34,10 @@ export interface EngineInfo {
   backend: ScorerBackend;
   encoder: EncoderBackend | 'synthetic';
   adapter: string;
+  /** The IndexedDB file cache: 'on', or 'off' with the reason; bytes this load took from each source. */
+  cache: LoadedBundles['cache'];
+  /** Set once the GPU device was lost and the engine moved to other backends. */
+  recoveredFrom?: string;
 }
 
 export interface SearchHit {
@@ -49,6 +53,8 @@ export interface SearchHit {
 
 export interface SearchResponse {
   query: string;
+  /** A newer search started before this one finished: its answer was dropped (hits is empty). */
+  superseded?: boolean;
   hits: SearchHit[];
   /** qnet: tokenize + query encoder (or the synthetic draw); score: q-net over all documents + top-k. */
   timingsMs: { qnet: number; score: number; total: number };
@@ -64,6 +70,8 @@ export class SearchEngine {
   private cpuVectors: Float32Array | null = null;
   private info: EngineInfo | null = null;
   private readbackQnet = false;
+  private generation = 0;
+  private lostDevice: string | null = null;
 
   async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: EngineOptions = {}): Promise<EngineInfo> {
     this.release();
@@ -71,28 +79,65 @@ export class SearchEngine {
     onProgress?.({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 });
     const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
     const scorerBackend: ScorerBackend = opts.scorer ?? (hasGpu ? 'webgpu' : 'cpu');
-    let encoder: EngineInfo['encoder'] = 'synthetic';
-    if (bundles.queryEncoder) {
-      encoder = opts.encoder ?? (scorerBackend === 'webgpu' ? 'webgpu' : 'wasm');
+    const encoder: EngineInfo['encoder'] = bundles.queryEncoder ? (opts.encoder ?? (scorerBackend === 'webgpu' ? 'webgpu' : 'wasm')) : 'synthetic';
+    this.readbackQnet = !!opts.readbackQnet;
+    this.bundles = bundles;
+    const adapter = await this.startBackends(scorerBackend, encoder);
+    this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, adapter, cache: bundles.cache };
+    onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
+    return this.info;
+  }
+
+  /** Builds the encoder and the scorer for the loaded bundles; returns a description of the scorer. */
+  private async startBackends(scorerBackend: ScorerBackend, encoder: EngineInfo['encoder']): Promise<string> {
+    const bundles = this.bundles!;
+    if (bundles.queryEncoder && encoder !== 'synthetic') {
       const { onnx, vocabText } = bundles.queryEncoder;
       this.encoder = await QueryEncoder.create(bundles.model, onnx, vocabText, encoder);
     }
-    let adapter = 'CPU reference scorer';
-    if (scorerBackend === 'webgpu') {
-      // With a WebGPU encoder the scorer joins onnxruntime's device, so q-nets pass as buffers.
-      let device = this.encoder?.device ?? null;
-      if (device) adapter = describeDevice(device);
-      else ({ device, adapterInfo: adapter } = await requestScorerDevice());
-      this.scorer = await QNetScorer.create(device, bundles.model.qnet, { dtype: bundles.manifest.storage.dtype });
-      this.scorer.setDocuments(bundles.tiles);
-    } else {
+    if (scorerBackend === 'cpu') {
       this.cpuVectors = concatDecoded(bundles);
+      return 'CPU reference scorer';
     }
-    this.readbackQnet = !!opts.readbackQnet;
-    this.bundles = bundles;
-    this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, adapter };
-    onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
-    return this.info;
+    // With a WebGPU encoder the scorer joins onnxruntime's device, so q-nets pass as buffers.
+    let device = this.encoder?.device ?? null;
+    let adapter: string;
+    if (device) adapter = describeDevice(device);
+    else ({ device, adapterInfo: adapter } = await requestScorerDevice());
+    const scorer = await QNetScorer.create(device, bundles.model.qnet, { dtype: bundles.manifest.storage.dtype });
+    scorer.setDocuments(bundles.tiles);
+    this.scorer = scorer;
+    void device.lost.then((lost) => {
+      if (this.scorer === scorer) this.lostDevice = `${lost.reason}: ${lost.message || 'device lost'}`;
+    });
+    return adapter;
+  }
+
+  /**
+   * After a device loss: onnxruntime's WebGPU backend cannot take a new device, so the encoder moves
+   * to WASM; the scorer moves to a fresh WebGPU device, or to the CPU when none can be had.
+   */
+  private async recover(): Promise<void> {
+    const why = this.lostDevice!;
+    this.lostDevice = null;
+    this.encoder?.dispose();
+    this.encoder = null;
+    this.scorer = null; // its buffers went with the device
+    const encoder: EngineInfo['encoder'] = this.bundles!.queryEncoder ? 'wasm' : 'synthetic';
+    let backend: ScorerBackend = 'webgpu';
+    let adapter: string;
+    try {
+      adapter = await this.startBackends('webgpu', encoder);
+    } catch {
+      backend = 'cpu';
+      adapter = await this.startBackends('cpu', encoder);
+    }
+    this.info = { ...this.info!, backend, encoder, adapter, recoveredFrom: why };
+  }
+
+  /** Test hook: loses the scorer's GPU device as a driver reset would. */
+  simulateDeviceLoss(): void {
+    this.scorer?.device.destroy();
   }
 
   /** What load() returned, or null before a load. */
@@ -102,6 +147,10 @@ export class SearchEngine {
 
   async search(query: string, k = 10): Promise<SearchResponse> {
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
+    const generation = ++this.generation;
+    const superseded = () => generation !== this.generation;
+    const dropped = (): SearchResponse => ({ query, superseded: true, hits: [], backend: this.info!.backend, timingsMs: { qnet: 0, score: 0, total: 0 } });
+    if (this.lostDevice) await this.recover();
     const t0 = performance.now();
     let indices: ArrayLike<number>;
     let scores: ArrayLike<number>;
@@ -110,6 +159,7 @@ export class SearchEngine {
       const qnet = await this.encoder.encodeToGpu(query);
       t1 = performance.now();
       try {
+        if (superseded()) return dropped(); // the newer query wins: skip the scoring
         this.scorer.useWeightBuffers(qnet.buffers);
         ({ indices, scores } = await this.scorer.search(k));
       } finally {
@@ -118,6 +168,7 @@ export class SearchEngine {
     } else {
       const weights: QNetWeights = this.encoder ? await this.encoder.encodeToCpu(query) : syntheticQueryWeights(this.bundles.model.qnet, query);
       t1 = performance.now();
+      if (superseded()) return dropped();
       if (this.scorer) {
         this.scorer.setWeights(weights);
         ({ indices, scores } = await this.scorer.search(k));
@@ -125,6 +176,7 @@ export class SearchEngine {
         ({ indices, scores } = referenceTopK(referenceScores(weights, this.cpuVectors!, this.info.docCount), k));
       }
     }
+    if (superseded()) return dropped();
     const t2 = performance.now();
     const hits = Array.from(indices, (doc, i) => toHit(this.bundles!.docs[doc], doc, i + 1, scores[i]));
     return { query, hits, backend: this.info.backend, timingsMs: { qnet: t1 - t0, score: t2 - t1, total: performance.now() - t0 } };
@@ -144,6 +196,7 @@ export class SearchEngine {
     this.cpuVectors = null;
     this.bundles = null;
     this.info = null;
+    this.lostDevice = null;
   }
 }
 
