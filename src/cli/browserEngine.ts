@@ -24,7 +24,7 @@ export async function browserSearchAll(
   mode: SearchMode,
   k: number,
 ): Promise<Map<string, { id: string; score: number }[]>> {
-  if (!modelDir) throw new CliError('--engine browser loads the model too (the page engine needs one): pass --model', 2);
+  if (!modelDir) throw new CliError('--engine browser needs the model the index was built with (the page engine loads it): pass --model', 2);
   let vite: typeof import('vite');
   let pw: typeof import('@playwright/test');
   try {

@@ -173,7 +173,8 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
   const results = new Map<string, { id: string; score: number }[]>();
   if (opts.engine === 'browser') {
     const { browserSearchAll } = await import('./browserEngine.ts');
-    const modelDir = opts.mode === 'lexical' ? null : resolveModelDir(opts.model);
+    // The page engine loads the model even for lexical ranking (its neural side is always ready).
+    const modelDir = resolveModelDir(opts.model);
     const all = await browserSearchAll(opts.index, modelDir, queries, opts.mode, opts.k);
     for (const [qid, hits] of all) results.set(qid, hits);
   } else {
