@@ -42,40 +42,51 @@ const QUERIES = [
   'history of the roman empire', 'how does a transformer attention layer work', 'capital of australia',
 ];
 const queries = Array.from({ length: Number(o.queries) }, (_, i) => `${QUERIES[i % QUERIES.length]}${i >= QUERIES.length ? ` ${i}` : ''}`);
+// cache: false — each path loads in a fresh browser context; storing a 0.5 GB encoder in IndexedDB would only slow the load.
 const PATHS = {
-  'webgpu-gpu': { encoder: 'webgpu', scorer: 'webgpu' },
-  'webgpu-readback': { encoder: 'webgpu', scorer: 'webgpu', readbackQnet: true },
-  'wasm-webgpu': { encoder: 'wasm', scorer: 'webgpu' },
-  'wasm-cpu': { encoder: 'wasm', scorer: 'cpu' },
+  'webgpu-gpu': { encoder: 'webgpu', scorer: 'webgpu', cache: false },
+  'webgpu-readback': { encoder: 'webgpu', scorer: 'webgpu', readbackQnet: true, cache: false },
+  'wasm-webgpu': { encoder: 'wasm', scorer: 'webgpu', cache: false },
+  'wasm-cpu': { encoder: 'wasm', scorer: 'cpu', cache: false },
 };
+
+/** Converts the checkpoint for one dtype and writes a random index for it under public/generated/latency/. */
+async function prepare(dtype, ckpt) {
+  const modelDir = join(served, dtype, 'model');
+  log(`convert (${dtype})…`);
+  await convert(ckpt, { out: modelDir, dtype, force: true, quiet: true, verify: false, maxQueryTokens: 32 });
+  const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
+  const d = model.qnet.dims[0];
+  const n = Number(o.docs);
+  await writeIndexBundle(join(served, dtype, 'index'), {
+    manifestFields: { model: { id: model.id, sha256: await sha256Hex(readFileSync(join(modelDir, 'model.json'))) } },
+    tiles: [encodeVectors(randomVectors(n, d, seededRandom(2)), n, d, 'f16')],
+    metadata: [Array.from({ length: n }, (_, i) => ({ id: `doc-${i}`, title: `Document ${i}`, url: '', text: 'random vector' }))],
+    force: true,
+  });
+}
 
 const work = mkdtempSync(join(tmpdir(), 'hypencoder-latency-'));
 const served = join(root, 'public', 'generated', 'latency');
-const server = await createServer({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1' } });
+// No file watching or hot reload: an edit in the tree must not reload the page mid-measurement.
+const server = await createServer({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
 let browser;
 try {
   const ckpt = join(work, 'checkpoint');
   log(`random ${o.config} checkpoint, q-net with ${o['qnet-layers']} hidden layers…`);
   await runTrainingScript(DEFAULT_PYTHON, 'make_random_checkpoint.py', [ckpt, '--config', o.config, '--qnet-layers', o['qnet-layers'], '--seed', '1']);
+  const dtypes = o.dtypes.split(',');
+  for (const dtype of dtypes) await prepare(dtype, ckpt);
   await server.listen();
   const url = server.resolvedUrls.local[0];
   browser = await chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
   });
-  for (const dtype of o.dtypes.split(',')) {
+  for (const dtype of dtypes) {
     const modelDir = join(served, dtype, 'model');
-    log(`convert (${dtype})…`);
-    await convert(ckpt, { out: modelDir, dtype, force: true, quiet: true, verify: false, maxQueryTokens: 32 });
     const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
-    const d = model.qnet.dims[0];
     const n = Number(o.docs);
-    await writeIndexBundle(join(served, dtype, 'index'), {
-      manifestFields: { model: { id: model.id, sha256: await sha256Hex(readFileSync(join(modelDir, 'model.json'))) } },
-      tiles: [encodeVectors(randomVectors(n, d, seededRandom(2)), n, d, 'f16')],
-      metadata: [Array.from({ length: n }, (_, i) => ({ id: `doc-${i}`, title: `Document ${i}`, url: '', text: 'random vector' }))],
-      force: true,
-    });
     const onnxBytes = readFileSync(join(modelDir, 'query_encoder.onnx')).byteLength;
     for (const name of o.paths.split(',')) {
       const page = await browser.newPage();

@@ -11,7 +11,12 @@ export class FileCache {
   private store: UseStore | null;
   private why = '';
 
-  constructor(dbName = 'hypencoder-web') {
+  constructor(dbName = 'hypencoder-web', enabled = true) {
+    if (!enabled) {
+      this.store = null;
+      this.why = 'turned off by the caller';
+      return;
+    }
     try {
       this.store = typeof indexedDB === 'undefined' ? null : createStore(dbName, 'files');
       if (!this.store) this.why = 'IndexedDB is not available';

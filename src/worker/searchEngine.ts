@@ -11,6 +11,7 @@ import { decodeVectors } from '../core/vectorStorage.ts';
 import { describeDevice, requestScorerDevice } from '../gpu/device.ts';
 import { QNetScorer } from '../gpu/qnetScorer.ts';
 import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
+import { FileCache } from './fileCache.ts';
 import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
 
 export type ScorerBackend = 'webgpu' | 'cpu';
@@ -25,6 +26,8 @@ export interface EngineOptions {
    * instead of binding onnxruntime's buffers. Slower; exists to measure what binding saves.
    */
   readbackQnet?: boolean;
+  /** Keep verified files in IndexedDB for the next visit (default true). */
+  cache?: boolean;
 }
 
 export interface EngineInfo {
@@ -75,7 +78,7 @@ export class SearchEngine {
 
   async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: EngineOptions = {}): Promise<EngineInfo> {
     this.release();
-    const bundles = await loadBundles(modelUrl, indexUrl, onProgress);
+    const bundles = await loadBundles(modelUrl, indexUrl, onProgress, new FileCache(undefined, opts.cache ?? true));
     onProgress?.({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 });
     const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
     const scorerBackend: ScorerBackend = opts.scorer ?? (hasGpu ? 'webgpu' : 'cpu');
