@@ -24,7 +24,7 @@ const USAGE = `usage: npm run bench -- [options]
   --engines LIST         any of ours,ort,naive,cpu (default: all)
   --reps R               timed passes per engine, median reported (default 3)
   --baseline-seconds S   a baseline pass longer than this is timed on fewer documents (default 3)
-  --ours-seconds S       same for our scorer (default 20: SwiftShader needs minutes for 768×6 at 100k)
+  --ours-seconds S       same for our scorer (default 30: SwiftShader needs minutes for 768×6 at 100k)
   --full                 always time our scorer on all N documents
   --peak-size S          first GEMM size S×S×S of the peak measurement (default 512, doubled while a run
                          takes < 50 ms); --no-peak skips it
@@ -34,7 +34,7 @@ const USAGE = `usage: npm run bench -- [options]
   --port P               Vite port (default: a free one)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000], dims: [], engines: undefined, reps: 3, baselineSeconds: 3, peakSize: undefined, peak: true, k: 10, port: 0, ort: ['jsep', 'native'], oursSeconds: 20 };
+  const o = { json: false, n: [10000, 100000], dims: [], engines: undefined, reps: 3, baselineSeconds: 3, peakSize: undefined, peak: true, k: 10, port: 0, ort: ['jsep', 'native'], oursSeconds: 30 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];

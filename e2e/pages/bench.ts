@@ -393,7 +393,7 @@ async function prepareOrt(variant: OrtVariant, w: QNetWeights, docs: Docs, c: Re
 
 /** The Float64 reference: its first run (also the JIT warm-up) gives the scores every check compares with. */
 function prepareCpu(w: QNetWeights, docs: Docs, c: Required<BenchConfig>): Prepared & { ref: Float64Array } {
-  const probe = Math.min(c.N, 16);
+  const probe = Math.max(Math.min(c.N, 16), probeDocs(w.arch.dims, 0.1, 1, 4096, c.N));
   referenceScores(w, prefix(docs, probe), probe); // JIT warm-up
   const t0 = performance.now();
   referenceScores(w, prefix(docs, probe), probe);
@@ -423,7 +423,7 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     baselineSeconds: 3,
     seed: 1,
     ortVariants: ['jsep', 'native'],
-    oursSeconds: 20,
+    oursSeconds: 30,
     ...cfg,
   };
   const { dims, N } = c;
