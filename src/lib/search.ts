@@ -1,0 +1,121 @@
+// The library API: `createSearch({ model, index })` starts the engine in a module worker and loads
+// the two bundles. The page, the <hypencoder-search> element and library users all go through it.
+import * as Comlink from 'comlink';
+import type { SearchEngine } from '../worker/searchEngine.ts';
+import type { EngineInfo, LoadProgress, SearchResponse } from '../worker/client.ts';
+import workerUrl from '../worker/worker.ts?worker&url';
+
+export type { EngineInfo, LoadProgress, SearchHit, SearchResponse } from '../worker/client.ts';
+
+export type SearchMode = 'neural' | 'lexical' | 'hybrid';
+export const SEARCH_MODES: readonly SearchMode[] = ['neural', 'lexical', 'hybrid'];
+
+export interface CreateSearchOptions {
+  /** URL of the model bundle folder (holding model.json); relative URLs resolve against the page. */
+  model: string;
+  /** URL of the index bundle folder (holding manifest.json). */
+  index: string;
+  /** Scorer backend; default WebGPU when the browser has it, else the CPU scorer. */
+  scorer?: 'webgpu' | 'cpu';
+  /** Query encoder backend (trained models only); default WebGPU with the WebGPU scorer, else WASM. */
+  encoder?: 'webgpu' | 'wasm';
+}
+
+export interface SearchOptions {
+  /** How many hits (default 10). */
+  k?: number;
+  /** Default 'neural'; the others need an index with a lexical part and an engine that supports them. */
+  mode?: SearchMode;
+}
+
+export type SearchEvents = {
+  progress: LoadProgress;
+  ready: EngineInfo;
+  error: Error;
+};
+
+export interface HypencoderSearch {
+  /** Resolves when both bundles are loaded and verified; rejects with the reason they were refused. */
+  readonly ready: Promise<EngineInfo>;
+  /** What `ready` resolved to, or null before. */
+  readonly info: EngineInfo | null;
+  search(query: string, opts?: SearchOptions): Promise<SearchResponse>;
+  /** Subscribe to load progress, readiness or a load error; returns the unsubscribe function. */
+  on<E extends keyof SearchEvents>(event: E, listener: (value: SearchEvents[E]) => void): () => void;
+  /** Stops the worker (and frees its GPU memory). */
+  dispose(): void;
+}
+
+/** What an engine reports beyond EngineInfo's fields in newer versions (read defensively). */
+export interface EngineCapabilities {
+  modes: SearchMode[];
+}
+
+export function engineModes(info: EngineInfo | null): SearchMode[] {
+  const extra = info as (EngineInfo & { lexical?: boolean; modes?: SearchMode[] }) | null;
+  if (!extra) return ['neural'];
+  if (Array.isArray(extra.modes)) return SEARCH_MODES.filter((m) => extra.modes!.includes(m));
+  return extra.lexical ? [...SEARCH_MODES] : ['neural'];
+}
+
+/**
+ * A module worker from the bundled worker file. Browsers refuse a worker script from another
+ * origin (a library served from a CDN), so then a same-origin blob module imports it instead.
+ */
+function startWorker(): Worker {
+  const url = new URL(workerUrl, import.meta.url);
+  if (url.origin === location.origin) return new Worker(url, { type: 'module', name: 'hypencoder-engine' });
+  const shim = URL.createObjectURL(new Blob([`import ${JSON.stringify(url.href)};`], { type: 'text/javascript' }));
+  return new Worker(shim, { type: 'module', name: 'hypencoder-engine' });
+}
+
+export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
+  if (!opts || typeof opts.model !== 'string' || typeof opts.index !== 'string') {
+    throw new TypeError('createSearch: pass { model, index }, the URLs of the model and index bundle folders');
+  }
+  const listeners: { [E in keyof SearchEvents]: Set<(v: SearchEvents[E]) => void> } = { progress: new Set(), ready: new Set(), error: new Set() };
+  const emit = <E extends keyof SearchEvents>(event: E, value: SearchEvents[E]): void => {
+    for (const l of listeners[event]) l(value);
+  };
+  const worker = startWorker();
+  const engine = Comlink.wrap<SearchEngine>(worker);
+  // The worker resolves URLs against its own location, so make them absolute against the page here.
+  const base = typeof document !== 'undefined' ? document.baseURI : location.href;
+  const modelUrl = new URL(opts.model, base).href;
+  const indexUrl = new URL(opts.index, base).href;
+  let info: EngineInfo | null = null;
+  const ready = engine
+    .load(modelUrl, indexUrl, Comlink.proxy((p: LoadProgress) => emit('progress', p)), { scorer: opts.scorer, encoder: opts.encoder })
+    .then(
+      (i) => {
+        info = i;
+        emit('ready', i);
+        return i;
+      },
+      (e: unknown) => {
+        const err = e instanceof Error ? e : new Error(String(e));
+        emit('error', err);
+        throw err;
+      },
+    );
+  ready.catch(() => {}); // the rejection is reported through `ready` and 'error'; not an unhandled one here
+  return {
+    ready,
+    get info() {
+      return info;
+    },
+    async search(query, { k = 10, mode = 'neural' } = {}) {
+      await ready;
+      if (!engineModes(info).includes(mode)) throw new Error(`search: mode ${mode} is not available for this index`);
+      return engine.search(query, k);
+    },
+    on(event, listener) {
+      listeners[event].add(listener);
+      return () => listeners[event].delete(listener);
+    },
+    dispose() {
+      engine[Comlink.releaseProxy]();
+      worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,102 @@
+// <hypencoder-search model="…" index="…">: the search view in a shadow root, for any static page.
+// Attributes: model, index (bundle folder URLs, required), examples (a JSON array of strings),
+// k (hits per query, default 10), backend ("webgpu" | "cpu"). The element sets data-ready="true"
+// or "error" on itself when loading ends, and re-dispatches 'hypencoder-ready' / 'hypencoder-error'.
+import viewCss from './style.css?inline';
+import { createSearch, type HypencoderSearch } from '../lib/search.ts';
+import { mountSearchView, type SearchView } from './view.ts';
+
+const hostCss = ':host { display: block; } :host([hidden]) { display: none; }';
+
+function parseExamples(attr: string | null): string[] {
+  if (!attr) return [];
+  try {
+    const v = JSON.parse(attr);
+    return Array.isArray(v) ? v.filter((e): e is string => typeof e === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+// On a server without DOM globals the class must still be definable (it is only registered in a browser).
+const Base = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement;
+
+export class HypencoderSearchElement extends Base {
+  static readonly observedAttributes = ['model', 'index', 'examples', 'k', 'backend'];
+  private search: HypencoderSearch | null = null;
+  private view: SearchView | null = null;
+  private container: HTMLDivElement;
+  private scheduled = false;
+
+  constructor() {
+    super();
+    const shadow = this.attachShadow({ mode: 'open' });
+    const style = document.createElement('style');
+    style.textContent = hostCss + viewCss;
+    this.container = document.createElement('div');
+    shadow.append(style, this.container);
+  }
+
+  /** The engine behind the element (null until it is connected with model and index set). */
+  get engine(): HypencoderSearch | null {
+    return this.search;
+  }
+
+  connectedCallback(): void {
+    this.schedule();
+  }
+
+  disconnectedCallback(): void {
+    this.teardown();
+  }
+
+  attributeChangedCallback(_name: string, oldValue: string | null, newValue: string | null): void {
+    if (oldValue !== newValue && this.isConnected) this.schedule();
+  }
+
+  /** Attributes often change together: start once per task with all of them set. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    queueMicrotask(() => {
+      this.scheduled = false;
+      if (this.isConnected) this.start();
+    });
+  }
+
+  private teardown(): void {
+    this.view?.destroy();
+    this.search?.dispose();
+    this.view = null;
+    this.search = null;
+  }
+
+  private start(): void {
+    this.teardown();
+    const model = this.getAttribute('model');
+    const index = this.getAttribute('index');
+    if (!model || !index) {
+      this.container.replaceChildren(Object.assign(document.createElement('p'), { textContent: 'hypencoder-search: set the model and index attributes.', role: 'alert' }));
+      return;
+    }
+    const backend = this.getAttribute('backend');
+    this.search = createSearch({ model, index, scorer: backend === 'cpu' || backend === 'webgpu' ? backend : undefined });
+    this.view = mountSearchView(this.container, this.search, {
+      examples: parseExamples(this.getAttribute('examples')),
+      hitHeadingLevel: 3,
+      k: Math.max(1, Math.min(100, Number(this.getAttribute('k')) || 10)),
+      onReady: (info) => {
+        this.dataset.ready = 'true';
+        this.dispatchEvent(new CustomEvent('hypencoder-ready', { detail: info }));
+      },
+      onError: (e) => {
+        this.dataset.ready = 'error';
+        this.dispatchEvent(new CustomEvent('hypencoder-error', { detail: e }));
+      },
+    });
+  }
+}
+
+export function defineSearchElement(name = 'hypencoder-search'): void {
+  if (typeof customElements !== 'undefined' && !customElements.get(name)) customElements.define(name, class extends HypencoderSearchElement {});
+}
