@@ -1,113 +1,78 @@
-// The search page. Every piece of document text is set with textContent, never as HTML.
-import './style.css';
-import { Comlink, startEngine, type EngineInfo, type LoadProgress, type SearchResponse } from '../worker/client.ts';
+// The search page: reads its configuration (the JSON block in index.html, overridden by URL
+// parameters), mounts the search view and registers the offline service worker.
+import pageCss from './page.css?inline';
+import viewCss from './style.css?inline';
+import { createSearch, SEARCH_MODES, type SearchMode } from '../lib/search.ts';
+import { cacheBundles, registerOffline } from './offline.ts';
+import { mountSearchView } from './view.ts';
+
+interface PageConfig {
+  model: string;
+  index: string;
+  examples?: string[];
+}
+
+function readConfig(): PageConfig {
+  const text = document.getElementById('hypencoder-config')?.textContent;
+  const cfg: Partial<PageConfig> = text ? JSON.parse(text) : {};
+  return {
+    model: cfg.model ?? '/generated/demo/model/',
+    index: cfg.index ?? '/generated/demo/index/',
+    examples: Array.isArray(cfg.examples) ? cfg.examples.filter((e): e is string => typeof e === 'string') : [],
+  };
+}
 
 const params = new URLSearchParams(location.search);
-const modelUrl = params.get('model') ?? '/generated/demo/model/';
-const indexUrl = params.get('index') ?? '/generated/demo/index/';
-const scorerParam = params.get('backend');
-const encoderParam = params.get('encoder');
-const engineOptions = {
-  scorer: scorerParam === 'cpu' || scorerParam === 'webgpu' ? scorerParam : undefined,
-  encoder: encoderParam === 'wasm' || encoderParam === 'webgpu' ? encoderParam : undefined,
-} as const;
+const config = readConfig();
+const modelUrl = params.get('model') ?? config.model;
+const indexUrl = params.get('index') ?? config.index;
+const scorer = params.get('backend');
+const encoder = params.get('encoder');
+const modeParam = params.get('mode') as SearchMode | null;
 
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Partial<HTMLElementTagNameMap[K]> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
-  const e = Object.assign(document.createElement(tag), props);
-  e.append(...children);
-  return e;
-}
+document.head.append(Object.assign(document.createElement('style'), { textContent: pageCss + viewCss }));
+registerOffline();
 
-const app = document.getElementById('app')!;
-const notice = el('p', { className: 'notice', hidden: true });
-notice.setAttribute('role', 'note');
-const input = el('input', { type: 'search', id: 'q', placeholder: 'Search…', autocomplete: 'off', disabled: true });
-input.dataset.testid = 'search-input';
-const label = el('label', { htmlFor: 'q', className: 'visually-hidden' }, 'Search the documents');
-const backend = el('span', { className: 'badge' }, 'starting');
-backend.dataset.testid = 'backend';
-const progress = el('progress', { max: 1, value: 0 });
-progress.setAttribute('aria-label', 'Loading the index');
-const status = el('p', { className: 'status' }, 'Loading…');
-status.setAttribute('role', 'status');
-const results = el('ol', { className: 'results' });
-results.setAttribute('aria-label', 'Results');
-const timings = el('p', { className: 'timings' });
-app.append(
-  el('header', {}, el('h1', {}, 'hypencoder-web'), backend),
-  notice,
-  el('form', { role: 'search', onsubmit: (e: Event) => e.preventDefault() }, label, input),
-  progress,
-  status,
-  results,
-  timings,
-);
-
-const engine = startEngine();
-let latest = 0;
-
-function showProgress(p: LoadProgress): void {
-  if (p.totalBytes > 0) {
-    progress.max = p.totalBytes;
-    progress.value = p.loadedBytes;
-  }
-  status.textContent = `Loading ${p.phase}${p.totalBytes ? ` (${(p.loadedBytes / 1e6).toFixed(1)} of ${(p.totalBytes / 1e6).toFixed(1)} MB)` : ''}…`;
-}
-
-function render(r: SearchResponse): void {
-  results.replaceChildren(
-    ...r.hits.map((h) => {
-      const title = h.url ? el('a', { href: h.url }, h.title || h.id) : el('span', { className: 'title' }, h.title || h.id);
-      const li = el('li', {}, el('h2', {}, title), el('p', { className: 'snippet' }, h.snippet), el('p', { className: 'meta' }, `${h.id} · score ${h.score.toFixed(4)}`));
-      li.dataset.testid = 'hit';
-      li.dataset.docId = h.id;
-      return li;
-    }),
-  );
-  results.dataset.query = r.query; // which query the list answers (tests wait on it)
-  status.textContent = r.hits.length ? `${r.hits.length} results` : 'No results';
-  const t = r.timingsMs;
-  timings.textContent = `q-net ${t.qnet.toFixed(1)} ms · scoring + top-k ${t.score.toFixed(1)} ms · total ${t.total.toFixed(1)} ms`;
-}
-
-async function runQuery(): Promise<void> {
-  const q = input.value.trim();
-  const mine = ++latest;
-  if (!q) {
-    results.replaceChildren();
-    status.textContent = '';
-    return;
-  }
-  try {
-    const r = await engine.search(q, 10);
-    if (mine === latest) render(r); // a newer query has started: drop this answer
-  } catch (e) {
-    if (mine === latest) status.textContent = `Search failed: ${(e as Error).message}`;
-  }
-}
-
-let debounce: ReturnType<typeof setTimeout> | undefined;
-input.addEventListener('input', () => {
-  clearTimeout(debounce);
-  debounce = setTimeout(runQuery, 150);
+const search = createSearch({
+  model: modelUrl,
+  index: indexUrl,
+  scorer: scorer === 'cpu' || scorer === 'webgpu' ? scorer : undefined,
+  encoder: encoder === 'wasm' || encoder === 'webgpu' ? encoder : undefined,
 });
 
-engine
-  .load(modelUrl, indexUrl, Comlink.proxy(showProgress), engineOptions)
-  .then((info: EngineInfo) => {
-    backend.textContent = info.backend === 'webgpu' ? `WebGPU · ${info.adapter}` : 'CPU';
-    progress.hidden = true;
-    if (info.synthetic) {
-      notice.hidden = false;
-      notice.textContent = `Synthetic demo: ${info.docCount.toLocaleString()} random document vectors and a q-net drawn from your query's hash. There is no trained model yet, so the ranking means nothing; it shows the GPU scoring path at work.`;
-    }
-    status.textContent = `${info.docCount.toLocaleString()} documents ready`;
-    input.disabled = false;
-    input.focus();
+const view = mountSearchView(document.getElementById('app')!, search, {
+  title: 'hypencoder-web',
+  examples: config.examples,
+  initialQuery: params.get('q') ?? undefined,
+  initialMode: modeParam && SEARCH_MODES.includes(modeParam) ? modeParam : undefined,
+  onChange(query, mode) {
+    // The address bar holds the query and mode, so a search can be shared or bookmarked.
+    const u = new URL(location.href);
+    if (query.trim()) u.searchParams.set('q', query.trim());
+    else u.searchParams.delete('q');
+    if (mode !== 'neural') u.searchParams.set('mode', mode);
+    else u.searchParams.delete('mode');
+    history.replaceState(null, '', u);
+  },
+  onReady() {
     document.body.dataset.ready = 'true';
-  })
-  .catch((e: Error) => {
-    backend.textContent = 'error';
-    status.textContent = `Could not load the index: ${e.message}`;
+    cacheBundles(modelUrl, indexUrl).then(
+      (ok) => (document.body.dataset.offline = ok ? 'ready' : 'unavailable'),
+      () => (document.body.dataset.offline = 'unavailable'),
+    );
+  },
+  onError() {
     document.body.dataset.ready = 'error';
-  });
+  },
+});
+view.input.focus();
+
+// "/" anywhere on the page jumps to the search box, as on most search sites.
+document.addEventListener('keydown', (e) => {
+  const t = e.target as HTMLElement;
+  if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey && !(t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t.isContentEditable)) {
+    e.preventDefault();
+    view.input.focus();
+    view.input.select();
+  }
+});

@@ -1,0 +1,43 @@
+// Tiny DOM helpers. Text goes in as text nodes (Element.append with strings), never as HTML.
+import { highlightRanges, splitHighlights } from '../core/highlight.ts';
+
+type Props<K extends keyof HTMLElementTagNameMap> = Partial<Omit<HTMLElementTagNameMap[K], 'innerHTML' | 'outerHTML'>> & {
+  attrs?: Record<string, string>;
+  dataset?: Record<string, string>;
+};
+
+export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props<K> = {}, ...children: (Node | string)[]): HTMLElementTagNameMap[K] {
+  const { attrs, dataset, ...rest } = props;
+  const e = Object.assign(document.createElement(tag), rest);
+  for (const [k, v] of Object.entries(attrs ?? {})) e.setAttribute(k, v);
+  Object.assign(e.dataset, dataset ?? {});
+  e.append(...children);
+  return e;
+}
+
+/** The text as text nodes with the query's words wrapped in <mark> elements. */
+export function highlighted(text: string, stems: Set<string>): Node[] {
+  return splitHighlights(text, highlightRanges(text, stems)).map((p) => (p.mark ? el('mark', {}, p.text) : document.createTextNode(p.text)));
+}
+
+/** A document URL as a safe link target: http(s) only (never javascript: or data:), resolved against the page. */
+export function safeHref(url: string, base: string): string | null {
+  if (!url) return null;
+  try {
+    const u = new URL(url, base);
+    return u.protocol === 'http:' || u.protocol === 'https:' ? u.href : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A short readable form of a URL: host and path, no scheme, no trailing slash. */
+export function displayUrl(href: string): string {
+  try {
+    const u = new URL(href);
+    const path = decodeURI(u.pathname).replace(/\/$/, '');
+    return `${u.host}${path}${u.search}${u.hash}`;
+  } catch {
+    return href;
+  }
+}

@@ -1,0 +1,79 @@
+// The page's offline support: registers the Workbox service worker that vite-plugin-pwa generates
+// (vite.config.ts) and, once the engine has loaded, makes sure every file of the two bundles is in
+// the service worker's runtime cache. On a first visit the page is not yet controlled when the
+// worker fetches the bundles, so those fetches bypass the service worker; the CACHE_URLS message
+// (handled by workbox-routing's default router) fetches whatever is missing through the same
+// runtime-caching routes. On later visits the fetches go through the routes and refresh the cache.
+/// <reference types="vite-plugin-pwa/client" />
+import { registerSW } from 'virtual:pwa-register';
+import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import { MANIFEST_FILE_NAME, MODEL_FILE_NAME, parseIndexManifest, parseModelJson } from '../core/formats/index.ts';
+
+/** Runtime cache names; they must match the runtimeCaching entries in vite.config.ts. */
+export const BUNDLE_CACHE = 'hypencoder-bundles';
+export const ORT_CACHE = 'hypencoder-ort';
+
+export function registerOffline(): void {
+  if (!('serviceWorker' in navigator)) return;
+  registerSW({ immediate: true });
+}
+
+function folder(url: string): URL {
+  const u = new URL(url, document.baseURI);
+  if (!u.pathname.endsWith('/')) u.pathname += '/';
+  return u;
+}
+
+/** Every URL the engine fetches for these bundles (the document encoder is not one of them). */
+export async function bundleUrls(modelUrl: string, indexUrl: string): Promise<string[]> {
+  const modelDir = folder(modelUrl);
+  const indexDir = folder(indexUrl);
+  const modelJson = new URL(MODEL_FILE_NAME, modelDir);
+  const manifestJson = new URL(MANIFEST_FILE_NAME, indexDir);
+  const [modelBytes, manifestBytes] = await Promise.all(
+    [modelJson, manifestJson].map(async (u) => {
+      const r = await fetch(u);
+      if (!r.ok) throw new Error(`${u.href}: HTTP ${r.status}`);
+      return new Uint8Array(await r.arrayBuffer());
+    }),
+  );
+  const model = parseModelJson(modelBytes);
+  const manifest = parseIndexManifest(manifestBytes);
+  const urls = [modelJson.href, manifestJson.href, ...manifest.files.map((f) => new URL(f.path, indexDir).href)];
+  if (model.encoders) {
+    urls.push(new URL(model.encoders.files.queryEncoder.path, modelDir).href, new URL(model.encoders.files.vocab.path, modelDir).href);
+    urls.push(new URL(ortWasmUrl, document.baseURI).href);
+  }
+  return urls;
+}
+
+/**
+ * Asks the active service worker to cache the bundle files it does not hold yet, and resolves once
+ * every one of them is in the cache: true when the page can now load offline, false when there is
+ * no service worker (dev server, unsupported browser) or caching failed.
+ */
+export async function cacheBundles(modelUrl: string, indexUrl: string): Promise<boolean> {
+  if (!('serviceWorker' in navigator) || !(await navigator.serviceWorker.getRegistration())) return false;
+  const reg = await navigator.serviceWorker.ready;
+  const urls = await bundleUrls(modelUrl, indexUrl);
+  const [bundles, ort] = await Promise.all([caches.open(BUNDLE_CACHE), caches.open(ORT_CACHE)]);
+  const missing = async (): Promise<string[]> => {
+    const out: string[] = [];
+    for (const u of urls) if (!(await bundles.match(u)) && !(await ort.match(u))) out.push(u);
+    return out;
+  };
+  let todo = await missing();
+  if (todo.length === 0) return true;
+  if (!reg.active) return false;
+  const channel = new MessageChannel();
+  // The router replies only on success; a failed fetch or a full quota leaves it silent.
+  const replied = new Promise((resolve) => {
+    channel.port1.onmessage = resolve;
+    setTimeout(resolve, 120_000);
+  });
+  reg.active.postMessage({ type: 'CACHE_URLS', payload: { urlsToCache: todo } }, [channel.port2]);
+  await replied;
+  // The reply comes when the responses are ready; the cache writes may finish a little later.
+  for (let i = 0; i < 100 && (todo = await missing()).length; i++) await new Promise((r) => setTimeout(r, 100));
+  return todo.length === 0;
+}

@@ -1,0 +1,341 @@
+// The search view: search box, mode switch, example queries, load progress, ranked hits with the
+// query's words highlighted, timings and the backend badge. One implementation, mounted by the page
+// (src/ui/main.ts) into the document and by <hypencoder-search> (src/ui/element.ts) into its shadow
+// root. Document text only ever enters the DOM as text nodes.
+import { queryStems } from '../core/highlight.ts';
+import { SEARCH_MODES, engineModes, type EngineInfo, type HypencoderSearch, type LoadProgress, type SearchMode, type SearchResponse } from '../lib/search.ts';
+import { displayUrl, el, highlighted, safeHref } from './dom.ts';
+
+export interface ViewOptions {
+  /** A heading above the box (the page has one; the element does not). */
+  title?: string;
+  /** Example queries shown as clickable chips. */
+  examples?: string[];
+  /** Heading level of each hit's title (2 on the page; 3 inside a host page's content). */
+  hitHeadingLevel?: 2 | 3 | 4;
+  k?: number;
+  initialQuery?: string;
+  initialMode?: SearchMode;
+  /** Debounce between keystrokes and the search, ms. */
+  debounceMs?: number;
+  /** Called when the query or the mode changes (the page mirrors them in its URL). */
+  onChange?: (query: string, mode: SearchMode) => void;
+  onReady?: (info: EngineInfo) => void;
+  onError?: (e: Error) => void;
+}
+
+export interface SearchView {
+  /** Sets the box's text and searches at once (no debounce). */
+  setQuery(query: string): void;
+  readonly input: HTMLInputElement;
+  destroy(): void;
+}
+
+const PHASES: Record<LoadProgress['phase'], string> = {
+  model: 'Downloading the model',
+  manifest: 'Reading the index manifest',
+  vectors: 'Downloading document vectors',
+  metadata: 'Downloading document text',
+  gpu: 'Preparing the scorer',
+  ready: 'Ready',
+};
+
+const MODE_LABELS: Record<SearchMode, string> = { neural: 'Neural', lexical: 'Lexical', hybrid: 'Hybrid' };
+
+const TIMING_LABELS: Record<string, string> = {
+  tokenize: 'tokenize',
+  encode: 'encode',
+  qnet: 'q-net',
+  score: 'score + top-k',
+  topk: 'top-k',
+  lexical: 'lexical',
+  fusion: 'fusion',
+};
+
+let nextViewId = 0;
+
+function mb(bytes: number): string {
+  return (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0);
+}
+
+export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opts: ViewOptions = {}): SearchView {
+  const id = `hs${nextViewId++}`;
+  const k = opts.k ?? 10;
+  const hitHeading = `h${opts.hitHeadingLevel ?? 2}` as 'h2' | 'h3' | 'h4';
+  let mode: SearchMode = opts.initialMode ?? 'neural';
+  let ready = false;
+  let failed = false;
+
+  // --- structure ---
+  const badge = el('span', { className: 'badge', title: 'Where the scoring runs' }, 'starting');
+  badge.dataset.testid = 'backend';
+  const notice = el('p', { className: 'notice', hidden: true, attrs: { role: 'note' } });
+
+  const input = el('input', {
+    type: 'search',
+    id: `${id}-q`,
+    className: 'box',
+    placeholder: 'Search…',
+    autocomplete: 'off',
+    spellcheck: false,
+    enterKeyHint: 'search',
+    attrs: { 'aria-describedby': `${id}-help`, 'aria-controls': `${id}-results` },
+    dataset: { testid: 'search-input' },
+  });
+  const label = el('label', { htmlFor: input.id, className: 'visually-hidden' }, 'Search the documents');
+  const help = el('p', { id: `${id}-help`, className: 'visually-hidden' }, 'Results appear as you type. Down arrow moves to the results; in the results, arrows move, Enter opens, Escape returns here. Escape in the box clears it.');
+  const form = el('form', { className: 'search', attrs: { role: 'search' } }, label, input);
+
+  const modeInputs = new Map<SearchMode, HTMLInputElement>();
+  const modeNote = el('span', { className: 'modes-note', id: `${id}-modes-note` });
+  const modes = el(
+    'fieldset',
+    { className: 'modes' },
+    el('legend', { className: 'visually-hidden' }, 'Ranking'),
+    ...SEARCH_MODES.map((m) => {
+      const radio = el('input', { type: 'radio', name: `${id}-mode`, value: m, checked: m === mode, dataset: { testid: `mode-${m}` } });
+      modeInputs.set(m, radio);
+      return el('label', { className: 'mode' }, radio, el('span', {}, MODE_LABELS[m]));
+    }),
+    modeNote,
+  );
+
+  const examples = opts.examples?.length
+    ? el(
+        'div',
+        { className: 'examples', attrs: { role: 'group', 'aria-label': 'Example queries' } },
+        el('span', { className: 'examples-label', attrs: { 'aria-hidden': 'true' } }, 'Try'),
+        ...opts.examples.map((q) => el('button', { type: 'button', className: 'chip', dataset: { testid: 'example' }, onclick: () => setQuery(q) }, q)),
+      )
+    : null;
+
+  const bar = el('progress', { max: 1, attrs: { 'aria-label': 'Loading the index' }, dataset: { testid: 'load-progress' } });
+  const loadText = el('span', { className: 'load-text' });
+  const load = el('div', { className: 'load' }, bar, loadText);
+  const status = el('p', { className: 'status', attrs: { role: 'status' } }, 'Loading…');
+  const results = el('ol', { className: 'results', id: `${id}-results`, attrs: { 'aria-label': 'Results' } });
+  const timings = el('p', { className: 'timings' });
+
+  const header = el('header', { className: 'bar' }, ...(opts.title ? [el('h1', {}, opts.title)] : []), badge);
+  root.classList.add('hs');
+  const summary = el('div', { className: 'summary' }, status, timings);
+  root.replaceChildren(header, notice, form, modes, ...(examples ? [examples] : []), load, summary, results, help);
+
+  // --- modes ---
+  function updateModes(info: EngineInfo | null): void {
+    const available = engineModes(info);
+    for (const [m, radio] of modeInputs) {
+      radio.disabled = !available.includes(m);
+      radio.closest('label')!.title = radio.disabled ? 'Needs an index with a lexical part and an engine that searches it' : '';
+    }
+    if (!available.includes(mode)) {
+      mode = 'neural';
+      modeInputs.get('neural')!.checked = true;
+    }
+    const missing = SEARCH_MODES.filter((m) => !available.includes(m));
+    modeNote.textContent = info && missing.length ? `${missing.map((m) => MODE_LABELS[m]).join(' and ')}: not available for this index` : '';
+    for (const r of modeInputs.values()) r.setAttribute('aria-describedby', modeNote.id);
+  }
+  modes.addEventListener('change', (e) => {
+    const m = (e.target as HTMLInputElement).value as SearchMode;
+    if (!SEARCH_MODES.includes(m)) return;
+    mode = m;
+    opts.onChange?.(input.value, mode);
+    void runQuery();
+  });
+  updateModes(null);
+
+  // --- loading ---
+  let lastPhase: LoadProgress['phase'] | null = null;
+  const offProgress = search.on('progress', (p) => {
+    if (p.totalBytes > 0) {
+      bar.max = p.totalBytes;
+      bar.value = p.loadedBytes;
+      loadText.textContent = `${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB`;
+    }
+    if (p.phase === 'gpu') {
+      bar.removeAttribute('value'); // indeterminate while the scorer is prepared
+      loadText.textContent = '';
+    }
+    if (p.phase !== lastPhase) {
+      lastPhase = p.phase; // the live region hears phases, not every byte count
+      if (p.phase !== 'ready') status.textContent = `${PHASES[p.phase]}…`;
+    }
+  });
+
+  search.ready.then(
+    (info) => {
+      ready = true;
+      load.hidden = true;
+      badge.textContent = info.backend === 'webgpu' ? `WebGPU · ${info.adapter}` : 'CPU';
+      badge.title = [
+        info.backend === 'webgpu' ? `Scoring on WebGPU (${info.adapter})` : 'Scoring on the CPU (no WebGPU)',
+        info.encoder === 'synthetic' ? 'no query encoder (synthetic model)' : `query encoder: ${info.encoder === 'webgpu' ? 'WebGPU' : 'WASM'}`,
+      ].join('; ');
+      if (info.synthetic) {
+        notice.hidden = false;
+        notice.textContent = `Synthetic demo: ${info.docCount.toLocaleString('en')} random document vectors and a q-net drawn from your query's hash. There is no trained model yet, so the ranking means nothing; it shows the GPU scoring path at work.`;
+      }
+      updateModes(info);
+      input.placeholder = `Search ${info.docCount.toLocaleString('en')} documents…`;
+      opts.onReady?.(info);
+      if (input.value.trim()) void runQuery();
+      else status.textContent = `${info.docCount.toLocaleString('en')} documents ready`;
+    },
+    (e: Error) => {
+      failed = true;
+      badge.textContent = 'error';
+      load.hidden = true;
+      status.textContent = `Could not load the index: ${e.message}`;
+      input.disabled = true;
+      for (const r of modeInputs.values()) r.disabled = true;
+      for (const c of root.querySelectorAll<HTMLButtonElement>('.chip')) c.disabled = true;
+      opts.onError?.(e);
+    },
+  );
+
+  // --- searching ---
+  let latest = 0;
+  let debounce: ReturnType<typeof setTimeout> | undefined;
+
+  function clearResults(): void {
+    results.replaceChildren();
+    delete results.dataset.query;
+    timings.textContent = '';
+  }
+
+  async function runQuery(): Promise<void> {
+    clearTimeout(debounce);
+    const q = input.value.trim();
+    const mine = ++latest;
+    if (!ready || failed) return; // run once loaded (ready handler) or never
+    if (!q) {
+      clearResults();
+      status.textContent = '';
+      return;
+    }
+    results.setAttribute('aria-busy', 'true');
+    try {
+      const r = await search.search(q, { k, mode });
+      if (mine === latest) render(r); // a newer query has started: drop this answer
+    } catch (e) {
+      if (mine === latest) {
+        clearResults();
+        status.textContent = `Search failed: ${(e as Error).message}`;
+      }
+    } finally {
+      if (mine === latest) results.removeAttribute('aria-busy');
+    }
+  }
+
+  function render(r: SearchResponse): void {
+    const stems = queryStems(r.query);
+    const base = root.ownerDocument.baseURI;
+    results.replaceChildren(
+      ...r.hits.map((h) => {
+        const title = h.title || h.id;
+        const href = safeHref(h.url, base);
+        const li = el('li', { className: 'hit', tabIndex: -1, dataset: { testid: 'hit', docId: h.id } });
+        const heading = el(hitHeading, { className: 'hit-title' }, href ? el('a', { href, rel: 'noopener' }, ...highlighted(title, stems)) : el('span', {}, ...highlighted(title, stems)));
+        li.append(heading);
+        if (href) li.append(el('p', { className: 'url' }, displayUrl(href)));
+        if (h.snippet) li.append(el('p', { className: 'snippet' }, ...highlighted(h.snippet, stems)));
+        li.append(el('p', { className: 'meta' }, `#${h.rank} · ${h.id} · score ${h.score.toFixed(4)}`));
+        return li;
+      }),
+    );
+    results.dataset.query = r.query; // which query the list answers (tests wait on it)
+    results.dataset.mode = mode;
+    const n = r.hits.length;
+    status.textContent = n ? `${n} result${n === 1 ? '' : 's'} for “${r.query}”` : `No results for “${r.query}”`;
+    const t = r.timingsMs as Record<string, number>;
+    const parts = Object.entries(t)
+      .filter(([key, v]) => key !== 'total' && typeof v === 'number')
+      .map(([key, v]) => `${TIMING_LABELS[key] ?? key} ${v.toFixed(1)}`);
+    timings.textContent = `${t.total.toFixed(1)} ms${parts.length ? ` (${parts.join(' · ')})` : ''} · ${r.backend === 'webgpu' ? 'WebGPU' : 'CPU'}`;
+  }
+
+  function setQuery(q: string): void {
+    input.value = q;
+    opts.onChange?.(q, mode);
+    input.focus();
+    void runQuery();
+  }
+
+  input.addEventListener('input', () => {
+    clearTimeout(debounce);
+    opts.onChange?.(input.value, mode);
+    debounce = setTimeout(() => void runQuery(), opts.debounceMs ?? 120);
+  });
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    void runQuery(); // Enter searches now, without waiting for the debounce
+  });
+
+  // --- keyboard ---
+  const hits = (): HTMLElement[] => Array.from(results.querySelectorAll<HTMLElement>('[data-testid="hit"]'));
+  function focusHit(i: number): void {
+    const all = hits();
+    if (all.length === 0) return;
+    all[Math.max(0, Math.min(all.length - 1, i))].focus();
+  }
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'ArrowDown' && hits().length) {
+      e.preventDefault();
+      focusHit(0);
+    } else if (e.key === 'Escape') {
+      e.preventDefault(); // also stops the search input's own clearing, so state stays in step
+      clearTimeout(debounce);
+      latest++;
+      input.value = '';
+      clearResults();
+      status.textContent = '';
+      opts.onChange?.('', mode);
+    }
+  });
+  results.addEventListener('keydown', (e) => {
+    const li = (e.target as HTMLElement).closest<HTMLElement>('[data-testid="hit"]');
+    if (!li) return;
+    const all = hits();
+    const i = all.indexOf(li);
+    switch (e.key) {
+      case 'ArrowDown':
+        focusHit(i + 1);
+        break;
+      case 'ArrowUp':
+        if (i === 0) input.focus();
+        else focusHit(i - 1);
+        break;
+      case 'Home':
+        focusHit(0);
+        break;
+      case 'End':
+        focusHit(all.length - 1);
+        break;
+      case 'Escape':
+        input.focus();
+        input.select();
+        break;
+      case 'Enter':
+        if (e.target === li) li.querySelector('a')?.click(); // on the link itself the browser follows it
+        else return;
+        break;
+      default:
+        return;
+    }
+    e.preventDefault();
+  });
+
+  if (opts.initialQuery) input.value = opts.initialQuery;
+
+  return {
+    setQuery,
+    input,
+    destroy() {
+      clearTimeout(debounce);
+      latest++;
+      offProgress();
+      root.replaceChildren();
+    },
+  };
+}
