@@ -5,6 +5,7 @@
 // stdout: one JSON object per configuration with --json (a table otherwise); stderr: progress.
 import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
+import { loadavg, cpus } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from '@playwright/test';
@@ -164,11 +165,15 @@ async function main() {
     for (const dims of opts.dims) {
       for (const N of opts.n) {
         const t0 = Date.now();
-        err(`bench: N=${N} dims=[${dims}] …`);
+        const loadBefore = loadavg()[0];
+        err(`bench: N=${N} dims=[${dims}] … (1-min load average ${loadBefore.toFixed(1)} on ${cpus().length} CPUs)`);
         const cfg = { N, dims, reps: opts.reps, baselineSeconds: opts.baselineSeconds, k: opts.k, ortVariants: opts.ort, oursSeconds: opts.oursSeconds ?? Infinity };
         if (opts.engines) cfg.engines = opts.engines;
         const line = await page.evaluate((c) => window.hypBench.run(c), cfg);
         line.wall_s = Math.round((Date.now() - t0) / 100) / 10;
+        // The adapter may be a CPU (SwiftShader) shared with whatever else runs on the machine: say how busy it was.
+        line.host_cpus = cpus().length;
+        line.host_load_avg_1m = [Math.round(loadBefore * 10) / 10, Math.round(loadavg()[0] * 10) / 10];
         if (line.errors) failed = true;
         process.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `${table(line)}\n`);
         err(`bench: N=${N} dims=[${dims}] done in ${line.wall_s} s`);

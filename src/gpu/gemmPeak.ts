@@ -241,3 +241,54 @@ async function measureAt(device: GPUDevice, M: number, N: number, K: number, opt
   const best = all.reduce((x, y) => (y.gflops > x.gflops ? y : x));
   return { M, N, K, best, all, skipped };
 }
+
+export interface GemmRunner {
+  label: string;
+  /** 2·M·N·K. */
+  flops: number;
+  /** One product, finished (dispatch + queue.onSubmittedWorkDone()). */
+  run: () => Promise<void>;
+  destroy: () => void;
+}
+
+/**
+ * One configuration kept ready to run again (unchecked: measureGemmPeak checked it), so the benchmark can
+ * re-time the peak under the same machine load as the kernels it is compared with.
+ */
+export async function gemmRunner(device: GPUDevice, c: GemmConfig, M: number, N: number, K: number): Promise<GemmRunner> {
+  const BM = c.TM * c.WY;
+  const BN = 4 * c.TNV * c.WX;
+  if (M % BM || N % BN || K % c.BK || c.BK % 4) throw new Error(`gemm ${gemmLabel(c)}: ${M}×${N}×${K} is not a multiple of the tile`);
+  const label = gemmLabel(c);
+  const bufs = [16, M * K * 4, K * N * 4, M * N * 4].map((size, i) =>
+    device.createBuffer({ label: `gemm runner ${i}`, size, usage: (i === 0 ? GPUBufferUsage.UNIFORM : GPUBufferUsage.STORAGE) | GPUBufferUsage.COPY_DST }),
+  );
+  device.queue.writeBuffer(bufs[0], 0, new Uint32Array([M, N, K, 0]));
+  device.queue.writeBuffer(bufs[1], 0, new Float32Array(M * K).fill(0.5));
+  device.queue.writeBuffer(bufs[2], 0, new Float32Array(K * N).fill(0.25));
+  const module = device.createShaderModule({ label, code: gemmWgsl(gemmSource, c) });
+  const pipeline = await device.createComputePipelineAsync({
+    label,
+    layout: 'auto',
+    compute: { module, entryPoint: c.kind === 'tiled' ? 'main_tiled' : 'main_direct' },
+  });
+  const group = device.createBindGroup({
+    layout: pipeline.getBindGroupLayout(0),
+    entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })),
+  });
+  return {
+    label,
+    flops: 2 * M * N * K,
+    run: async () => {
+      const enc = device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      pass.setPipeline(pipeline);
+      pass.setBindGroup(0, group);
+      pass.dispatchWorkgroups(N / BN, M / BM);
+      pass.end();
+      device.queue.submit([enc.finish()]);
+      await device.queue.onSubmittedWorkDone();
+    },
+    destroy: () => bufs.forEach((b) => b.destroy()),
+  };
+}
