@@ -121,7 +121,13 @@ function table(line) {
 }
 
 async function main() {
-  const opts = parseArgs(process.argv.slice(2));
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    err(`bench: ${e.message}`);
+    process.exit(2);
+  }
   const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
   const port = opts.port || (await freePort());
   const base = `http://127.0.0.1:${port}`;
