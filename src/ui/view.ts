@@ -167,7 +167,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     (info) => {
       ready = true;
       load.hidden = true;
-      badge.textContent = info.backend === 'webgpu' ? `WebGPU · ${info.adapter}` : 'CPU';
+      showBackend(info.backend, info);
       badge.title = [
         info.backend === 'webgpu' ? `Scoring on WebGPU (${info.adapter})` : 'Scoring on the CPU (no WebGPU)',
         info.encoder === 'synthetic' ? 'no query encoder (synthetic model)' : `query encoder: ${info.encoder === 'webgpu' ? 'WebGPU' : 'WASM'}`,
@@ -180,7 +180,11 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
       input.placeholder = `Search ${info.docCount.toLocaleString('en')} documents…`;
       opts.onReady?.(info);
       if (input.value.trim()) void runQuery();
-      else status.textContent = `${info.docCount.toLocaleString('en')} documents ready`;
+      else {
+        const cache = (info as { cache?: { cachedBytes: number; networkBytes: number } }).cache;
+        const fromCache = cache && cache.cachedBytes > 0 && cache.networkBytes === 0 ? ' (loaded from this device, no download)' : '';
+        status.textContent = `${info.docCount.toLocaleString('en')} documents ready${fromCache}`;
+      }
     },
     (e: Error) => {
       failed = true;
@@ -193,6 +197,11 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
       opts.onError?.(e);
     },
   );
+
+  function showBackend(backend: SearchResponse['backend'], info: EngineInfo | null): void {
+    const recovered = (info as { recoveredFrom?: string } | null)?.recoveredFrom;
+    badge.textContent = backend === 'webgpu' ? `WebGPU · ${info?.adapter ?? ''}` : recovered ? 'CPU (GPU was lost)' : 'CPU';
+  }
 
   // --- searching ---
   let latest = 0;
@@ -217,7 +226,8 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     results.setAttribute('aria-busy', 'true');
     try {
       const r = await search.search(q, { k, mode });
-      if (mine === latest) render(r); // a newer query has started: drop this answer
+      // A newer query has started (here or in the engine): drop this answer.
+      if (mine === latest && !(r as { superseded?: boolean }).superseded) render(r);
     } catch (e) {
       if (mine === latest) {
         clearResults();
@@ -244,6 +254,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
         return li;
       }),
     );
+    if (r.backend !== search.info?.backend) showBackend(r.backend, search.info); // after a device loss the engine moves on
     results.dataset.query = r.query; // which query the list answers (tests wait on it)
     results.dataset.mode = mode;
     const n = r.hits.length;
