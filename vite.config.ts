@@ -57,7 +57,8 @@ export default defineConfig(({ command }) => ({
   preview: { host: '127.0.0.1', headers: isolationHeaders },
   publicDir: command === 'build' ? false : 'public',
   worker: { format: 'es' },
-  optimizeDeps: { exclude: ['onnxruntime-web'] },
+  // lunr is CommonJS: pre-bundled up front, so the first page that imports it does not trigger a reload.
+  optimizeDeps: { include: ['lunr'], exclude: ['onnxruntime-web'] },
   plugins: [
     icons(),
     demoBundleCopy(),

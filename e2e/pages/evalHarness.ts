@@ -5,10 +5,20 @@ import { MAX_K } from '../../src/gpu/topkProgram.ts';
 import { ModeSearch, type ModeHit } from '../../src/worker/modeSearch.ts';
 import { SearchEngine } from '../../src/worker/searchEngine.ts';
 
-async function evalSearch(modelUrl: string, indexUrl: string, queries: { id: string; text: string }[], mode: SearchMode, k: number) {
+const loaded = new Map<string, Promise<{ info: Awaited<ReturnType<SearchEngine['load']>>; modes: ModeSearch }>>();
+
+async function open(modelUrl: string, indexUrl: string) {
   const engine = new SearchEngine();
   const info = await engine.load(modelUrl, indexUrl);
   const modes = await ModeSearch.open(engine, indexUrl, info.backend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
+  return { info, modes };
+}
+
+/** Loads the engine once per model and index on this page, then runs every query. */
+async function evalSearch(modelUrl: string, indexUrl: string, queries: { id: string; text: string }[], mode: SearchMode, k: number) {
+  const key = JSON.stringify([modelUrl, indexUrl]);
+  if (!loaded.has(key)) loaded.set(key, open(modelUrl, indexUrl));
+  const { info, modes } = await loaded.get(key)!;
   const results: Record<string, ModeHit[]> = {};
   const t0 = performance.now();
   for (const q of queries) results[q.id] = await modes.search(q.text, mode, k);
