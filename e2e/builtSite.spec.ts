@@ -1,0 +1,162 @@
+// The built static site (`vite build` + the library build, served by `vite preview`): it works
+// offline after one visit (Workbox service worker), its web app manifest and icons are real, and
+// the library runs on a plain page (<hypencoder-search> and createSearch) without any of the
+// page's headers. Built once into a temporary folder, so a concurrent `npm run build` is untouched.
+import { expect, test, type Page } from '@playwright/test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { demoDir, referenceTopIds } from './helpers/bundles.ts';
+
+const repo = join(import.meta.dirname, '..');
+const port = Number(process.env.E2E_PREVIEW_PORT ?? 5186);
+const origin = `http://127.0.0.1:${port}`;
+let outDir = '';
+let server: ChildProcess | undefined;
+
+function run(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), ...args], { cwd: repo, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    p.stderr!.on('data', (d) => (err += d));
+    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`vite ${args.join(' ')} exited ${code}: ${err}`))));
+  });
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(300_000);
+  outDir = await mkdtemp(join(tmpdir(), 'hypencoder-site-'));
+  await run(['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn']);
+  await run(['build', '--config', 'vite.lib.config.ts', '--outDir', join(outDir, 'lib'), '--emptyOutDir', '--logLevel', 'warn']);
+  server = spawn(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), 'preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
+    cwd: repo,
+    stdio: 'ignore',
+  });
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${origin}/`)).ok) break;
+    } catch {
+      if (i > 200) throw new Error(`vite preview did not answer on ${origin}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+});
+
+test.afterAll(async () => {
+  server?.kill();
+  if (outDir) await rm(outDir, { recursive: true, force: true });
+});
+
+async function searchIds(page: Page, query: string, n = 10): Promise<string[]> {
+  await page.getByTestId('search-input').fill(query);
+  await expect(page.locator('ol.results')).toHaveAttribute('data-query', query, { timeout: 60_000 });
+  await expect(page.getByTestId('hit')).toHaveCount(n);
+  return page.getByTestId('hit').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.docId!));
+}
+
+test('after one visit the built page loads and searches with the network off', async ({ browser }, info) => {
+  const context = await browser.newContext({ baseURL: origin });
+  const page = await context.newPage();
+  try {
+    await page.goto('/');
+    await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 120_000 });
+    expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // COOP/COEP from vite preview
+    const online = await searchIds(page, 'how do wings generate lift');
+    expect(online).toEqual(await referenceTopIds(demoDir, 'how do wings generate lift', 10));
+    // The service worker has precached the shell and now holds every bundle file.
+    await page.waitForFunction(() => document.body.dataset.offline, undefined, { timeout: 120_000 });
+    expect(await page.evaluate(() => document.body.dataset.offline)).toBe('ready');
+
+    await context.setOffline(true);
+    await page.reload();
+    await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 120_000 });
+    expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
+    // Offline for real: a URL nobody cached fails.
+    expect(await page.evaluate(() => fetch(`/not-cached-${Date.now()}.json`).then(() => 'fetched', () => 'failed'))).toBe('failed');
+    expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
+    expect(await searchIds(page, 'how do wings generate lift')).toEqual(online);
+    const q = 'boundary layer transition';
+    expect(await searchIds(page, q)).toEqual(await referenceTopIds(demoDir, q, 10));
+    await page.screenshot({ path: info.outputPath('offline.png'), fullPage: true });
+  } finally {
+    await context.close();
+  }
+});
+
+test('the web app manifest names the app and its PNG icons are the sizes it says', async ({ request }) => {
+  const html = await (await request.get(`${origin}/`)).text();
+  expect(html).toMatch(/<link rel="manifest" href="\/manifest\.webmanifest"/);
+  const manifest = await (await request.get(`${origin}/manifest.webmanifest`)).json();
+  expect(manifest).toMatchObject({ short_name: 'hypencoder', start_url: '/', display: 'standalone' });
+  expect(manifest.icons.length).toBeGreaterThanOrEqual(2);
+  for (const icon of manifest.icons as { src: string; sizes: string; type: string }[]) {
+    const res = await request.get(`${origin}/${icon.src}`);
+    expect(res.ok()).toBe(true);
+    const png = await res.body();
+    expect(png.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    const [w, h] = icon.sizes.split('x').map(Number);
+    expect([png.readUInt32BE(16), png.readUInt32BE(20)]).toEqual([w, h]); // IHDR width, height
+  }
+});
+
+const plainPage = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>A static site</title></head>
+<body style="font-family: serif; max-width: 40rem; margin: 1rem auto; padding: 0 1rem">
+<h1>My static site</h1>
+<p>Search this site:</p>
+<hypencoder-search model="/generated/demo/model/" index="../generated/demo/index" examples='["gaussian noise", "lift"]'></hypencoder-search>
+<script type="module" src="/lib/hypencoder-web.js"></script>
+</body></html>`;
+
+test('the library on a plain page: <hypencoder-search> and createSearch rank as the reference', async ({ browser }, info) => {
+  // No service worker, no COOP/COEP: a static site as it would be.
+  const context = await browser.newContext({ baseURL: origin, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.route(`${origin}/site/search.html`, (r) => r.fulfill({ body: plainPage, contentType: 'text/html' }));
+  try {
+    await page.goto('/site/search.html');
+    const element = page.locator('hypencoder-search');
+    await expect(element).toHaveAttribute('data-ready', /./, { timeout: 120_000 });
+    if ((await element.getAttribute('data-ready')) !== 'true') throw new Error(`the element did not load: ${await element.getByRole('status').textContent()}`);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(false);
+    // Playwright's locators pierce the open shadow root.
+    const q = 'gaussian noise';
+    await element.getByTestId('example').first().click();
+    await expect(element.locator('ol.results')).toHaveAttribute('data-query', q, { timeout: 60_000 });
+    const ids = await element.getByTestId('hit').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.docId!));
+    expect(ids).toEqual(await referenceTopIds(demoDir, q, 10));
+    expect(await element.getByTestId('hit').first().locator('mark').count()).toBeGreaterThan(0);
+    await expect(element.getByTestId('backend')).toContainText('WebGPU');
+    // The page's own styles and the element's do not leak into each other.
+    expect(await page.evaluate(() => document.querySelectorAll('mark, .hit').length)).toBe(0);
+    await element.getByTestId('search-input').press('ArrowDown');
+    await expect(element.getByTestId('hit').first()).toBeFocused();
+    await page.screenshot({ path: info.outputPath('web-component.png'), fullPage: true });
+
+    const viaApi = await page.evaluate(async () => {
+      const { createSearch } = await import('/lib/hypencoder-web.js' as string);
+      const s = createSearch({ model: '../generated/demo/model/', index: '/generated/demo/index/' });
+      const phases = new Set<string>();
+      s.on('progress', (p: { phase: string }) => phases.add(p.phase));
+      const info = await s.ready;
+      const r = await s.search('boundary layer transition', { k: 5 });
+      let refused = '';
+      await s.search('x', { mode: 'lexical' }).catch((e: Error) => (refused = e.message));
+      s.dispose();
+      return { docCount: info.docCount, ids: r.hits.map((h: { id: string }) => h.id), phases: [...phases], refused };
+    });
+    expect(viaApi.docCount).toBe(10_000);
+    expect(viaApi.ids).toEqual(await referenceTopIds(demoDir, 'boundary layer transition', 5));
+    expect(viaApi.phases).toEqual(expect.arrayContaining(['vectors', 'ready']));
+    expect(viaApi.refused).toMatch(/lexical is not available/);
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+  }
+});
