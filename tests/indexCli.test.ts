@@ -2,7 +2,7 @@
 // small random-weight model (tests/helpers/smallModel.ts): bad input refused with file:line and
 // nothing written, folders of pages, determinism, resumption after a kill, --force, eval output.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -161,6 +161,25 @@ describe('index → verify → search → eval', () => {
       const scores = res.hits.map((h: { score: number }) => h.score);
       expect([...scores].sort((a, b) => b - a)).toEqual(scores);
     }
+  });
+
+  it('verify names a tampered file; a copy built for another model is refused with --model', () => {
+    const copy = path.join(work, 'idx-tampered');
+    cpSync(out, copy, { recursive: true });
+    const shard = path.join(copy, 'metadata', '00000.json');
+    const bytes = readFileSync(shard);
+    bytes[10] ^= 1;
+    writeFileSync(shard, bytes);
+    const v = cli(['verify', copy]);
+    expect(v.code).toBe(1);
+    expect(v.stderr).toMatch(/metadata\/00000\.json.*SHA-256 mismatch/);
+    const m = JSON.parse(readFileSync(path.join(model, 'model.json'), 'utf8'));
+    const other = path.join(work, 'other-model');
+    cpSync(model, other, { recursive: true });
+    writeFileSync(path.join(other, 'model.json'), `${JSON.stringify(m, null, 1)}\n`); // same model, other bytes
+    const w = cli(['verify', out, '--model', other]);
+    expect(w.code).toBe(1);
+    expect(w.stderr).toMatch(/manifest\.json: model\.sha256 is [0-9a-f]{64} but the loaded model\.json hashes to/);
   });
 
   it('eval: metrics, per_query and a TREC run file', () => {
