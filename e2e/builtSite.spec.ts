@@ -4,6 +4,8 @@
 // page's headers. Built once into a temporary folder, so a concurrent `npm run build` is untouched.
 import { expect, test, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -158,5 +160,39 @@ test('the library on a plain page: <hypencoder-search> and createSearch rank as 
     expect(errors).toEqual([]);
   } finally {
     await context.close();
+  }
+});
+
+test('the library served from another origin (a CDN) starts its worker and searches', async ({ browser }) => {
+  // The page is served by a second server on localhost; the library and the bundles come from
+  // vite preview on 127.0.0.1 (another origin; it answers CORS requests from localhost).
+  const cdnPage = plainPage
+    .replace('src="/lib/hypencoder-web.js"', `src="${origin}/lib/hypencoder-web.js"`)
+    .replace('model="/generated/demo/model/"', `model="${origin}/generated/demo/model/"`)
+    .replace('index="../generated/demo/index"', `index="${origin}/generated/demo/index/"`);
+  const site = createServer((_req, res) => {
+    res.setHeader('Content-Type', 'text/html');
+    res.end(cdnPage);
+  });
+  await new Promise<void>((resolve) => site.listen(0, 'localhost', resolve));
+  const sitePort = (site.address() as AddressInfo).port;
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await page.goto(`http://localhost:${sitePort}/`);
+    const element = page.locator('hypencoder-search');
+    await expect(element).toHaveAttribute('data-ready', /./, { timeout: 120_000 });
+    if ((await element.getAttribute('data-ready')) !== 'true') throw new Error(`the element did not load: ${await element.getByRole('status').textContent()}`);
+    const q = 'lift';
+    await element.getByTestId('search-input').fill(q);
+    await expect(element.locator('ol.results')).toHaveAttribute('data-query', q, { timeout: 60_000 });
+    const ids = await element.getByTestId('hit').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.docId!));
+    expect(ids).toEqual(await referenceTopIds(demoDir, q, 10));
+    expect(errors).toEqual([]);
+  } finally {
+    await context.close();
+    site.close();
   }
 });
