@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DocEncoder } from '../src/cli/docEncoder.ts';
+import { DEFAULT_MODEL_DIR } from '../src/cli/modelDir.ts';
 import { readIndexBundle, readModelBundle } from '../src/cli/readBundle.ts';
 import { loadLexicalIndex, lexicalSearch } from '../src/core/lexical.ts';
 import { BertWordPieceTokenizer } from '../src/core/tokenizer.ts';
@@ -152,6 +153,13 @@ describe('index → verify → search → eval', () => {
     expect(lex.code).toBe(0);
     const lr = JSON.parse(lex.stdout);
     expect(lr.hits[0].docId).toBe('d17');
+    // no --mode: hybrid with a model; without any model at hand, BM25 alone, and it says so
+    const auto = cli(['search', '--index', out, '--json', 'doc 17']);
+    expect(auto.code).toBe(0);
+    if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
+      expect(auto.stderr).toContain('no model given and no default model: lexical (BM25) ranking');
+      expect(JSON.parse(auto.stdout).mode).toBe('lexical');
+    }
     for (const mode of ['neural', 'hybrid']) {
       const s = cli(['search', '--index', out, '--model', model, '--mode', mode, '--k', '5', '--json', 'supersonic flutter of panels']);
       expect(s.code).toBe(0);

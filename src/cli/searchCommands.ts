@@ -9,7 +9,7 @@ import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type
 import { SEARCH_MODES, type SearchMode } from '../core/ranking.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
 import { CliError } from './errors.ts';
-import { loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
+import { DEFAULT_MODEL_DIR, loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
 import { NodeSearchEngine, type SearchResult } from './nodeEngine.ts';
 import { readIndexBundle } from './readBundle.ts';
 
@@ -41,8 +41,14 @@ export function registerSearchCommands(program: Command): void {
     .addOption(new Option('--mode <mode>', 'ranking: neural (Hypencoder q-net), lexical (BM25) or hybrid (both fused)').choices(SEARCH_MODES))
     .option('--json', 'print the results as JSON')
     .action(async (query: string, opts: { index: string; model?: string; k: number; mode?: SearchMode; json?: boolean }) => {
-      const engine = await openEngine(opts.index, opts.model, opts.mode);
-      const mode = opts.mode ?? (engine.hasLexical() ? 'hybrid' : 'neural');
+      // Without --mode: hybrid when a model is at hand, else BM25 alone (said on stderr).
+      let mode = opts.mode;
+      if (!mode && !opts.model && !existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
+        mode = 'lexical';
+        process.stderr.write('no model given and no default model: lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n');
+      }
+      const engine = await openEngine(opts.index, opts.model, mode);
+      mode ??= engine.hasLexical() ? 'hybrid' : 'neural';
       const r = await engine.search(query, mode, opts.k);
       await engine.close();
       process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : formatResults(r));
