@@ -36,6 +36,13 @@ const cases: (ParityCase & { name: string })[] = [
   { name: 'non-residual widths 96→160→64, f32', dims: [96, 160, 64, 1], residual: [false, false], n: 200, dtype: 'f32', k: 10, seed: 8 },
 ];
 
+// The kernel the scorer picks for this adapter runs every case above; the other variant (on a
+// CPU-emulated adapter: the workgroup-memory kernel that real GPUs get) runs these.
+const otherKernel = ['paper 768×6, f16', 'odd d=33, h=33, N=1', 'odd d=100 h=100 ×3, N=1000 (not a multiple of 64), int8', 'd=47 h=47, f32, N=129', 'non-residual widths 96→160→64, f32'];
+for (const kernel of ['tiled', 'direct'] as const) {
+  for (const c of cases.filter((x) => otherKernel.includes(x.name))) cases.push({ ...c, name: `${c.name} [${kernel} kernel]`, kernel });
+}
+
 for (const c of cases) {
   test(`GPU scores equal the CPU reference: ${c.name}`, async ({ page }) => {
     const r = await run(page, c);

@@ -16,6 +16,7 @@ const FORMAT: u32 = {{FORMAT}}u;     // input words: 0 f32, 1 two f16, 2 four in
 const RESIDUAL: bool = {{RESIDUAL}};
 const LAST: bool = {{LAST}};
 const EPS: f32 = {{EPS}};
+const DIRECT: bool = {{DIRECT}};
 
 const BM: u32 = {{BM}}u;             // documents per workgroup
 const BN: u32 = {{BN}}u;             // columns per block
@@ -36,8 +37,8 @@ struct Params {
 }
 
 @group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> x_in: array<u32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;            // K × N, row-major
+@group(0) @binding(1) var<storage, read> x_in: array<{{X_ELEM}}>;   // rows of STRIDE words
+@group(0) @binding(2) var<storage, read> w: array<{{W_ELEM}}>;      // K × N f32, row-major
 @group(0) @binding(3) var<storage, read> bias: array<f32>;         // N
 @group(0) @binding(4) var<storage, read_write> y_out: array<f32>;  // rows × N
 @group(0) @binding(5) var<storage, read> absmax: array<f32>;       // K, int8 input only
@@ -48,63 +49,12 @@ var<workgroup> a_tile: array<vec4<f32>, BM * BK4>;   // [m][k/4]: four adjacent 
 var<workgroup> b_tile: array<vec4<f32>, BK * BN4>;   // [k][n/4]: four adjacent columns per entry
 var<workgroup> row_part: array<f32, BM * WX>;        // per-row partial sums, one per column thread
 
-fn load_x(row: u32, k: u32) -> f32 {
-  let base = params.in_offset + row * STRIDE;
-  if (FORMAT == 0u) {
-    return bitcast<f32>(x_in[base + k]);
-  } else if (FORMAT == 1u) {
-    let pair = unpack2x16float(x_in[base + (k >> 1u)]);
-    return select(pair.x, pair.y, (k & 1u) == 1u);
-  }
-  let quad = unpack4x8snorm(x_in[base + (k >> 2u)]);
-  return quad[k & 3u] * absmax[k];
-}
-
-// Inputs k .. k+3 of a row (k a multiple of 4), zero past K.
-fn load_x4(row: u32, k: u32) -> vec4<f32> {
-  let base = params.in_offset + row * STRIDE;
-  var v = vec4<f32>(0.0);
-  if (FORMAT == 0u) {
-    for (var q = 0u; q < 4u; q++) {
-      if (k + q < K) {
-        v[q] = bitcast<f32>(x_in[base + k + q]);
-      }
-    }
-  } else if (FORMAT == 1u) {
-    let lo = unpack2x16float(x_in[base + (k >> 1u)]);
-    var hi = vec2<f32>(0.0);
-    if (k + 2u < K) {
-      hi = unpack2x16float(x_in[base + (k >> 1u) + 1u]);
-    }
-    v = vec4<f32>(lo, hi); // padding halves are stored as zero
-  } else {
-    let quad = unpack4x8snorm(x_in[base + (k >> 2u)]);
-    for (var q = 0u; q < 4u; q++) {
-      if (k + q < K) {
-        v[q] = quad[q] * absmax[k + q];
-      }
-    }
-  }
-  return v;
-}
-
-// Weights k, columns c .. c+3, zero outside the matrix.
-fn load_w4(k: u32, c: u32) -> vec4<f32> {
-  var v = vec4<f32>(0.0);
-  if (k < K) {
-    let base = k * N + c;
-    if (c + 3u < N) {
-      v = vec4<f32>(w[base], w[base + 1u], w[base + 2u], w[base + 3u]);
-    } else {
-      for (var q = 0u; q < 4u; q++) {
-        if (c + q < N) {
-          v[q] = w[base + q];
-        }
-      }
-    }
-  }
-  return v;
-}
+// The loaders are generated for this layer's input format and alignment (qnetLayerProgram.ts):
+//   load_x(row, k) -> f32            one input value (residual)
+//   load_x4_at(word, k) -> vec4<f32> inputs k .. k+3 of the row starting at word `word`, zero past K
+//   load_w4(k, c) -> vec4<f32>       weights k, columns c .. c+3, zero outside W
+// With vector element types where the sizes allow (one 16-byte load instead of four).
+{{LOADERS}}
 
 // Adds the bias, applies ReLU, stores four adjacent outputs of one row; returns their sum.
 fn store_relu(r: u32, c: u32, acc: vec4<f32>) -> f32 {
@@ -155,15 +105,22 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   // Pass 1: GEMM + bias + ReLU, column block by column block; the row sums come along.
   // Thread (tx, ty) owns rows ty + i·WY (i < TM) and column groups tx + g·WX (g < TNV).
   var part: array<f32, TM>;
+  let last_row = rows - 1u;
   for (var n0 = 0u; n0 < N; n0 += BN) {
 {{ACC_DECL}}
-    for (var k0 = 0u; k0 < K; k0 += BK) {
+    // DIRECT: operands straight from storage, no workgroup memory and no barriers (caches do the
+    // tiling). Faster where barriers are expensive, as on CPU-emulated adapters; see qnetLayerProgram.ts.
+{{DIRECT_BASES}}
+    for (var k = 0u; DIRECT && k < K; k += 4u) {
+{{ACC_FMA_DIRECT}}
+    }
+    for (var k0 = 0u; !DIRECT && k0 < K; k0 += BK) {
       for (var e = tid; e < BM * BK4; e += THREADS) {
         let m = e / BK4;
         let k = k0 + (e % BK4) * 4u;
         var v = vec4<f32>(0.0);
         if (row0 + m < rows && k < K) {
-          v = load_x4(row0 + m, k);
+          v = load_x4_at(params.in_offset + (row0 + m) * STRIDE, k);
         }
         a_tile[e] = v;
       }

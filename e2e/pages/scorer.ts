@@ -4,6 +4,7 @@ import { paperArchitecture, randomVectors, randomWeights, referenceScores, refer
 import { decodeVectors, encodeVectors, type StorageDtype } from '../../src/core/vectorStorage';
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
+import { DEFAULT_TILING } from '../../src/gpu/qnetLayerProgram';
 
 export interface ParityCase {
   dims: number[];
@@ -19,6 +20,8 @@ export interface ParityCase {
   distinct?: number;
   /** More queries on the same scorer (fresh weights, these k), after the first: buffer reuse. */
   moreQueries?: number[];
+  /** Force one kernel variant; default: the one the scorer picks for this adapter. */
+  kernel?: 'tiled' | 'direct';
 }
 
 export interface ParityResult {
@@ -58,7 +61,8 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
   const mags = new Float64Array(c.n);
   const ref = referenceScores(weights, seen, c.n, mags);
 
-  const scorer = await QNetScorer.create(device, arch, { dtype: c.dtype, activationBytes: c.activationBytes });
+  const tiling = c.kernel ? { ...DEFAULT_TILING, direct: c.kernel === 'direct' } : undefined;
+  const scorer = await QNetScorer.create(device, arch, { dtype: c.dtype, activationBytes: c.activationBytes, tiling });
   try {
     scorer.setDocuments(tiles);
     scorer.setWeights(weights);

@@ -27,11 +27,28 @@ export interface LayerTiling {
   BK: number;
   TM: number;
   TNV: number;
+  /** Read the GEMM operands straight from storage instead of staging them in workgroup memory. */
+  direct?: boolean;
 }
 
-// Chosen by measurement on SwiftShader ([256,256,256,1], 8k docs): 8×8 registers per thread ran
-// 1.8–2.2× faster than 4×4; BM 128, BN 128, BK 32, TM 16 and TNV 4 were all slower.
+// Chosen by measurement on this machine's SwiftShader adapter (e2e/tune.spec.ts, TUNE=1):
+// 8×8 registers per thread ran 1.8–2.2× faster than 4×4 ([256,256,256,1], 8k docs); BM 128,
+// BN 128, BK 32, TM 16 and TNV 4 were all slower.
 export const DEFAULT_TILING: LayerTiling = { BM: 64, BN: 64, BK: 16, TM: 8, TNV: 2 };
+
+/**
+ * The same block read straight from storage. On SwiftShader (a CPU implementation of Vulkan)
+ * workgroup barriers are expensive and the CPU caches do the tiling: measured 1.3× faster than
+ * the workgroup-memory kernel for the paper's 768×6 q-net (350 vs 265 docs/s) and for [256,256,256,1].
+ */
+export const DIRECT_TILING: LayerTiling = { ...DEFAULT_TILING, direct: true };
+
+/** Direct reads on CPU-emulated adapters, workgroup-memory tiles on real GPUs. */
+export function tilingFor(device: GPUDevice): LayerTiling {
+  const info = device.adapterInfo as GPUAdapterInfo & { isFallbackAdapter?: boolean };
+  const name = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.device ?? ''} ${info?.description ?? ''}`;
+  return info?.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|basic render/i.test(name) ? DIRECT_TILING : DEFAULT_TILING;
+}
 
 export function checkTiling(t: LayerTiling, limits: GPUSupportedLimits): void {
   const wx = t.BN / (4 * t.TNV);
@@ -44,10 +61,25 @@ export function checkTiling(t: LayerTiling, limits: GPUSupportedLimits): void {
 }
 
 /** The unrolled register block: declarations, the FMAs for four k, and the epilogue stores. */
-function registerBlock(t: LayerTiling): { ACC_DECL: string; ACC_FMA: string; ACC_STORE: string } {
+function registerBlock(t: LayerTiling): { ACC_DECL: string; ACC_FMA: string; ACC_FMA_DIRECT: string; ACC_STORE: string; DIRECT_BASES: string } {
   const decl: string[] = [];
   const fma: string[] = [];
+  const direct: string[] = [];
   const store: string[] = [];
+  // Row starts and column groups computed once per column block. Rows past the batch read the
+  // batch's last row (in bounds); their results are never stored.
+  const bases: string[] = [];
+  for (let i = 0; i < t.TM; i++) bases.push(`    let xb${i} = params.in_offset + min(row0 + ty + ${i}u * WY, last_row) * STRIDE;`);
+  for (let g = 0; g < t.TNV; g++) bases.push(`    let wc${g} = col(n0, tx, ${g}u, 0u);`);
+  for (let g = 0; g < t.TNV; g++) {
+    for (let kk = 0; kk < 4; kk++) direct.push(`      let b${kk}_${g} = load_w4(k + ${kk}u, wc${g});`);
+  }
+  for (let i = 0; i < t.TM; i++) {
+    direct.push(`      let a${i} = load_x4_at(xb${i}, k);`);
+    for (let g = 0; g < t.TNV; g++) {
+      direct.push(`      acc${i}_${g} = fma(vec4<f32>(a${i}.x), b0_${g}, fma(vec4<f32>(a${i}.y), b1_${g}, fma(vec4<f32>(a${i}.z), b2_${g}, fma(vec4<f32>(a${i}.w), b3_${g}, acc${i}_${g}))));`);
+    }
+  }
   for (let g = 0; g < t.TNV; g++) {
     for (let kk = 0; kk < 4; kk++) fma.push(`        let b${kk}_${g} = b_tile[(k + ${kk}u) * BN4 + tx + ${g}u * WX];`);
   }
@@ -59,7 +91,95 @@ function registerBlock(t: LayerTiling): { ACC_DECL: string; ACC_FMA: string; ACC
       store.push(`    part[${i}] += store_relu(row0 + ty + ${i}u * WY, col(n0, tx, ${g}u, 0u), acc${i}_${g});`);
     }
   }
-  return { ACC_DECL: decl.join('\n'), ACC_FMA: fma.join('\n'), ACC_STORE: store.join('\n') };
+  return { ACC_DECL: decl.join('\n'), ACC_FMA: fma.join('\n'), ACC_FMA_DIRECT: direct.join('\n'), ACC_STORE: store.join('\n'), DIRECT_BASES: bases.join('\n') };
+}
+
+/**
+ * The input and weight loaders for one layer: element types and bodies chosen by format and
+ * alignment, so aligned layers read whole vec4s (no guards) and odd sizes stay exact.
+ */
+function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: string; LOADERS: string } {
+  const K = shape.inDim;
+  const N = shape.outDim;
+  const kAligned = K % 4 === 0;
+  // Every weight read of the k loops lands inside W (K a multiple of BK, N of BN).
+  const wInside = K % t.BK === 0 && N % t.BN === 0;
+  const wVec = N % 4 === 0;
+  let X_ELEM = 'u32';
+  let x1: string;
+  let x4: string;
+  if (shape.format === InputFormat.F32 && kAligned) {
+    X_ELEM = 'vec4<u32>';
+    x1 = `let w = params.in_offset + row * STRIDE + k;
+  return bitcast<f32>(x_in[w >> 2u][w & 3u]);`;
+    x4 = `return bitcast<vec4<f32>>(x_in[(word + k) >> 2u]);`;
+  } else if (shape.format === InputFormat.F32) {
+    x1 = `return bitcast<f32>(x_in[params.in_offset + row * STRIDE + k]);`;
+    x4 = `var v = vec4<f32>(0.0);
+  for (var q = 0u; q < 4u; q++) {
+    if (k + q < K) {
+      v[q] = bitcast<f32>(x_in[word + k + q]);
+    }
+  }
+  return v;`;
+  } else if (shape.format === InputFormat.F16 && kAligned) {
+    X_ELEM = 'vec2<u32>';
+    x1 = `let w = params.in_offset + row * STRIDE + (k >> 1u);
+  let pair = unpack2x16float(x_in[w >> 1u][w & 1u]);
+  return select(pair.x, pair.y, (k & 1u) == 1u);`;
+    x4 = `let p = x_in[(word + (k >> 1u)) >> 1u];
+  return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y));`;
+  } else if (shape.format === InputFormat.F16) {
+    x1 = `let pair = unpack2x16float(x_in[params.in_offset + row * STRIDE + (k >> 1u)]);
+  return select(pair.x, pair.y, (k & 1u) == 1u);`;
+    x4 = `let lo = unpack2x16float(x_in[word + (k >> 1u)]);
+  var hi = vec2<f32>(0.0);
+  if (k + 2u < K) {
+    hi = unpack2x16float(x_in[word + (k >> 1u) + 1u]);
+  }
+  return vec4<f32>(lo, hi); // padding halves are stored as zero`;
+  } else {
+    x1 = `let quad = unpack4x8snorm(x_in[params.in_offset + row * STRIDE + (k >> 2u)]);
+  return quad[k & 3u] * absmax[k];`;
+    x4 = kAligned
+      ? `return unpack4x8snorm(x_in[word + (k >> 2u)]) * vec4<f32>(absmax[k], absmax[k + 1u], absmax[k + 2u], absmax[k + 3u]);`
+      : `let quad = unpack4x8snorm(x_in[word + (k >> 2u)]);
+  var v = vec4<f32>(0.0);
+  for (var q = 0u; q < 4u; q++) {
+    if (k + q < K) {
+      v[q] = quad[q] * absmax[k + q];
+    }
+  }
+  return v;`;
+  }
+  const wAt = wVec ? (i: string) => `w[(${i}) >> 2u][(${i}) & 3u]` : (i: string) => `w[${i}]`;
+  let w4: string;
+  if (wInside) {
+    w4 = wVec ? `return w[(k * N + c) >> 2u];` : `let b = k * N + c;
+  return vec4<f32>(w[b], w[b + 1u], w[b + 2u], w[b + 3u]);`;
+  } else {
+    const whole = wVec ? `w[(k * N + c) >> 2u]` : `vec4<f32>(w[b], w[b + 1u], w[b + 2u], w[b + 3u])`;
+    w4 = `var v = vec4<f32>(0.0);
+  if (k < K) {
+    let b = k * N + c;
+    if (c + 3u < N) {
+      v = ${whole};
+    } else {
+      for (var q = 0u; q < 4u; q++) {
+        if (c + q < N) {
+          v[q] = ${wAt('b + q')};
+        }
+      }
+    }
+  }
+  return v;`;
+  }
+  const LOADERS = [
+    `fn load_x(row: u32, k: u32) -> f32 {\n  ${x1}\n}`,
+    `fn load_x4_at(word: u32, k: u32) -> vec4<f32> {\n  ${x4}\n}`,
+    `fn load_w4(k: u32, c: u32) -> vec4<f32> {\n  ${w4}\n}`,
+  ].join('\n\n');
+  return { X_ELEM, W_ELEM: wVec ? 'vec4<f32>' : 'f32', LOADERS };
 }
 
 export const LAYER_PARAMS_BYTES = 16;
@@ -75,8 +195,14 @@ export function layerWgsl(shape: LayerShape, tiling: LayerTiling = DEFAULT_TILIN
       RESIDUAL: shape.residual,
       LAST: shape.last,
       EPS: wgslF32(shape.eps),
-      ...tiling,
+      BM: tiling.BM,
+      BN: tiling.BN,
+      BK: tiling.BK,
+      TM: tiling.TM,
+      TNV: tiling.TNV,
+      DIRECT: !!tiling.direct,
       ...registerBlock(tiling),
+      ...loaders(shape, tiling),
     },
     'qnet_layer.wgsl',
   );

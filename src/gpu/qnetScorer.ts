@@ -9,7 +9,7 @@ import { rowStrideWords } from '../core/vectorStorage';
 import {
   checkTiling,
   createLayerPipeline,
-  DEFAULT_TILING,
+  tilingFor,
   InputFormat,
   LAYER_PARAMS_BYTES,
   layerBindGroupLayout,
@@ -30,7 +30,7 @@ export interface ScorerOptions {
   dtype: StorageDtype;
   /** Upper bound on the bytes of one activation buffer; batches of documents are sized to fit. */
   activationBytes?: number;
-  /** Kernel tile sizes (the default was chosen by measurement; see docs/SCORER.md). */
+  /** Kernel tile sizes (default: tilingFor(device), chosen by measurement; see docs/SCORER.md). */
   tiling?: LayerTiling;
 }
 
@@ -118,7 +118,7 @@ export class QNetScorer {
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
     const hmax = Math.max(...dims.slice(1, -1));
     if (hmax * 4 * 64 > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
-    const tiling = options.tiling ?? DEFAULT_TILING;
+    const tiling = options.tiling ?? tilingFor(device);
     checkTiling(tiling, device.limits);
     const layerLayout = layerBindGroupLayout(device);
     const shapes: LayerShape[] = [];

@@ -1,0 +1,17 @@
+import { test } from '@playwright/test';
+// Tuning aid (not part of the suite: run with TUNE=1): warm docs/s of search(10) for tilings.
+test('tune', async ({ page }) => {
+  test.skip(!process.env.TUNE, 'tuning aid: TUNE=1');
+  test.setTimeout(1_800_000);
+  await page.goto('/e2e/pages/scorer.html');
+  await page.waitForFunction(() => window.harnessReady === true);
+  const tilings = JSON.parse(process.env.TILINGS ?? '[null]');
+  const dims = JSON.parse(process.env.DIMS ?? '[256,256,256,1]');
+  const n = Number(process.env.N ?? 8192);
+  for (let round = 0; round < Number(process.env.ROUNDS ?? 1); round++) {
+    for (const t of tilings) {
+      const r = await page.evaluate(([t, dims, n]) => (window as any).timeSearch(dims, n, 3, t ?? undefined), [t, dims, n] as const);
+      console.log('RESULT', JSON.stringify(t), Math.round(r.docsPerS), 'docs/s', JSON.stringify(r.ms.map((x: number) => Math.round(x))));
+    }
+  }
+});
