@@ -107,6 +107,14 @@ try {
       await page.close();
     }
   }
+  // What binding onnxruntime's buffers saves per query: a readback and re-upload of the q-net.
+  const page = await browser.newPage();
+  await page.goto(`${url}e2e/pages/engine.html`);
+  await page.waitForFunction(() => window.engineHarnessReady === true);
+  const dims = JSON.parse(readFileSync(join(served, dtypes[0], 'model', 'model.json'), 'utf8')).qnet.dims;
+  const t = await page.evaluate((d) => window.measureQnetTransfer(d), dims);
+  console.log(JSON.stringify({ measure: 'qnet_readback_and_reupload', qnet_dims: dims, qnet_bytes: t.bytes, readback_ms_median: +t.readbackMs.toFixed(2), upload_ms_median: +t.uploadMs.toFixed(2), saved_ms_per_query: +(t.readbackMs + t.uploadMs).toFixed(2) }));
+  await page.close();
 } finally {
   await browser?.close();
   await server.close();
