@@ -107,7 +107,7 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
     async search(query, { k = 10, mode = 'neural' } = {}) {
       await ready;
       if (!engineModes(info).includes(mode)) throw new Error(`search: mode ${mode} is not available for this index`);
-      return engine.search(query, k);
+      return engine.search(query, { k, mode });
     },
     on(event, listener) {
       listeners[event].add(listener);

@@ -35,6 +35,8 @@ export interface LoadedBundles {
   docs: DocMetadata[];
   /** The query side of a trained model (absent for a synthetic one). */
   queryEncoder?: { onnx: Uint8Array; vocabText: string };
+  /** The index's lexical part (a serialized Lunr index), when it has one. */
+  lexical?: { path: string; bytes: Uint8Array };
   cache: { state: CacheState; reason: string; networkBytes: number; cachedBytes: number };
 }
 
@@ -94,7 +96,8 @@ export async function loadBundles(
   await cache.useVersion(indexDir.href, indexVersion);
 
   const modelFiles = model.encoders ? [model.encoders.files.queryEncoder, model.encoders.files.vocab] : [];
-  const wanted = [...modelFiles, ...manifest.vectorTiles, ...manifest.metadataShards];
+  const lexicalFile = manifest.lexical ? manifest.files.find((f) => f.kind === 'lexical') : undefined;
+  const wanted = [...modelFiles, ...manifest.vectorTiles, ...manifest.metadataShards, ...(lexicalFile ? [lexicalFile] : [])];
   const totalBytes = wanted.reduce((s, e) => s + e.bytes, 0);
   let loadedBytes = 0;
   let cachedBytes = 0;
@@ -134,12 +137,14 @@ export async function loadBundles(
   }
   const docs: DocMetadata[] = [];
   for (const e of manifest.metadataShards) docs.push(...parseMetadataShard(e, await verified(e, 'metadata')));
+  const lexical = lexicalFile ? { path: lexicalFile.path, bytes: await verified(lexicalFile, 'metadata') } : undefined;
   return {
     model,
     manifest,
     tiles,
     docs,
     queryEncoder,
+    lexical,
     cache: { state: cache.state, reason: cache.reason, networkBytes: loadedBytes - cachedBytes, cachedBytes },
   };
 }

@@ -12,6 +12,10 @@ import { describeDevice, requestScorerDevice } from '../gpu/device.ts';
 import { QNetScorer } from '../gpu/qnetScorer.ts';
 import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
 import { FileCache } from './fileCache.ts';
+import { ModeSearch, type ModeHit } from './modeSearch.ts';
+import { LEXICAL_SCHEME, loadLexicalIndex } from '../core/lexical.ts';
+import type { SearchMode } from '../core/ranking.ts';
+import { MAX_K } from '../gpu/topkProgram.ts';
 import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
 
 export type ScorerBackend = 'webgpu' | 'cpu';
@@ -41,6 +45,13 @@ export interface EngineInfo {
   cache: LoadedBundles['cache'];
   /** Set once the GPU device was lost and the engine moved to other backends. */
   recoveredFrom?: string;
+  /** 'neural' always; 'lexical' and 'hybrid' when the index has a lexical part. */
+  modes: SearchMode[];
+}
+
+export interface SearchOptions {
+  k?: number;
+  mode?: SearchMode;
 }
 
 export interface SearchHit {
@@ -74,6 +85,7 @@ export class SearchEngine {
   private info: EngineInfo | null = null;
   private readbackQnet = false;
   private generation = 0;
+  private modeSearch: ModeSearch | null = null;
   private lostDevice: string | null = null;
 
   async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: EngineOptions = {}): Promise<EngineInfo> {
@@ -86,7 +98,11 @@ export class SearchEngine {
     this.readbackQnet = !!opts.readbackQnet;
     this.bundles = bundles;
     const adapter = await this.startBackends(scorerBackend, encoder);
-    this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, adapter, cache: bundles.cache };
+    const lexical = bundles.lexical && bundles.manifest.lexical?.scheme === LEXICAL_SCHEME ? loadLexicalIndex(bundles.lexical.bytes, bundles.lexical.path) : null;
+    // Lexical and hybrid ranking share the Node engine's steps (modeSearch.ts); neural passages come from rankNeural.
+    this.modeSearch = new ModeSearch((q, depth) => this.rankNeural(q, depth), bundles.docs, lexical, scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
+    const modes: SearchMode[] = lexical ? ['neural', 'lexical', 'hybrid'] : ['neural'];
+    this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, adapter, cache: bundles.cache, modes };
     onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
     return this.info;
   }
@@ -148,12 +164,32 @@ export class SearchEngine {
     return this.info;
   }
 
-  async search(query: string, k = 10): Promise<SearchResponse> {
+  /** `opts` may be k alone (neural). Lexical and hybrid return one hit per document (its best passage). */
+  async search(query: string, opts: number | SearchOptions = 10): Promise<SearchResponse> {
+    const { k = 10, mode = 'neural' } = typeof opts === 'number' ? { k: opts } : opts;
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
+    if (!this.info.modes.includes(mode)) throw new Error(`search: mode ${mode} needs an index with a lexical part`);
     const generation = ++this.generation;
-    const superseded = () => generation !== this.generation;
+    const superseded = () => generation !== this.generation; // a newer query wins
     const dropped = (): SearchResponse => ({ query, superseded: true, hits: [], backend: this.info!.backend, timingsMs: { qnet: 0, score: 0, total: 0 } });
     if (this.lostDevice) await this.recover();
+    if (mode !== 'neural') {
+      const t0 = performance.now();
+      const ranked = await this.modeSearch!.search(query, mode, k);
+      const ms = performance.now() - t0;
+      if (superseded()) return dropped();
+      const hits = ranked.map((h, i) => toHit(this.bundles!.docs[h.passage], h.passage, i + 1, h.score));
+      return { query, hits, backend: this.info.backend, timingsMs: { qnet: 0, score: ms, total: ms } };
+    }
+    const t0 = performance.now();
+    const r = await this.neuralTopK(query, k, superseded);
+    if (!r) return dropped();
+    const hits = Array.from(r.indices, (doc, i) => toHit(this.bundles!.docs[doc], doc, i + 1, r.scores[i]));
+    return { query, hits, backend: this.info.backend, timingsMs: { qnet: r.encodeMs, score: r.scoreMs, total: performance.now() - t0 } };
+  }
+
+  /** Encode the query, score every document, keep the best k; null when `superseded` turns true. */
+  private async neuralTopK(query: string, k: number, superseded: () => boolean): Promise<{ indices: ArrayLike<number>; scores: ArrayLike<number>; encodeMs: number; scoreMs: number } | null> {
     const t0 = performance.now();
     let indices: ArrayLike<number>;
     let scores: ArrayLike<number>;
@@ -162,27 +198,37 @@ export class SearchEngine {
       const qnet = await this.encoder.encodeToGpu(query);
       t1 = performance.now();
       try {
-        if (superseded()) return dropped(); // the newer query wins: skip the scoring
+        if (superseded()) return null; // skip the scoring
         this.scorer.useWeightBuffers(qnet.buffers);
         ({ indices, scores } = await this.scorer.search(k));
       } finally {
         qnet.release();
       }
     } else {
-      const weights: QNetWeights = this.encoder ? await this.encoder.encodeToCpu(query) : syntheticQueryWeights(this.bundles.model.qnet, query);
+      const weights: QNetWeights = this.encoder ? await this.encoder.encodeToCpu(query) : syntheticQueryWeights(this.bundles!.model.qnet, query);
       t1 = performance.now();
-      if (superseded()) return dropped();
+      if (superseded()) return null;
       if (this.scorer) {
         this.scorer.setWeights(weights);
         ({ indices, scores } = await this.scorer.search(k));
       } else {
-        ({ indices, scores } = referenceTopK(referenceScores(weights, this.cpuVectors!, this.info.docCount), k));
+        ({ indices, scores } = referenceTopK(referenceScores(weights, this.cpuVectors!, this.info!.docCount), k));
       }
     }
-    if (superseded()) return dropped();
-    const t2 = performance.now();
-    const hits = Array.from(indices, (doc, i) => toHit(this.bundles!.docs[doc], doc, i + 1, scores[i]));
-    return { query, hits, backend: this.info.backend, timingsMs: { qnet: t1 - t0, score: t2 - t1, total: performance.now() - t0 } };
+    if (superseded()) return null;
+    return { indices, scores, encodeMs: t1 - t0, scoreMs: performance.now() - t1 };
+  }
+
+  /** The neural ranking of `depth` passages, for the lexical/hybrid steps. */
+  private async rankNeural(query: string, depth: number): Promise<{ doc: number; score: number }[]> {
+    const r = await this.neuralTopK(query, depth, () => false);
+    return Array.from(r!.indices, (doc, i) => ({ doc, score: r!.scores[i] }));
+  }
+
+  /** Lexical, neural or hybrid ranking as the Node engine reports it (passage, id, document id). */
+  async rankForEval(query: string, mode: SearchMode, k: number): Promise<ModeHit[]> {
+    if (!this.modeSearch) throw new Error('rankForEval: no index loaded');
+    return this.modeSearch.search(query, mode, k);
   }
 
   /** The q-net of a query as plain arrays (for parity checks against other engines). */
@@ -200,6 +246,7 @@ export class SearchEngine {
     this.bundles = null;
     this.info = null;
     this.lostDevice = null;
+    this.modeSearch = null;
   }
 }
 
