@@ -4,10 +4,10 @@ import { expect, test } from '@playwright/test';
 import { runIndex } from '../src/cli/indexCommand.ts';
 import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
 import type { SearchMode } from '../src/core/ranking.ts';
-import { MODEL_URL, randomModelFixture } from './fixtures/randomModel.ts';
+import { MODEL_URL, randomModelFixture } from './helpers/randomModel.ts';
 
 // `eval --engine browser` and `--engine node` must rank alike: a small corpus is indexed with the
-// random e2e model (e2e/fixtures/randomModel.ts) by the real indexer, then every query is searched
+// random e2e model (e2./helpers/randomModel.ts) by the real indexer, then every query is searched
 // in all three modes by the Node engine (Float64 CPU scorer) and by the page's engine (WGSL scorer
 // + onnxruntime-web, with src/worker/modeSearch.ts for lexical and hybrid). Top-10 documents must
 // be the same, in the same order, except where the Node scores of the two documents at a rank are
@@ -41,7 +41,7 @@ test.beforeAll(async () => {
   const input = join(root, 'e2e-eval', 'corpus.jsonl');
   writeFileSync(input, corpus(400));
   await runIndex(input, { out: indexDir, model: modelDir, tileDocs: 128, quiet: true });
-  node = await NodeSearchEngine.open(indexDir, modelDir);
+  node = await NodeSearchEngine.open(indexDir, modelDir, { scorer: 'reference' }); // the Float64 oracle
 });
 
 test.afterAll(async () => {

@@ -171,6 +171,17 @@ describe('index → verify → search → eval', () => {
     }
   });
 
+  it('neural search: the onnxruntime q-net scorer ranks as the Float64 reference scorer', () => {
+    for (const q of ['supersonic flutter of panels', 'laminar heat transfer']) {
+      const [a, b] = ['onnx', 'reference'].map((scorer) => JSON.parse(cli(['search', '--index', out, '--model', model, '--mode', 'neural', '--scorer', scorer, '--k', '10', '--json', q]).stdout));
+      const scale = Math.max(...b.hits.map((h: { score: number }) => Math.abs(h.score)));
+      b.hits.forEach((h: { docId: string; score: number }, i: number) => {
+        expect(Math.abs(a.hits[i].score - h.score)).toBeLessThanOrEqual(1e-4 * scale); // float32 vs Float64
+        if (a.hits[i].docId !== h.docId) expect(Math.abs(b.hits.find((x: { docId: string }) => x.docId === a.hits[i].docId).score - h.score)).toBeLessThanOrEqual(1e-4 * scale);
+      });
+    }
+  });
+
   it('verify names a tampered file; a copy built for another model is refused with --model', () => {
     const copy = path.join(work, 'idx-tampered');
     cpSync(out, copy, { recursive: true });

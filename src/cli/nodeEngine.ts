@@ -1,7 +1,11 @@
 // The search engine in Node: the same ranking as the browser engine, computed on the CPU.
-// Query → WordPiece ids → query_encoder.onnx (onnxruntime-node) → q-net weights → the Float64
-// reference scorer (src/core/qnet.ts) over the stored (decoded) vectors; BM25 from the bundle's
-// Lunr index; hybrid through src/core/fusion.ts. Results are one hit per document (best passage).
+// Query → WordPiece ids → query_encoder.onnx (onnxruntime-node) → q-net weights → scores of the
+// stored (decoded) vectors, by either scorer:
+//   - 'onnx' (default): the q-net as an ONNX graph (src/core/qnetOnnx.ts) run by onnxruntime-node,
+//     float32 matrix products on every core — about 50× faster than the reference in JS;
+//   - 'reference': the Float64 reference scorer (src/core/qnet.ts), the oracle of every other one.
+// BM25 from the bundle's Lunr index; hybrid through src/core/fusion.ts. Results are one hit per
+// document (best passage).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type lunr from 'lunr';
@@ -9,6 +13,7 @@ import { qnetWeightsFromOutputs, type DocMetadata, type OutputTensor } from '../
 import { FUSION_DEPTH, fuseHybrid, type ScoredDoc } from '../core/fusion.ts';
 import { LEXICAL_SCHEME, lexicalSearch, loadLexicalIndex } from '../core/lexical.ts';
 import { referenceScores } from '../core/qnet.ts';
+import { QNET_ONNX_INPUT, QNET_ONNX_OUTPUT, buildQNetOnnx } from '../core/qnetOnnx.ts';
 import { bestPassagePerDocument, documentIdOf, snippetOf, type SearchMode } from '../core/ranking.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
@@ -41,7 +46,13 @@ export interface SearchResult {
   ms: number;
 }
 
+export type NodeScorer = 'onnx' | 'reference';
+
+/** Scores per ONNX run: bounds the [rows, hidden] activations onnxruntime allocates. */
+const ONNX_SCORE_ROWS = 65536;
+
 export class NodeSearchEngine {
+  scorer: NodeScorer = 'onnx';
   private lexicalIndex: lunr.Index | null = null;
   private vectors: Float32Array | null = null;
   private tokenizer: BertWordPieceTokenizer | null = null;
@@ -58,7 +69,7 @@ export class NodeSearchEngine {
   }
 
   /** `modelDir` is needed for neural and hybrid search (it must be the model the index was built with). */
-  static async open(indexDir: string, modelDir: string | null): Promise<NodeSearchEngine> {
+  static async open(indexDir: string, modelDir: string | null, opts: { scorer?: NodeScorer } = {}): Promise<NodeSearchEngine> {
     const model = modelDir ? await loadModelWithEncoders(modelDir) : null;
     let index: LoadedIndex;
     try {
@@ -67,6 +78,7 @@ export class NodeSearchEngine {
       throw new CliError(`index ${indexDir}: ${(e as Error).message}`, 2);
     }
     const engine = new NodeSearchEngine(index, model);
+    engine.scorer = opts.scorer ?? 'onnx';
     const lex = index.manifest.lexical;
     if (lex && lex.scheme === LEXICAL_SCHEME) {
       const entry = index.manifest.files.find((f) => f.kind === 'lexical')!;
@@ -108,7 +120,21 @@ export class NodeSearchEngine {
       attention_mask: new this.ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
     });
     const weights = qnetWeightsFromOutputs(this.model.model, out as unknown as Record<string, OutputTensor>);
-    return referenceScores(weights, this.vectors!, this.index.manifest.docCount);
+    const n = this.index.manifest.docCount;
+    if (this.scorer === 'reference') return referenceScores(weights, this.vectors!, n);
+    const d = this.index.manifest.dim;
+    const qnet = await this.ort.InferenceSession.create(buildQNetOnnx(weights));
+    try {
+      const scores = new Float64Array(n);
+      for (let a = 0; a < n; a += ONNX_SCORE_ROWS) {
+        const rows = Math.min(ONNX_SCORE_ROWS, n - a);
+        const r = await qnet.run({ [QNET_ONNX_INPUT]: new this.ort.Tensor('float32', this.vectors!.subarray(a * d, (a + rows) * d), [rows, d]) });
+        scores.set(r[QNET_ONNX_OUTPUT].data as Float32Array, a);
+      }
+      return scores;
+    } finally {
+      await qnet.release();
+    }
   }
 
   lexical(query: string): ScoredDoc[] {

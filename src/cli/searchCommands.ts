@@ -10,7 +10,7 @@ import { SEARCH_MODES, type SearchMode } from '../core/ranking.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
 import { CliError } from './errors.ts';
 import { DEFAULT_MODEL_DIR, loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
-import { NodeSearchEngine, type SearchResult } from './nodeEngine.ts';
+import { NodeSearchEngine, type NodeScorer, type SearchResult } from './nodeEngine.ts';
 import { readIndexBundle } from './readBundle.ts';
 
 function kOption(v: string): number {
@@ -39,15 +39,16 @@ export function registerSearchCommands(program: Command): void {
     .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid modes; default: models/default/)')
     .option('-k, --k <n>', 'number of results (one per document)', kOption, 10)
     .addOption(new Option('--mode <mode>', 'ranking: neural (Hypencoder q-net), lexical (BM25) or hybrid (both fused)').choices(SEARCH_MODES))
+    .addOption(new Option('--scorer <scorer>', 'neural scorer: onnx (onnxruntime-node, float32) or reference (Float64 oracle, slow)').choices(['onnx', 'reference']).default('onnx'))
     .option('--json', 'print the results as JSON')
-    .action(async (query: string, opts: { index: string; model?: string; k: number; mode?: SearchMode; json?: boolean }) => {
+    .action(async (query: string, opts: { index: string; model?: string; k: number; mode?: SearchMode; scorer: NodeScorer; json?: boolean }) => {
       // Without --mode: hybrid when a model is at hand, else BM25 alone (said on stderr).
       let mode = opts.mode;
       if (!mode && !opts.model && !existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
         mode = 'lexical';
         process.stderr.write('no model given and no default model: lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n');
       }
-      const engine = await openEngine(opts.index, opts.model, mode);
+      const engine = await openEngine(opts.index, opts.model, mode, opts.scorer);
       mode ??= engine.hasLexical() ? 'hybrid' : 'neural';
       const r = await engine.search(query, mode, opts.k);
       await engine.close();
@@ -62,8 +63,9 @@ export function registerSearchCommands(program: Command): void {
     .requiredOption('--qrels <file>', 'judgments: TREC "qid 0 docid rel" or BEIR "qid docid rel" lines')
     .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid; default: models/default/)')
     .addOption(new Option('--mode <mode>', 'ranking').choices(SEARCH_MODES).default('neural'))
-    .addOption(new Option('--engine <engine>', 'node (CPU reference scorer) or browser (headless Chromium, WebGPU)').choices(['node', 'browser']).default('node'))
+    .addOption(new Option('--engine <engine>', 'node (onnxruntime-node, or --scorer reference) or browser (headless Chromium, WebGPU)').choices(['node', 'browser']).default('node'))
     .option('-k, --k <n>', 'documents ranked per query', kOption, 100)
+    .addOption(new Option('--scorer <scorer>', 'node engine: onnx (onnxruntime-node, float32) or reference (Float64 oracle, slow)').choices(['onnx', 'reference']).default('onnx'))
     .option('--run <file>', 'also write the ranking as a TREC run file (qid Q0 docid rank score tag)')
     .option('--json', 'print one JSON object (metrics, per_query)')
     .action(async (opts: EvalOptions) => {
@@ -97,9 +99,9 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
   return { ok: true, message, docCount: m.docCount, modelChecked: Boolean(model) };
 }
 
-async function openEngine(indexDir: string, model: string | undefined, mode: SearchMode | undefined): Promise<NodeSearchEngine> {
+async function openEngine(indexDir: string, model: string | undefined, mode: SearchMode | undefined, scorer: NodeScorer = 'onnx'): Promise<NodeSearchEngine> {
   const needsModel = mode !== 'lexical';
-  return NodeSearchEngine.open(indexDir, needsModel ? resolveModelDir(model) : null);
+  return NodeSearchEngine.open(indexDir, needsModel ? resolveModelDir(model) : null, { scorer });
 }
 
 function formatResults(r: SearchResult): string {
@@ -118,6 +120,7 @@ export interface EvalOptions {
   engine: 'node' | 'browser';
   k: number;
   run?: string;
+  scorer?: NodeScorer;
   json?: boolean;
 }
 
@@ -184,7 +187,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
     const all = await browserSearchAll(opts.index, modelDir, queries, opts.mode, opts.k);
     for (const [qid, hits] of all) results.set(qid, hits);
   } else {
-    const engine = await openEngine(opts.index, opts.model, opts.mode);
+    const engine = await openEngine(opts.index, opts.model, opts.mode, opts.scorer);
     for (const q of queries) {
       const r = await engine.search(q.text, opts.mode, opts.k);
       results.set(q.id, r.hits.map((h) => ({ id: h.docId, score: h.score })));
