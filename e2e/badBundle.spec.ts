@@ -2,7 +2,7 @@ import { expect, test } from '@playwright/test';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import { untilServed } from './fixtures/served.ts';
+import { untilServed } from './helpers/served.ts';
 
 // Broken copies of the demo bundle, served by the test server; the page must refuse each with a
 // message naming the file and the problem, and never show results.

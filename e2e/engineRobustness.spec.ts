@@ -1,8 +1,8 @@
 import { expect, test } from '@playwright/test';
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { INDEX_URL, MODEL_URL, randomModelFixture } from './fixtures/randomModel.ts';
-import { untilServed } from './fixtures/served.ts';
+import { INDEX_URL, MODEL_URL, randomModelFixture } from './helpers/randomModel.ts';
+import { untilServed } from './helpers/served.ts';
 
 // The engine under stress: the IndexedDB file cache, a lost GPU device, overlapping queries.
 // Runs the engine on the harness page's main thread (e2e/pages/engine.ts) to reach its internals.

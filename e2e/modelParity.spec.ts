@@ -1,5 +1,5 @@
 import { expect, test } from '@playwright/test';
-import { INDEX_URL, MODEL_URL, randomModelFixture } from './fixtures/randomModel.ts';
+import { INDEX_URL, MODEL_URL, randomModelFixture } from './helpers/randomModel.ts';
 import type { EngineOptions } from '../src/worker/searchEngine.ts';
 
 // Parity all the way into the browser: a random Hypencoder (small BERT, q-net with 2 hidden layers)

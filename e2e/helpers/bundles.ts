@@ -8,7 +8,7 @@ import { writeIndexBundle } from '../../src/cli/writeIndex.ts';
 import { serializeModelJson, sha256Hex } from '../../src/core/formats/index.ts';
 import { randomVectors, referenceScores, referenceTopK, seededRandom } from '../../src/core/qnet.ts';
 import { syntheticQueryWeights } from '../../src/core/syntheticQuery.ts';
-import { decodeVectors, encodeVectors } from '../../src/core/vectorStorage.ts';
+import { decodeTiles, encodeVectors } from '../../src/core/vectorStorage.ts';
 
 export const generatedDir = join(import.meta.dirname, '..', '..', 'public', 'generated');
 export const demoDir = join(generatedDir, 'demo');
@@ -17,14 +17,7 @@ export const demoDir = join(generatedDir, 'demo');
 export async function referenceTopIds(dir: string, query: string, k: number): Promise<string[]> {
   const model = await readModelBundle(join(dir, 'model'));
   const index = await readIndexBundle(join(dir, 'index'), { model });
-  const d = index.manifest.dim;
-  const all = new Float32Array(index.manifest.docCount * d);
-  let row = 0;
-  for (const t of index.tiles) {
-    all.set(decodeVectors(t), row * d);
-    row += t.n;
-  }
-  const scores = referenceScores(syntheticQueryWeights(model.model.qnet, query), all, index.manifest.docCount);
+  const scores = referenceScores(syntheticQueryWeights(model.model.qnet, query), decodeTiles(index.tiles), index.manifest.docCount);
   return Array.from(referenceTopK(scores, Math.min(k, index.manifest.docCount)).indices, (i) => index.metadata[i].id);
 }
 

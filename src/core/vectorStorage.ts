@@ -83,3 +83,15 @@ export function decodeVectors(e: EncodedVectors): Float32Array {
   }
   return out;
 }
+
+/** Several tiles of one index decoded into one n × d array, in order. */
+export function decodeTiles(tiles: EncodedVectors[]): Float32Array {
+  const d = tiles[0]?.d ?? 0;
+  const out = new Float32Array(tiles.reduce((s, t) => s + t.n, 0) * d);
+  let row = 0;
+  for (const t of tiles) {
+    out.set(decodeVectors(t), row * d);
+    row += t.n;
+  }
+  return out;
+}

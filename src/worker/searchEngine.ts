@@ -7,7 +7,7 @@
 import type { DocMetadata } from '../core/formats/index.ts';
 import { referenceScores, referenceTopK, type QNetWeights } from '../core/qnet.ts';
 import { syntheticQueryWeights } from '../core/syntheticQuery.ts';
-import { decodeVectors } from '../core/vectorStorage.ts';
+import { decodeTiles } from '../core/vectorStorage.ts';
 import { describeDevice, requestScorerDevice } from '../gpu/device.ts';
 import { QNetScorer } from '../gpu/qnetScorer.ts';
 import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
@@ -115,7 +115,7 @@ export class SearchEngine {
       this.encoder = await QueryEncoder.create(bundles.model, onnx, vocabText, encoder);
     }
     if (scorerBackend === 'cpu') {
-      this.cpuVectors = concatDecoded(bundles);
+      this.cpuVectors = decodeTiles(bundles.tiles);
       return 'CPU reference scorer';
     }
     // With a WebGPU encoder the scorer joins onnxruntime's device, so q-nets pass as buffers.
@@ -253,15 +253,4 @@ export class SearchEngine {
 function toHit(d: DocMetadata, doc: number, rank: number, score: number): SearchHit {
   const snippet = d.text.length > SNIPPET_CHARS ? `${d.text.slice(0, SNIPPET_CHARS).trimEnd()}…` : d.text;
   return { rank, doc, id: d.id, title: d.title, url: d.url, snippet, score };
-}
-
-function concatDecoded(b: LoadedBundles): Float32Array {
-  const d = b.manifest.dim;
-  const out = new Float32Array(b.manifest.docCount * d);
-  let row = 0;
-  for (const t of b.tiles) {
-    out.set(decodeVectors(t), row * d);
-    row += t.n;
-  }
-  return out;
 }
