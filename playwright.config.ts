@@ -1,9 +1,10 @@
 import { defineConfig } from '@playwright/test';
 import { existsSync } from 'node:fs';
+import { TEST_BASE_URL } from './e2e/helpers/served.ts';
 
 // Debian's Chromium where it exists (Playwright's own browser download is unreachable here).
 const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
-const port = Number(process.env.E2E_PORT ?? 5183);
+const port = Number(new URL(TEST_BASE_URL).port);
 
 export default defineConfig({
   testDir: 'e2e',
@@ -13,7 +14,7 @@ export default defineConfig({
   reporter: [['list']],
   outputDir: 'test-results',
   use: {
-    baseURL: `http://127.0.0.1:${port}`,
+    baseURL: TEST_BASE_URL,
     launchOptions: {
       executablePath,
       args: [

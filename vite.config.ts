@@ -1,8 +1,8 @@
 import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { cp } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { resolve, sep } from 'node:path';
 import { pwaIconFiles } from './tools/icons.ts';
 
 // COOP/COEP make the page cross-origin isolated, so onnxruntime-web's WASM backend may use threads.
@@ -35,6 +35,29 @@ function icons(): Plugin {
 }
 
 /**
+ * Dev server: bundle files under public/generated/ are read from disk on every request. Vite's own
+ * public-file list is updated by its watcher, which lags or misses files that tests and scripts
+ * write while the server runs (it then answers with index.html).
+ */
+function generatedBundles(): Plugin {
+  const base = resolve(root, 'public/generated');
+  const types: Record<string, string> = { json: 'application/json', txt: 'text/plain; charset=utf-8' };
+  return {
+    name: 'hypencoder:generated-bundles',
+    configureServer(server) {
+      server.middlewares.use('/generated', (req, res, next) => {
+        const file = resolve(base, `.${decodeURIComponent((req.url ?? '').split('?')[0])}`);
+        if (!file.startsWith(base + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
+        res.setHeader('Content-Type', types[file.split('.').pop() ?? ''] ?? 'application/octet-stream');
+        res.setHeader('Content-Length', statSync(file).size);
+        for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+        createReadStream(file).pipe(res);
+      });
+    },
+  };
+}
+
+/**
  * The built site gets the demo bundle (generated/demo) and nothing else of public/, which also
  * holds test and benchmark bundles.
  */
@@ -60,6 +83,7 @@ export default defineConfig(({ command }) => ({
   // lunr is CommonJS: pre-bundled up front, so the first page that imports it does not trigger a reload.
   optimizeDeps: { include: ['lunr'], exclude: ['onnxruntime-web'] },
   plugins: [
+    generatedBundles(),
     icons(),
     demoBundleCopy(),
     VitePWA({

@@ -96,9 +96,9 @@ test('a newer query wins: the older one, still running, is dropped', async ({ pa
   expect(r.b).toEqual({ superseded: false, hits: 10, query: 'second query' });
 });
 
-test('a lost GPU device mid-session: the engine moves to WASM + a new device and ranks the same', async ({ page }) => {
+test('a lost GPU device mid-session: the engine moves to WASM + a new device and ranks the same', async ({ page, baseURL }) => {
   test.setTimeout(300_000);
-  const { queries } = await randomModelFixture();
+  const { queries } = await randomModelFixture(baseURL);
   const r = await page.evaluate(async ([m, x, qs]) => {
     const e = new window.SearchEngine();
     const before = await e.load(m, x, undefined, { encoder: 'webgpu', scorer: 'webgpu' });

@@ -5,6 +5,7 @@ import { runIndex } from '../src/cli/indexCommand.ts';
 import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
 import type { SearchMode } from '../src/core/ranking.ts';
 import { MODEL_URL, randomModelFixture } from './helpers/randomModel.ts';
+import { untilServed } from './helpers/served.ts';
 
 // `eval --engine browser` and `--engine node` must rank alike: a small corpus is indexed with the
 // random e2e model (e2./helpers/randomModel.ts) by the real indexer, then every query is searched
@@ -41,6 +42,7 @@ test.beforeAll(async () => {
   const input = join(root, 'e2e-eval', 'corpus.jsonl');
   writeFileSync(input, corpus(400));
   await runIndex(input, { out: indexDir, model: modelDir, tileDocs: 128, quiet: true });
+  await untilServed(undefined, `${INDEX_URL}manifest.json`);
   node = await NodeSearchEngine.open(indexDir, modelDir, { scorer: 'reference' }); // the Float64 oracle
 });
 

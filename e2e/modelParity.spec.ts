@@ -15,9 +15,9 @@ const TOL = 1e-4;
 let queries: string[] = [];
 let torchScores: Float32Array[] = [];
 
-test.beforeAll(async () => {
-  test.setTimeout(300_000);
-  ({ queries, torchScores } = await randomModelFixture());
+test.beforeEach(async ({ baseURL }) => {
+  test.setTimeout(300_000); // the first test builds the fixture (Python export + PyTorch scores)
+  ({ queries, torchScores } = await randomModelFixture(baseURL));
 });
 
 const paths: { name: string; opts: EngineOptions }[] = [

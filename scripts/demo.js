@@ -10,6 +10,8 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 await ensureDemoIndex();
 const port = Number(process.env.PORT ?? 5173);
-const server = await createServer({ root, configFile: join(root, 'vite.config.ts'), server: { port, strictPort: true, host: '127.0.0.1' } });
+// NO_HMR=1 (the browser tests): no hot reload, so files a test writes under public/ never reload its page.
+const hmr = process.env.NO_HMR !== '1';
+const server = await createServer({ root, configFile: join(root, 'vite.config.ts'), server: { port, strictPort: true, host: '127.0.0.1', hmr } });
 await server.listen();
 console.log(`hypencoder-web demo: http://127.0.0.1:${port}/`);
