@@ -73,3 +73,23 @@ test('browser engine = Node engine in lexical, neural and hybrid modes: top-10 o
     }
   }
 });
+
+test('the search page shows what `hypencoder-web search` returns (neural and lexical)', async ({ page }) => {
+  await page.goto(`/?model=${MODEL_URL}&index=${INDEX_URL}`);
+  await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 120_000 });
+  for (const mode of ['neural', 'lexical'] as SearchMode[]) {
+    await page.getByTestId(`mode-${mode}`).check();
+    for (const q of QUERIES.slice(0, 3)) {
+      await page.getByTestId('search-input').fill(q);
+      await page.waitForFunction(([t, m]) => {
+        const r = document.querySelector('ol.results');
+        return r?.getAttribute('data-query') === t && r.getAttribute('data-mode') === m;
+      }, [q, mode] as const, { timeout: 60_000 });
+      const shown = await page.getByTestId('hit').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.documentId!));
+      const want = (await node.search(q, mode, 10)).hits.map((h) => h.docId);
+      expect(shown.length, `${mode} "${q}"`).toBe(want.length);
+      // Same documents; the order may differ only between near-ties (checked score-wise above).
+      expect(new Set(shown), `${mode} "${q}"`).toEqual(new Set(want));
+    }
+  }
+});

@@ -245,7 +245,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
       ...r.hits.map((h) => {
         const title = h.title || h.id;
         const href = safeHref(h.url, base);
-        const li = el('li', { className: 'hit', tabIndex: -1, dataset: { testid: 'hit', docId: h.id } });
+        const li = el('li', { className: 'hit', tabIndex: -1, dataset: { testid: 'hit', docId: h.id, documentId: h.documentId } });
         const heading = el(hitHeading, { className: 'hit-title' }, href ? el('a', { href, rel: 'noopener' }, ...highlighted(title, stems)) : el('span', {}, ...highlighted(title, stems)));
         li.append(heading);
         if (href) li.append(el('p', { className: 'url' }, displayUrl(href)));

@@ -14,7 +14,7 @@ import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoad
 import { FileCache } from './fileCache.ts';
 import { ModeSearch, type ModeHit } from './modeSearch.ts';
 import { LEXICAL_SCHEME, loadLexicalIndex } from '../core/lexical.ts';
-import type { SearchMode } from '../core/ranking.ts';
+import { documentIdOf, type SearchMode } from '../core/ranking.ts';
 import { MAX_K } from '../gpu/topkProgram.ts';
 import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
 
@@ -56,9 +56,11 @@ export interface SearchOptions {
 
 export interface SearchHit {
   rank: number;
-  /** Position of the document in the index. */
+  /** Position of the document (or passage) in the index. */
   doc: number;
   id: string;
+  /** The document a passage belongs to (its own id when the index has no passages). */
+  documentId: string;
   title: string;
   url: string;
   snippet: string;
@@ -86,6 +88,8 @@ export class SearchEngine {
   private readbackQnet = false;
   private generation = 0;
   private modeSearch: ModeSearch | null = null;
+  /** Some index entries are passages of longer documents: rankings collapse to one hit per document. */
+  private hasPassages = false;
   private lostDevice: string | null = null;
 
   async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: EngineOptions = {}): Promise<EngineInfo> {
@@ -102,6 +106,7 @@ export class SearchEngine {
     // Lexical and hybrid ranking share the Node engine's steps (modeSearch.ts); neural passages come from rankNeural.
     this.modeSearch = new ModeSearch((q, depth) => this.rankNeural(q, depth), bundles.docs, lexical, scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
     const modes: SearchMode[] = lexical ? ['neural', 'lexical', 'hybrid'] : ['neural'];
+    this.hasPassages = bundles.docs.some((d) => documentIdOf(d) !== d.id);
     this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, adapter, cache: bundles.cache, modes };
     onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
     return this.info;
@@ -173,7 +178,7 @@ export class SearchEngine {
     const superseded = () => generation !== this.generation; // a newer query wins
     const dropped = (): SearchResponse => ({ query, superseded: true, hits: [], backend: this.info!.backend, timingsMs: { qnet: 0, score: 0, total: 0 } });
     if (this.lostDevice) await this.recover();
-    if (mode !== 'neural') {
+    if (mode !== 'neural' || this.hasPassages) {
       const t0 = performance.now();
       const ranked = await this.modeSearch!.search(query, mode, k);
       const ms = performance.now() - t0;
@@ -252,5 +257,5 @@ export class SearchEngine {
 
 function toHit(d: DocMetadata, doc: number, rank: number, score: number): SearchHit {
   const snippet = d.text.length > SNIPPET_CHARS ? `${d.text.slice(0, SNIPPET_CHARS).trimEnd()}…` : d.text;
-  return { rank, doc, id: d.id, title: d.title, url: d.url, snippet, score };
+  return { rank, doc, id: d.id, documentId: documentIdOf(d), title: d.title, url: d.url, snippet, score };
 }
