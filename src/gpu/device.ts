@@ -36,3 +36,17 @@ export async function requestScorerDevice(): Promise<ScorerDevice> {
   });
   return { device, adapterInfo: describeAdapter(adapter), hasF16 };
 }
+
+/** A CPU implementation of WebGPU (SwiftShader, llvmpipe, WARP …): compute there costs CPU time. */
+export function isCpuEmulated(info: GPUAdapterInfo | undefined): boolean {
+  const i = info as (GPUAdapterInfo & { isFallbackAdapter?: boolean }) | undefined;
+  const name = `${i?.vendor ?? ''} ${i?.architecture ?? ''} ${i?.device ?? ''} ${i?.description ?? ''}`;
+  return !!i?.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|basic render/i.test(name);
+}
+
+/** Whether the browser's default WebGPU adapter is CPU-emulated (false when there is none). */
+export async function defaultAdapterIsCpuEmulated(): Promise<boolean> {
+  if (typeof navigator === 'undefined' || !navigator.gpu) return false;
+  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  return !!adapter && isCpuEmulated(adapter.info);
+}

@@ -1,6 +1,7 @@
 // The fused q-net layer kernel (shaders/qnet_layer.wgsl) as a program with explicit shapes:
 // one pipeline per distinct (in, out, input format, residual, last) — built once per scorer.
 import layerSource from '../../shaders/qnet_layer.wgsl?raw';
+import { isCpuEmulated } from './device';
 import { fillWgsl, wgslF32 } from './wgslTemplate';
 
 /** How layer inputs are packed in 32-bit words (matches FORMAT in the shader). */
@@ -45,9 +46,7 @@ export const DIRECT_TILING: LayerTiling = { ...DEFAULT_TILING, direct: true };
 
 /** Direct reads on CPU-emulated adapters, workgroup-memory tiles on real GPUs. */
 export function tilingFor(device: GPUDevice): LayerTiling {
-  const info = device.adapterInfo as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const name = `${info?.vendor ?? ''} ${info?.architecture ?? ''} ${info?.device ?? ''} ${info?.description ?? ''}`;
-  return info?.isFallbackAdapter || /swiftshader|llvmpipe|lavapipe|warp|basic render/i.test(name) ? DIRECT_TILING : DEFAULT_TILING;
+  return isCpuEmulated(device.adapterInfo) ? DIRECT_TILING : DEFAULT_TILING;
 }
 
 export function checkTiling(t: LayerTiling, limits: GPUSupportedLimits): void {

@@ -8,7 +8,7 @@ import type { DocMetadata } from '../core/formats/index.ts';
 import { referenceScores, referenceTopK, type QNetWeights } from '../core/qnet.ts';
 import { syntheticQueryWeights } from '../core/syntheticQuery.ts';
 import { decodeTiles } from '../core/vectorStorage.ts';
-import { describeDevice, requestScorerDevice } from '../gpu/device.ts';
+import { defaultAdapterIsCpuEmulated, describeDevice, requestScorerDevice } from '../gpu/device.ts';
 import { QNetScorer } from '../gpu/qnetScorer.ts';
 import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
 import { FileCache } from './fileCache.ts';
@@ -23,7 +23,7 @@ export type ScorerBackend = 'webgpu' | 'cpu';
 export interface EngineOptions {
   /** Default: 'webgpu' when the browser has it, else 'cpu'. */
   scorer?: ScorerBackend;
-  /** Default: 'webgpu' with the WebGPU scorer (the q-net stays on the GPU), else 'wasm'. */
+  /** Default: 'webgpu' with the WebGPU scorer on a real GPU (the q-net stays on the GPU), else 'wasm'. */
   encoder?: EncoderBackend;
   /**
    * WebGPU encoder + WebGPU scorer only: read the q-net back to the CPU and upload it again
@@ -98,7 +98,10 @@ export class SearchEngine {
     onProgress?.({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 });
     const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
     const scorerBackend: ScorerBackend = opts.scorer ?? (hasGpu ? 'webgpu' : 'cpu');
-    const encoder: EngineInfo['encoder'] = bundles.queryEncoder ? (opts.encoder ?? (scorerBackend === 'webgpu' ? 'webgpu' : 'wasm')) : 'synthetic';
+    // The encoder on WebGPU keeps the q-net on the GPU; but on a CPU-emulated adapter a BERT-base
+    // query took 56 s there against 0.64 s on WASM (scripts/encoder-latency.js), so WASM by default.
+    const gpuEncoder = scorerBackend === 'webgpu' && !(await defaultAdapterIsCpuEmulated());
+    const encoder: EngineInfo['encoder'] = bundles.queryEncoder ? (opts.encoder ?? (gpuEncoder ? 'webgpu' : 'wasm')) : 'synthetic';
     this.readbackQnet = !!opts.readbackQnet;
     this.bundles = bundles;
     const adapter = await this.startBackends(scorerBackend, encoder);
