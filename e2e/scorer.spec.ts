@@ -1,4 +1,5 @@
 import { expect, test } from '@playwright/test';
+import { SCORER_REL_TOL } from './helpers/tolerances.ts';
 import type { ParityCase, ParityResult } from './pages/scorer';
 
 // Tolerance. The reference runs in Float64 on the very values the GPU sees (f16/int8 storage
@@ -9,7 +10,7 @@ import type { ParityCase, ParityResult } from './pages/scorer';
 // √8·32·6e-8 ≈ 5e-6. We allow 1e-5; measured maxima are 1e-8..1e-6. A wrong index, a missed bias
 // or a skipped residual shows up as ≥ 1e-2 (the first run of this suite caught a stale accumulator
 // at 0.2).
-const REL_TOL = 1e-5;
+const REL_TOL = SCORER_REL_TOL;
 
 test.beforeEach(async ({ page }) => {
   page.on('console', (m) => {

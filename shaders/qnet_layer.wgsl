@@ -12,7 +12,6 @@
 const K: u32 = {{K}}u;               // input size of this layer
 const N: u32 = {{N}}u;               // output size of this layer
 const STRIDE: u32 = {{STRIDE}}u;     // 32-bit words per input row
-const FORMAT: u32 = {{FORMAT}}u;     // input words: 0 f32, 1 two f16, 2 four int8 (snorm · absmax)
 const RESIDUAL: bool = {{RESIDUAL}};
 const LAST: bool = {{LAST}};
 const EPS: f32 = {{EPS}};

@@ -5,6 +5,7 @@ import { decodeVectors, encodeVectors, type StorageDtype } from '../../src/core/
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
 import { DEFAULT_TILING } from '../../src/gpu/qnetLayerProgram';
+import { SCORER_REL_TOL } from '../helpers/tolerances.ts';
 
 export interface ParityCase {
   dims: number[];
@@ -110,8 +111,7 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
   }
 }
 
-// Relative tolerance on Σ|y·w_out| (see e2e/scorer.spec.ts for why).
-export const REL_TOL = 1e-5;
+const REL_TOL = SCORER_REL_TOL; // relative to Σ|y·w_out| (e2e/scorer.spec.ts says why)
 
 /**
  * The GPU's top-k must be the reference's top-k up to ties: position by position the reference

@@ -4,7 +4,7 @@ import layerSource from '../../shaders/qnet_layer.wgsl?raw';
 import { isCpuEmulated } from './device';
 import { fillWgsl, wgslF32 } from './wgslTemplate';
 
-/** How layer inputs are packed in 32-bit words (matches FORMAT in the shader). */
+/** How layer inputs are packed in 32-bit words (selects the generated loaders). */
 export const InputFormat = { F32: 0, F16: 1, Int8: 2 } as const;
 export type InputFormat = (typeof InputFormat)[keyof typeof InputFormat];
 
@@ -190,7 +190,6 @@ export function layerWgsl(shape: LayerShape, tiling: LayerTiling = DEFAULT_TILIN
       K: shape.inDim,
       N: shape.outDim,
       STRIDE: shape.strideWords,
-      FORMAT: shape.format,
       RESIDUAL: shape.residual,
       LAST: shape.last,
       EPS: wgslF32(shape.eps),

@@ -82,6 +82,8 @@ export class QNetScorer {
   private pairBuffers: GPUBuffer[] = [];
   private topkParams: GPUBuffer | null = null;
   private topkBindGroups: GPUBindGroup[] = [];
+  /** The P whose step parameters the top-k uniform buffer holds (0: none yet). */
+  private topkParamsFor = 0;
   private readback: GPUBuffer | null = null;
   private busy: Promise<unknown> = Promise.resolve();
 
@@ -332,9 +334,13 @@ export class QNetScorer {
     this.encodeScoring(enc);
     const steps = topkSteps(this.docCount, p);
     if (steps.length > 16) throw new Error('top-k: too many steps');
-    const params = new Uint32Array((steps.length * this.uniformAlign) / 4);
-    steps.forEach((s, i) => params.set([s.count, p], (i * this.uniformAlign) / 4));
-    this.device.queue.writeBuffer(this.topkParams!, 0, params);
+    if (p !== this.topkParamsFor) {
+      // The steps depend only on N and P: written again only when a query's k needs another P.
+      const params = new Uint32Array((steps.length * this.uniformAlign) / 4);
+      steps.forEach((s, i) => params.set([s.count, p], (i * this.uniformAlign) / 4));
+      this.device.queue.writeBuffer(this.topkParams!, 0, params);
+      this.topkParamsFor = p;
+    }
     const pass = enc.beginComputePass({ label: 'topk' });
     const groups = this.topkGroups(steps.length);
     steps.forEach((s, i) => {
@@ -430,6 +436,7 @@ export class QNetScorer {
     this.acts = [];
     this.pairBuffers = [];
     this.topkBindGroups = [];
+    this.topkParamsFor = 0;
     this.batches = [];
   }
 
