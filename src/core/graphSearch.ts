@@ -1,0 +1,256 @@
+// Approximate q-net search on the document neighbor graph: Hypencoder's graph retriever (see
+// ../shared/docs/hypencoder-architecture.md, "Approximate retrieval"), with every candidate of a
+// round scored in one batch, so the same walk runs on the CPU (a JS scorer) and on the GPU (a
+// gather-scoring kernel): only the ScoreBatch differs.
+//
+// Per query:
+//   1. candidates = the entry points (deduplicated), all marked explored;
+//   2. up to maxIterations rounds: score all candidates in one batch; push the round's best
+//      max(beam, k) into a bounded top-k heap; stop early when none of them entered the heap;
+//      otherwise the round's best `beam` are expanded: their not-yet-explored neighbors (marked
+//      explored now) are the next round's candidates;
+//   3. the heap, best first.
+// Order is score descending, then document id ascending (referenceTopK's total order), so ties
+// break the same way on every path. The explored set is a bitset and the frontier, heap and
+// selection are typed arrays: no per-candidate JS objects.
+//
+// Options beyond the paper (each measured in docs/INDEXING.md, "Approximate search"):
+//   - maxScored: a hard cap on the documents scored per query (the candidate list is cut, best
+//     parents' neighbors first);
+//   - adaptive: a round expands only those of its best `beam` whose score reaches the heap's
+//     current k-th score, but at least ceil(beam / 4) of them — the beam narrows as the walk
+//     converges instead of expanding `beam` documents every round.
+import { GRAPH_NO_NEIGHBOR } from './formats/indexManifest.ts';
+
+export { GRAPH_NO_NEIGHBOR };
+
+export interface GraphView {
+  readonly n: number;
+  readonly degree: number;
+  /** Row of `degree` ids, padded with GRAPH_NO_NEIGHBOR. */
+  neighbors(id: number): Uint32Array;
+}
+
+/** score[i] for ids[i]. */
+export type ScoreBatch = (ids: Uint32Array) => Float32Array | Float64Array | Promise<Float32Array | Float64Array>;
+
+export interface GraphSearchOptions {
+  k: number;
+  entryIds: Uint32Array;
+  /** ncandidates: documents expanded per round. */
+  beam: number;
+  maxIterations: number;
+  /** Stop scoring once this many documents were scored (the last batch is cut to fit). */
+  maxScored?: number;
+  /** Narrow the beam to the candidates that reach the current top-k (at least ceil(beam / 4)). */
+  adaptive?: boolean;
+  /** The paper's early stop (default true): end when no candidate of a round entered the top-k. */
+  earlyStop?: boolean;
+  /** Called before neighbors()/score of these ids so a lazy index can fetch them. */
+  ensureLoaded?: (ids: Uint32Array, what: 'graph' | 'vectors') => Promise<void>;
+}
+
+export interface GraphSearchResult {
+  /** Best first. */
+  ids: Uint32Array;
+  scores: Float32Array;
+  /** Documents scored (each at most once). */
+  scored: number;
+  /** Rounds of scoring done. */
+  iterations: number;
+}
+
+/** `a` ranks above `b`: higher score, then lower id. */
+function better(sa: number, ia: number, sb: number, ib: number): boolean {
+  return sa > sb || (sa === sb && ia < ib);
+}
+
+/**
+ * The best `capacity` (score, id) pairs pushed so far: a binary heap with the worst at the root,
+ * in two typed arrays. NaN scores never enter.
+ */
+export class BoundedTopK {
+  readonly ids: Uint32Array;
+  readonly scores: Float64Array;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.ids = new Uint32Array(capacity);
+    this.scores = new Float64Array(capacity);
+  }
+
+  clear(): void {
+    this.size = 0;
+  }
+
+  /** The worst kept score once full, else -Infinity. */
+  threshold(): number {
+    return this.size < this.capacity ? -Infinity : this.scores[0];
+  }
+
+  /** True when the pair entered (it ranks among the best `capacity` so far). */
+  push(id: number, score: number): boolean {
+    if (this.capacity === 0 || Number.isNaN(score)) return false;
+    const { ids, scores } = this;
+    if (this.size < this.capacity) {
+      let i = this.size++;
+      // Sift up: parents are worse than children.
+      while (i > 0) {
+        const p = (i - 1) >> 1;
+        if (!better(scores[p], ids[p], score, id)) break;
+        ids[i] = ids[p];
+        scores[i] = scores[p];
+        i = p;
+      }
+      ids[i] = id;
+      scores[i] = score;
+      return true;
+    }
+    if (!better(score, id, scores[0], ids[0])) return false;
+    this.siftDownFromRoot(id, score);
+    return true;
+  }
+
+  private siftDownFromRoot(id: number, score: number): void {
+    const { ids, scores, size } = this;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= size) break;
+      const r = l + 1;
+      // The worse child goes up.
+      const c = r < size && better(scores[l], ids[l], scores[r], ids[r]) ? r : l;
+      if (!better(score, id, scores[c], ids[c])) break;
+      ids[i] = ids[c];
+      scores[i] = scores[c];
+      i = c;
+    }
+    ids[i] = id;
+    scores[i] = score;
+  }
+
+  /** Kept pairs, best first (does not change the heap). */
+  sorted(): { ids: Uint32Array; scores: Float64Array } {
+    const m = this.size;
+    const order = Array.from({ length: m }, (_, i) => i);
+    order.sort((a, b) => (better(this.scores[a], this.ids[a], this.scores[b], this.ids[b]) ? -1 : 1));
+    const ids = new Uint32Array(m);
+    const scores = new Float64Array(m);
+    order.forEach((j, i) => {
+      ids[i] = this.ids[j];
+      scores[i] = this.scores[j];
+    });
+    return { ids, scores };
+  }
+}
+
+/** A growable u32 list. */
+class U32List {
+  data: Uint32Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.data = new Uint32Array(Math.max(16, capacity));
+  }
+  push(v: number): void {
+    if (this.length === this.data.length) {
+      const next = new Uint32Array(this.data.length * 2);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[this.length++] = v;
+  }
+  view(): Uint32Array {
+    return this.data.subarray(0, this.length);
+  }
+}
+
+function checkOptions(graph: GraphView, opts: GraphSearchOptions): void {
+  const int = (name: string, v: number, min: number) => {
+    if (!Number.isInteger(v) || v < min) throw new Error(`graphSearch: ${name} must be an integer >= ${min}, got ${v}`);
+  };
+  int('k', opts.k, 1);
+  int('beam', opts.beam, 1);
+  int('maxIterations', opts.maxIterations, 1);
+  if (opts.maxScored !== undefined) int('maxScored', opts.maxScored, 1);
+  if (opts.entryIds.length === 0) throw new Error('graphSearch: entryIds is empty');
+  for (const e of opts.entryIds) {
+    if (e >= graph.n) throw new Error(`graphSearch: entry point ${e} is beyond the graph's ${graph.n} documents`);
+  }
+}
+
+export async function graphSearch(graph: GraphView, score: ScoreBatch, opts: GraphSearchOptions): Promise<GraphSearchResult> {
+  checkOptions(graph, opts);
+  const { k, beam, maxIterations, ensureLoaded } = opts;
+  const n = graph.n;
+  const earlyStop = opts.earlyStop ?? true;
+  const maxScored = opts.maxScored ?? Infinity;
+  const explored = new Uint32Array((n + 31) >>> 5);
+  const isExplored = (id: number) => (explored[id >>> 5] & (1 << (id & 31))) !== 0;
+  const markExplored = (id: number) => (explored[id >>> 5] |= 1 << (id & 31));
+
+  let cand = new U32List(opts.entryIds.length);
+  for (const e of opts.entryIds) {
+    if (!isExplored(e)) {
+      markExplored(e);
+      cand.push(e);
+    }
+  }
+
+  const top = new BoundedTopK(k);
+  const roundWidth = Math.max(beam, k);
+  const round = new BoundedTopK(roundWidth);
+  const minBeam = Math.ceil(beam / 4);
+  let scored = 0;
+  let iterations = 0;
+
+  while (cand.length > 0 && iterations < maxIterations && scored < maxScored) {
+    let ids = cand.view();
+    if (scored + ids.length > maxScored) ids = ids.subarray(0, maxScored - scored);
+    if (ensureLoaded) await ensureLoaded(ids, 'vectors');
+    const s = await score(ids);
+    if (s.length !== ids.length) throw new Error(`graphSearch: the scorer returned ${s.length} scores for ${ids.length} documents`);
+    scored += ids.length;
+    iterations++;
+
+    round.clear();
+    for (let i = 0; i < ids.length; i++) round.push(ids[i], s[i]);
+    const best = round.sorted();
+    let entered = 0;
+    for (let i = 0; i < best.ids.length; i++) if (top.push(best.ids[i], best.scores[i])) entered++;
+    if (earlyStop && entered === 0) break;
+    if (iterations >= maxIterations || scored >= maxScored) break;
+
+    let expand = Math.min(beam, best.ids.length);
+    if (opts.adaptive) {
+      const t = top.threshold();
+      let reach = 0;
+      while (reach < expand && best.scores[reach] >= t) reach++;
+      expand = Math.min(expand, Math.max(minBeam, reach));
+    }
+    const parents = best.ids.subarray(0, expand);
+    if (ensureLoaded) await ensureLoaded(parents, 'graph');
+    const next = new U32List(expand * graph.degree);
+    for (let p = 0; p < parents.length; p++) {
+      const row = graph.neighbors(parents[p]);
+      for (let j = 0; j < row.length; j++) {
+        const v = row[j];
+        if (v === GRAPH_NO_NEIGHBOR) break;
+        if (v >= n) throw new Error(`graphSearch: doc ${parents[p]} has neighbor ${v}, beyond the graph's ${n} documents`);
+        if (!isExplored(v)) {
+          markExplored(v);
+          next.push(v);
+        }
+      }
+    }
+    cand = next;
+  }
+
+  const out = top.sorted();
+  return { ids: out.ids, scores: Float32Array.from(out.scores), scored, iterations };
+}
+
+/** A GraphView over rows held in memory: n × degree u32, as a graph shard stores them. */
+export function graphViewOf(rows: Uint32Array, n: number, degree: number): GraphView {
+  if (rows.length !== n * degree) throw new Error(`graphViewOf: ${rows.length} ids is not ${n} documents × degree ${degree}`);
+  return { n, degree, neighbors: (id: number) => rows.subarray(id * degree, (id + 1) * degree) };
+}
