@@ -13,6 +13,7 @@
 // Deterministic: files in byte order of their paths, no timestamps; the output is written to a
 // temporary name and renamed. (Plain JSONL, ~10 MB: what `hypencoder-web index` reads, and diffs in git.)
 // Also writes data/demo/corpus-stats.json (counts, bytes, sha256) that PROVENANCE.md quotes.
+import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -241,7 +242,17 @@ async function main() {
   await writeAtomic(outFile, jsonl);
   const lengths = lines.map((l) => (JSON.parse(l).text.match(/\S+/g) ?? []).length).sort((a, b) => a - b);
   const pct = (p) => lengths[Math.min(lengths.length - 1, Math.floor(p * lengths.length))];
+  let version = null;
+  try {
+    version = execFileSync('dpkg-query', ['-W', '-f=${Version}', 'python3.11-doc'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || null;
+  } catch {
+    // not a Debian system, or the docs came from elsewhere (--src): no package version to record
+  }
   const stats = {
+    name: 'Python 3.11 documentation',
+    package: version ? `python3.11-doc ${version}` : null,
+    license: 'PSF License Agreement (version 2); see data/demo/LICENSE-PSF.txt',
+    home: URL_BASE,
     source: o.src,
     htmlFilesInSource: all.length,
     pagesKept: kept.length,
