@@ -44,8 +44,17 @@ export interface GraphSearchOptions {
   maxScored?: number;
   /** Narrow the beam to the candidates that reach the current top-k (at least ceil(beam / 4)). */
   adaptive?: boolean;
-  /** The paper's early stop (default true): end when no candidate of a round entered the top-k. */
+  /** The paper's early stop (default: on for 'paper', off for 'best-first'): end when no candidate of a round entered the top-k. */
   earlyStop?: boolean;
+  /**
+   * 'paper' (default): a round expands the best `beam` of the documents scored in that round.
+   * 'best-first': a round expands the best `beam` not-yet-expanded documents of a pool of the
+   * best `pool` documents scored so far (HNSW's search with ef = pool, `beam` nodes at a time);
+   * the walk ends when every pool document has been expanded.
+   */
+  strategy?: 'paper' | 'best-first';
+  /** best-first: pool size (HNSW's ef); default max(beam, k). */
+  pool?: number;
   /** Called before neighbors()/score of these ids so a lazy index can fetch them. */
   ensureLoaded?: (ids: Uint32Array, what: 'graph' | 'vectors') => Promise<void>;
 }
@@ -172,6 +181,8 @@ function checkOptions(graph: GraphView, opts: GraphSearchOptions): void {
   int('beam', opts.beam, 1);
   int('maxIterations', opts.maxIterations, 1);
   if (opts.maxScored !== undefined) int('maxScored', opts.maxScored, 1);
+  if (opts.pool !== undefined) int('pool', opts.pool, 1);
+  if (opts.strategy !== undefined && opts.strategy !== 'paper' && opts.strategy !== 'best-first') throw new Error(`graphSearch: strategy must be "paper" or "best-first", got ${String(opts.strategy)}`);
   if (opts.entryIds.length === 0) throw new Error('graphSearch: entryIds is empty');
   for (const e of opts.entryIds) {
     if (e >= graph.n) throw new Error(`graphSearch: entry point ${e} is beyond the graph's ${graph.n} documents`);
@@ -182,7 +193,7 @@ export async function graphSearch(graph: GraphView, score: ScoreBatch, opts: Gra
   checkOptions(graph, opts);
   const { k, beam, maxIterations, ensureLoaded } = opts;
   const n = graph.n;
-  const earlyStop = opts.earlyStop ?? true;
+  const earlyStop = opts.earlyStop ?? opts.strategy !== 'best-first';
   const maxScored = opts.maxScored ?? Infinity;
   const explored = new Uint32Array((n + 31) >>> 5);
   const isExplored = (id: number) => (explored[id >>> 5] & (1 << (id & 31))) !== 0;
@@ -197,8 +208,12 @@ export async function graphSearch(graph: GraphView, score: ScoreBatch, opts: Gra
   }
 
   const top = new BoundedTopK(k);
-  const roundWidth = Math.max(beam, k);
+  const bestFirst = opts.strategy === 'best-first';
+  const roundWidth = bestFirst ? Math.max(opts.pool ?? 0, beam, k) : Math.max(beam, k);
   const round = new BoundedTopK(roundWidth);
+  // best-first: the pool (the best roundWidth scored so far) and which documents were expanded.
+  const expanded = bestFirst ? new Uint32Array((n + 31) >>> 5) : explored;
+  const parentsBuf = new Uint32Array(beam);
   const minBeam = Math.ceil(beam / 4);
   let scored = 0;
   let iterations = 0;
@@ -212,22 +227,27 @@ export async function graphSearch(graph: GraphView, score: ScoreBatch, opts: Gra
     scored += ids.length;
     iterations++;
 
-    round.clear();
-    for (let i = 0; i < ids.length; i++) round.push(ids[i], s[i]);
-    const best = round.sorted();
+    if (!bestFirst) round.clear();
     let entered = 0;
-    for (let i = 0; i < best.ids.length; i++) if (top.push(best.ids[i], best.scores[i])) entered++;
+    for (let i = 0; i < ids.length; i++) {
+      round.push(ids[i], s[i]);
+      if (top.push(ids[i], s[i])) entered++;
+    }
     if (earlyStop && entered === 0) break;
     if (iterations >= maxIterations || scored >= maxScored) break;
 
-    let expand = Math.min(beam, best.ids.length);
-    if (opts.adaptive) {
-      const t = top.threshold();
-      let reach = 0;
-      while (reach < expand && best.scores[reach] >= t) reach++;
-      expand = Math.min(expand, Math.max(minBeam, reach));
+    // The documents to expand: the round's (paper) or the pool's unexpanded (best-first), best first.
+    const best = round.sorted();
+    let expand = 0;
+    for (let i = 0; i < best.ids.length && expand < beam; i++) {
+      const id = best.ids[i];
+      if (bestFirst && (expanded[id >>> 5] & (1 << (id & 31))) !== 0) continue;
+      if (opts.adaptive && expand >= minBeam && best.scores[i] < top.threshold()) break;
+      if (bestFirst) expanded[id >>> 5] |= 1 << (id & 31);
+      parentsBuf[expand++] = id;
     }
-    const parents = best.ids.subarray(0, expand);
+    if (expand === 0) break;
+    const parents = parentsBuf.subarray(0, expand);
     if (ensureLoaded) await ensureLoaded(parents, 'graph');
     const next = new U32List(expand * graph.degree);
     for (let p = 0; p < parents.length; p++) {

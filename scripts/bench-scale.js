@@ -1,0 +1,421 @@
+#!/usr/bin/env node
+// `npm run bench:scale -- [--json] [options]`: exhaustive vs approximate (graph walk) q-net search at
+// N = 10k, 100k, 1M documents, on the CPU in Node (issue 7; docs/INDEXING.md, "Approximate search").
+//
+// Per N: synthetic clustered vectors (seeded), a locality layout (src/core/graphBuild.ts: entry
+// points first, then documents by two-level k-means leaf), the neighbor graph on the reordered
+// vectors (src/cli/annGraph.ts), all cached under bench-results/scale-cache/ (gitignored) so reruns
+// skip the build. Vectors are stored and scored as fp16 (--dtype f32 to change).
+// Per query (a q-net: random, or from the model's query encoder with --qnets model):
+//   exhaustive: every document scored (onnxruntime-node, the q-net as ONNX, src/core/qnetOnnx.ts);
+//   graph rows: src/core/graphSearch.ts with the same scorer on gathered rows, one row per variant.
+// Recall@10 is against the exhaustive top 10 of the same scorer; the exhaustive top 10's scores are
+// checked against src/core/qnet.ts's referenceScores (the Float64 oracle) for every query.
+// cold_bytes_share: bytes a cold client fetches for the query (chunks of --chunk-docs rows of the
+// vector and graph files that the walk asked to load, plus the manifest's entry list) over the
+// index's vector + graph bytes.
+// stdout: one JSON object per (N, data, mode, variant) with --json (a table otherwise); stderr: progress.
+// --browser also runs scripts/bench-scale-browser.js (the WebGPU rows) when it exists, on the same
+// cached datasets (it receives --cache <dir> and the N list; its JSON lines are passed through).
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { register } from 'tsx/esm/api';
+
+register();
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const imp = (p) => import(pathToFileURL(join(root, p)).href);
+const { graphSearch, graphViewOf } = await imp('src/core/graphSearch.ts');
+const { localityLayout, permuteVectors, randomEntryPoints } = await imp('src/core/graphBuild.ts');
+const { buildNeighborGraph } = await imp('src/cli/annGraph.ts');
+const { paperArchitecture, randomVectors, randomWeights, referenceScores, seededRandom, gaussianFrom } = await imp('src/core/qnet.ts');
+const { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } = await imp('src/core/qnetOnnx.ts');
+const { encodeVectors, decodeVectors } = await imp('src/core/vectorStorage.ts');
+
+const USAGE = `usage: npm run bench:scale -- [options]
+  --json             one JSON object per row on stdout (default: a table)
+  --n LIST           document counts (default 10000,100000,1000000)
+  --d D              vector size (default 100)
+  --hidden LIST      q-net hidden sizes (default D,D: two hidden layers of width D)
+  --queries Q        queries per N (default 20)
+  --qnets SRC        random (default) | model (needs models/default or --model: queries from its encoder)
+  --model DIR        model bundle for --qnets model
+  --dtype T          f16 (default) | f32: stored and scored vectors
+  --entries E        k-means entry points (default: ~sqrt(N)·1, at least 64, at most 2048)
+  --degree R         graph degree (default 32; hnsw0: 2·M)
+  --beam B           documents expanded per round in our rows (default 8)
+  --pools LIST       best-first pool sizes (HNSW's ef) to measure (default 64,128)
+  --paper            also the paper's setting (10,000 random entry points or N/10, beam 50, 16 rounds)
+  --knn              also a plain k-NN list graph (hnswlib k-NN answers) for comparison (slow at 1M)
+  --spread LO,HI     per-cluster standard deviation range of the synthetic data (default 0.3,0.8;
+                     centers are unit Gaussians, so 0.3–0.8 is well separated islands, 1–2 overlapping)
+  --chunk-docs C     rows per lazily fetched chunk for cold_bytes (default 256)
+  --k K              top-k (default 10)
+  --browser          also run scripts/bench-scale-browser.js if present (WebGPU rows)
+  --cache DIR        dataset cache (default bench-results/scale-cache)`;
+
+function parseArgs(argv) {
+  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: 'random', model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const num = (a, v) => {
+    const x = Number(v);
+    if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
+    return x;
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const v = () => {
+      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
+      return argv[++i];
+    };
+    if (a === '--json') o.json = true;
+    else if (a === '--n') o.n = v().split(',').map((x) => num(a, x));
+    else if (a === '--d') o.d = num(a, v());
+    else if (a === '--hidden') o.hidden = v().split(',').map((x) => num(a, x));
+    else if (a === '--queries') o.queries = num(a, v());
+    else if (a === '--qnets') {
+      o.qnets = v();
+      if (!['random', 'model'].includes(o.qnets)) throw new Error(`--qnets must be random or model, got ${o.qnets}`);
+    } else if (a === '--model') o.model = v();
+    else if (a === '--dtype') {
+      o.dtype = v();
+      if (!['f16', 'f32'].includes(o.dtype)) throw new Error(`--dtype must be f16 or f32, got ${o.dtype}`);
+    } else if (a === '--entries') o.entries = num(a, v());
+    else if (a === '--degree') o.degree = num(a, v());
+    else if (a === '--beam') o.beam = num(a, v());
+    else if (a === '--pools') o.pools = v().split(',').map((x) => num(a, x));
+    else if (a === '--paper') o.paper = true;
+    else if (a === '--knn') o.knn = true;
+    else if (a === '--spread') {
+      o.spread = v().split(',').map(Number);
+      if (o.spread.length !== 2 || !o.spread.every((x) => x > 0) || o.spread[0] > o.spread[1]) throw new Error(`--spread needs LO,HI with 0 < LO <= HI, got ${o.spread.join(',')}`);
+    } else if (a === '--chunk-docs') o.chunkDocs = num(a, v());
+    else if (a === '--k') o.k = num(a, v());
+    else if (a === '--browser') o.browser = true;
+    else if (a === '--cache') o.cache = resolve(v());
+    else if (a === '--help' || a === '-h') {
+      console.log(USAGE);
+      process.exit(0);
+    } else throw new Error(`unknown option ${a}\n${USAGE}`);
+  }
+  o.hidden ??= [o.d, o.d];
+  return o;
+}
+
+const log = (...a) => console.error('[bench:scale]', ...a);
+const now = () => performance.now();
+
+function writeAtomic(file, data) {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(`${file}.tmp`, data);
+  renameSync(`${file}.tmp`, file);
+}
+function readCached(file, Type) {
+  if (!existsSync(file)) return null;
+  const b = readFileSync(file);
+  return new Type(b.buffer, b.byteOffset, b.byteLength / Type.BYTES_PER_ELEMENT);
+}
+const bytesOf = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+
+/** Synthetic clustered vectors: N/500 unit-Gaussian centers (at least 20), per-cluster spread uniform in --spread, sizes uneven. */
+function syntheticVectors(n, d, seed, spreadLo, spreadHi) {
+  const r = seededRandom(seed);
+  const g = gaussianFrom(r);
+  const c = Math.max(20, Math.round(n / 500));
+  const centers = randomVectors(c, d, r);
+  const spread = Float32Array.from({ length: c }, () => spreadLo + (spreadHi - spreadLo) * r());
+  const weight = Float64Array.from({ length: c }, () => r() ** 2 + 0.05);
+  const cum = new Float64Array(c);
+  let s = 0;
+  for (let i = 0; i < c; i++) cum[i] = s += weight[i];
+  const v = new Float32Array(n * d);
+  for (let i = 0; i < n; i++) {
+    const x = r() * s;
+    let lo = 0;
+    let hi = c - 1;
+    while (lo < hi) {
+      const m = (lo + hi) >> 1;
+      if (cum[m] < x) lo = m + 1;
+      else hi = m;
+    }
+    for (let t = 0; t < d; t++) v[i * d + t] = centers[lo * d + t] + spread[lo] * g();
+  }
+  return v;
+}
+
+/** Dataset for N (cached): vectors in layout order (as stored: f16-rounded when dtype f16), entries, graph(s). */
+function dataset(o, n) {
+  const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
+  const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}-${o.dtype}`);
+  const timings = {};
+  let vectors = readCached(join(dir, 'vectors.f32'), Float32Array);
+  let entryIds = readCached(join(dir, 'entries.u32'), Uint32Array);
+  if (!vectors || !entryIds) {
+    let t = now();
+    const raw = syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]);
+    timings.generate_s = (now() - t) / 1000;
+    t = now();
+    const layout = localityLayout(raw, n, o.d, entries, 7);
+    timings.layout_s = (now() - t) / 1000;
+    log(`N=${n}: locality layout (${layout.leaves} leaves) ${timings.layout_s.toFixed(1)} s`);
+    vectors = permuteVectors(raw, n, o.d, layout.order);
+    // Stored precision: the graph, the scores and the exhaustive reference all see what a client decodes.
+    if (o.dtype !== 'f32') vectors = decodeVectors(encodeVectors(vectors, n, o.d, o.dtype));
+    entryIds = layout.entryPoints;
+    writeAtomic(join(dir, 'vectors.f32'), bytesOf(vectors));
+    writeAtomic(join(dir, 'entries.u32'), bytesOf(entryIds));
+    writeAtomic(join(dir, 'timings.json'), JSON.stringify(timings));
+  }
+  const graphs = {};
+  const wanted = [['hnsw0', o.degree]];
+  if (o.knn) wanted.push(['hnsw', o.degree]);
+  for (const [method, degree] of wanted) {
+    const file = join(dir, `graph-${method}-${degree}.u32`);
+    let rows = readCached(file, Uint32Array);
+    let deg = method === 'hnsw0' ? 2 * Math.max(2, Math.ceil(degree / 2)) : degree;
+    if (!rows) {
+      const t = now();
+      log(`N=${n}: building ${method} graph, degree ${degree}…`);
+      const g = buildNeighborGraph(vectors, n, o.d, degree, method, 64);
+      rows = g.rows;
+      deg = g.degree;
+      const s = (now() - t) / 1000;
+      log(`N=${n}: ${method} graph ${s.toFixed(1)} s`);
+      writeAtomic(file, bytesOf(rows));
+      writeAtomic(join(dir, `graph-${method}-${degree}.json`), JSON.stringify({ seconds: s, degree: deg }));
+    }
+    const meta = JSON.parse(readFileSync(join(dir, `graph-${method}-${degree}.json`), 'utf8'));
+    graphs[method] = { rows, degree: meta.degree, buildSeconds: meta.seconds };
+  }
+  return { dir, vectors, entryIds, graphs, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+}
+
+async function loadOrt() {
+  const require = (await import('node:module')).createRequire(import.meta.url);
+  return require('onnxruntime-node');
+}
+
+/** q-nets: seeded random weights, or the model's query encoder on generated queries. */
+async function qnets(o, count) {
+  if (o.qnets === 'random') {
+    const arch = paperArchitecture(o.d, o.hidden[0], o.hidden.length);
+    arch.dims = [o.d, ...o.hidden, 1];
+    arch.residual = o.hidden.map((h, j) => j < o.hidden.length - 1 && (j === 0 ? o.d : o.hidden[j - 1]) === h);
+    return Array.from({ length: count }, (_, q) => ({ name: `random-${q}`, weights: randomWeights(arch, seededRandom(50_000 + q)) }));
+  }
+  const { resolveModelDir, loadModelWithEncoders } = await imp('src/cli/modelDir.ts');
+  const { BertWordPieceTokenizer } = await imp('src/core/tokenizer.ts');
+  const { qnetWeightsFromOutputs } = await imp('src/core/formats/index.ts');
+  const dir = resolveModelDir(o.model ?? undefined);
+  const model = await loadModelWithEncoders(dir);
+  if (model.model.qnet.dims[0] !== o.d) throw new Error(`--qnets model: the model's q-net takes d=${model.model.qnet.dims[0]}, pass --d ${model.model.qnet.dims[0]}`);
+  const ort = await loadOrt();
+  const enc = model.model.encoders;
+  const session = await ort.InferenceSession.create(join(dir, enc.files.queryEncoder.path));
+  const tok = await BertWordPieceTokenizer.fromVocabFile?.(join(dir, enc.files.vocab.path));
+  if (!tok) throw new Error('--qnets model: cannot build the tokenizer');
+  const words = ['python', 'list', 'sort', 'dictionary', 'file', 'open', 'thread', 'socket', 'string', 'format', 'error', 'exception', 'class', 'module', 'import', 'path', 'time', 'date', 'json', 'regex'];
+  const out = [];
+  for (let q = 0; q < count; q++) {
+    const text = `${words[q % words.length]} ${words[(q * 7 + 3) % words.length]}`;
+    const ids = tok.encode(text, enc.maxQueryTokens ?? 32);
+    const shape = [1, ids.length];
+    const r = await session.run({
+      input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), shape),
+      attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
+    });
+    out.push({ name: text, weights: qnetWeightsFromOutputs(model.model, r) });
+  }
+  return out;
+}
+
+/** A q-net scorer over in-memory rows: onnxruntime-node, batches gathered into one buffer. */
+async function scorerFor(ort, weights, vectors, d) {
+  const session = await ort.InferenceSession.create(buildQNetOnnx(weights));
+  let buf = new Float32Array(4096 * d);
+  const run = async (x, rows) => {
+    const r = await session.run({ [QNET_ONNX_INPUT]: new ort.Tensor('float32', x, [rows, d]) });
+    return r[QNET_ONNX_OUTPUT].data;
+  };
+  return {
+    session,
+    async all(n) {
+      const out = new Float32Array(n);
+      const step = 65536;
+      for (let a = 0; a < n; a += step) {
+        const rows = Math.min(step, n - a);
+        out.set(await run(vectors.subarray(a * d, (a + rows) * d), rows), a);
+      }
+      return out;
+    },
+    async batch(ids) {
+      if (buf.length < ids.length * d) buf = new Float32Array(ids.length * d * 2);
+      for (let i = 0; i < ids.length; i++) buf.set(vectors.subarray(ids[i] * d, ids[i] * d + d), i * d);
+      return Float32Array.from(await run(buf.subarray(0, ids.length * d), ids.length));
+    },
+  };
+}
+
+/** top-k indices of a full score array: score descending, then index ascending. */
+function topK(scores, k) {
+  const idx = [];
+  for (let i = 0; i < scores.length; i++) {
+    if (idx.length < k || scores[i] > scores[idx[idx.length - 1]]) {
+      let p = idx.length < k ? idx.length : k - 1;
+      if (idx.length < k) idx.push(i);
+      while (p > 0 && scores[idx[p - 1]] < scores[i]) {
+        idx[p] = idx[p - 1];
+        p--;
+      }
+      idx[p] = i;
+    }
+  }
+  return idx;
+}
+
+const median = (a) => {
+  const s = [...a].sort((x, y) => x - y);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
+const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
+const r4 = (x) => Math.round(x * 1e4) / 1e4;
+
+async function benchN(o, n, nets, ort, emit) {
+  const t0 = now();
+  const ds = dataset(o, n);
+  log(`N=${n}: dataset ready in ${((now() - t0) / 1000).toFixed(1)} s (${ds.dir})`);
+  const { vectors, entryIds } = ds;
+  const d = o.d;
+  const vecRowBytes = o.dtype === 'f16' ? Math.ceil(d / 2) * 4 : d * 4;
+  const variants = [];
+  const main = ds.graphs.hnsw0;
+  const paperEntries = randomEntryPoints(n, Math.min(10000, Math.floor(n / 10)), 3);
+  if (o.paper) variants.push({ name: 'paper', graph: 'hnsw0', entries: paperEntries, beam: 50, maxIterations: 16, adaptive: false });
+  variants.push({ name: 'paper-walk-kmeans-entries', graph: 'hnsw0', entries: entryIds, beam: o.beam, maxIterations: 64, adaptive: false });
+  for (const pool of o.pools) {
+    variants.push({ name: `best-first-pool${pool}`, graph: 'hnsw0', entries: entryIds, beam: o.beam, pool, strategy: 'best-first', maxIterations: 1000, adaptive: false });
+    variants.push({ name: `best-first-pool${pool}-adaptive`, graph: 'hnsw0', entries: entryIds, beam: o.beam, pool, strategy: 'best-first', maxIterations: 1000, adaptive: true });
+  }
+  variants.push({ name: `best-first-pool${o.pools[0]}-random-entries`, graph: 'hnsw0', entries: randomEntryPoints(n, entryIds.length, 3), beam: o.beam, pool: o.pools[0], strategy: 'best-first', maxIterations: 1000, adaptive: false });
+  if (ds.graphs.hnsw) variants.push({ name: `best-first-pool${o.pools[0]}-knn-graph`, graph: 'hnsw', entries: entryIds, beam: o.beam, pool: o.pools[0], strategy: 'best-first', maxIterations: 1000, adaptive: false });
+
+  const acc = { exhaustive: { lat: [], oracleErr: [] } };
+  for (const v of variants) acc[v.name] = { recall: [], scored: [], lat: [], cold: [], iters: [] };
+  const base = { N: n, data: `synthetic-clustered-d${d}-spread${o.spread.join('-')}`, qnets: o.qnets, dtype: o.dtype, engine: 'node-cpu-onnx', k: o.k, queries: nets.length };
+  for (let q = 0; q < nets.length; q++) {
+    const sc = await scorerFor(ort, nets[q].weights, vectors, d);
+    let t = now();
+    const all = await sc.all(n);
+    const truth = topK(all, o.k);
+    acc.exhaustive.lat.push(now() - t);
+    // Oracle check: the exhaustive top-k's scores against the Float64 reference scorer.
+    const rows = new Float32Array(truth.length * d);
+    truth.forEach((id, i) => rows.set(vectors.subarray(id * d, id * d + d), i * d));
+    const ref = referenceScores(nets[q].weights, rows, truth.length);
+    let err = 0;
+    truth.forEach((id, i) => (err = Math.max(err, Math.abs(ref[i] - all[id]) / (1 + Math.abs(ref[i])))));
+    acc.exhaustive.oracleErr.push(err);
+    const want = new Set(truth);
+    for (const v of variants) {
+      const g = ds.graphs[v.graph];
+      const view = graphViewOf(g.rows, n, g.degree);
+      const vecChunks = new Set();
+      const graphChunks = new Set();
+      const ensureLoaded = async (ids, what) => {
+        const set = what === 'vectors' ? vecChunks : graphChunks;
+        for (let i = 0; i < ids.length; i++) set.add(Math.floor(ids[i] / o.chunkDocs));
+      };
+      t = now();
+      const r = await graphSearch(view, (ids) => sc.batch(ids), { k: o.k, entryIds: v.entries, beam: v.beam, maxIterations: v.maxIterations, adaptive: v.adaptive, strategy: v.strategy, pool: v.pool, ensureLoaded });
+      const ms = now() - t;
+      const a = acc[v.name];
+      let hit = 0;
+      for (const id of r.ids) if (want.has(id)) hit++;
+      a.recall.push(hit / Math.min(o.k, n));
+      a.scored.push(r.scored / n);
+      a.lat.push(ms);
+      a.iters.push(r.iterations);
+      const chunkBytes = (set, rowBytes) => [...set].reduce((s, c) => s + (Math.min(n, (c + 1) * o.chunkDocs) - c * o.chunkDocs) * rowBytes, 0);
+      const cold = chunkBytes(vecChunks, vecRowBytes) + chunkBytes(graphChunks, g.degree * 4) + v.entries.length * 4;
+      a.cold.push(cold / (n * (vecRowBytes + g.degree * 4)));
+    }
+    await sc.session.release?.();
+    log(`N=${n}: query ${q + 1}/${nets.length} ${variants.map((v) => `${v.name} r=${acc[v.name].recall.at(-1)} s=${(100 * acc[v.name].scored.at(-1)).toFixed(2)}%`).join(', ')}`);
+  }
+  const indexBytes = (deg) => n * (vecRowBytes + deg * 4);
+  emit({
+    ...base,
+    mode: 'exhaustive',
+    variant: 'exhaustive',
+    recall_at_10: 1,
+    scored_share: 1,
+    latency_ms: r4(median(acc.exhaustive.lat)),
+    cold_bytes_share: 1,
+    index_bytes: indexBytes(main.degree),
+    memory_bytes: n * vecRowBytes,
+    oracle_max_rel_err: Number(Math.max(...acc.exhaustive.oracleErr).toExponential(2)),
+  });
+  for (const v of variants) {
+    const a = acc[v.name];
+    const g = ds.graphs[v.graph];
+    emit({
+      ...base,
+      mode: 'graph',
+      variant: v.name,
+      graph: v.graph,
+      degree: g.degree,
+      entries: v.entries.length,
+      strategy: v.strategy ?? 'paper',
+      beam: v.beam,
+      pool: v.pool ?? null,
+      adaptive: v.adaptive,
+      recall_at_10: r4(mean(a.recall)),
+      recall_at_10_min: r4(Math.min(...a.recall)),
+      scored_share: r4(mean(a.scored)),
+      scored_share_max: r4(Math.max(...a.scored)),
+      iterations: r4(mean(a.iters)),
+      latency_ms: r4(median(a.lat)),
+      cold_bytes_share: r4(mean(a.cold)),
+      cold_bytes_share_max: r4(Math.max(...a.cold)),
+      chunk_docs: o.chunkDocs,
+      index_bytes: indexBytes(g.degree),
+      memory_bytes: Math.round(mean(a.cold) * indexBytes(g.degree) + n / 8),
+      graph_build_s: g.buildSeconds !== undefined ? r4(g.buildSeconds) : null,
+      layout_s: ds.timings.layout_s !== undefined ? r4(ds.timings.layout_s) : null,
+    });
+  }
+}
+
+async function main() {
+  let o;
+  try {
+    o = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    console.error(e.message);
+    process.exit(2);
+  }
+  const rows = [];
+  const emit = (row) => {
+    rows.push(row);
+    if (o.json) console.log(JSON.stringify(row));
+  };
+  const ort = await loadOrt();
+  const nets = await qnets(o, o.queries);
+  for (const n of o.n) await benchN(o, n, nets, ort, emit);
+  if (o.browser) {
+    const driver = join(root, 'scripts', 'bench-scale-browser.js');
+    if (!existsSync(driver)) log('--browser: scripts/bench-scale-browser.js does not exist (yet); no browser rows');
+    else {
+      const r = spawnSync(process.execPath, [driver, '--json', '--cache', o.cache, '--n', o.n.join(','), '--d', String(o.d), '--dtype', o.dtype, '--degree', String(o.degree)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      for (const line of r.stdout.split('\n').filter((l) => l.trim().startsWith('{'))) emit(JSON.parse(line));
+      if (r.status !== 0) log(`--browser: bench-scale-browser.js exited with ${r.status}`);
+    }
+  }
+  if (!o.json) {
+    const cols = ['N', 'mode', 'variant', 'recall_at_10', 'scored_share', 'latency_ms', 'cold_bytes_share'];
+    console.log(cols.join('\t'));
+    for (const r of rows) console.log(cols.map((c) => r[c] ?? '').join('\t'));
+  }
+}
+
+await main();
