@@ -1,20 +1,164 @@
 #!/usr/bin/env node
-// Makes the synthetic demo index in public/generated/demo if it is missing (used by `npm run demo`
-// and `npm run build`). Until a trained model ships, the demo index is random vectors, and the page says so.
-import { existsSync } from 'node:fs';
+// The demo's bundles in public/generated/demo/ (used by `npm run demo` and `npm run build`):
+//
+// - with a trained model (models/default/model.json, or the folder HYPENCODER_DEMO_MODEL names):
+//   the demo corpus data/demo/python-docs.jsonl (the Python 3.11 documentation) indexed with that
+//   model into index/, the model copied into model/. Redone when the index is missing or stale:
+//   stale = the corpus's or model.json's SHA-256 differs from the ones recorded in demo.json
+//   (or the index's manifest names another model). Progress: the index command's bar.
+// - without one: the synthetic index of today (random vectors, q-nets from the query's hash), and
+//   the page says so.
+//
+// demo.json (written last, to a temporary name then renamed) records what was built: the kind,
+// the model, the corpus and the example queries; the page reads it to name them and show the chips.
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { register } from 'tsx/esm/api';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 export const demoDir = join(root, 'public', 'generated', 'demo');
+export const corpusFile = join(root, 'data', 'demo', 'python-docs.jsonl');
+export const corpusStatsFile = join(root, 'data', 'demo', 'corpus-stats.json');
+export const examplesFile = join(root, 'data', 'demo', 'example-queries.json');
+export const stampFile = join(demoDir, 'demo.json');
+const STAMP_FORMAT = 'hypencoder-demo';
 
-export async function ensureDemoIndex() {
-  if (existsSync(join(demoDir, 'index', 'manifest.json'))) return;
-  register();
-  const { makeSyntheticIndex } = await import('../src/cli/syntheticIndex.ts');
-  const r = await makeSyntheticIndex(demoDir, { n: 10_000, dim: 128, dtype: 'f16', seed: 1, hiddenLayers: 2, force: true });
-  console.log(`made the synthetic demo index: ${r.manifest.docCount} documents in ${r.indexDir}`);
+/** The model the demo uses when it is there: HYPENCODER_DEMO_MODEL, else models/default/. */
+export function demoModelDir() {
+  return process.env.HYPENCODER_DEMO_MODEL ? resolve(process.env.HYPENCODER_DEMO_MODEL) : join(root, 'models', 'default');
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await ensureDemoIndex();
+function sha256File(file) {
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+function readJson(file) {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return null;
+  }
+}
+
+function writeJsonAtomic(file, value) {
+  const tmp = `${file}.tmp-${process.pid}`;
+  writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
+  renameSync(tmp, file);
+}
+
+/** Example query strings from data/demo/example-queries.json (validated: file and entry named on error). */
+export function exampleQueries() {
+  const data = readJson(examplesFile);
+  if (!data || !Array.isArray(data.examples)) throw new Error(`${relative(root, examplesFile)}: not JSON with an "examples" array`);
+  return data.examples.map((e, i) => {
+    if (!e || typeof e.query !== 'string' || !e.query.trim()) throw new Error(`${relative(root, examplesFile)}: examples[${i}].query must be a non-empty string`);
+    return e.query;
+  });
+}
+
+/** Why the real demo index must be (re)built, or null when it is up to date. */
+export function staleReason(modelDir = demoModelDir()) {
+  const stamp = readJson(stampFile);
+  const manifest = readJson(join(demoDir, 'index', 'manifest.json'));
+  if (!manifest) return 'no demo index yet';
+  if (!stamp || stamp.format !== STAMP_FORMAT || stamp.kind !== 'corpus') return 'the demo index is the synthetic one';
+  const modelSha = sha256File(join(modelDir, 'model.json'));
+  if (stamp.model?.sha256 !== modelSha || manifest.model?.sha256 !== modelSha) return `the model changed (model.json sha256 ${modelSha.slice(0, 12)}…, index built with ${String(stamp.model?.sha256).slice(0, 12)}…)`;
+  const servedModel = join(demoDir, 'model', 'model.json');
+  if (!existsSync(servedModel) || sha256File(servedModel) !== modelSha) return 'the served copy of the model is missing or differs';
+  const corpusSha = sha256File(corpusFile);
+  if (stamp.corpus?.sha256 !== corpusSha) return `the corpus changed (sha256 ${corpusSha.slice(0, 12)}…, index built from ${String(stamp.corpus?.sha256).slice(0, 12)}…)`;
+  return null;
+}
+
+/**
+ * Copies what the page loads of a model bundle (model.json, the query encoder, the vocabulary; not
+ * the document encoder) to public/generated/demo/model: a temporary sibling, then renamed.
+ */
+function copyModel(modelDir) {
+  const model = readJson(join(modelDir, 'model.json'));
+  const files = ['model.json', model?.files?.query_encoder?.path, model?.files?.vocab?.path];
+  if (files.some((f) => typeof f !== 'string')) throw new Error(`${join(modelDir, 'model.json')}: files.query_encoder.path and files.vocab.path must be strings`);
+  const dest = join(demoDir, 'model');
+  const tmp = join(demoDir, `.model.tmp-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  for (const f of files) cpSync(join(modelDir, f), join(tmp, f));
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
+}
+
+async function ensureCorpusIndex(modelDir, log) {
+  if (!existsSync(corpusFile)) throw new Error(`${relative(root, corpusFile)}: missing; rebuild it with \`node scripts/build-demo-corpus.js\` (needs python3.11-doc)`);
+  const why = staleReason(modelDir);
+  if (!why) return readJson(stampFile);
+  log(`demo: indexing ${relative(root, corpusFile)} with ${relative(root, modelDir) || modelDir} (${why})`);
+  register();
+  const { runIndex } = await import('../src/cli/indexCommand.ts');
+  const t0 = performance.now();
+  const corpusSha = sha256File(corpusFile);
+  const modelSha = sha256File(join(modelDir, 'model.json'));
+  const summary = await runIndex(corpusFile, { out: join(demoDir, 'index'), model: modelDir, force: true });
+  copyModel(modelDir);
+  const stats = readJson(corpusStatsFile) ?? {};
+  const model = readJson(join(modelDir, 'model.json'));
+  const stamp = {
+    format: STAMP_FORMAT,
+    kind: 'corpus',
+    model: { id: model.id, sha256: modelSha, dim: summary.dim, maxDocumentTokens: model.max_document_tokens, from: relative(root, modelDir) || modelDir },
+    corpus: {
+      name: stats.name ?? 'Python 3.11 documentation',
+      package: stats.package ?? null,
+      license: stats.license ?? null,
+      home: stats.home ?? null,
+      file: relative(root, corpusFile),
+      sha256: corpusSha,
+      documents: summary.passages.documents,
+      passages: summary.passages.passages,
+    },
+    index: { dtype: summary.dtype, bytes: summary.bundleBytes, seconds: +((performance.now() - t0) / 1000).toFixed(1), encodeSeconds: +summary.encodeSeconds.toFixed(1) },
+    examples: exampleQueries(),
+  };
+  writeJsonAtomic(stampFile, stamp);
+  log(`demo: indexed ${stamp.corpus.documents} documents (${stamp.corpus.passages} passages) in ${stamp.index.seconds} s`);
+  return stamp;
+}
+
+async function ensureSyntheticIndex(log) {
+  const stamp = readJson(stampFile);
+  const manifest = readJson(join(demoDir, 'index', 'manifest.json'));
+  if (manifest?.synthetic === true && stamp?.format === STAMP_FORMAT && stamp.kind === 'synthetic') return stamp;
+  register();
+  const { makeSyntheticIndex } = await import('../src/cli/syntheticIndex.ts');
+  // A corpus index left by an earlier model is replaced (its model is gone); a synthetic one is kept.
+  if (manifest && manifest.synthetic !== true) log('demo: no model at models/default/; replacing the corpus index with the synthetic one');
+  let r = null;
+  if (manifest?.synthetic !== true) {
+    r = await makeSyntheticIndex(demoDir, { n: 10_000, dim: 128, dtype: 'f16', seed: 1, hiddenLayers: 2, force: true });
+    log(`made the synthetic demo index: ${r.manifest.docCount} documents in ${r.indexDir}`);
+  }
+  const m = readJson(join(demoDir, 'index', 'manifest.json'));
+  const model = readJson(join(demoDir, 'model', 'model.json'));
+  const out = { format: STAMP_FORMAT, kind: 'synthetic', model: { id: model?.id ?? null, sha256: m?.model?.sha256 ?? null }, corpus: { name: 'random vectors (no text corpus)', documents: m?.doc_count ?? null } };
+  writeJsonAtomic(stampFile, out);
+  return out;
+}
+
+/** Makes sure public/generated/demo holds the demo's bundles and demo.json; returns demo.json's content. */
+export async function ensureDemoIndex({ log = (s) => console.log(s) } = {}) {
+  const modelDir = demoModelDir();
+  if (existsSync(join(modelDir, 'model.json'))) return ensureCorpusIndex(modelDir, log);
+  if (process.env.HYPENCODER_DEMO_MODEL) throw new Error(`HYPENCODER_DEMO_MODEL=${process.env.HYPENCODER_DEMO_MODEL}: no model.json there`);
+  return ensureSyntheticIndex(log);
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  try {
+    await ensureDemoIndex();
+  } catch (e) {
+    process.stderr.write(`demo: ${e.message}\n`);
+    process.exit(e.exitCode ?? 1);
+  }
+}

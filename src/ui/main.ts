@@ -10,6 +10,16 @@ interface PageConfig {
   model: string;
   index: string;
   examples?: string[];
+  /** A demo.json (scripts/demoIndex.js) describing the configured bundles: corpus, model, example queries. */
+  about?: string;
+}
+
+/** What scripts/demoIndex.js records about the demo bundles (public/generated/demo/demo.json). */
+interface DemoAbout {
+  kind?: 'corpus' | 'synthetic';
+  model?: { id?: string };
+  corpus?: { name?: string; passages?: number; documents?: number; package?: string | null; license?: string | null };
+  examples?: unknown;
 }
 
 function readConfig(): PageConfig {
@@ -19,13 +29,39 @@ function readConfig(): PageConfig {
     model: cfg.model ?? '/generated/demo/model/',
     index: cfg.index ?? '/generated/demo/index/',
     examples: Array.isArray(cfg.examples) ? cfg.examples.filter((e): e is string => typeof e === 'string') : [],
+    about: typeof cfg.about === 'string' ? cfg.about : undefined,
   };
+}
+
+/** The demo's description, when the page serves the configured bundles and one exists (else null). */
+async function readAbout(url: string | undefined): Promise<DemoAbout | null> {
+  if (!url) return null;
+  try {
+    const r = await fetch(url, { cache: 'no-cache' });
+    return r.ok ? ((await r.json()) as DemoAbout) : null;
+  } catch {
+    return null;
+  }
+}
+
+function aboutLine(a: DemoAbout): string | undefined {
+  const model = a.model?.id;
+  if (a.kind === 'corpus' && a.corpus?.name) {
+    const n = a.corpus.documents ? ` (${a.corpus.documents.toLocaleString('en')} sections${a.corpus.passages ? `, ${a.corpus.passages.toLocaleString('en')} passages` : ''})` : '';
+    const src = [a.corpus.package, a.corpus.license?.replace(/;.*$/, '')].filter(Boolean).join(', ');
+    return `Searching the ${a.corpus.name}${n}${src ? ` [${src}]` : ''} with the model ${model ?? '(unnamed)'}.`;
+  }
+  if (a.kind === 'synthetic') return `Model: ${model ?? 'synthetic'} (synthetic, no trained model). Corpus: ${a.corpus?.documents?.toLocaleString('en') ?? ''} random document vectors.`;
+  return undefined;
 }
 
 const params = new URLSearchParams(location.search);
 const config = readConfig();
 const modelUrl = params.get('model') ?? config.model;
 const indexUrl = params.get('index') ?? config.index;
+// demo.json describes the configured bundles only: not the ones ?model= / ?index= name.
+const about = params.has('model') || params.has('index') ? null : await readAbout(config.about);
+const aboutExamples = Array.isArray(about?.examples) ? about.examples.filter((e): e is string => typeof e === 'string') : [];
 const scorer = params.get('backend');
 const encoder = params.get('encoder');
 const modeParam = params.get('mode') as SearchMode | null;
@@ -42,7 +78,8 @@ const search = createSearch({
 
 const view = mountSearchView(document.getElementById('app')!, search, {
   title: 'hypencoder-web',
-  examples: config.examples,
+  examples: aboutExamples.length ? aboutExamples : config.examples,
+  about: about ? aboutLine(about) : undefined,
   initialQuery: params.get('q') ?? undefined,
   initialMode: modeParam && SEARCH_MODES.includes(modeParam) ? modeParam : undefined,
   onChange(query, mode) {

@@ -11,6 +11,8 @@ export interface ViewOptions {
   title?: string;
   /** Example queries shown as clickable chips. */
   examples?: string[];
+  /** A line under the heading naming what is searched (corpus, model); plain text. */
+  about?: string;
   /** Heading level of each hit's title (2 on the page; 3 inside a host page's content). */
   hitHeadingLevel?: 2 | 3 | 4;
   k?: number;
@@ -117,9 +119,10 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   const timings = el('p', { className: 'timings' });
 
   const header = el('header', { className: 'bar' }, ...(opts.title ? [el('h1', {}, opts.title)] : []), badge);
+  const about = opts.about ? el('p', { className: 'about', dataset: { testid: 'about' } }, opts.about) : null;
   root.classList.add('hs');
   const summary = el('div', { className: 'summary' }, status, timings);
-  root.replaceChildren(header, notice, form, modes, ...(examples ? [examples] : []), load, summary, results, help);
+  root.replaceChildren(header, ...(about ? [about] : []), notice, form, modes, ...(examples ? [examples] : []), load, summary, results, help);
 
   // --- modes ---
   function updateModes(info: EngineInfo | null): void {
