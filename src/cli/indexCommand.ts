@@ -19,6 +19,7 @@ import { LEXICAL_FIELDS, LEXICAL_FILE, LEXICAL_SCHEME, buildLexicalIndex, serial
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors, encodeVectors, int8Absmax, type EncodedVectors, type StorageDtype } from '../core/vectorStorage.ts';
 import { MAX_TILE_BYTES } from '../core/formats/index.ts';
+import { chooseEntryPoints } from '../core/graphBuild.ts';
 import { buildNeighborGraph } from './annGraph.ts';
 import { DocEncoder } from './docEncoder.ts';
 import { CliError } from './errors.ts';
@@ -36,6 +37,8 @@ export interface IndexOptions {
   long?: 'split' | 'truncate';
   graph?: boolean;
   graphDegree?: number;
+  graphMethod?: 'auto' | 'exact' | 'hnsw' | 'hnsw0';
+  entryPoints?: number;
   lexical?: boolean;
   baseUrl?: string;
   resume?: boolean;
@@ -57,7 +60,7 @@ export interface IndexSummary {
   encodeSeconds: number;
   passagesPerSecond: number;
   totalSeconds: number;
-  graph: { degree: number; method: string; seconds: number } | null;
+  graph: { degree: number; method: string; seconds: number; entryPoints?: number } | null;
   lexical: { scheme: string; bytes: number } | null;
   bundleBytes: number;
   bytesPerPassage: number;
@@ -92,6 +95,8 @@ export function registerIndex(program: Command): void {
     .option('--batch-size <n>', 'documents per encoder call', intOption('--batch-size', 1), DEFAULT_BATCH)
     .addOption(new Option('--long <how>', "documents over the model's token limit: split into passages, or truncate for the encoder").choices(['split', 'truncate']).default('split'))
     .option('--graph-degree <k>', 'neighbors per document in the neighbor graph', intOption('--graph-degree', 1), DEFAULT_GRAPH_DEGREE)
+    .addOption(new Option('--graph-method <m>', 'neighbor graph: exact k-NN, HNSW k-NN lists, or HNSW layer-0 links (degree-bounded, long links; for approximate search); auto = exact up to 1000 passages, else hnsw').choices(['auto', 'exact', 'hnsw', 'hnsw0']).default('auto'))
+    .option('--entry-points <n>', 'store about n k-means entry points for approximate graph search in the manifest (graph.entry_points); 0 = none', intOption('--entry-points', 0), 0)
     .option('--no-graph', 'write no neighbor graph')
     .option('--no-lexical', 'write no lexical (BM25) index')
     .option('--base-url <url>', 'prefix for page URLs of a folder input (default: paths relative to the folder)')
@@ -303,7 +308,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     const [a, b] = tileRange(t);
     encodedTiles.push(encodeVectors(vectors.subarray(a * dim, b * dim), b - a, dim, dtype, absmax));
   }
-  let graph: { degree: number; shards: Uint32Array[] } | undefined;
+  let graph: { degree: number; shards: Uint32Array[]; entryPoints?: Uint32Array } | undefined;
   let graphInfo: IndexSummary['graph'] = null;
   if (opts.graph !== false) {
     const g0 = performance.now();
@@ -314,10 +319,12 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
       stored.set(decodeVectors(tile), row * dim);
       row += tile.n;
     }
-    const g = buildNeighborGraph(stored, n, dim, graphDegree);
-    graph = { degree: graphDegree, shards: [g.rows] };
-    graphInfo = { degree: graphDegree, method: g.method, seconds: (performance.now() - g0) / 1000 };
-    log(`neighbor graph: ${graphDegree} neighbors per passage, ${g.method}, ${graphInfo.seconds.toFixed(1)} s`);
+    const g = buildNeighborGraph(stored, n, dim, graphDegree, opts.graphMethod ?? 'auto');
+    graph = { degree: g.degree, shards: [g.rows] };
+    if (opts.entryPoints) graph.entryPoints = chooseEntryPoints(stored, n, dim, opts.entryPoints);
+    graphInfo = { degree: g.degree, method: g.method, seconds: (performance.now() - g0) / 1000 };
+    if (graph.entryPoints) graphInfo.entryPoints = graph.entryPoints.length;
+    log(`neighbor graph: ${g.degree} neighbors per passage, ${g.method}, ${graphInfo.seconds.toFixed(1)} s${graph.entryPoints ? `, ${graph.entryPoints.length} entry points` : ''}`);
   }
   let lexical: { descriptor: { scheme: string; fields: string[] }; files: { path: string; data: Uint8Array }[] } | undefined;
   if (opts.lexical !== false) {

@@ -21,8 +21,8 @@ export interface WriteIndexInput {
   tiles: EncodedVectors[];
   /** Metadata shards in document order: arrays of {id, title, url, text, fields?}. */
   metadata: object[][];
-  /** Optional neighbor graph shards: rows of `degree` u32 neighbor indices, in document order. */
-  graph?: { degree: number; shards: Uint32Array[] };
+  /** Optional neighbor graph shards: rows of `degree` u32 neighbor indices, in document order; entryPoints → graph.entry_points. */
+  graph?: { degree: number; shards: Uint32Array[]; entryPoints?: Uint32Array };
   /** Optional lexical index: the manifest's `lexical` descriptor and its files (kind lexical). */
   lexical?: { descriptor: { scheme: string; [key: string]: unknown }; files: { path: string; data: Uint8Array }[] };
   /** Replace an existing non-empty outDir. */
@@ -154,7 +154,7 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
     dtype,
     tileDocs: tileDocs ?? tiles[0].n,
     ...(absmax && dtype === 'int8' ? { absmax } : {}),
-    ...(input.graph ? { graph: { degree: input.graph.degree, metric: 'l2' as const } } : {}),
+    ...(input.graph ? { graph: { degree: input.graph.degree, metric: 'l2' as const, ...(input.graph.entryPoints ? { entryPoints: input.graph.entryPoints } : {}) } } : {}),
     ...(input.lexical ? { lexical: input.lexical.descriptor } : {}),
   };
   // Validates every count and size before the manifest exists; a throw here leaves nothing behind.

@@ -41,6 +41,11 @@ export interface GraphDescriptor {
   /** Neighbors stored per document (rows padded with 0xFFFFFFFF). */
   degree: number;
   metric: 'l2';
+  /**
+   * Optional `entry_points`: where a graph walk starts (src/core/graphSearch.ts), distinct
+   * document indices below doc_count; absent in older manifests (a client then picks its own).
+   */
+  entryPoints?: Uint32Array;
 }
 
 /** Lexical index: v1 fixes only the scheme name; the rest belongs to the scheme. */
@@ -110,7 +115,7 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
     fail(file, 'tile_docs', `× stride_words × 4 = ${tileBytes} bytes exceeds ${MAX_TILE_BYTES}, the largest storage buffer every WebGPU adapter can bind; use tile_docs <= ${Math.floor(MAX_TILE_BYTES / (strideWords * 4))}`);
   }
 
-  const graph = r.has('graph') ? readGraph(r.object('graph')) : null;
+  const graph = r.has('graph') ? readGraph(r.object('graph'), docCount) : null;
   const lexical = r.has('lexical') ? readLexical(r.object('lexical')) : null;
 
   const list = r.array('files');
@@ -153,8 +158,24 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
   return { formatVersion, synthetic, model, docCount, dim, storage, tileDocs, files, graph, lexical, vectorTiles, metadataShards, graphShards };
 }
 
-function readGraph(g: ObjectReader): GraphDescriptor {
-  return { degree: g.int('degree', 1), metric: g.literal('metric', ['l2'] as const) };
+function readGraph(g: ObjectReader, docCount: number): GraphDescriptor {
+  const out: GraphDescriptor = { degree: g.int('degree', 1), metric: g.literal('metric', ['l2'] as const) };
+  if (g.has('entry_points')) {
+    const list = g.array('entry_points');
+    if (list.length === 0) fail(g.file, g.where('entry_points'), 'must not be empty (leave it out instead)');
+    const ids = new Uint32Array(list.length);
+    const seen = new Set<number>();
+    list.forEach((v, j) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= docCount) {
+        fail(g.file, `${g.where('entry_points')}[${j}]`, `must be a document index below doc_count (${docCount}), got ${show(v)}`);
+      }
+      if (seen.has(v)) fail(g.file, `${g.where('entry_points')}[${j}]`, `repeats document ${v}`);
+      seen.add(v);
+      ids[j] = v;
+    });
+    out.entryPoints = ids;
+  }
+  return out;
 }
 
 function readLexical(l: ObjectReader): LexicalDescriptor {
@@ -201,7 +222,7 @@ export function indexManifestObject(m: IndexManifest): Record<string, unknown> {
     storage,
     tile_docs: m.tileDocs,
   });
-  if (m.graph) out.graph = { degree: m.graph.degree, metric: m.graph.metric };
+  if (m.graph) out.graph = graphObject(m.graph);
   if (m.lexical) out.lexical = { ...m.lexical.raw, scheme: m.lexical.scheme };
   out.files = m.files.map((e) =>
     e.kind === 'lexical'
@@ -209,6 +230,12 @@ export function indexManifestObject(m: IndexManifest): Record<string, unknown> {
       : { path: e.path, kind: e.kind, bytes: e.bytes, sha256: e.sha256, first_doc: e.firstDoc, doc_count: e.docCount },
   );
   return out;
+}
+
+function graphObject(g: GraphDescriptor): Record<string, unknown> {
+  const o: Record<string, unknown> = { degree: g.degree, metric: g.metric };
+  if (g.entryPoints) o.entry_points = Array.from(g.entryPoints);
+  return o;
 }
 
 /** manifest.json text: two-space indented JSON with a final newline. */
@@ -266,7 +293,7 @@ export async function buildIndexManifest(fields: IndexManifestFields, files: Bun
     files: entries,
   };
   if (fields.synthetic) json.synthetic = true;
-  if (fields.graph) json.graph = fields.graph;
+  if (fields.graph) json.graph = graphObject(fields.graph);
   if (fields.lexical) json.lexical = fields.lexical;
   return validateIndexManifest(json);
 }
