@@ -15,8 +15,8 @@
 // vector and graph files that the walk asked to load, plus the manifest's entry list) over the
 // index's vector + graph bytes.
 // stdout: one JSON object per (N, data, mode, variant) with --json (a table otherwise); stderr: progress.
-// --browser also runs scripts/bench-scale-browser.js (the WebGPU rows) when it exists, on the same
-// cached datasets (it receives --cache <dir> and the N list; its JSON lines are passed through).
+// --browser also runs scripts/bench-scale-browser.js (the WebGPU rows, another driver's options:
+// --json --n --queries --k --beam are passed) when it exists; its JSON lines are passed through.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -406,7 +406,7 @@ async function main() {
     const driver = join(root, 'scripts', 'bench-scale-browser.js');
     if (!existsSync(driver)) log('--browser: scripts/bench-scale-browser.js does not exist (yet); no browser rows');
     else {
-      const r = spawnSync(process.execPath, [driver, '--json', '--cache', o.cache, '--n', o.n.join(','), '--d', String(o.d), '--dtype', o.dtype, '--degree', String(o.degree)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+      const r = spawnSync(process.execPath, [driver, '--json', '--n', o.n.join(','), '--queries', String(o.queries), '--k', String(o.k), '--beam', String(o.beam)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
       for (const line of r.stdout.split('\n').filter((l) => l.trim().startsWith('{'))) emit(JSON.parse(line));
       if (r.status !== 0) log(`--browser: bench-scale-browser.js exited with ${r.status}`);
     }
