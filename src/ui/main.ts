@@ -47,7 +47,7 @@ async function readAbout(url: string | undefined): Promise<DemoAbout | null> {
 function aboutLine(a: DemoAbout): string | undefined {
   const model = a.model?.id;
   if (a.kind === 'corpus' && a.corpus?.name) {
-    const n = a.corpus.documents ? ` (${a.corpus.documents.toLocaleString('en')} sections${a.corpus.passages ? `, ${a.corpus.passages.toLocaleString('en')} passages` : ''})` : '';
+    const n = a.corpus.documents ? ` (${a.corpus.documents.toLocaleString('en')} passages)` : '';
     const src = [a.corpus.package, a.corpus.license?.replace(/;.*$/, '')].filter(Boolean).join(', ');
     return `Searching the ${a.corpus.name}${n}${src ? ` [${src}]` : ''} with the model ${model ?? '(unnamed)'}.`;
   }
