@@ -1,0 +1,203 @@
+// Writes a benchmark index for approximate search at scale: a synthetic model.json (q-net dims
+// [d, h, …, 1], no encoders) and an index bundle with vectors, a neighbor graph, minimal metadata,
+// and the lazy-loading fields (chunk hashes, entry points), so the same folder serves the eager
+// path (whole files), the lazy path (Range requests) and the exhaustive scorer.
+// The vectors, graph and entry points come from the caller (scripts/bench-scale.js builds them
+// with src/core; scripts/bench-scale-browser.js --make uses makeClusteredCorpus below).
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { MODEL_FILE_NAME, serializeModelJson, sha256Hex, type IndexManifest } from '../core/formats/index.ts';
+import { gaussianFrom, paperArchitecture, seededRandom } from '../core/qnet.ts';
+import { encodeVectors, type EncodedVectors, type StorageDtype } from '../core/vectorStorage.ts';
+import { writeDirAtomically, writeIndexFiles } from './writeIndex.ts';
+import { addLazyFields } from './lazyBundle.ts';
+import { SYNTHETIC_MODEL_ID } from './syntheticIndex.ts';
+
+export interface ScaleBundleInput {
+  /** n × dim row-major, in the order the index stores them (locality-ordered by the caller). */
+  vectors: Float32Array;
+  n: number;
+  dim: number;
+  /** n × degree neighbor rows (GRAPH_NO_NEIGHBOR padding). */
+  graphRows: Uint32Array;
+  degree: number;
+  entryPoints: ArrayLike<number>;
+  /** q-net hidden width and hidden layer count (default dim, 2: dims [dim, dim, dim, 1]). */
+  hidden?: number;
+  hiddenLayers?: number;
+  dtype?: StorageDtype;
+  /** Documents per vector tile and graph shard (default 65536). */
+  tileDocs?: number;
+  /** Documents per Range chunk (default 256). */
+  chunkDocs?: number;
+  force?: boolean;
+}
+
+/** Writes outDir/model/model.json and outDir/index/ atomically; returns the index manifest. */
+export async function writeScaleBundle(outDir: string, input: ScaleBundleInput): Promise<IndexManifest> {
+  const { vectors, n, dim, graphRows, degree } = input;
+  if (vectors.length !== n * dim) throw new Error(`writeScaleBundle: ${vectors.length} values is not ${n} × ${dim}`);
+  if (graphRows.length !== n * degree) throw new Error(`writeScaleBundle: ${graphRows.length} graph ids is not ${n} × ${degree}`);
+  const dtype = input.dtype ?? 'f16';
+  const tileDocs = input.tileDocs ?? 65536;
+  const model = {
+    formatVersion: 1,
+    id: SYNTHETIC_MODEL_ID,
+    synthetic: true,
+    qnet: paperArchitecture(dim, input.hidden ?? dim, input.hiddenLayers ?? 2),
+    encoders: null,
+  };
+  const modelBytes = new TextEncoder().encode(serializeModelJson(model));
+  const tiles: EncodedVectors[] = [];
+  const shards: Uint32Array[] = [];
+  for (let s = 0; s < n; s += tileDocs) {
+    const m = Math.min(tileDocs, n - s);
+    tiles.push(encodeVectors(vectors.subarray(s * dim, (s + m) * dim), m, dim, dtype));
+    shards.push(graphRows.subarray(s * degree, (s + m) * degree));
+  }
+  const metadata: object[][] = [];
+  const shardDocs = 100_000;
+  for (let s = 0; s < n; s += shardDocs) {
+    metadata.push(Array.from({ length: Math.min(shardDocs, n - s) }, (_, k) => ({ id: `d${s + k}`, title: `Synthetic document ${s + k}`, url: '', text: '' })));
+  }
+  let manifest: IndexManifest | undefined;
+  await writeDirAtomically(outDir, input.force ?? false, async (tmp) => {
+    await mkdir(join(tmp, 'model'));
+    await writeFile(join(tmp, 'model', MODEL_FILE_NAME), modelBytes);
+    await mkdir(join(tmp, 'index'));
+    await writeIndexFiles(join(tmp, 'index'), {
+      manifestFields: { model: { id: model.id, sha256: await sha256Hex(modelBytes) }, tileDocs, synthetic: true },
+      tiles,
+      metadata,
+      graph: { degree, shards },
+    });
+    manifest = await addLazyFields(join(tmp, 'index'), { chunkDocs: input.chunkDocs ?? 256, entryPoints: input.entryPoints });
+  });
+  return manifest!;
+}
+
+/**
+ * A clustered corpus, a stand-in for text embeddings (which are far from isotropic): `clusters`
+ * centers drawn N(0, I), each document = its center + N(0, spread² I). Documents come out grouped
+ * by cluster (clusters in random order), the locality order a k-means pass over real vectors gives.
+ */
+export function makeClusteredCorpus(n: number, dim: number, clusters: number, spread: number, seed: number): { vectors: Float32Array; clusterOf: Uint32Array } {
+  const rand = seededRandom(seed);
+  const g = gaussianFrom(rand);
+  const centers = new Float32Array(clusters * dim);
+  for (let i = 0; i < centers.length; i++) centers[i] = g();
+  const vectors = new Float32Array(n * dim);
+  const clusterOf = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = Math.floor((i * clusters) / n); // contiguous runs of documents per cluster
+    clusterOf[i] = c;
+    for (let t = 0; t < dim; t++) vectors[i * dim + t] = centers[c * dim + t] + spread * g();
+  }
+  return { vectors, clusterOf };
+}
+
+export const scaleBundlePath = (root: string, n: number) => resolve(root, `public/generated/scale-${n}`);
+
+export interface ScaleIndexOptions {
+  n: number;
+  dim?: number;
+  clusters?: number;
+  spread?: number;
+  degree?: number;
+  chunkDocs?: number;
+  seed?: number;
+  force?: boolean;
+  log?: (msg: string) => void;
+}
+
+/**
+ * The benchmark corpus end to end: clustered vectors, one entry point per cluster (the member
+ * nearest the cluster's mean, as k-means with that many centers would pick), the entry points
+ * stored first (so a cold walk's first round reads a few chunks, not one per cluster) and the rest
+ * grouped by cluster, then the neighbor graph (src/cli/annGraph.ts: exact or HNSW) over that order.
+ */
+export async function makeScaleIndex(outDir: string, o: ScaleIndexOptions): Promise<IndexManifest> {
+  const { n } = o;
+  const dim = o.dim ?? 100;
+  const clusters = o.clusters ?? Math.max(1, Math.round(Math.sqrt(n)));
+  const log = o.log ?? (() => {});
+  const { vectors, clusterOf } = makeClusteredCorpus(n, dim, clusters, o.spread ?? 0.7, o.seed ?? 1);
+  const sums = new Float64Array(clusters * dim);
+  const counts = new Uint32Array(clusters);
+  for (let i = 0; i < n; i++) {
+    counts[clusterOf[i]]++;
+    for (let t = 0; t < dim; t++) sums[clusterOf[i] * dim + t] += vectors[i * dim + t];
+  }
+  const best = new Float64Array(clusters).fill(Infinity);
+  const medoid = new Int32Array(clusters).fill(-1);
+  for (let i = 0; i < n; i++) {
+    const c = clusterOf[i];
+    let dd = 0;
+    for (let t = 0; t < dim; t++) {
+      const v = vectors[i * dim + t] - sums[c * dim + t] / counts[c];
+      dd += v * v;
+    }
+    if (dd < best[c]) {
+      best[c] = dd;
+      medoid[c] = i;
+    }
+  }
+  const isEntry = new Uint8Array(n);
+  const order: number[] = [];
+  for (const m of medoid) if (m >= 0) {
+    isEntry[m] = 1;
+    order.push(m);
+  }
+  const entries = order.length;
+  for (let i = 0; i < n; i++) if (!isEntry[i]) order.push(i);
+  const ordered = new Float32Array(n * dim);
+  order.forEach((src, dst) => ordered.set(vectors.subarray(src * dim, (src + 1) * dim), dst * dim));
+  const degree = o.degree ?? 32;
+  log(`scale index: ${n} docs, ${clusters} clusters, building the ${degree}-NN graph…`);
+  const t = Date.now();
+  const { buildNeighborGraph } = await import('./annGraph.ts');
+  const graph = buildNeighborGraph(ordered, n, dim, degree);
+  log(`scale index: ${graph.method} graph in ${((Date.now() - t) / 1000).toFixed(0)} s; writing`);
+  return writeScaleBundle(outDir, {
+    vectors: ordered,
+    n,
+    dim,
+    graphRows: graph.rows,
+    degree,
+    entryPoints: Array.from({ length: entries }, (_, i) => i),
+    chunkDocs: o.chunkDocs,
+    force: o.force,
+  });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
+  const args = process.argv.slice(2);
+  const flag = (name: string) => {
+    const i = args.indexOf(name);
+    return i >= 0 ? Number(args[i + 1]) : undefined;
+  };
+  const outDir = args[0];
+  const n = flag('--n');
+  if (!outDir || !n) {
+    console.error('usage: npx tsx src/cli/scaleIndex.ts <outDir> --n N [--dim 100] [--clusters C] [--spread 0.7] [--degree 32] [--chunk-docs 256] [--seed 1]');
+    process.exit(2);
+  }
+  makeScaleIndex(outDir, {
+    n,
+    dim: flag('--dim'),
+    clusters: flag('--clusters'),
+    spread: flag('--spread'),
+    degree: flag('--degree'),
+    chunkDocs: flag('--chunk-docs'),
+    seed: flag('--seed'),
+    force: true,
+    log: (m) => console.error(m),
+  }).then(
+    (m) => console.log(`wrote ${m.docCount} documents to ${outDir}`),
+    (e: Error) => {
+      console.error(`scaleIndex: ${e.message}`);
+      process.exit(1);
+    },
+  );
+}
