@@ -49,8 +49,25 @@ function generatedBundles(): Plugin {
         const file = resolve(base, `.${decodeURIComponent((req.url ?? '').split('?')[0])}`);
         if (!file.startsWith(base + sep) || !existsSync(file) || !statSync(file).isFile()) return next();
         res.setHeader('Content-Type', types[file.split('.').pop() ?? ''] ?? 'application/octet-stream');
-        res.setHeader('Content-Length', statSync(file).size);
         for (const [k, v] of Object.entries(isolationHeaders)) res.setHeader(k, v);
+        res.setHeader('Accept-Ranges', 'bytes');
+        const size = statSync(file).size;
+        // One byte range (bytes=a-b), as static hosts answer it: lazily loaded indexes fetch chunks so.
+        const range = /^bytes=(\d+)-(\d*)$/.exec(String(req.headers.range ?? ''));
+        if (range) {
+          const start = Number(range[1]);
+          const end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
+          if (start > end) {
+            res.statusCode = 416;
+            res.setHeader('Content-Range', `bytes */${size}`);
+            return res.end();
+          }
+          res.statusCode = 206;
+          res.setHeader('Content-Range', `bytes ${start}-${end}/${size}`);
+          res.setHeader('Content-Length', end - start + 1);
+          return createReadStream(file, { start, end }).pipe(res);
+        }
+        res.setHeader('Content-Length', size);
         createReadStream(file).pipe(res);
       });
     },
