@@ -19,6 +19,7 @@ const { values: o } = parseArgs({
     query: { type: 'string', default: 'make a copy of a list without sharing the items' },
     backend: { type: 'string' },
     timeout: { type: 'string', default: '600' },
+    list: { type: 'boolean', default: false },
   },
 });
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,6 +100,7 @@ try {
     firstHit: document.querySelector('[data-testid=hit] a')?.getAttribute('href') ?? null,
   }));
   const before = finished.filter((f) => f.at <= firstResultAt && !f.fromServiceWorker);
+  if (o.list) for (const f of finished) process.stderr.write(`${f.at <= firstResultAt ? 'before' : 'after '} ${f.fromServiceWorker ? 'sw ' : '   '} ${f.kind.padEnd(8)} ${String(f.bytes).padStart(9)} ${f.url}\n`);
   const bytesByKind = Object.fromEntries(KINDS.map((k) => [k, before.filter((f) => f.kind === k).reduce((s, f) => s + f.bytes, 0)]));
   const requestsByKind = Object.fromEntries(KINDS.map((k) => [k, before.filter((f) => f.kind === k).length]));
   const total = Object.values(bytesByKind).reduce((a, b) => a + b, 0);
