@@ -24,12 +24,6 @@ import { gzipSync } from 'node:zlib';
 import { parseDocument } from 'htmlparser2';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values: o } = parseArgs({
-  options: {
-    src: { type: 'string', default: '/usr/share/doc/python3.11/html' },
-    out: { type: 'string', default: join(root, 'data', 'demo') },
-  },
-});
 
 export const URL_BASE = 'https://docs.python.org/3.11/';
 /** Folders (and top-level pages) of the documentation that are kept; the rest is listed in SKIPPED. */
@@ -205,6 +199,12 @@ async function writeAtomic(file, data) {
 }
 
 async function main() {
+  const { values: o } = parseArgs({
+    options: {
+      src: { type: 'string', default: '/usr/share/doc/python3.11/html' },
+      out: { type: 'string', default: join(root, 'data', 'demo') },
+    },
+  });
   if (!existsSync(o.src) || !existsSync(join(o.src, 'library', 'copy.html'))) {
     fail(`${o.src}: the Python 3.11 HTML documentation is not there; install it with \`apt-get install python3.11-doc\` (Debian/Ubuntu) or pass --src <folder of the built HTML docs>`);
   }
