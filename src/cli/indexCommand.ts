@@ -19,7 +19,7 @@ import { LEXICAL_FIELDS, LEXICAL_FILE, LEXICAL_SCHEME, buildLexicalIndex, serial
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors, encodeVectors, int8Absmax, type EncodedVectors, type StorageDtype } from '../core/vectorStorage.ts';
 import { MAX_TILE_BYTES } from '../core/formats/index.ts';
-import { chooseEntryPoints } from '../core/graphBuild.ts';
+import { chooseEntryPoints, localityLayout, permuteVectors } from '../core/graphBuild.ts';
 import { buildNeighborGraph } from './annGraph.ts';
 import { DocEncoder } from './docEncoder.ts';
 import { CliError } from './errors.ts';
@@ -39,6 +39,10 @@ export interface IndexOptions {
   graphDegree?: number;
   graphMethod?: 'auto' | 'exact' | 'hnsw' | 'hnsw0';
   entryPoints?: number;
+  /** Store passages in locality order (entry points first, then k-means leaves) for lazy loading. */
+  locality?: boolean;
+  /** Write per-chunk SHA-256 (files[i].chunks) of this many rows on vector tiles and graph shards. */
+  chunkDocs?: number;
   lexical?: boolean;
   baseUrl?: string;
   resume?: boolean;
@@ -61,6 +65,10 @@ export interface IndexSummary {
   passagesPerSecond: number;
   totalSeconds: number;
   graph: { degree: number; method: string; seconds: number; entryPoints?: number } | null;
+  /** --locality: the k-means leaves the passages were grouped by, and the time it took. */
+  locality: { leaves: number; entryPoints: number; seconds: number } | null;
+  /** --chunk-docs: rows per hashed chunk. */
+  chunkDocs: number | null;
   lexical: { scheme: string; bytes: number } | null;
   bundleBytes: number;
   bytesPerPassage: number;
@@ -97,6 +105,8 @@ export function registerIndex(program: Command): void {
     .option('--graph-degree <k>', 'neighbors per document in the neighbor graph', intOption('--graph-degree', 1), DEFAULT_GRAPH_DEGREE)
     .addOption(new Option('--graph-method <m>', 'neighbor graph: exact k-NN, HNSW k-NN lists, or HNSW layer-0 links (degree-bounded, long links; for approximate search); auto = exact up to 1000 passages, else hnsw').choices(['auto', 'exact', 'hnsw', 'hnsw0']).default('auto'))
     .option('--entry-points <n>', 'store about n k-means entry points for approximate graph search in the manifest (graph.entry_points); 0 = none', intOption('--entry-points', 0), 0)
+    .option('--locality', 'store passages in locality order — the k-means entry points first, then each k-means leaf\'s passages together — so an approximate search fetches few chunks of a lazily loaded index (metadata, lexical index and graph follow the order; implies --entry-points, default about sqrt(passages))')
+    .option('--chunk-docs <n>', 'write the SHA-256 of every n rows of the vector tiles and graph shards (files[i].chunks) so clients can fetch them lazily with Range requests; needs entry points', intOption('--chunk-docs', 1))
     .option('--no-graph', 'write no neighbor graph')
     .option('--no-lexical', 'write no lexical (BM25) index')
     .option('--base-url <url>', 'prefix for page URLs of a folder input (default: paths relative to the folder)')
@@ -166,6 +176,11 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   const dim = model.qnet.dims[0];
   const strideBytes = (dtype === 'f32' ? dim : dtype === 'f16' ? Math.ceil(dim / 2) : Math.ceil(dim / 4)) * 4;
   if (tileDocs * strideBytes > MAX_TILE_BYTES) throw new CliError(`--tile-docs ${tileDocs}: a tile would exceed ${MAX_TILE_BYTES} bytes; use at most ${Math.floor(MAX_TILE_BYTES / strideBytes)}`, 2);
+  if (opts.graph === false && (opts.locality || opts.entryPoints || opts.chunkDocs)) {
+    const flag = opts.locality ? '--locality' : opts.entryPoints ? '--entry-points' : '--chunk-docs';
+    throw new CliError(`${flag} needs the neighbor graph; drop --no-graph`, 2);
+  }
+  if (opts.chunkDocs && !opts.locality && !opts.entryPoints) throw new CliError('--chunk-docs: a lazily loaded index needs graph entry points; add --entry-points N or --locality', 2);
   if (opts.baseUrl !== undefined) {
     try {
       new URL(opts.baseUrl);
@@ -185,11 +200,13 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     lowercase: enc.tokenizer.lowercase,
     stripAccents: enc.tokenizer.stripAccents,
   });
-  const { passages, stats } = makePassages(docs, {
+  const made = makePassages(docs, {
     maxTokens: enc.maxDocumentTokens,
     long: opts.long ?? 'split',
     countTokens: (w) => tokenizer.pieceIds(w).length,
   });
+  const stats = made.stats;
+  let passages = made.passages;
   const ids = new Map<string, number>();
   passages.forEach((p, i) => {
     if (ids.has(p.id)) throw new CliError(`passage id ${JSON.stringify(p.id)} (a part of document ${JSON.stringify(p.docId)}) collides with a document id; rename that document`, 2);
@@ -224,7 +241,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   await mkdir(path.join(work, 'tiles'), { recursive: true });
   const tileFile = (t: number) => path.join(work, 'tiles', `${String(t).padStart(5, '0')}.f32`);
   const tileRange = (t: number) => [t * tileDocs, Math.min(n, (t + 1) * tileDocs)] as const;
-  const vectors = new Float32Array(n * dim);
+  const encodedVectors = new Float32Array(n * dim);
   let resumedTiles = 0;
   for (let t = 0; t < tiles; t++) {
     const sha = finished[String(t)];
@@ -235,7 +252,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
       delete finished[String(t)];
       continue;
     }
-    vectors.set(new Float32Array(bytes.buffer, bytes.byteOffset, (b - a) * dim), a * dim);
+    encodedVectors.set(new Float32Array(bytes.buffer, bytes.byteOffset, (b - a) * dim), a * dim);
     resumedTiles++;
   }
   const todo = Array.from({ length: tiles }, (_, t) => t).filter((t) => !(String(t) in finished));
@@ -286,7 +303,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
         await writeAtomic(tileFile(t), bytes);
         finished[String(t)] = sha256(bytes);
         await writeAtomic(stateFile, JSON.stringify({ format: WORK_FORMAT, key, tiles, finished }));
-        vectors.set(v, a * dim);
+        encodedVectors.set(v, a * dim);
         if (!bar) {
           const secs = (performance.now() - encodeStart) / 1000;
           const rate = encoded / secs;
@@ -301,7 +318,21 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   }
   const encodeSeconds = (performance.now() - encodeStart) / 1000;
 
-  // 3. Storage, graph, lexical index, metadata; then the atomic write.
+  // 3. Locality order, storage, graph, lexical index, metadata; then the atomic write.
+  let vectors: Float32Array = encodedVectors;
+  let locality: IndexSummary['locality'] = null;
+  let layoutEntries: Uint32Array | undefined;
+  if (opts.locality) {
+    // Everything below (vectors, graph, lexical refs, metadata) is built from the reordered
+    // passages, so the bundle is an ordinary bundle whose document numbers follow the layout.
+    const l0 = performance.now();
+    const layout = localityLayout(vectors, n, dim, opts.entryPoints || defaultEntryPoints(n), 1);
+    vectors = permuteVectors(vectors, n, dim, layout.order);
+    passages = Array.from(layout.order, (i) => passages[i]);
+    layoutEntries = layout.entryPoints;
+    locality = { leaves: layout.leaves, entryPoints: layout.entryPoints.length, seconds: (performance.now() - l0) / 1000 };
+    log(`locality order: ${layout.entryPoints.length} entry points first, then ${layout.leaves} k-means leaves, ${locality.seconds.toFixed(1)} s`);
+  }
   const absmax = dtype === 'int8' ? int8Absmax(vectors, n, dim) : undefined;
   const encodedTiles: EncodedVectors[] = [];
   for (let t = 0; t < tiles; t++) {
@@ -321,7 +352,8 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     }
     const g = buildNeighborGraph(stored, n, dim, graphDegree, opts.graphMethod ?? 'auto');
     graph = { degree: g.degree, shards: [g.rows] };
-    if (opts.entryPoints) graph.entryPoints = chooseEntryPoints(stored, n, dim, opts.entryPoints);
+    if (layoutEntries) graph.entryPoints = layoutEntries;
+    else if (opts.entryPoints) graph.entryPoints = chooseEntryPoints(stored, n, dim, opts.entryPoints);
     graphInfo = { degree: g.degree, method: g.method, seconds: (performance.now() - g0) / 1000 };
     if (graph.entryPoints) graphInfo.entryPoints = graph.entryPoints.length;
     log(`neighbor graph: ${g.degree} neighbors per passage, ${g.method}, ${graphInfo.seconds.toFixed(1)} s${graph.entryPoints ? `, ${graph.entryPoints.length} entry points` : ''}`);
@@ -340,6 +372,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     graph,
     lexical,
     force: opts.force,
+    ...(opts.chunkDocs ? { chunkDocs: opts.chunkDocs } : {}),
   });
   await rm(work, { recursive: true, force: true });
 
@@ -358,6 +391,8 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     passagesPerSecond: encoded > 0 ? encoded / encodeSeconds : 0,
     totalSeconds: (performance.now() - t0) / 1000,
     graph: graphInfo,
+    locality,
+    chunkDocs: opts.chunkDocs ?? null,
     lexical: lexical ? { scheme: LEXICAL_SCHEME, bytes: lexical.files[0].data.byteLength } : null,
     bundleBytes,
     bytesPerPassage: bundleBytes / n,
@@ -369,6 +404,11 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
       `${stats.longDocuments ? `; ${stats.longDocuments} long documents ${opts.long === 'truncate' ? 'truncated' : 'split'}` : ''}`,
   );
   return summary;
+}
+
+/** Entry points when --locality is given without --entry-points: about sqrt(n), 16 … 4096. */
+export function defaultEntryPoints(n: number): number {
+  return Math.min(4096, Math.max(16, Math.round(Math.sqrt(n))));
 }
 
 function shardMetadata(passages: Passage[]): object[][] {

@@ -13,6 +13,7 @@ import {
   type IndexManifestFields,
 } from '../core/formats/index.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
+import { addLazyFields } from './lazyBundle.ts';
 
 export interface WriteIndexInput {
   /** dim, dtype and absmax come from the tiles, graph from `graph`; tileDocs defaults to the first tile's size. */
@@ -27,6 +28,11 @@ export interface WriteIndexInput {
   lexical?: { descriptor: { scheme: string; [key: string]: unknown }; files: { path: string; data: Uint8Array }[] };
   /** Replace an existing non-empty outDir. */
   force?: boolean;
+  /**
+   * Rows per hashed chunk: files[i].chunks on every vector tile and graph shard (lazy loading,
+   * docs/FORMATS.md); needs graph.entryPoints. Added before the bundle is renamed into place.
+   */
+  chunkDocs?: number;
 }
 
 /** Shard file names: zero-padded so they sort in document order. */
@@ -166,8 +172,10 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
 /** Writes a complete index bundle to outDir atomically; returns its manifest. */
 export async function writeIndexBundle(outDir: string, input: WriteIndexInput): Promise<IndexManifest> {
   let manifest: IndexManifest | undefined;
+  if (input.chunkDocs !== undefined && !input.graph?.entryPoints) throw new Error('writeIndexBundle: chunkDocs (lazy loading) needs a graph with entryPoints');
   await writeDirAtomically(outDir, input.force ?? false, async (tmp) => {
     manifest = await writeIndexFiles(tmp, input);
+    if (input.chunkDocs !== undefined) manifest = await addLazyFields(tmp, { chunkDocs: input.chunkDocs });
   });
   return manifest!;
 }
