@@ -171,8 +171,50 @@ export async function makeScaleIndex(outDir: string, o: ScaleIndexOptions): Prom
   });
 }
 
+/**
+ * A bundle from scripts/bench-scale.js's dataset cache (one folder: vectors.f32 in layout order and
+ * as stored, entries.u32, graph-<method>-<degree>.u32 with its .json), so the browser rows run on
+ * exactly the data of the Node rows.
+ */
+export async function bundleFromBenchCache(cacheDir: string, outDir: string, o: { dim: number; graph?: string; chunkDocs?: number; force?: boolean }): Promise<IndexManifest> {
+  const { readFile } = await import('node:fs/promises');
+  const u8 = async (f: string) => {
+    const b = await readFile(join(cacheDir, f));
+    return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength);
+  };
+  const graph = o.graph ?? 'graph-hnsw0-32';
+  const vectors = new Float32Array(await u8('vectors.f32'));
+  const entryPoints = new Uint32Array(await u8('entries.u32'));
+  const rows = new Uint32Array(await u8(`${graph}.u32`));
+  const meta = JSON.parse(await readFile(join(cacheDir, `${graph}.json`), 'utf8')) as { degree?: unknown };
+  const n = vectors.length / o.dim;
+  if (!Number.isInteger(n)) throw new Error(`${cacheDir}/vectors.f32: ${vectors.length} values is not a multiple of dim ${o.dim}`);
+  const degree = meta.degree;
+  if (typeof degree !== 'number' || rows.length !== n * degree) throw new Error(`${cacheDir}/${graph}.json: degree ${String(degree)} does not fit ${rows.length} graph ids for ${n} documents`);
+  return writeScaleBundle(outDir, { vectors, n, dim: o.dim, graphRows: rows, degree, entryPoints, chunkDocs: o.chunkDocs, force: o.force });
+}
+
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const args = process.argv.slice(2);
+  const from = args.indexOf('--from-cache');
+  if (from >= 0) {
+    const [cacheDir, outDir] = [args[from + 1], args[from + 2]];
+    const num = (name: string) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
+    if (!cacheDir || !outDir) {
+      console.error('usage: npx tsx src/cli/scaleIndex.ts --from-cache <bench-scale cache folder> <outDir> [--dim 100] [--chunk-docs 256]');
+      process.exit(2);
+    }
+    bundleFromBenchCache(cacheDir, outDir, { dim: num('--dim') ?? 100, chunkDocs: num('--chunk-docs'), force: true }).then(
+      (m) => console.log(`wrote ${m.docCount} documents from ${cacheDir} to ${outDir}`),
+      (e: Error) => {
+        console.error(`scaleIndex: ${e.message}`);
+        process.exit(1);
+      },
+    );
+  } else mainMake(args);
+}
+
+function mainMake(args: string[]): void {
   const flag = (name: string) => {
     const i = args.indexOf(name);
     return i >= 0 ? Number(args[i + 1]) : undefined;

@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+// Approximate vs exhaustive q-net search on the GPU, in headless Chromium (WebGPU):
+//   node scripts/bench-scale-browser.js [--json] [--n 10000,100000,1000000] [--make] [options]
+// For each N it serves an index bundle and opens e2e/pages/scale.html. The data: scripts/bench-scale.js's
+// cached dataset for N (bench-results/scale-cache/: its locality layout, k-means entry points and hnsw0
+// graph) turned into a bundle under public/generated/scale-cache-nN (src/cli/scaleIndex.ts
+// --from-cache), so these rows and the Node rows share data and q-nets (seeds 50000 + q); without that
+// cache, public/generated/scale-N (--make builds it: src/cli/scaleIndex.ts), or --bundle. Engines:
+//   gpu-exhaustive — QNetScorer, every document scored, top k on the GPU;
+//   gpu-graph      — the graph walk (core's graphSearch) with the gather scorer, index resident;
+//                    cold_* fields: the same walk on a lazily loaded copy with an empty IndexedDB
+//                    store, every chunk over HTTP Range requests (network bytes counted, manifest included).
+// stdout: JSON lines (one per engine/variant and N) with --json, else a table; stderr: progress.
+// scripts/bench-scale.js --browser calls this for its GPU rows.
+import { createServer } from 'node:net';
+import { existsSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
+import { dirname, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from '@playwright/test';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+const USAGE = `usage: node scripts/bench-scale-browser.js [options]
+  --json               JSON lines on stdout (default: a table)
+  --n LIST             document counts (default 10000,100000,1000000)
+  --bundle DIR         one bundle folder under public/ (holding model/ and index/) instead of --n
+  --make               build a missing own scale-N bundle (when bench-scale.js has no cached dataset)
+  --cache DIR          bench-scale.js's dataset cache (default bench-results/scale-cache)
+  --queries Q          q-nets per N (default 5; seeds 50000 .. 50000+Q-1, as bench-scale.js; one more warms up)
+  --cold C             cold-cache lazy queries per variant (default 2, the first C seeds)
+  --k K                top k (default 10)
+  --beam B             documents expanded per round (default 8)
+  --pools LIST         best-first pool sizes, one gpu-graph row each (default 128,512)
+  --paper-walk         also the paper's round-local walk (strategy paper, beam B, 64 rounds)
+  --max-batch M        gather scorer batch (default 8192)
+  --no-exhaustive      skip the exhaustive scorer (no recall)
+  --port P             Vite port (default: a free one)`;
+
+function parseArgs(argv) {
+  const o = { json: false, n: [10000, 100000, 1000000], bundle: null, make: false, cache: resolve(root, 'bench-results/scale-cache'), queries: 5, cold: 2, k: 10, beam: 8, pools: [128, 512], paperWalk: false, maxBatch: 8192, exhaustive: true, port: 0 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
+      return v;
+    };
+    const int = () => {
+      const v = Number(val());
+      if (!Number.isInteger(v) || v < 0) throw new Error(`${a}: expected an integer ≥ 0`);
+      return v;
+    };
+    const list = () => val().split(',').map((x) => { const v = Number(x); if (!Number.isInteger(v) || v < 1) throw new Error(`${a}: bad value ${x}`); return v; });
+    switch (a) {
+      case '--json': o.json = true; break;
+      case '--n': o.n = list(); break;
+      case '--bundle': o.bundle = val(); break;
+      case '--make': o.make = true; break;
+      case '--cache': o.cache = resolve(val()); break;
+      case '--queries': o.queries = int(); break;
+      case '--cold': o.cold = int(); break;
+      case '--k': o.k = int(); break;
+      case '--beam': o.beam = int(); break;
+      case '--pools': o.pools = list(); break;
+      case '--paper-walk': o.paperWalk = true; break;
+      case '--max-batch': o.maxBatch = int(); break;
+      case '--no-exhaustive': o.exhaustive = false; break;
+      case '--port': o.port = int(); break;
+      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
+      default: throw new Error(`unknown option ${a}\n${USAGE}`);
+    }
+  }
+  if (o.cold > o.queries) throw new Error('--cold must not exceed --queries');
+  return o;
+}
+
+const err = (msg) => process.stderr.write(`${msg}\n`);
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
+const mean = (xs) => xs.reduce((s, v) => s + v, 0) / xs.length;
+const r3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v);
+const r4 = (v) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : v);
+
+function freePort() {
+  return new Promise((res, rej) => {
+    const s = createServer();
+    s.once('error', rej);
+    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
+  });
+}
+
+/** Vite without watching or HMR (files are written under public/ while it runs). */
+async function startVite(port) {
+  const { createServer: createViteServer } = await import('vite');
+  const server = await createViteServer({ root, configFile: resolve(root, 'vite.config.ts'), logLevel: 'warn', clearScreen: false, server: { port, strictPort: true, host: '127.0.0.1', hmr: false, ws: false, watch: null } });
+  await server.listen();
+  return server;
+}
+
+/** bench-scale.js's cached dataset for N (its default d, spread and entry count), as a bundle; else our own. */
+function ensureBundle(n, o) {
+  const entries = Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
+  const cached = resolve(o.cache, `synthetic-n${n}-d100-s0.3-0.8-e${entries}-f16`);
+  if (existsSync(resolve(cached, 'graph-hnsw0-32.u32')) && existsSync(resolve(cached, 'entries.u32'))) {
+    const dir = resolve(root, `public/generated/scale-cache-n${n}`);
+    if (!existsSync(resolve(dir, 'index/manifest.json'))) {
+      err(`bench-scale-browser: bundling ${relative(root, cached)} → ${relative(root, dir)} …`);
+      const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', '--from-cache', cached, dir], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+      if (r.status !== 0) throw new Error(`scaleIndex --from-cache failed for N=${n}`);
+    }
+    return { dir, data: `bench-scale cache ${relative(root, cached)}` };
+  }
+  const dir = resolve(root, `public/generated/scale-${n}`);
+  if (existsSync(resolve(dir, 'index/manifest.json'))) return { dir, data: 'scaleIndex clustered (sqrt(N) clusters, spread 0.7, HNSW k-NN graph)' };
+  if (!o.make) throw new Error(`no dataset for N=${n}: neither ${relative(root, cached)} (run npm run bench:scale -- --n ${n}) nor ${relative(root, dir)} (run with --make)`);
+  err(`bench-scale-browser: building ${relative(root, dir)} …`);
+  const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', dir, '--n', String(n)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error(`scaleIndex failed for N=${n}`);
+  return { dir, data: 'scaleIndex clustered (sqrt(N) clusters, spread 0.7, HNSW k-NN graph)' };
+}
+
+function table(line) {
+  const f = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : String(v));
+  return `N=${line.N} ${line.mode.padEnd(15)} ${line.variant.padEnd(20)} recall@${line.k}=${f(line.recall_at_10)} scored_share=${f(line.scored_share)} latency_ms=${f(line.latency_ms)}${line.latency_ratio_vs_exhaustive !== undefined ? ` ratio=${f(line.latency_ratio_vs_exhaustive)}` : ''}${line.cold_bytes_share !== undefined ? ` cold_bytes_share=${f(line.cold_bytes_share)}` : ''} gpu_bytes=${f(line.gpu_bytes)}`;
+}
+
+async function main() {
+  let opts;
+  try {
+    opts = parseArgs(process.argv.slice(2));
+  } catch (e) {
+    err(`bench-scale-browser: ${e.message}`);
+    process.exit(2);
+  }
+  const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+  const port = opts.port || (await freePort());
+  const base = `http://127.0.0.1:${port}`;
+  let vite = null;
+  let browser = null;
+  const stop = async () => {
+    try { await browser?.close(); } catch { /* gone */ }
+    await vite?.close();
+  };
+  process.once('SIGINT', () => stop().then(() => process.exit(130)));
+  process.once('SIGTERM', () => stop().then(() => process.exit(143)));
+  let failed = false;
+  try {
+    const bundles = opts.bundle ? [{ dir: resolve(root, 'public', opts.bundle), data: opts.bundle }] : opts.n.map((n) => ensureBundle(n, opts));
+    vite = await startVite(port);
+    browser = await chromium.launch({ executablePath, args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    const page = await browser.newPage();
+    page.setDefaultTimeout(0);
+    page.on('console', (m) => { if (!/\[vite\]|WebSocket|server-hmr|your current setup|Failed to load resource/.test(m.text())) err(`[page ${m.type()}] ${m.text()}`); });
+    page.on('pageerror', (e) => err(`[page error] ${e.message}`));
+    page.on('crash', () => err('[page crashed]'));
+    // Vite may discover and pre-bundle a dependency on first load and then ask for a reload, which
+    // with HMR off never comes: load the page again once if it does not get ready.
+    for (let attempt = 1; ; attempt++) {
+      await page.goto(`${base}/e2e/pages/scale.html`);
+      try {
+        await page.waitForFunction(() => window.hypScaleReady === true, null, { timeout: 90_000 });
+        break;
+      } catch (e) {
+        if (attempt === 2) throw e;
+        err('bench-scale-browser: the page did not get ready; loading it again');
+      }
+    }
+    const variants = opts.pools.map((pool) => ({ name: `best-first-pool${pool}`, params: { k: opts.k, beam: opts.beam, pool, strategy: 'best-first', maxIterations: 1000 } }));
+    if (opts.paperWalk) variants.push({ name: 'paper-walk-kmeans-entries', params: { k: opts.k, beam: opts.beam, maxIterations: 64, strategy: 'paper' } });
+    const seeds = Array.from({ length: opts.queries }, (_, q) => 50_000 + q);
+    for (const { dir, data } of bundles) {
+      const url = `/${relative(resolve(root, 'public'), dir)}`;
+      const t0 = Date.now();
+      const loadBefore = loadavg()[0];
+      err(`bench-scale-browser: loading ${url} …`);
+      const info = await page.evaluate(([u, mb]) => window.hypScale.load(u, mb), [url, opts.maxBatch]);
+      err(`bench-scale-browser: N=${info.n} loaded in ${(info.load_ms / 1000).toFixed(1)} s on ${info.adapter} (maxStorageBufferBindingSize ${info.max_storage_buffer_binding_size}, maxBufferSize ${info.max_buffer_size})`);
+      // Warm-up (pipelines, caches): one more q-net, not timed.
+      if (opts.exhaustive) await page.evaluate(([s, k]) => window.hypScale.exhaustive(s, k), [49_999, opts.k]);
+      for (const v of variants) await page.evaluate(([s, p]) => window.hypScale.approximate(s, p), [49_999, v.params]);
+      const exact = [];
+      for (const s of seeds) {
+        if (!opts.exhaustive) break;
+        const r = await page.evaluate(([seed, k]) => window.hypScale.exhaustive(seed, k), [s, opts.k]);
+        err(`  seed ${s}: exhaustive ${r.ms.toFixed(0)} ms`);
+        exact.push(r);
+      }
+      const indexBytes = info.vector_bytes + info.graph_bytes;
+      const common = { N: info.n, data, engine: 'browser-webgpu', adapter: info.adapter, dims: info.dims, k: opts.k, queries: seeds.length, host_cpus: cpus().length };
+      const lines = [];
+      const exLatency = median(exact.map((r) => r.ms));
+      if (opts.exhaustive) lines.push({ ...common, mode: 'gpu-exhaustive', variant: 'exhaustive', recall_at_10: 1, scored_share: 1, latency_ms: r3(exLatency), cold_bytes_share: 1, gpu_bytes: info.exhaustive_gpu_bytes, index_bytes: indexBytes });
+      for (const v of variants) {
+        const rows = [];
+        for (const [q, s] of seeds.entries()) {
+          const r = await page.evaluate(([seed, p]) => window.hypScale.approximate(seed, p), [s, v.params]);
+          if (opts.exhaustive) {
+            const want = new Set(exact[q].ids);
+            r.recall = r.ids.filter((i) => want.has(i)).length / exact[q].ids.length;
+          }
+          err(`  ${v.name} seed ${s}: recall ${r.recall} scored ${r.scored} (${r.iterations} rounds) ${r.ms.toFixed(0)} ms`);
+          rows.push(r);
+        }
+        const colds = [];
+        for (const [q, s] of seeds.slice(0, opts.cold).entries()) {
+          const c = await page.evaluate(([seed, p, mb]) => window.hypScale.coldQuery(seed, p, mb), [s, v.params, opts.maxBatch]);
+          c.same_as_eager = c.ids.length === rows[q].ids.length && c.ids.every((x, i) => x === rows[q].ids[i]);
+          if (!c.same_as_eager) { failed = true; err(`  cold seed ${s}: ids differ from the eager walk: ${JSON.stringify(c.ids)} vs ${JSON.stringify(rows[q].ids)}`); }
+          err(`  ${v.name} cold seed ${s}: ${c.network_bytes} bytes in ${c.requests} requests, ${c.cold_ms.toFixed(0)} ms`);
+          colds.push(c);
+        }
+        const apLatency = median(rows.map((r) => r.ms));
+        lines.push({
+          ...common,
+          mode: 'gpu-graph',
+          variant: v.name,
+          ...v.params,
+          entries: info.entry_points,
+          degree: info.degree,
+          recall_at_10: opts.exhaustive ? r3(mean(rows.map((r) => r.recall))) : null,
+          recall_at_10_min: opts.exhaustive ? r3(Math.min(...rows.map((r) => r.recall))) : null,
+          scored_share: r4(mean(rows.map((r) => r.scored)) / info.n),
+          scored_share_max: r4(Math.max(...rows.map((r) => r.scored)) / info.n),
+          iterations: mean(rows.map((r) => r.iterations)),
+          latency_ms: r3(apLatency),
+          score_ms: r3(median(rows.map((r) => r.score_ms))),
+          latency_ratio_vs_exhaustive: opts.exhaustive ? r4(apLatency / exLatency) : null,
+          gpu_bytes: info.gather_gpu_bytes,
+          index_bytes: indexBytes,
+          manifest_bytes: info.manifest_bytes,
+          ...(colds.length
+            ? {
+                cold_bytes_share: r4(mean(colds.map((c) => c.network_bytes)) / indexBytes),
+                cold_bytes_share_max: r4(Math.max(...colds.map((c) => c.network_bytes)) / indexBytes),
+                cold_bytes: colds.map((c) => c.network_bytes),
+                cold_requests: colds.map((c) => c.requests),
+                cold_latency_ms: colds.map((c) => Math.round(c.cold_ms)),
+                cold_same_ids_as_eager: colds.every((c) => c.same_as_eager),
+              }
+            : {}),
+        });
+      }
+      for (const line of lines) {
+        line.wall_s = Math.round((Date.now() - t0) / 100) / 10;
+        line.host_load_avg_1m = [Math.round(loadBefore * 10) / 10, Math.round(loadavg()[0] * 10) / 10];
+        process.stdout.write(opts.json ? `${JSON.stringify(line)}\n` : `${table(line)}\n`);
+      }
+    }
+  } catch (e) {
+    failed = true;
+    err(`bench-scale-browser: ${e?.stack ?? e}`);
+  } finally {
+    await stop();
+  }
+  process.exitCode = failed ? 1 : 0;
+}
+
+main();
