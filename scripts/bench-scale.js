@@ -39,8 +39,18 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --d D              vector size (default 100)
   --hidden LIST      q-net hidden sizes (default D,D: two hidden layers of width D)
   --queries Q        queries per N (default 20)
-  --qnets SRC        random (default) | model (needs models/default or --model: queries from its encoder)
-  --model DIR        model bundle for --qnets model
+  --data SRC         synthetic (default): clustered Gaussian vectors (--spread);
+                     demo: data/demo/python-docs.jsonl indexed with --model by the index command
+                       (--locality, hnsw0 graph, f16; N = its passage count, --n is ignored);
+                     derived: N vectors made from the demo corpus's real document vectors (each a
+                       mix of a real vector and one of its 4 nearest, plus Gaussian noise of
+                       --noise × the median nearest-neighbor distance, then every dimension
+                       rescaled to the real vectors' mean and standard deviation)
+  --qnets SRC        random (default for synthetic) | model (default for demo/derived): the model's
+                     query encoder on the demo example queries, then passage titles and sentences
+  --model DIR        model bundle for --qnets model / --data demo|derived (default models/default)
+  --noise B          derived: noise scale (default 0.5)
+  --corpus FILE      demo corpus (default data/demo/python-docs.jsonl)
   --dtype T          f16 (default) | f32: stored and scored vectors
   --entries E        k-means entry points (default: ~sqrt(N)·1, at least 64, at most 2048)
   --degree R         graph degree (default 32; hnsw0: 2·M)
@@ -56,7 +66,7 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: 'random', model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
   const num = (a, v) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
@@ -76,7 +86,14 @@ function parseArgs(argv) {
     else if (a === '--qnets') {
       o.qnets = v();
       if (!['random', 'model'].includes(o.qnets)) throw new Error(`--qnets must be random or model, got ${o.qnets}`);
-    } else if (a === '--model') o.model = v();
+    } else if (a === '--data') {
+      o.data = v();
+      if (!['synthetic', 'demo', 'derived'].includes(o.data)) throw new Error(`--data must be synthetic, demo or derived, got ${o.data}`);
+    } else if (a === '--noise') {
+      o.noise = Number(v());
+      if (!(o.noise >= 0)) throw new Error(`--noise needs a number >= 0`);
+    } else if (a === '--corpus') o.corpus = resolve(v());
+    else if (a === '--model') o.model = v();
     else if (a === '--dtype') {
       o.dtype = v();
       if (!['f16', 'f32'].includes(o.dtype)) throw new Error(`--dtype must be f16 or f32, got ${o.dtype}`);
@@ -99,6 +116,8 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
   o.hidden ??= [o.d, o.d];
+  o.qnets ??= o.data === 'synthetic' ? 'random' : 'model';
+  if (o.data === 'demo') o.n = [0];
   return o;
 }
 
@@ -143,16 +162,39 @@ function syntheticVectors(n, d, seed, spreadLo, spreadHi) {
   return v;
 }
 
-/** Dataset for N (cached): vectors in layout order (as stored: f16-rounded when dtype f16), entries, graph(s). */
-function dataset(o, n) {
+/** The neighbor graph(s) of a dataset folder (cached there as graph-<method>-<degree>.u32 + .json). */
+function graphsOf(o, dir, vectors, n) {
+  const graphs = {};
+  const wanted = [['hnsw0', o.degree]];
+  if (o.knn) wanted.push(['hnsw', o.degree]);
+  for (const [method, degree] of wanted) {
+    const file = join(dir, `graph-${method}-${degree}.u32`);
+    let rows = readCached(file, Uint32Array);
+    if (!rows) {
+      const t = now();
+      log(`N=${n}: building ${method} graph, degree ${degree}…`);
+      const g = buildNeighborGraph(vectors, n, o.d, degree, method, 64);
+      rows = g.rows;
+      const s = (now() - t) / 1000;
+      log(`N=${n}: ${method} graph ${s.toFixed(1)} s`);
+      writeAtomic(file, bytesOf(rows));
+      writeAtomic(join(dir, `graph-${method}-${degree}.json`), JSON.stringify({ seconds: s, degree: g.degree, efConstruction: 64 }));
+    }
+    const meta = JSON.parse(readFileSync(join(dir, `graph-${method}-${degree}.json`), 'utf8'));
+    graphs[method] = { rows, degree: meta.degree, buildSeconds: meta.seconds };
+  }
+  return graphs;
+}
+
+/** Raw vectors → cached folder: locality layout, stored precision, entries. */
+function layoutAndStore(o, dir, n, make) {
   const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
-  const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}-${o.dtype}`);
-  const timings = {};
   let vectors = readCached(join(dir, 'vectors.f32'), Float32Array);
   let entryIds = readCached(join(dir, 'entries.u32'), Uint32Array);
   if (!vectors || !entryIds) {
+    const timings = {};
     let t = now();
-    const raw = syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]);
+    const raw = make();
     timings.generate_s = (now() - t) / 1000;
     t = now();
     const layout = localityLayout(raw, n, o.d, entries, 7);
@@ -166,28 +208,130 @@ function dataset(o, n) {
     writeAtomic(join(dir, 'entries.u32'), bytesOf(entryIds));
     writeAtomic(join(dir, 'timings.json'), JSON.stringify(timings));
   }
-  const graphs = {};
-  const wanted = [['hnsw0', o.degree]];
-  if (o.knn) wanted.push(['hnsw', o.degree]);
-  for (const [method, degree] of wanted) {
-    const file = join(dir, `graph-${method}-${degree}.u32`);
-    let rows = readCached(file, Uint32Array);
-    let deg = method === 'hnsw0' ? 2 * Math.max(2, Math.ceil(degree / 2)) : degree;
-    if (!rows) {
-      const t = now();
-      log(`N=${n}: building ${method} graph, degree ${degree}…`);
-      const g = buildNeighborGraph(vectors, n, o.d, degree, method, 64);
-      rows = g.rows;
-      deg = g.degree;
-      const s = (now() - t) / 1000;
-      log(`N=${n}: ${method} graph ${s.toFixed(1)} s`);
-      writeAtomic(file, bytesOf(rows));
-      writeAtomic(join(dir, `graph-${method}-${degree}.json`), JSON.stringify({ seconds: s, degree: deg }));
-    }
-    const meta = JSON.parse(readFileSync(join(dir, `graph-${method}-${degree}.json`), 'utf8'));
-    graphs[method] = { rows, degree: meta.degree, buildSeconds: meta.seconds };
+  return { vectors, entryIds };
+}
+
+/** Synthetic clustered dataset for N (cached): vectors in layout order (as stored), entries, graph(s). */
+function dataset(o, n) {
+  const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
+  const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}-${o.dtype}`);
+  const { vectors, entryIds } = layoutAndStore(o, dir, n, () => syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]));
+  const graphs = graphsOf(o, dir, vectors, n);
+  return { dir, vectors, entryIds, graphs, label: `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+}
+
+async function sha256File(file) {
+  const { createHash } = await import('node:crypto');
+  return createHash('sha256').update(readFileSync(file)).digest('hex');
+}
+
+/**
+ * The demo corpus indexed with the model by the index command itself (--locality, hnsw0, f16,
+ * --chunk-docs), cached; vectors/entries/graph are also written in the cache's plain layout.
+ */
+async function demoDataset(o) {
+  const modelDir = resolveModel(o);
+  const key = `${(await sha256File(join(modelDir, 'model.json'))).slice(0, 12)}-${(await sha256File(o.corpus)).slice(0, 12)}`;
+  const dir = join(o.cache, `demo-${key}-deg${o.degree}-${o.dtype}`);
+  const indexDir = join(dir, 'index');
+  if (!existsSync(join(indexDir, 'manifest.json'))) {
+    const { runIndex } = await imp('src/cli/indexCommand.ts');
+    log(`demo: indexing ${o.corpus} with ${modelDir} (locality order, hnsw0 degree ${o.degree})…`);
+    const t = now();
+    const s = await runIndex(o.corpus, { out: indexDir, model: modelDir, dtype: o.dtype, locality: true, graphMethod: 'hnsw0', graphDegree: o.degree, chunkDocs: o.chunkDocs, force: true, quiet: false, ...(o.entries ? { entryPoints: o.entries } : {}) });
+    writeAtomic(join(dir, 'timings.json'), JSON.stringify({ index_s: (now() - t) / 1000, encode_s: s.encodeSeconds, layout_s: s.locality.seconds, graph_s: s.graph.seconds }));
   }
-  return { dir, vectors, entryIds, graphs, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+  const { readIndexBundle } = await imp('src/cli/readBundle.ts');
+  const idx = await readIndexBundle(indexDir);
+  const n = idx.manifest.docCount;
+  if (idx.manifest.dim !== o.d) throw new Error(`--data demo: the index has dim ${idx.manifest.dim}; pass --d ${idx.manifest.dim}`);
+  const vectors = new Float32Array(n * o.d);
+  let row = 0;
+  for (const t of idx.tiles) {
+    vectors.set(decodeVectors(t), row * o.d);
+    row += t.n;
+  }
+  const rows = new Uint32Array(n * idx.manifest.graph.degree);
+  row = 0;
+  for (const g of idx.graph) {
+    rows.set(g, row);
+    row += g.length;
+  }
+  // The plain cache layout too (scripts/bench-scale-browser.js / scaleIndex --from-cache read it).
+  if (!existsSync(join(dir, 'vectors.f32'))) {
+    writeAtomic(join(dir, 'vectors.f32'), bytesOf(vectors));
+    writeAtomic(join(dir, 'entries.u32'), bytesOf(idx.manifest.graph.entryPoints));
+    writeAtomic(join(dir, `graph-hnsw0-${o.degree}.u32`), bytesOf(rows));
+    const timings = JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8'));
+    writeAtomic(join(dir, `graph-hnsw0-${o.degree}.json`), JSON.stringify({ seconds: timings.graph_s, degree: idx.manifest.graph.degree, efConstruction: 200 }));
+  }
+  const graphs = { hnsw0: { rows, degree: idx.manifest.graph.degree, buildSeconds: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')).graph_s } };
+  if (o.knn) Object.assign(graphs, { hnsw: graphsOf({ ...o, knn: true }, dir, vectors, n).hnsw });
+  return { dir, n, vectors, entryIds: idx.manifest.graph.entryPoints, graphs, metadata: idx.metadata, label: `demo-python-docs-${key}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+}
+
+/**
+ * N vectors derived from the demo's real document vectors R (m × d): each is
+ *   x = (1 − t)·R_i + t·R_j + ε,   i uniform, j one of i's 4 nearest (graph row), t ~ U(0, 0.5),
+ *   ε ~ N(0, (noise · δ / sqrt(d))² I), δ = median distance of a real vector to its nearest,
+ * and then every dimension is shifted and scaled to the real vectors' mean and standard deviation.
+ */
+function derivedVectors(real, m, d, realRows, degree, n, noise, seed) {
+  const r = seededRandom(seed);
+  const g = gaussianFrom(r);
+  const nn = [];
+  for (let i = 0; i < m; i++) {
+    const j = realRows[i * degree];
+    if (j === 0xffffffff) continue;
+    let s = 0;
+    for (let t = 0; t < d; t++) s += (real[i * d + t] - real[j * d + t]) ** 2;
+    nn.push(Math.sqrt(s));
+  }
+  const delta = median(nn);
+  const sigma = (noise * delta) / Math.sqrt(d);
+  const out = new Float32Array(n * d);
+  for (let k = 0; k < n; k++) {
+    const i = Math.floor(r() * m);
+    let links = 0;
+    while (links < Math.min(4, degree) && realRows[i * degree + links] !== 0xffffffff) links++;
+    const j = links ? realRows[i * degree + Math.floor(r() * links)] : i;
+    const t = 0.5 * r();
+    for (let c = 0; c < d; c++) out[k * d + c] = (1 - t) * real[i * d + c] + t * real[j * d + c] + sigma * g();
+  }
+  const stats = (v, rows) => {
+    const mu = new Float64Array(d);
+    const sd = new Float64Array(d);
+    for (let i = 0; i < rows; i++) for (let c = 0; c < d; c++) mu[c] += v[i * d + c];
+    for (let c = 0; c < d; c++) mu[c] /= rows;
+    for (let i = 0; i < rows; i++) for (let c = 0; c < d; c++) sd[c] += (v[i * d + c] - mu[c]) ** 2;
+    for (let c = 0; c < d; c++) sd[c] = Math.sqrt(sd[c] / rows) || 1;
+    return { mu, sd };
+  };
+  const want = stats(real, m);
+  const have = stats(out, n);
+  for (let k = 0; k < n; k++) for (let c = 0; c < d; c++) out[k * d + c] = want.mu[c] + ((out[k * d + c] - have.mu[c]) * want.sd[c]) / have.sd[c];
+  return { vectors: out, delta, sigma };
+}
+
+async function derivedDataset(o, n, demo) {
+  const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
+  const dir = join(o.cache, `derived-${demo.label.replace('demo-python-docs-', '')}-n${n}-noise${o.noise}-e${entries}-${o.dtype}`);
+  const g = demo.graphs.hnsw0;
+  let info = null;
+  const { vectors, entryIds } = layoutAndStore(o, dir, n, () => {
+    const made = derivedVectors(demo.vectors, demo.n, o.d, g.rows, g.degree, n, o.noise, 2000 + n);
+    info = { delta: made.delta, sigma: made.sigma };
+    return made.vectors;
+  });
+  if (info) writeAtomic(join(dir, 'derived.json'), JSON.stringify(info));
+  const graphs = graphsOf(o, dir, vectors, n);
+  return { dir, vectors, entryIds, graphs, label: `derived-from-demo-noise${o.noise}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+}
+
+function resolveModel(o) {
+  const dir = resolve(o.model ?? join(root, 'models', 'default'));
+  if (!existsSync(join(dir, 'model.json'))) throw new Error(`${dir}/model.json: no model bundle there; pass --model DIR`);
+  return dir;
 }
 
 async function loadOrt() {
@@ -203,28 +347,64 @@ async function qnets(o, count) {
     arch.residual = o.hidden.map((h, j) => j < o.hidden.length - 1 && (j === 0 ? o.d : o.hidden[j - 1]) === h);
     return Array.from({ length: count }, (_, q) => ({ name: `random-${q}`, weights: randomWeights(arch, seededRandom(50_000 + q)) }));
   }
-  const { resolveModelDir, loadModelWithEncoders } = await imp('src/cli/modelDir.ts');
+  const { loadModelWithEncoders } = await imp('src/cli/modelDir.ts');
   const { BertWordPieceTokenizer } = await imp('src/core/tokenizer.ts');
   const { qnetWeightsFromOutputs } = await imp('src/core/formats/index.ts');
-  const dir = resolveModelDir(o.model ?? undefined);
+  const dir = resolveModel(o);
   const model = await loadModelWithEncoders(dir);
   if (model.model.qnet.dims[0] !== o.d) throw new Error(`--qnets model: the model's q-net takes d=${model.model.qnet.dims[0]}, pass --d ${model.model.qnet.dims[0]}`);
   const ort = await loadOrt();
   const enc = model.model.encoders;
   const session = await ort.InferenceSession.create(join(dir, enc.files.queryEncoder.path));
-  const tok = await BertWordPieceTokenizer.fromVocabFile?.(join(dir, enc.files.vocab.path));
-  if (!tok) throw new Error('--qnets model: cannot build the tokenizer');
-  const words = ['python', 'list', 'sort', 'dictionary', 'file', 'open', 'thread', 'socket', 'string', 'format', 'error', 'exception', 'class', 'module', 'import', 'path', 'time', 'date', 'json', 'regex'];
+  const tok = BertWordPieceTokenizer.fromVocab(readFileSync(join(dir, enc.files.vocab.path), 'utf8'), { lowercase: enc.tokenizer.lowercase, stripAccents: enc.tokenizer.stripAccents });
   const out = [];
-  for (let q = 0; q < count; q++) {
-    const text = `${words[q % words.length]} ${words[(q * 7 + 3) % words.length]}`;
-    const ids = tok.encode(text, enc.maxQueryTokens ?? 32);
+  for (const { text, kind } of queryTexts(o, count)) {
+    const { ids } = tok.encode(text, enc.maxQueryTokens);
     const shape = [1, ids.length];
     const r = await session.run({
       input_ids: new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), shape),
       attention_mask: new ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
     });
-    out.push({ name: text, weights: qnetWeightsFromOutputs(model.model, r) });
+    out.push({ name: text, kind, weights: qnetWeightsFromOutputs(model.model, r) });
+  }
+  return out;
+}
+
+/**
+ * Query texts: the demo's example queries (data/demo/example-queries.json), then, alternately, the
+ * title of a passage and one sentence (5–25 words) of another, passages drawn with a fixed seed
+ * from --corpus (distinct texts).
+ */
+function queryTexts(o, count) {
+  const examples = JSON.parse(readFileSync(join(root, 'data', 'demo', 'example-queries.json'), 'utf8')).examples.map((e) => ({ text: e.query, kind: 'example' }));
+  const docs = readFileSync(o.corpus, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
+    try {
+      return JSON.parse(l);
+    } catch {
+      throw new Error(`${o.corpus}:${i + 1}: not valid JSON`);
+    }
+  });
+  const out = examples.slice(0, count);
+  const seen = new Set(out.map((q) => q.text));
+  const r = seededRandom(77);
+  for (let tries = 0; out.length < count && tries < 100 * count; tries++) {
+    const doc = docs[Math.floor(r() * docs.length)];
+    let text;
+    let kind;
+    if (out.length % 2 === 0) {
+      text = String(doc.title ?? '').trim();
+      kind = 'title';
+    } else {
+      const sentences = String(doc.text ?? '').split(/(?<=[.!?])\s+|\n+/).map((x) => x.trim()).filter((x) => {
+        const w = x.split(/\s+/).length;
+        return w >= 5 && w <= 25;
+      });
+      text = sentences.length ? sentences[Math.floor(r() * sentences.length)] : '';
+      kind = 'sentence';
+    }
+    if (!text || seen.has(text)) continue;
+    seen.add(text);
+    out.push({ text, kind });
   }
   return out;
 }
@@ -280,10 +460,7 @@ const median = (a) => {
 const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
 const r4 = (x) => Math.round(x * 1e4) / 1e4;
 
-async function benchN(o, n, nets, ort, emit) {
-  const t0 = now();
-  const ds = dataset(o, n);
-  log(`N=${n}: dataset ready in ${((now() - t0) / 1000).toFixed(1)} s (${ds.dir})`);
+async function benchN(o, n, nets, ort, emit, ds) {
   const { vectors, entryIds } = ds;
   const d = o.d;
   const vecRowBytes = o.dtype === 'f16' ? Math.ceil(d / 2) * 4 : d * 4;
@@ -301,7 +478,7 @@ async function benchN(o, n, nets, ort, emit) {
 
   const acc = { exhaustive: { lat: [], oracleErr: [] } };
   for (const v of variants) acc[v.name] = { recall: [], scored: [], lat: [], cold: [], iters: [] };
-  const base = { N: n, data: `synthetic-clustered-d${d}-spread${o.spread.join('-')}`, qnets: o.qnets, dtype: o.dtype, engine: 'node-cpu-onnx', k: o.k, queries: nets.length };
+  const base = { N: n, data: ds.label, qnets: o.qnets, dtype: o.dtype, engine: 'node-cpu-onnx', k: o.k, queries: nets.length };
   for (let q = 0; q < nets.length; q++) {
     const sc = await scorerFor(ort, nets[q].weights, vectors, d);
     let t = now();
@@ -401,7 +578,14 @@ async function main() {
   };
   const ort = await loadOrt();
   const nets = await qnets(o, o.queries);
-  for (const n of o.n) await benchN(o, n, nets, ort, emit);
+  const demo = o.data === 'synthetic' ? null : await demoDataset(o);
+  for (const n0 of o.n) {
+    const t0 = now();
+    const ds = o.data === 'synthetic' ? dataset(o, n0) : o.data === 'demo' ? demo : await derivedDataset(o, n0, demo);
+    const n = ds.n ?? n0;
+    log(`N=${n}: dataset ready in ${((now() - t0) / 1000).toFixed(1)} s (${ds.dir})`);
+    await benchN(o, n, nets, ort, emit, ds);
+  }
   if (o.browser) {
     const driver = join(root, 'scripts', 'bench-scale-browser.js');
     if (!existsSync(driver)) log('--browser: scripts/bench-scale-browser.js does not exist (yet); no browser rows');
