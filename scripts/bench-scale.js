@@ -27,7 +27,7 @@ register();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const imp = (p) => import(pathToFileURL(join(root, p)).href);
 const { graphSearch, graphViewOf } = await imp('src/core/graphSearch.ts');
-const { localityLayout, permuteVectors, randomEntryPoints } = await imp('src/core/graphBuild.ts');
+const { addReverseLinks, localityLayout, permuteVectors, randomEntryPoints } = await imp('src/core/graphBuild.ts');
 const { buildNeighborGraph } = await imp('src/cli/annGraph.ts');
 const { paperArchitecture, randomVectors, randomWeights, referenceScores, seededRandom, gaussianFrom } = await imp('src/core/qnet.ts');
 const { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } = await imp('src/core/qnetOnnx.ts');
@@ -60,13 +60,17 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --knn              also a plain k-NN list graph (hnswlib k-NN answers) for comparison (slow at 1M)
   --spread LO,HI     per-cluster standard deviation range of the synthetic data (default 0.3,0.8;
                      centers are unit Gaussians, so 0.3–0.8 is well separated islands, 1–2 overlapping)
-  --chunk-docs C     rows per lazily fetched chunk for cold_bytes (default 256)
+  --chunk-docs LIST  rows per lazily fetched chunk for cold_bytes (default 256; the first is
+                     cold_bytes_share, all are in cold_bytes_share_by_chunk)
+  --variants LIST    walk variants (default paper-walk,best-first,adaptive,random-entries; --paper
+                     and --knn add theirs): paper, paper-walk, best-first, adaptive, random-entries,
+                     knn, revlinks (hnsw0 rows with their padding filled by addReverseLinks)
   --k K              top-k (default 10)
   --browser          also run scripts/bench-scale-browser.js if present (WebGPU rows)
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
   const num = (a, v) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
@@ -106,7 +110,14 @@ function parseArgs(argv) {
     else if (a === '--spread') {
       o.spread = v().split(',').map(Number);
       if (o.spread.length !== 2 || !o.spread.every((x) => x > 0) || o.spread[0] > o.spread[1]) throw new Error(`--spread needs LO,HI with 0 < LO <= HI, got ${o.spread.join(',')}`);
-    } else if (a === '--chunk-docs') o.chunkDocs = num(a, v());
+    } else if (a === '--chunk-docs') {
+      o.chunkList = v().split(',').map((x) => num(a, x));
+      o.chunkDocs = o.chunkList[0];
+    } else if (a === '--variants') {
+      o.variants = v().split(',');
+      const known = ['paper', 'paper-walk', 'best-first', 'adaptive', 'random-entries', 'knn', 'revlinks'];
+      for (const x of o.variants) if (!known.includes(x)) throw new Error(`--variants: unknown variant ${x} (known: ${known.join(', ')})`);
+    }
     else if (a === '--k') o.k = num(a, v());
     else if (a === '--browser') o.browser = true;
     else if (a === '--cache') o.cache = resolve(v());
@@ -116,6 +127,9 @@ function parseArgs(argv) {
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
   o.hidden ??= [o.d, o.d];
+  o.variants ??= ['paper-walk', 'best-first', 'adaptive', 'random-entries', ...(o.paper ? ['paper'] : []), ...(o.knn ? ['knn'] : [])];
+  if (o.variants.includes('paper')) o.paper = true;
+  if (o.variants.includes('knn')) o.knn = true;
   o.qnets ??= o.data === 'synthetic' ? 'random' : 'model';
   if (o.data === 'demo') o.n = [0];
   return o;
@@ -467,17 +481,26 @@ async function benchN(o, n, nets, ort, emit, ds) {
   const variants = [];
   const main = ds.graphs.hnsw0;
   const paperEntries = randomEntryPoints(n, Math.min(10000, Math.floor(n / 10)), 3);
-  if (o.paper) variants.push({ name: 'paper', graph: 'hnsw0', entries: paperEntries, beam: 50, maxIterations: 16, adaptive: false });
-  variants.push({ name: 'paper-walk-kmeans-entries', graph: 'hnsw0', entries: entryIds, beam: o.beam, maxIterations: 64, adaptive: false });
-  for (const pool of o.pools) {
-    variants.push({ name: `best-first-pool${pool}`, graph: 'hnsw0', entries: entryIds, beam: o.beam, pool, strategy: 'best-first', maxIterations: 1000, adaptive: false });
-    variants.push({ name: `best-first-pool${pool}-adaptive`, graph: 'hnsw0', entries: entryIds, beam: o.beam, pool, strategy: 'best-first', maxIterations: 1000, adaptive: true });
+  const want = new Set(o.variants);
+  if (want.has('revlinks') && !ds.graphs.rev) {
+    const rows = main.rows.slice();
+    const added = addReverseLinks(rows, n, main.degree);
+    log(`N=${n}: addReverseLinks filled ${added} slots (${(added / n).toFixed(1)} per document)`);
+    ds.graphs.rev = { rows, degree: main.degree, buildSeconds: main.buildSeconds };
   }
-  variants.push({ name: `best-first-pool${o.pools[0]}-random-entries`, graph: 'hnsw0', entries: randomEntryPoints(n, entryIds.length, 3), beam: o.beam, pool: o.pools[0], strategy: 'best-first', maxIterations: 1000, adaptive: false });
-  if (ds.graphs.hnsw) variants.push({ name: `best-first-pool${o.pools[0]}-knn-graph`, graph: 'hnsw', entries: entryIds, beam: o.beam, pool: o.pools[0], strategy: 'best-first', maxIterations: 1000, adaptive: false });
+  const bf = (pool, extra = {}) => ({ graph: 'hnsw0', entries: entryIds, beam: o.beam, pool, strategy: 'best-first', maxIterations: 100000, adaptive: false, ...extra });
+  if (want.has('paper')) variants.push({ name: 'paper', graph: 'hnsw0', entries: paperEntries, beam: 50, maxIterations: 16, adaptive: false });
+  if (want.has('paper-walk')) variants.push({ name: 'paper-walk-kmeans-entries', graph: 'hnsw0', entries: entryIds, beam: o.beam, maxIterations: 64, adaptive: false });
+  for (const pool of o.pools) {
+    if (want.has('best-first')) variants.push({ name: `best-first-pool${pool}`, ...bf(pool) });
+    if (want.has('adaptive')) variants.push({ name: `best-first-pool${pool}-adaptive`, ...bf(pool, { adaptive: true }) });
+    if (want.has('revlinks')) variants.push({ name: `best-first-pool${pool}-revlinks`, ...bf(pool, { graph: 'rev' }) });
+  }
+  if (want.has('random-entries')) variants.push({ name: `best-first-pool${o.pools[0]}-random-entries`, ...bf(o.pools[0], { entries: randomEntryPoints(n, entryIds.length, 3) }) });
+  if (want.has('knn') && ds.graphs.hnsw) variants.push({ name: `best-first-pool${o.pools[0]}-knn-graph`, ...bf(o.pools[0], { graph: 'hnsw' }) });
 
   const acc = { exhaustive: { lat: [], oracleErr: [] } };
-  for (const v of variants) acc[v.name] = { recall: [], scored: [], lat: [], cold: [], iters: [] };
+  for (const v of variants) acc[v.name] = { recall: [], scored: [], lat: [], ratio: [], cold: [], coldBy: o.chunkList.map(() => []), iters: [], kinds: {} };
   const base = { N: n, data: ds.label, qnets: o.qnets, dtype: o.dtype, engine: 'node-cpu-onnx', k: o.k, queries: nets.length };
   for (let q = 0; q < nets.length; q++) {
     const sc = await scorerFor(ort, nets[q].weights, vectors, d);
@@ -496,11 +519,10 @@ async function benchN(o, n, nets, ort, emit, ds) {
     for (const v of variants) {
       const g = ds.graphs[v.graph];
       const view = graphViewOf(g.rows, n, g.degree);
-      const vecChunks = new Set();
-      const graphChunks = new Set();
+      const touched = { vectors: new Uint8Array(n), graph: new Uint8Array(n) };
       const ensureLoaded = async (ids, what) => {
-        const set = what === 'vectors' ? vecChunks : graphChunks;
-        for (let i = 0; i < ids.length; i++) set.add(Math.floor(ids[i] / o.chunkDocs));
+        const m = touched[what];
+        for (let i = 0; i < ids.length; i++) m[ids[i]] = 1;
       };
       t = now();
       const r = await graphSearch(view, (ids) => sc.batch(ids), { k: o.k, entryIds: v.entries, beam: v.beam, maxIterations: v.maxIterations, adaptive: v.adaptive, strategy: v.strategy, pool: v.pool, ensureLoaded });
@@ -511,10 +533,29 @@ async function benchN(o, n, nets, ort, emit, ds) {
       a.recall.push(hit / Math.min(o.k, n));
       a.scored.push(r.scored / n);
       a.lat.push(ms);
+      a.ratio.push(ms / acc.exhaustive.lat.at(-1));
       a.iters.push(r.iterations);
-      const chunkBytes = (set, rowBytes) => [...set].reduce((s, c) => s + (Math.min(n, (c + 1) * o.chunkDocs) - c * o.chunkDocs) * rowBytes, 0);
-      const cold = chunkBytes(vecChunks, vecRowBytes) + chunkBytes(graphChunks, g.degree * 4) + v.entries.length * 4;
-      a.cold.push(cold / (n * (vecRowBytes + g.degree * 4)));
+      const kind = nets[q].kind ?? 'random';
+      (a.kinds[kind] ??= []).push(hit / Math.min(o.k, n));
+      // Bytes of the chunks (of C rows) holding a touched row, vectors and graph, plus the entry list.
+      const coldShare = (C) => {
+        let bytes = v.entries.length * 4;
+        for (const [what, rowBytes] of [['vectors', vecRowBytes], ['graph', g.degree * 4]]) {
+          const m = touched[what];
+          for (let c = 0; c * C < n; c++) {
+            const end = Math.min(n, (c + 1) * C);
+            for (let i = c * C; i < end; i++) {
+              if (m[i]) {
+                bytes += (end - c * C) * rowBytes;
+                break;
+              }
+            }
+          }
+        }
+        return bytes / (n * (vecRowBytes + g.degree * 4));
+      };
+      o.chunkList.forEach((C, j) => a.coldBy[j].push(coldShare(C)));
+      a.cold.push(a.coldBy[0].at(-1));
     }
     await sc.session.release?.();
     log(`N=${n}: query ${q + 1}/${nets.length} ${variants.map((v) => `${v.name} r=${acc[v.name].recall.at(-1)} s=${(100 * acc[v.name].scored.at(-1)).toFixed(2)}%`).join(', ')}`);
@@ -552,8 +593,11 @@ async function benchN(o, n, nets, ort, emit, ds) {
       scored_share_max: r4(Math.max(...a.scored)),
       iterations: r4(mean(a.iters)),
       latency_ms: r4(median(a.lat)),
+      latency_ratio: r4(median(a.ratio)),
       cold_bytes_share: r4(mean(a.cold)),
       cold_bytes_share_max: r4(Math.max(...a.cold)),
+      cold_bytes_share_by_chunk: Object.fromEntries(o.chunkList.map((C, j) => [C, r4(mean(a.coldBy[j]))])),
+      recall_by_kind: Object.fromEntries(Object.entries(a.kinds).map(([k, x]) => [k, r4(mean(x))])),
       chunk_docs: o.chunkDocs,
       index_bytes: indexBytes(g.degree),
       memory_bytes: Math.round(mean(a.cold) * indexBytes(g.degree) + n / 8),
