@@ -88,9 +88,10 @@ def load_pairs(path: str, dev_per_source: int, seed: int) -> Tuple[Dict[str, Lis
     return train, dev
 
 
-def tokenize_split(tok: BertTokenizer, split: Dict[str, List[Dict]]) -> Dict[str, Tuple[List[List[int]], List[List[int]]]]:
+def tokenize_split(tok: BertTokenizer, split: Dict[str, List[Dict]], doc_tokens: int
+                   ) -> Dict[str, Tuple[List[List[int]], List[List[int]]]]:
     return {s: (encode_all(tok, [p["q"] for p in ps], MAX_QUERY_TOKENS),
-                encode_all(tok, [p["d"] for p in ps], MAX_DOC_TOKENS)) for s, ps in split.items()}
+                encode_all(tok, [p["d"] for p in ps], doc_tokens)) for s, ps in split.items()}
 
 
 @torch.no_grad()
@@ -134,6 +135,10 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--heads", type=int, default=4)
     ap.add_argument("--qnet-hidden-layers", type=int, default=2)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--warmup", type=int, default=100, help="linear warmup steps")
+    ap.add_argument("--train-doc-tokens", type=int, default=96,
+                    help="passages are cut to this many tokens while training (the bundle encodes up to "
+                         f"{MAX_DOC_TOKENS}); shorter is faster on a CPU")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--smoke", action="store_true", help="tiny run: 3 steps, small vocab, no dev pool")
     a = ap.parse_args(argv)
@@ -154,8 +159,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     pad_id = tok.vocab["[PAD]"]
 
     train_pairs, dev_pairs = load_pairs(a.pairs, 0 if a.smoke else 500, a.seed)
-    train = tokenize_split(tok, train_pairs)
-    dev = tokenize_split(tok, dev_pairs)
+    train = tokenize_split(tok, train_pairs, a.train_doc_tokens)
+    dev = tokenize_split(tok, dev_pairs, a.train_doc_tokens)
     sizes = {s: len(v[0]) for s, v in train.items()}
     print(f"vocab {len(vocab)} ({int(from_glove.sum())} from GloVe); train pairs {sizes}; "
           f"prepared in {time.time() - t0:.0f} s", flush=True)
@@ -183,7 +188,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     rng = random.Random(a.seed)
     budget = a.minutes * 60.0
     max_steps = 3 if a.smoke else a.max_steps
-    warmup = 5 if a.smoke else 300
+    warmup = 5 if a.smoke else a.warmup
     log_path = os.path.join(a.out_dir, "log.jsonl")
     log = open(log_path, "w")
     step, t_train, ema = 0, time.time(), None
