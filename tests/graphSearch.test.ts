@@ -1,6 +1,6 @@
 // The graph walk (src/core/graphSearch.ts) against exhaustive search (referenceTopK).
 import { describe, expect, it } from 'vitest';
-import { BoundedTopK, graphSearch, graphViewOf } from '../src/core/graphSearch.ts';
+import { BoundedTopK, GRAPH_NO_NEIGHBOR, graphSearch, graphViewOf } from '../src/core/graphSearch.ts';
 import { exactKnnGraph } from '../src/core/knn.ts';
 import { paperArchitecture, randomVectors, randomWeights, referenceScores, referenceTopK, seededRandom } from '../src/core/qnet.ts';
 
@@ -48,6 +48,36 @@ describe('graphSearch', () => {
     expect(r.scored).toBeLessThanOrEqual(n);
     // Every document is reached and scored exactly once.
     expect(r.scored).toBe(n);
+  });
+
+  it('best-first: a round whose parents have only explored neighbors does not end the walk', async () => {
+    // Entries 0, 1, 2 score best at first; 0 and 1 link only to entries; 2 starts a chain 3 → 4 → …
+    // whose last document scores best of all. Only expanding past the empty rounds finds it.
+    const m = 50;
+    const rows = new Uint32Array(m * 2).fill(GRAPH_NO_NEIGHBOR);
+    rows.set([1, 2], 0);
+    rows.set([2, 0], 2);
+    for (let i = 2; i < m - 1; i++) rows[i * 2] = i + 1;
+    const sc = Float64Array.from({ length: m }, (_, i) => (i === m - 1 ? 100 : 10 - i / m));
+    const g = graphViewOf(rows, m, 2);
+    const r = await graphSearch(g, (ids) => Float64Array.from(ids, (i) => sc[i]), { k: 3, entryIds: Uint32Array.of(0, 1, 2), beam: 1, pool: m, strategy: 'best-first', maxIterations: 1000 });
+    expect(Array.from(r.ids)).toEqual(Array.from(referenceTopK(sc, 3).indices));
+    expect(r.scored).toBe(m);
+  });
+
+  it('best-first with a pool as large as the corpus equals exhaustive search on a connected graph', async () => {
+    const knn = exactKnnGraph(v, n, d, 6);
+    const rows = new Uint32Array(n * 7);
+    for (let i = 0; i < n; i++) {
+      rows.set(knn.subarray(i * 6, i * 6 + 6), i * 7);
+      rows[i * 7 + 6] = (i + 1) % n;
+    }
+    const want = referenceTopK(all, 10);
+    for (const beam of [1, 4, 16]) {
+      const r = await graphSearch(graphViewOf(rows, n, 7), score, { k: 10, entryIds: Uint32Array.of(3, 200), beam, pool: n, strategy: 'best-first', maxIterations: 100000 });
+      expect(Array.from(r.ids)).toEqual(Array.from(want.indices));
+      expect(r.scored).toBe(n);
+    }
   });
 
   it('scores each document at most once, honours maxScored and maxIterations, and refuses bad input', async () => {

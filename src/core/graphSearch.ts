@@ -173,6 +173,61 @@ class U32List {
   }
 }
 
+/**
+ * Scored documents not yet expanded, best on top (HNSW's candidate queue): a growable binary
+ * max-heap in typed arrays, same total order as BoundedTopK.
+ */
+class CandidateHeap {
+  ids = new Uint32Array(256);
+  scores = new Float64Array(256);
+  size = 0;
+
+  push(id: number, score: number): void {
+    if (Number.isNaN(score)) return;
+    if (this.size === this.ids.length) {
+      const ids = new Uint32Array(this.size * 2);
+      const scores = new Float64Array(this.size * 2);
+      ids.set(this.ids);
+      scores.set(this.scores);
+      this.ids = ids;
+      this.scores = scores;
+    }
+    const { ids, scores } = this;
+    let i = this.size++;
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!better(score, id, scores[p], ids[p])) break;
+      ids[i] = ids[p];
+      scores[i] = scores[p];
+      i = p;
+    }
+    ids[i] = id;
+    scores[i] = score;
+  }
+
+  /** Removes the best; read topId/topScore first. */
+  pop(): void {
+    const { ids, scores } = this;
+    const last = --this.size;
+    if (last === 0) return;
+    const id = ids[last];
+    const score = scores[last];
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= last) break;
+      const r = l + 1;
+      const c = r < last && better(scores[r], ids[r], scores[l], ids[l]) ? r : l;
+      if (!better(scores[c], ids[c], score, id)) break;
+      ids[i] = ids[c];
+      scores[i] = scores[c];
+      i = c;
+    }
+    ids[i] = id;
+    scores[i] = score;
+  }
+}
+
 function checkOptions(graph: GraphView, opts: GraphSearchOptions): void {
   const int = (name: string, v: number, min: number) => {
     if (!Number.isInteger(v) || v < min) throw new Error(`graphSearch: ${name} must be an integer >= ${min}, got ${v}`);
@@ -209,10 +264,10 @@ export async function graphSearch(graph: GraphView, score: ScoreBatch, opts: Gra
 
   const top = new BoundedTopK(k);
   const bestFirst = opts.strategy === 'best-first';
-  const roundWidth = bestFirst ? Math.max(opts.pool ?? 0, beam, k) : Math.max(beam, k);
-  const round = new BoundedTopK(roundWidth);
-  // best-first: the pool (the best roundWidth scored so far) and which documents were expanded.
-  const expanded = bestFirst ? new Uint32Array((n + 31) >>> 5) : explored;
+  // paper: the round's best max(beam, k). best-first: the pool (the best max(pool, beam, k) scored
+  // so far; only its documents are expanded) and the scored-but-unexpanded documents, best on top.
+  const round = new BoundedTopK(bestFirst ? Math.max(opts.pool ?? 0, beam, k) : Math.max(beam, k));
+  const queue = bestFirst ? new CandidateHeap() : null;
   const parentsBuf = new Uint32Array(beam);
   const minBeam = Math.ceil(beam / 4);
   let scored = 0;
@@ -230,37 +285,63 @@ export async function graphSearch(graph: GraphView, score: ScoreBatch, opts: Gra
     if (!bestFirst) round.clear();
     let entered = 0;
     for (let i = 0; i < ids.length; i++) {
-      round.push(ids[i], s[i]);
+      // best-first: only what enters the pool can ever be expanded.
+      if (round.push(ids[i], s[i]) && queue) queue.push(ids[i], s[i]);
       if (top.push(ids[i], s[i])) entered++;
     }
     if (earlyStop && entered === 0) break;
     if (iterations >= maxIterations || scored >= maxScored) break;
 
-    // The documents to expand: the round's (paper) or the pool's unexpanded (best-first), best first.
-    const best = round.sorted();
-    let expand = 0;
-    for (let i = 0; i < best.ids.length && expand < beam; i++) {
-      const id = best.ids[i];
-      if (bestFirst && (expanded[id >>> 5] & (1 << (id & 31))) !== 0) continue;
-      if (opts.adaptive && expand >= minBeam && best.scores[i] < top.threshold()) break;
-      if (bestFirst) expanded[id >>> 5] |= 1 << (id & 31);
-      parentsBuf[expand++] = id;
-    }
-    if (expand === 0) break;
-    const parents = parentsBuf.subarray(0, expand);
-    if (ensureLoaded) await ensureLoaded(parents, 'graph');
-    const next = new U32List(expand * graph.degree);
-    for (let p = 0; p < parents.length; p++) {
-      const row = graph.neighbors(parents[p]);
-      for (let j = 0; j < row.length; j++) {
-        const v = row[j];
-        if (v === GRAPH_NO_NEIGHBOR) break;
-        if (v >= n) throw new Error(`graphSearch: doc ${parents[p]} has neighbor ${v}, beyond the graph's ${n} documents`);
-        if (!isExplored(v)) {
-          markExplored(v);
-          next.push(v);
+    // The documents to expand, best first: the round's best `beam` (paper), or the best `beam`
+    // unexpanded documents still in the pool (best-first). best-first: parents whose neighbors were
+    // all explored already give no candidates; then the next ones are taken, until some candidate
+    // appears or no unexpanded document is left in the pool.
+    let next = new U32List(0);
+    const best = queue ? null : round.sorted();
+    let from = 0;
+    for (;;) {
+      let expand = 0;
+      if (queue) {
+        while (queue.size > 0 && expand < beam) {
+          const id = queue.ids[0];
+          const sc = queue.scores[0];
+          // Fallen out of the pool: it and everything below it will never be expanded.
+          if (sc < round.threshold()) {
+            queue.size = 0;
+            break;
+          }
+          if (opts.adaptive && expand >= minBeam && sc < top.threshold()) break;
+          queue.pop();
+          parentsBuf[expand++] = id;
+        }
+      } else {
+        for (; from < best!.ids.length && expand < beam; from++) {
+          if (opts.adaptive && expand >= minBeam && best!.scores[from] < top.threshold()) {
+            from = best!.ids.length;
+            break;
+          }
+          parentsBuf[expand++] = best!.ids[from];
         }
       }
+      if (expand === 0) break;
+      const parents = parentsBuf.subarray(0, expand);
+      if (ensureLoaded) await ensureLoaded(parents, 'graph');
+      next = new U32List(expand * graph.degree);
+      for (let p = 0; p < parents.length; p++) {
+        const row = graph.neighbors(parents[p]);
+        for (let j = 0; j < row.length; j++) {
+          const v = row[j];
+          if (v === GRAPH_NO_NEIGHBOR) break;
+          if (v >= n) throw new Error(`graphSearch: doc ${parents[p]} has neighbor ${v}, beyond the graph's ${n} documents`);
+          if (!isExplored(v)) {
+            markExplored(v);
+            next.push(v);
+          }
+        }
+      }
+      if (!queue || next.length > 0) break;
+      // adaptive stopped at a candidate below the top-k with no new candidates: the walk is done.
+      if (opts.adaptive && queue.size > 0 && queue.scores[0] < top.threshold()) break;
     }
     cand = next;
   }
