@@ -28,7 +28,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const imp = (p) => import(pathToFileURL(join(root, p)).href);
 const { graphSearch, graphViewOf } = await imp('src/core/graphSearch.ts');
 const { addReverseLinks, localityLayout, permuteVectors, randomEntryPoints } = await imp('src/core/graphBuild.ts');
-const { buildNeighborGraph } = await imp('src/cli/annGraph.ts');
+const { buildNeighborGraph, HNSW_EF_CONSTRUCTION } = await imp('src/cli/annGraph.ts');
 const { paperArchitecture, randomVectors, randomWeights, referenceScores, seededRandom, gaussianFrom } = await imp('src/core/qnet.ts');
 const { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } = await imp('src/core/qnetOnnx.ts');
 const { encodeVectors, decodeVectors } = await imp('src/core/vectorStorage.ts');
@@ -54,6 +54,7 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --dtype T          f16 (default) | f32: stored and scored vectors
   --entries E        k-means entry points (default: ~sqrt(N)·1, at least 64, at most 2048)
   --degree R         graph degree (default 32; hnsw0: 2·M)
+  --ef-construction E  HNSW efConstruction of the graph build (default 64)
   --beam B           documents expanded per round in our rows (default 8)
   --pools LIST       best-first pool sizes (HNSW's ef) to measure (default 64,128)
   --paper            also the paper's setting (10,000 random entry points or N/10, beam 50, 16 rounds)
@@ -70,7 +71,7 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 64, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
   const num = (a, v) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
@@ -103,6 +104,7 @@ function parseArgs(argv) {
       if (!['f16', 'f32'].includes(o.dtype)) throw new Error(`--dtype must be f16 or f32, got ${o.dtype}`);
     } else if (a === '--entries') o.entries = num(a, v());
     else if (a === '--degree') o.degree = num(a, v());
+    else if (a === '--ef-construction') o.efc = num(a, v());
     else if (a === '--beam') o.beam = num(a, v());
     else if (a === '--pools') o.pools = v().split(',').map((x) => num(a, x));
     else if (a === '--paper') o.paper = true;
@@ -182,20 +184,21 @@ function graphsOf(o, dir, vectors, n) {
   const wanted = [['hnsw0', o.degree]];
   if (o.knn) wanted.push(['hnsw', o.degree]);
   for (const [method, degree] of wanted) {
-    const file = join(dir, `graph-${method}-${degree}.u32`);
+    const name = `graph-${method}-${degree}${o.efc === 64 ? '' : `-efc${o.efc}`}`;
+    const file = join(dir, `${name}.u32`);
     let rows = readCached(file, Uint32Array);
     if (!rows) {
       const t = now();
       log(`N=${n}: building ${method} graph, degree ${degree}…`);
-      const g = buildNeighborGraph(vectors, n, o.d, degree, method, 64);
+      const g = buildNeighborGraph(vectors, n, o.d, degree, method, o.efc);
       rows = g.rows;
       const s = (now() - t) / 1000;
       log(`N=${n}: ${method} graph ${s.toFixed(1)} s`);
       writeAtomic(file, bytesOf(rows));
-      writeAtomic(join(dir, `graph-${method}-${degree}.json`), JSON.stringify({ seconds: s, degree: g.degree, efConstruction: 64 }));
+      writeAtomic(join(dir, `${name}.json`), JSON.stringify({ seconds: s, degree: g.degree, efConstruction: o.efc }));
     }
-    const meta = JSON.parse(readFileSync(join(dir, `graph-${method}-${degree}.json`), 'utf8'));
-    graphs[method] = { rows, degree: meta.degree, buildSeconds: meta.seconds };
+    const meta = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+    graphs[method] = { rows, degree: meta.degree, buildSeconds: meta.seconds, efConstruction: meta.efConstruction ?? 64 };
   }
   return graphs;
 }
@@ -279,7 +282,7 @@ async function demoDataset(o) {
     const timings = JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8'));
     writeAtomic(join(dir, `graph-hnsw0-${o.degree}.json`), JSON.stringify({ seconds: timings.graph_s, degree: idx.manifest.graph.degree, efConstruction: 200 }));
   }
-  const graphs = { hnsw0: { rows, degree: idx.manifest.graph.degree, buildSeconds: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')).graph_s } };
+  const graphs = { hnsw0: { rows, degree: idx.manifest.graph.degree, buildSeconds: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')).graph_s, efConstruction: HNSW_EF_CONSTRUCTION } };
   if (o.knn) Object.assign(graphs, { hnsw: graphsOf({ ...o, knn: true }, dir, vectors, n).hnsw });
   return { dir, n, vectors, entryIds: idx.manifest.graph.entryPoints, graphs, metadata: idx.metadata, label: `demo-python-docs-${key}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
 }
@@ -486,7 +489,7 @@ async function benchN(o, n, nets, ort, emit, ds) {
     const rows = main.rows.slice();
     const added = addReverseLinks(rows, n, main.degree);
     log(`N=${n}: addReverseLinks filled ${added} slots (${(added / n).toFixed(1)} per document)`);
-    ds.graphs.rev = { rows, degree: main.degree, buildSeconds: main.buildSeconds };
+    ds.graphs.rev = { ...main, rows };
   }
   const bf = (pool, extra = {}) => ({ graph: 'hnsw0', entries: entryIds, beam: o.beam, pool, strategy: 'best-first', maxIterations: 100000, adaptive: false, ...extra });
   if (want.has('paper')) variants.push({ name: 'paper', graph: 'hnsw0', entries: paperEntries, beam: 50, maxIterations: 16, adaptive: false });
@@ -582,6 +585,7 @@ async function benchN(o, n, nets, ort, emit, ds) {
       variant: v.name,
       graph: v.graph,
       degree: g.degree,
+      ef_construction: g.efConstruction ?? o.efc,
       entries: v.entries.length,
       strategy: v.strategy ?? 'paper',
       beam: v.beam,
