@@ -2,7 +2,23 @@
 //   f32:  one float per word            (stride = d words)
 //   f16:  two halves per word, low half first, as WGSL's pack2x16float / unpack2x16float
 //   int8: four signed bytes per word, low byte first, as WGSL's unpack4x8snorm; value = q/127 · absmax[dim]
-import { getFloat16, setFloat16 } from '@petamoriken/float16';
+import { Float16Array, getFloat16, setFloat16 } from '@petamoriken/float16';
+
+/** Little-endian host: Uint16Array views of the words are the file's byte order. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+let halfTable: Float32Array | null = null;
+/** Every f16 bit pattern's value (getFloat16 of it), so decoding is one table lookup per value. */
+function halfToFloat(): Float32Array {
+  if (!halfTable) {
+    halfTable = new Float32Array(65536);
+    const dv = new DataView(new ArrayBuffer(2));
+    for (let b = 0; b < 65536; b++) {
+      dv.setUint16(0, b, true);
+      halfTable[b] = getFloat16(dv, 0, true);
+    }
+  }
+  return halfTable;
+}
 
 export type StorageDtype = 'f32' | 'f16' | 'int8';
 export const STORAGE_DTYPES: readonly StorageDtype[] = ['f32', 'f16', 'int8'];
@@ -47,9 +63,21 @@ export function encodeVectors(vectors: Float32Array, n: number, d: number, dtype
     const f = new Float32Array(words.buffer);
     f.set(vectors.subarray(0, n * d));
   } else if (dtype === 'f16') {
-    for (let r = 0; r < n; r++) {
-      const base = r * strideWords * 4;
-      for (let i = 0; i < d; i++) setFloat16(view, base + i * 2, vectors[r * d + i], true);
+    if (LITTLE_ENDIAN) {
+      // Float16Array rounds as setFloat16 does (the same library); ~50× faster than a DataView call per value.
+      const halves = new Uint16Array(words.buffer);
+      const rows = 4096;
+      for (let r0 = 0; r0 < n; r0 += rows) {
+        const m = Math.min(rows, n - r0);
+        const bits = new Uint16Array(new Float16Array(vectors.subarray(r0 * d, (r0 + m) * d)).buffer);
+        if (d % 2 === 0) halves.set(bits, r0 * d);
+        else for (let r = 0; r < m; r++) halves.set(bits.subarray(r * d, (r + 1) * d), (r0 + r) * strideWords * 2);
+      }
+    } else {
+      for (let r = 0; r < n; r++) {
+        const base = r * strideWords * 4;
+        for (let i = 0; i < d; i++) setFloat16(view, base + i * 2, vectors[r * d + i], true);
+      }
     }
   } else {
     const scale = absmax ?? int8Absmax(vectors, n, d);
@@ -70,6 +98,15 @@ export function encodeVectors(vectors: Float32Array, n: number, d: number, dtype
 export function decodeVectors(e: EncodedVectors): Float32Array {
   const { n, d, strideWords, words } = e;
   const out = new Float32Array(n * d);
+  if (e.dtype === 'f16' && LITTLE_ENDIAN && words.byteOffset % 2 === 0) {
+    const table = halfToFloat();
+    const halves = new Uint16Array(words.buffer, words.byteOffset, words.length * 2);
+    for (let r = 0; r < n; r++) {
+      const base = r * strideWords * 2;
+      for (let i = 0; i < d; i++) out[r * d + i] = table[halves[base + i]];
+    }
+    return out;
+  }
   const view = new DataView(words.buffer, words.byteOffset, words.byteLength);
   for (let r = 0; r < n; r++) {
     const base = r * strideWords * 4;
