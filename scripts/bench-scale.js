@@ -54,7 +54,7 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --dtype T          f16 (default) | f32: stored and scored vectors
   --entries E        k-means entry points (default: ~sqrt(N)·1, at least 64, at most 2048)
   --degree R         graph degree (default 32; hnsw0: 2·M)
-  --ef-construction E  HNSW efConstruction of the graph build (default 64)
+  --ef-construction E  HNSW efConstruction of the graph build (default 128; 64 was the first setting)
   --beam B           documents expanded per round in our rows (default 8)
   --pools LIST       best-first pool sizes (HNSW's ef) to measure (default 64,128)
   --paper            also the paper's setting (10,000 random entry points or N/10, beam 50, 16 rounds)
@@ -71,7 +71,7 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 64, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 128, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
   const num = (a, v) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
@@ -184,7 +184,7 @@ function graphsOf(o, dir, vectors, n) {
   const wanted = [['hnsw0', o.degree]];
   if (o.knn) wanted.push(['hnsw', o.degree]);
   for (const [method, degree] of wanted) {
-    const name = `graph-${method}-${degree}${o.efc === 64 ? '' : `-efc${o.efc}`}`;
+    const name = `graph-${method}-${degree}${o.efc === 64 ? '' : `-efc${o.efc}`}`; // efc 64: the first runs' file names
     const file = join(dir, `${name}.u32`);
     let rows = readCached(file, Uint32Array);
     if (!rows) {
