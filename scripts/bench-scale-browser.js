@@ -28,10 +28,11 @@ const USAGE = `usage: node scripts/bench-scale-browser.js [options]
   --bundle DIR         one bundle folder under public/ (holding model/ and index/) instead of --n
   --make               build a missing own scale-N bundle (when bench-scale.js has no cached dataset)
   --cache DIR          bench-scale.js's dataset cache (default bench-results/scale-cache)
+  --entries E          which cached dataset: its entry-point count (default as bench-scale.js: sqrt(N) in 64..2048)
   --queries Q          q-nets per N (default 5; seeds 50000 .. 50000+Q-1, as bench-scale.js; one more warms up)
   --cold C             cold-cache lazy queries per variant (default 2, the first C seeds)
   --k K                top k (default 10)
-  --beam B             documents expanded per round (default 8)
+  --beam B             documents expanded per round (default 8); --beams LIST for several (one row each)
   --pools LIST         best-first pool sizes, one gpu-graph row each (default 128,512)
   --paper-walk         also the paper's round-local walk (strategy paper, beam B, 64 rounds)
   --max-batch M        gather scorer batch (default 8192)
@@ -39,7 +40,7 @@ const USAGE = `usage: node scripts/bench-scale-browser.js [options]
   --port P             Vite port (default: a free one)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], bundle: null, make: false, cache: resolve(root, 'bench-results/scale-cache'), queries: 5, cold: 2, k: 10, beam: 8, pools: [128, 512], paperWalk: false, maxBatch: 8192, exhaustive: true, port: 0 };
+  const o = { json: false, n: [10000, 100000, 1000000], bundle: null, make: false, cache: resolve(root, 'bench-results/scale-cache'), queries: 5, cold: 2, k: 10, beam: 8, pools: [128, 512], paperWalk: false, entries: null, maxBatch: 8192, exhaustive: true, port: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -59,10 +60,12 @@ function parseArgs(argv) {
       case '--bundle': o.bundle = val(); break;
       case '--make': o.make = true; break;
       case '--cache': o.cache = resolve(val()); break;
+      case '--entries': o.entries = int(); break;
       case '--queries': o.queries = int(); break;
       case '--cold': o.cold = int(); break;
       case '--k': o.k = int(); break;
       case '--beam': o.beam = int(); break;
+      case '--beams': o.beams = list(); break;
       case '--pools': o.pools = list(); break;
       case '--paper-walk': o.paperWalk = true; break;
       case '--max-batch': o.maxBatch = int(); break;
@@ -100,10 +103,10 @@ async function startVite(port) {
 
 /** bench-scale.js's cached dataset for N (its default d, spread and entry count), as a bundle; else our own. */
 function ensureBundle(n, o) {
-  const entries = Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
+  const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
   const cached = resolve(o.cache, `synthetic-n${n}-d100-s0.3-0.8-e${entries}-f16`);
   if (existsSync(resolve(cached, 'graph-hnsw0-32.u32')) && existsSync(resolve(cached, 'entries.u32'))) {
-    const dir = resolve(root, `public/generated/scale-cache-n${n}`);
+    const dir = resolve(root, `public/generated/scale-cache-n${n}-e${entries}`);
     if (!existsSync(resolve(dir, 'index/manifest.json'))) {
       err(`bench-scale-browser: bundling ${relative(root, cached)} → ${relative(root, dir)} …`);
       const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', '--from-cache', cached, dir], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -166,7 +169,9 @@ async function main() {
         err('bench-scale-browser: the page did not get ready; loading it again');
       }
     }
-    const variants = opts.pools.map((pool) => ({ name: `best-first-pool${pool}`, params: { k: opts.k, beam: opts.beam, pool, strategy: 'best-first', maxIterations: 1000 } }));
+    // Rows named as bench-scale.js names them (its beam is 8); other beams get a -beamB suffix.
+    const beams = opts.beams ?? [opts.beam];
+    const variants = opts.pools.flatMap((pool) => beams.map((beam) => ({ name: `best-first-pool${pool}${beam === 8 ? '' : `-beam${beam}`}`, params: { k: opts.k, beam, pool, strategy: 'best-first', maxIterations: 1000 } })));
     if (opts.paperWalk) variants.push({ name: 'paper-walk-kmeans-entries', params: { k: opts.k, beam: opts.beam, maxIterations: 64, strategy: 'paper' } });
     const seeds = Array.from({ length: opts.queries }, (_, q) => 50_000 + q);
     for (const { dir, data } of bundles) {
