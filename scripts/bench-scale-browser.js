@@ -109,7 +109,7 @@ function ensureBundle(n, o) {
     const dir = resolve(root, `public/generated/scale-cache-n${n}-e${entries}`);
     if (!existsSync(resolve(dir, 'index/manifest.json'))) {
       err(`bench-scale-browser: bundling ${relative(root, cached)} → ${relative(root, dir)} …`);
-      const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', '--from-cache', cached, dir], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+      const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', '--from-cache', cached, dir], { cwd: root, stdio: ['ignore', 2, 2] });
       if (r.status !== 0) throw new Error(`scaleIndex --from-cache failed for N=${n}`);
     }
     return { dir, data: `bench-scale cache ${relative(root, cached)}` };
@@ -118,7 +118,7 @@ function ensureBundle(n, o) {
   if (existsSync(resolve(dir, 'index/manifest.json'))) return { dir, data: 'scaleIndex clustered (sqrt(N) clusters, spread 0.7, HNSW k-NN graph)' };
   if (!o.make) throw new Error(`no dataset for N=${n}: neither ${relative(root, cached)} (run npm run bench:scale -- --n ${n}) nor ${relative(root, dir)} (run with --make)`);
   err(`bench-scale-browser: building ${relative(root, dir)} …`);
-  const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', dir, '--n', String(n)], { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+  const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', dir, '--n', String(n)], { cwd: root, stdio: ['ignore', 2, 2] });
   if (r.status !== 0) throw new Error(`scaleIndex failed for N=${n}`);
   return { dir, data: 'scaleIndex clustered (sqrt(N) clusters, spread 0.7, HNSW k-NN graph)' };
 }
