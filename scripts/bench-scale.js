@@ -54,6 +54,8 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --dtype T          f16 (default) | f32: stored and scored vectors
   --entries E        k-means entry points (default: ~sqrt(N)·1, at least 64, at most 2048)
   --degree R         graph degree (default 32; hnsw0: 2·M)
+  --piece-docs P     locality layout: split leaves into k-means pieces of about P documents
+                     (default none; a new dataset folder)
   --ef-construction E  HNSW efConstruction of the graph build (default 128; 64 was the first setting)
   --beam B           documents expanded per round in our rows (default 8)
   --pools LIST       best-first pool sizes (HNSW's ef) to measure (default 64,128)
@@ -71,7 +73,7 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 128, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 128, pieceDocs: null, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
   const num = (a, v) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
@@ -105,6 +107,7 @@ function parseArgs(argv) {
     } else if (a === '--entries') o.entries = num(a, v());
     else if (a === '--degree') o.degree = num(a, v());
     else if (a === '--ef-construction') o.efc = num(a, v());
+    else if (a === '--piece-docs') o.pieceDocs = num(a, v());
     else if (a === '--beam') o.beam = num(a, v());
     else if (a === '--pools') o.pools = v().split(',').map((x) => num(a, x));
     else if (a === '--paper') o.paper = true;
@@ -214,7 +217,7 @@ function layoutAndStore(o, dir, n, make) {
     const raw = make();
     timings.generate_s = (now() - t) / 1000;
     t = now();
-    const layout = localityLayout(raw, n, o.d, entries, 7);
+    const layout = localityLayout(raw, n, o.d, entries, 7, o.pieceDocs ? { pieceDocs: o.pieceDocs } : {});
     timings.layout_s = (now() - t) / 1000;
     log(`N=${n}: locality layout (${layout.leaves} leaves) ${timings.layout_s.toFixed(1)} s`);
     vectors = permuteVectors(raw, n, o.d, layout.order);
@@ -231,7 +234,7 @@ function layoutAndStore(o, dir, n, make) {
 /** Synthetic clustered dataset for N (cached): vectors in layout order (as stored), entries, graph(s). */
 function dataset(o, n) {
   const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
-  const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}-${o.dtype}`);
+  const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`);
   const { vectors, entryIds } = layoutAndStore(o, dir, n, () => syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]));
   const graphs = graphsOf(o, dir, vectors, n);
   return { dir, vectors, entryIds, graphs, label: `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
@@ -332,7 +335,7 @@ function derivedVectors(real, m, d, realRows, degree, n, noise, seed) {
 
 async function derivedDataset(o, n, demo) {
   const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
-  const dir = join(o.cache, `derived-${demo.label.replace('demo-python-docs-', '')}-n${n}-noise${o.noise}-e${entries}-${o.dtype}`);
+  const dir = join(o.cache, `derived-${demo.label.replace('demo-python-docs-', '')}-n${n}-noise${o.noise}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`);
   const g = demo.graphs.hnsw0;
   let info = null;
   const { vectors, entryIds } = layoutAndStore(o, dir, n, () => {
@@ -584,6 +587,7 @@ async function benchN(o, n, nets, ort, emit, ds) {
       mode: 'graph',
       variant: v.name,
       graph: v.graph,
+      piece_docs: o.pieceDocs,
       degree: g.degree,
       ef_construction: g.efConstruction ?? o.efc,
       entries: v.entries.length,

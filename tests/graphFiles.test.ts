@@ -128,6 +128,37 @@ describe('graph construction', () => {
     expect(() => inversePermutation(Uint32Array.of(0, 0, 1), 3)).toThrow(/repeated/);
   });
 
+  it('localityLayout pieceDocs: reorders only within leaves, into k-means pieces of about that size', () => {
+    const plain = localityLayout(v, n, d, 6, 5);
+    const pieces = localityLayout(v, n, d, 6, 5, { pieceDocs: 40 });
+    inversePermutation(pieces.order, n);
+    expect(Array.from(pieces.order.subarray(0, plain.entryPoints.length))).toEqual(Array.from(plain.order.subarray(0, plain.entryPoints.length)));
+    expect(Array.from(pieces.order)).not.toEqual(Array.from(plain.order));
+    // Every leaf holds the same documents, only their order within it changes.
+    expect(Array.from(pieces.leafStart)).toEqual(Array.from(plain.leafStart));
+    expect(plain.leafStart[plain.leaves]).toBe(n);
+    let split = 0;
+    for (let l = 0; l < plain.leaves; l++) {
+      const [a, b] = [plain.leafStart[l], plain.leafStart[l + 1]];
+      const set = (o: Uint32Array) => Array.from(o.subarray(a, b)).sort((x, y) => x - y);
+      expect(set(pieces.order)).toEqual(set(plain.order));
+      if (b - a > 40) split++;
+    }
+    expect(split).toBeGreaterThan(0);
+    // Consecutive documents are nearer on average than in the plain order.
+    const gap = (o: Uint32Array) => {
+      let s = 0;
+      for (let i = plain.entryPoints.length + 1; i < n; i++) {
+        let t = 0;
+        for (let c = 0; c < d; c++) t += (v[o[i] * d + c] - v[o[i - 1] * d + c]) ** 2;
+        s += Math.sqrt(t);
+      }
+      return s;
+    };
+    expect(gap(pieces.order)).toBeLessThan(gap(plain.order));
+    expect(() => localityLayout(v, n, d, 6, 5, { pieceDocs: 0 })).toThrow(/pieceDocs/);
+  });
+
   it('addReverseLinks fills only padding, never repeats an id', () => {
     const g = buildNeighborGraph(v, n, d, 16, 'hnsw0', 64);
     const before = g.rows.slice();

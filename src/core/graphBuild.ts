@@ -258,15 +258,27 @@ export interface LocalityLayout {
   entryPoints: Uint32Array;
   /** Leaves used (about the requested entry count). */
   leaves: number;
+  /** leaves + 1 positions: leaf l's other documents are new ids leafStart[l] … leafStart[l+1] − 1. */
+  leafStart: Uint32Array;
+}
+
+export interface LocalityOptions {
+  /**
+   * Split every leaf with more than this many documents by k-means into pieces of about this
+   * size, stored piece by piece (pieces chained nearest-first): with it near the chunk size a
+   * chunk holds one tight group of neighbors. Default: no split.
+   */
+  pieceDocs?: number;
 }
 
 /**
  * A document order for lazily fetched files: the entry points (one per leaf) first, then every
  * leaf's other documents together, leaves in hierarchicalClusters order; within a leaf, original
- * order. The walk scores the entry points (one contiguous range) and then moves between
- * neighboring documents, which now share chunks.
+ * order, or piece by piece with `pieceDocs`. The walk scores the entry points (one contiguous
+ * range) and then moves between neighboring documents, which now share chunks.
  */
-export function localityLayout(vectors: Float32Array, n: number, d: number, entryCount: number, seed = 1): LocalityLayout {
+export function localityLayout(vectors: Float32Array, n: number, d: number, entryCount: number, seed = 1, opts: LocalityOptions = {}): LocalityLayout {
+  if (opts.pieceDocs !== undefined && (!Number.isInteger(opts.pieceDocs) || opts.pieceDocs < 1)) throw new Error(`localityLayout: pieceDocs must be a positive integer, got ${opts.pieceDocs}`);
   const leaves = hierarchicalClusters(vectors, n, d, entryCount, seed);
   const entries = entryPointsOf(vectors, n, d, leaves);
   const isEntry = new Uint8Array(n);
@@ -278,9 +290,26 @@ export function localityLayout(vectors: Float32Array, n: number, d: number, entr
   order.set(entries, 0);
   const fill = start.map((s) => s + entries.length);
   for (let i = 0; i < n; i++) if (!isEntry[i]) order[fill[leaves.leafOf[i]]++] = i;
+  const piece = opts.pieceDocs;
+  if (piece) {
+    for (let l = 0; l < leaves.count; l++) {
+      const a = entries.length + start[l];
+      const b = entries.length + start[l + 1];
+      if (b - a <= piece) continue;
+      const ids = order.slice(a, b);
+      const km = kmeansOf(vectors, ids, ids.length, d, Math.ceil((b - a) / piece), { seed: seed + 7919 + l, iterations: 5 });
+      const rank = new Uint32Array(km.k);
+      chain(km.centroids, km.k, d).forEach((c, r) => (rank[c] = r));
+      // Stable by piece rank: original order within a piece.
+      const count = new Uint32Array(km.k + 1);
+      for (let i = 0; i < ids.length; i++) count[rank[km.assign[i]] + 1]++;
+      for (let c = 0; c < km.k; c++) count[c + 1] += count[c];
+      for (let i = 0; i < ids.length; i++) order[a + count[rank[km.assign[i]]]++] = ids[i];
+    }
+  }
   const entryPoints = new Uint32Array(entries.length);
   for (let i = 0; i < entries.length; i++) entryPoints[i] = i;
-  return { order, entryPoints, leaves: leaves.count };
+  return { order, entryPoints, leaves: leaves.count, leafStart: start.map((x) => x + entries.length) };
 }
 
 /** Checks that `order` is a permutation of 0..n-1; returns its inverse (newIdOf[old] = new). */
