@@ -68,11 +68,15 @@ test.describe('lazily loaded index', () => {
 
   const walk = { k: 10, beam: 16, maxIterations: 12 };
 
-  test('Range-fetched, verified chunks give the eager walk; repeated and cached queries fetch nothing', async ({ page }) => {
-    const c: LazyCase = { base: `/generated/${LAZY}`, seeds: [1, 2, 3], walk, db: `lazy-test-${Date.now()}` };
+  test('Range-fetched, verified chunks give the eager walk (also through a paged resident pool that evicts); repeated and cached queries fetch nothing', async ({ page }) => {
+    // Paged: 32 chunk slots of 128 rows × 128 bytes (d = 64, f16) for 47 chunks, so chunks get evicted and reloaded.
+    const c: LazyCase = { base: `/generated/${LAZY}`, seeds: [1, 2, 3], walk, db: `lazy-test-${Date.now()}`, residentBytes: 32 * 128 * 128 };
     const r = await page.evaluate((cc) => window.graphHarness.lazyParity(cc), c);
-    console.log(`bytes per query ${JSON.stringify(r.queryBytes)} of ${r.indexBytes}; warm: network ${r.warmNetworkBytes}, cache ${r.warmCachedBytes}`);
+    console.log(`bytes per query ${JSON.stringify(r.queryBytes)} of ${r.indexBytes}; warm: network ${r.warmNetworkBytes}, cache ${r.warmCachedBytes}; paged: ${r.evictions} evictions, GPU bytes ${r.pagedGpuBytes} vs ${r.fullGpuBytes}`);
     expect(r.lazyIds).toEqual(r.eagerIds);
+    expect(r.pagedIds).toEqual(r.eagerIds);
+    expect(r.evictions).toBeGreaterThan(0);
+    expect(r.pagedGpuBytes).toBeLessThan(r.fullGpuBytes!);
     expect(r.warmIds).toEqual(r.eagerIds);
     expect(r.queryBytes[0]).toBeLessThan(r.indexBytes);
     expect(r.repeatBytes).toBe(0);

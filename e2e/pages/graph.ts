@@ -220,6 +220,8 @@ export interface LazyCase {
   walk: Omit<WalkOptions, 'entryIds'>;
   /** A fresh IndexedDB store name for this run. */
   db: string;
+  /** Also run the seeds on a paged lazy instance with this much resident GPU memory for rows. */
+  residentBytes?: number;
 }
 
 export interface LazyResult {
@@ -234,6 +236,11 @@ export interface LazyResult {
   warmIds: number[][];
   /** Vector-chunk reads that a second run of the same query made (0: chunks are kept). */
   repeatBytes: number;
+  /** Paged instance (residentBytes): ids per seed, chunks evicted, GPU bytes of its scorer vs the unpaged one. */
+  pagedIds?: number[][];
+  evictions?: number;
+  pagedGpuBytes?: number;
+  fullGpuBytes?: number;
 }
 
 async function lazyParity(c: LazyCase): Promise<LazyResult> {
@@ -278,6 +285,18 @@ async function lazyParity(c: LazyCase): Promise<LazyResult> {
       out.warmCachedBytes = warm.lazy!.counters.cachedBytes;
     } finally {
       warm.destroy();
+    }
+    if (c.residentBytes !== undefined) {
+      const paged = await GpuGraphSearch.lazy(device, model.qnet, `${c.base}/index/`, { cache: new FileCache(`${c.db}-paged`), residentBytes: c.residentBytes });
+      try {
+        out.pagedIds = [];
+        for (const s of c.seeds) out.pagedIds.push([...(await paged.search(randomWeights(model.qnet, seededRandom(s)), c.walk)).ids]);
+        out.evictions = paged.evictions;
+        out.pagedGpuBytes = paged.scorer.gpuBytes;
+        out.fullGpuBytes = lazy.scorer.gpuBytes;
+      } finally {
+        paged.destroy();
+      }
     }
     return out;
   } finally {

@@ -103,6 +103,24 @@ export class LazyIndex {
     };
   }
 
+  /** The vector chunk holding document `id`: its first document and row count (a paged GPU pool's unit). */
+  vectorChunkOf(id: number): { firstDoc: number; rows: number } {
+    const { file, j } = this.locate(this.layout.vectors, id);
+    const { start, end } = chunkByteRange(file, j);
+    return { firstDoc: file.entry.firstDoc + j * file.chunkDocs, rows: (end - start) / file.rowBytes };
+  }
+
+  /** Largest rows per vector chunk. */
+  get vectorChunkDocs(): number {
+    return Math.max(...this.layout.vectors.map((f) => Math.min(f.chunkDocs, f.entry.docCount)));
+  }
+
+  /** Marks a vector chunk as no longer held by the sink (evicted): the next ensure delivers it again (from IndexedDB when kept). */
+  forgetVectorChunk(firstDoc: number): void {
+    const { j, fi } = this.locate(this.layout.vectors, firstDoc);
+    this.vectorDone[fi][j] = 0;
+  }
+
   /** Loads the chunks holding these documents' vectors (handed to the sink) or graph rows. */
   async ensure(ids: Uint32Array, what: 'graph' | 'vectors'): Promise<void> {
     const files = what === 'graph' ? this.layout.graph : this.layout.vectors;
