@@ -1,5 +1,5 @@
-// Where the model bundle comes from: --model, else models/default/ in this repository (where a
-// trained model will ship). No trained model ships yet, so that folder usually does not exist.
+// Where the model bundle comes from: --model, else models/default/ in this repository (the small
+// trained model that ships with it, training/README.md). A checkout without it gets a clear error.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +15,7 @@ export function resolveModelDir(option: string | undefined): string {
   }
   if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
     throw new CliError(
-      `no model given and no default model at ${path.relative(process.cwd(), DEFAULT_MODEL_DIR) || DEFAULT_MODEL_DIR} (no trained model ships yet): ` +
+      `no model given and no default model at ${path.relative(process.cwd(), DEFAULT_MODEL_DIR) || DEFAULT_MODEL_DIR} (it ships with the repository; restore it with `git checkout models/default` or retrain, training/README.md): ` +
         'pass --model <model bundle dir>, e.g. one made by `hypencoder-web convert <checkpoint> --out <dir>`',
       2,
     );
