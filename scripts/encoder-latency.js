@@ -1,12 +1,13 @@
 #!/usr/bin/env node
 // Query-encoding latency in the browser, and what binding the q-net's GPU buffers saves:
 //   node scripts/encoder-latency.js [--config base|small] [--qnet-layers 6] [--dtypes fp32,fp16] [--queries 20]
+//   node scripts/encoder-latency.js --model models/default      (an existing bundle, e.g. the shipped model)
 // Makes a random Hypencoder checkpoint (the released architecture with --config base), converts it
 // per dtype, writes a small random index for it, then in headless Chromium loads each bundle with
 // the page's engine (e2e/pages/engine.html) on every path and prints one JSON object per path:
 // load time, first query (pipeline compiles), median and p95 of warm query encoding and of the whole
 // search. Needs /usr/bin/python3 with torch (npm run test:deps).
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -32,6 +33,7 @@ const { values: o } = parseArgs({
     queries: { type: 'string', default: '20' },
     docs: { type: 'string', default: '2000' },
     paths: { type: 'string', default: 'webgpu-gpu,webgpu-readback,wasm-webgpu' },
+    model: { type: 'string' },
   },
 });
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,8 +55,13 @@ const PATHS = {
 /** Converts the checkpoint for one dtype and writes a random index for it under public/generated/latency/. */
 async function prepare(dtype, ckpt) {
   const modelDir = join(served, dtype, 'model');
-  log(`convert (${dtype})…`);
-  await convert(ckpt, { out: modelDir, dtype, force: true, quiet: true, verify: false, maxQueryTokens: 32 });
+  if (o.model) {
+    rmSync(modelDir, { recursive: true, force: true });
+    cpSync(o.model, modelDir, { recursive: true });
+  } else {
+    log(`convert (${dtype})…`);
+    await convert(ckpt, { out: modelDir, dtype, force: true, quiet: true, verify: false, maxQueryTokens: 32 });
+  }
   const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
   const d = model.qnet.dims[0];
   const n = Number(o.docs);
@@ -73,9 +80,12 @@ const server = await createServer({ root, configFile: join(root, 'vite.config.ts
 let browser;
 try {
   const ckpt = join(work, 'checkpoint');
-  log(`random ${o.config} checkpoint, q-net with ${o['qnet-layers']} hidden layers…`);
-  await runTrainingScript(DEFAULT_PYTHON, 'make_random_checkpoint.py', [ckpt, '--config', o.config, '--qnet-layers', o['qnet-layers'], '--seed', '1']);
-  const dtypes = o.dtypes.split(',');
+  if (!o.model) {
+    log(`random ${o.config} checkpoint, q-net with ${o['qnet-layers']} hidden layers…`);
+    await runTrainingScript(DEFAULT_PYTHON, 'make_random_checkpoint.py', [ckpt, '--config', o.config, '--qnet-layers', o['qnet-layers'], '--seed', '1']);
+  }
+  // An existing bundle has one dtype (its own): measured once, named after model.json's id.
+  const dtypes = o.model ? [JSON.parse(readFileSync(join(o.model, 'model.json'), 'utf8')).id] : o.dtypes.split(',');
   for (const dtype of dtypes) await prepare(dtype, ckpt);
   await server.listen();
   const url = server.resolvedUrls.local[0];
@@ -100,7 +110,7 @@ try {
       const tot = run.results.map((r) => r.timingsMs.total).sort((a, b) => a - b);
       const q = (a, p) => +a[Math.min(a.length - 1, Math.floor(p * a.length))].toFixed(1);
       console.log(JSON.stringify({
-        config: o.config, qnet_dims: model.qnet.dims, dtype, query_encoder_bytes: onnxBytes, path: name, ...PATHS[name],
+        config: o.model ?? o.config, qnet_dims: model.qnet.dims, dtype, query_encoder_bytes: onnxBytes, path: name, ...PATHS[name],
         adapter: first.info.adapter, load_ms: +first.loadMs.toFixed(0), first_query_ms: +first.results[0].timingsMs.total.toFixed(0),
         encode_ms_median: q(enc, 0.5), encode_ms_p95: q(enc, 0.95), search_ms_median: q(tot, 0.5), search_ms_p95: q(tot, 0.95), queries: queries.length, docs: n,
       }));
