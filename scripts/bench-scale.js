@@ -54,6 +54,9 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --dtype T          f16 (default) | f32: stored and scored vectors
   --entries E        k-means entry points (default: ~sqrt(N)·1, at least 64, at most 2048)
   --degree R         graph degree (default 32; hnsw0: 2·M)
+  --probes LIST      variant probe: score the entry points, then every document of the leaves of
+                     the best P of them (contiguous in the layout), then the best-first walk
+                     (pools: the first two of --pools); needs a dataset built with leaf-start.u32
   --piece-docs P     locality layout: split leaves into k-means pieces of about P documents
                      (default none; a new dataset folder)
   --ef-construction E  HNSW efConstruction of the graph build (default 128; 64 was the first setting)
@@ -73,7 +76,7 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 128, pieceDocs: null, spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 128, pieceDocs: null, probes: [4, 16], spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
   const num = (a, v) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
@@ -108,6 +111,7 @@ function parseArgs(argv) {
     else if (a === '--degree') o.degree = num(a, v());
     else if (a === '--ef-construction') o.efc = num(a, v());
     else if (a === '--piece-docs') o.pieceDocs = num(a, v());
+    else if (a === '--probes') o.probes = v().split(',').map((x) => num(a, x));
     else if (a === '--beam') o.beam = num(a, v());
     else if (a === '--pools') o.pools = v().split(',').map((x) => num(a, x));
     else if (a === '--paper') o.paper = true;
@@ -120,7 +124,7 @@ function parseArgs(argv) {
       o.chunkDocs = o.chunkList[0];
     } else if (a === '--variants') {
       o.variants = v().split(',');
-      const known = ['paper', 'paper-walk', 'best-first', 'adaptive', 'random-entries', 'knn', 'revlinks'];
+      const known = ['paper', 'paper-walk', 'best-first', 'adaptive', 'random-entries', 'knn', 'revlinks', 'probe'];
       for (const x of o.variants) if (!known.includes(x)) throw new Error(`--variants: unknown variant ${x} (known: ${known.join(', ')})`);
     }
     else if (a === '--k') o.k = num(a, v());
@@ -226,18 +230,19 @@ function layoutAndStore(o, dir, n, make) {
     entryIds = layout.entryPoints;
     writeAtomic(join(dir, 'vectors.f32'), bytesOf(vectors));
     writeAtomic(join(dir, 'entries.u32'), bytesOf(entryIds));
+    writeAtomic(join(dir, 'leaf-start.u32'), bytesOf(layout.leafStart));
     writeAtomic(join(dir, 'timings.json'), JSON.stringify(timings));
   }
-  return { vectors, entryIds };
+  return { vectors, entryIds, leafStart: readCached(join(dir, 'leaf-start.u32'), Uint32Array) };
 }
 
 /** Synthetic clustered dataset for N (cached): vectors in layout order (as stored), entries, graph(s). */
 function dataset(o, n) {
   const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
   const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`);
-  const { vectors, entryIds } = layoutAndStore(o, dir, n, () => syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]));
+  const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, () => syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]));
   const graphs = graphsOf(o, dir, vectors, n);
-  return { dir, vectors, entryIds, graphs, label: `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+  return { dir, vectors, entryIds, leafStart, graphs, label: `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
 }
 
 async function sha256File(file) {
@@ -338,14 +343,14 @@ async function derivedDataset(o, n, demo) {
   const dir = join(o.cache, `derived-${demo.label.replace('demo-python-docs-', '')}-n${n}-noise${o.noise}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`);
   const g = demo.graphs.hnsw0;
   let info = null;
-  const { vectors, entryIds } = layoutAndStore(o, dir, n, () => {
+  const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, () => {
     const made = derivedVectors(demo.vectors, demo.n, o.d, g.rows, g.degree, n, o.noise, 2000 + n);
     info = { delta: made.delta, sigma: made.sigma };
     return made.vectors;
   });
   if (info) writeAtomic(join(dir, 'derived.json'), JSON.stringify(info));
   const graphs = graphsOf(o, dir, vectors, n);
-  return { dir, vectors, entryIds, graphs, label: `derived-from-demo-noise${o.noise}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+  return { dir, vectors, entryIds, leafStart, graphs, label: `derived-from-demo-noise${o.noise}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
 }
 
 function resolveModel(o) {
@@ -502,6 +507,10 @@ async function benchN(o, n, nets, ort, emit, ds) {
     if (want.has('adaptive')) variants.push({ name: `best-first-pool${pool}-adaptive`, ...bf(pool, { adaptive: true }) });
     if (want.has('revlinks')) variants.push({ name: `best-first-pool${pool}-revlinks`, ...bf(pool, { graph: 'rev' }) });
   }
+  if (want.has('probe')) {
+    if (!ds.leafStart) log(`N=${n}: no leaf-start.u32 in ${ds.dir}: no probe rows`);
+    else for (const P of o.probes) for (const pool of o.pools.slice(0, 2)) variants.push({ name: `probe${P}-best-first-pool${pool}`, ...bf(pool), probe: P });
+  }
   if (want.has('random-entries')) variants.push({ name: `best-first-pool${o.pools[0]}-random-entries`, ...bf(o.pools[0], { entries: randomEntryPoints(n, entryIds.length, 3) }) });
   if (want.has('knn') && ds.graphs.hnsw) variants.push({ name: `best-first-pool${o.pools[0]}-knn-graph`, ...bf(o.pools[0], { graph: 'hnsw' }) });
 
@@ -531,7 +540,21 @@ async function benchN(o, n, nets, ort, emit, ds) {
         for (let i = 0; i < ids.length; i++) m[ids[i]] = 1;
       };
       t = now();
-      const r = await graphSearch(view, (ids) => sc.batch(ids), { k: o.k, entryIds: v.entries, beam: v.beam, maxIterations: v.maxIterations, adaptive: v.adaptive, strategy: v.strategy, pool: v.pool, ensureLoaded });
+      let entries = v.entries;
+      let extra = 0;
+      if (v.probe) {
+        // Score the entry points; the walk then starts from them and every document of the leaves
+        // of the best `probe` of them (entry i is leaf i: localityLayout's order).
+        await ensureLoaded(v.entries, 'vectors');
+        const es = await sc.batch(v.entries);
+        const best = Array.from(v.entries.keys()).sort((a, b) => es[b] - es[a] || a - b).slice(0, v.probe);
+        const list = Array.from(v.entries);
+        for (const l of best) for (let i = ds.leafStart[l]; i < ds.leafStart[l + 1]; i++) list.push(i);
+        entries = Uint32Array.from(list);
+        extra = 0; // the entry points are scored again inside the walk's first round: counted once there
+      }
+      const r = await graphSearch(view, (ids) => sc.batch(ids), { k: o.k, entryIds: entries, beam: v.beam, maxIterations: v.maxIterations, adaptive: v.adaptive, strategy: v.strategy, pool: v.pool, ensureLoaded });
+      r.scored += extra;
       const ms = now() - t;
       const a = acc[v.name];
       let hit = 0;
