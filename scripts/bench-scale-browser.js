@@ -36,11 +36,12 @@ const USAGE = `usage: node scripts/bench-scale-browser.js [options]
   --pools LIST         best-first pool sizes, one gpu-graph row each (default 128,512)
   --paper-walk         also the paper's round-local walk (strategy paper, beam B, 64 rounds)
   --max-batch M        gather scorer batch (default 8192)
+  --resident-mb MB     cold queries keep document rows in a paged GPU pool of this size (default: all rows)
   --no-exhaustive      skip the exhaustive scorer (no recall)
   --port P             Vite port (default: a free one)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], bundle: null, make: false, cache: resolve(root, 'bench-results/scale-cache'), queries: 5, cold: 2, k: 10, beam: 8, pools: [128, 512], paperWalk: false, entries: null, maxBatch: 8192, exhaustive: true, port: 0 };
+  const o = { json: false, n: [10000, 100000, 1000000], bundle: null, make: false, cache: resolve(root, 'bench-results/scale-cache'), queries: 5, cold: 2, k: 10, beam: 8, pools: [128, 512], paperWalk: false, entries: null, residentMb: null, maxBatch: 8192, exhaustive: true, port: 0 };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -69,6 +70,7 @@ function parseArgs(argv) {
       case '--pools': o.pools = list(); break;
       case '--paper-walk': o.paperWalk = true; break;
       case '--max-batch': o.maxBatch = int(); break;
+      case '--resident-mb': o.residentMb = int(); break;
       case '--no-exhaustive': o.exhaustive = false; break;
       case '--port': o.port = int(); break;
       case '-h': case '--help': console.log(USAGE); process.exit(0); break;
@@ -209,7 +211,7 @@ async function main() {
         }
         const colds = [];
         for (const [q, s] of seeds.slice(0, opts.cold).entries()) {
-          const c = await page.evaluate(([seed, p, mb]) => window.hypScale.coldQuery(seed, p, mb), [s, v.params, opts.maxBatch]);
+          const c = await page.evaluate(([seed, p, mb, rb]) => window.hypScale.coldQuery(seed, p, mb, rb ?? undefined), [s, v.params, opts.maxBatch, opts.residentMb === null ? null : opts.residentMb * 1024 * 1024]);
           c.same_as_eager = c.ids.length === rows[q].ids.length && c.ids.every((x, i) => x === rows[q].ids[i]);
           if (!c.same_as_eager) { failed = true; err(`  cold seed ${s}: ids differ from the eager walk: ${JSON.stringify(c.ids)} vs ${JSON.stringify(rows[q].ids)}`); }
           err(`  ${v.name} cold seed ${s}: ${c.network_bytes} bytes in ${c.requests} requests, ${c.cold_ms.toFixed(0)} ms`);
@@ -242,6 +244,8 @@ async function main() {
                 cold_requests: colds.map((c) => c.requests),
                 cold_latency_ms: colds.map((c) => Math.round(c.cold_ms)),
                 cold_same_ids_as_eager: colds.every((c) => c.same_as_eager),
+                cold_gpu_bytes: Math.max(...colds.map((c) => c.gpu_bytes)),
+                cold_evictions: colds.map((c) => c.evictions),
               }
             : {}),
         });

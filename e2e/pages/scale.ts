@@ -65,6 +65,9 @@ export interface ColdRow {
   fetch_ms: number;
   scored: number;
   ids: number[];
+  /** GPU memory of the lazy scorer (documents: all rows, or the paged pool), and chunks evicted. */
+  gpu_bytes: number;
+  evictions: number;
 }
 
 let gpu: ScorerDevice | null = null;
@@ -150,12 +153,12 @@ async function approximate(seed: number, p: WalkParams): Promise<ApproxRow> {
 let coldRun = 0;
 
 /** One query on a fresh lazy copy with an empty IndexedDB store: what a first visit fetches. */
-async function coldQuery(seed: number, p: WalkParams, maxBatch = 8192): Promise<ColdRow> {
+async function coldQuery(seed: number, p: WalkParams, maxBatch = 8192, residentBytes?: number): Promise<ColdRow> {
   if (!state) throw new Error('load first');
   gpu ??= await requestScorerDevice();
   const dbName = `hypencoder-scale-cold-${Date.now()}-${coldRun++}`;
   const t0 = performance.now();
-  const lazy = await GpuGraphSearch.lazy(gpu.device, state.arch, `${state.base}/index/`, { maxBatch, cache: new FileCache(dbName) });
+  const lazy = await GpuGraphSearch.lazy(gpu.device, state.arch, `${state.base}/index/`, { maxBatch, cache: new FileCache(dbName), residentBytes });
   try {
     const r = await lazy.search(weightsOf(seed), p);
     const c = lazy.lazy!.counters;
@@ -167,6 +170,8 @@ async function coldQuery(seed: number, p: WalkParams, maxBatch = 8192): Promise<
       fetch_ms: r.timingsMs.fetch,
       scored: r.scored,
       ids: [...r.ids],
+      gpu_bytes: lazy.scorer.gpuBytes,
+      evictions: lazy.evictions,
     };
   } finally {
     lazy.destroy();
