@@ -15,7 +15,7 @@ export function resolveModelDir(option: string | undefined): string {
   }
   if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
     throw new CliError(
-      `no model given and no default model at ${path.relative(process.cwd(), DEFAULT_MODEL_DIR) || DEFAULT_MODEL_DIR} (it ships with the repository; restore it with `git checkout models/default` or retrain, training/README.md): ` +
+      `no model given and no default model at ${path.relative(process.cwd(), DEFAULT_MODEL_DIR) || DEFAULT_MODEL_DIR} (it ships with the repository; restore it with \`git checkout models/default\` or retrain, training/README.md): ` +
         'pass --model <model bundle dir>, e.g. one made by `hypencoder-web convert <checkpoint> --out <dir>`',
       2,
     );
