@@ -1,34 +1,28 @@
 // The demo page (`npm run demo`, the test server) in whichever state scripts/demoIndex.js left it:
 // - a trained model in models/default/: the Python docs corpus indexed with it. The page names the
 //   corpus and model, its chips are data/demo/example-queries.json, lexical ranking equals the Node
-//   engine's exactly, neural ranking agrees with onnxruntime-node's top 10 (float tolerance);
+//   engine's exactly, neural ranking agrees with the Node engine's (onnxruntime-node) up to float
+//   near-ties (e2e/helpers/demoOracle.ts);
 // - no model: the synthetic index; the page says so and ranks exactly as the CPU reference.
 import { expect, test, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
-import { demoDir, referenceTopIds } from './helpers/bundles.ts';
+import { join } from 'node:path';
+import { DemoOracle, hitsFromMeta, readDemoAbout, type BrowserHit } from './helpers/demoOracle.ts';
 
 const root = join(import.meta.dirname, '..');
-/** What the server built (scripts/demoIndex.js writes it before serving). */
-const about = (() => {
-  try {
-    return JSON.parse(readFileSync(join(demoDir, 'demo.json'), 'utf8'));
-  } catch (e) {
-    throw new Error(`${join(demoDir, 'demo.json')}: ${(e as Error).message} (the demo server writes it at start: is an older server still running on the test port?)`);
-  }
-})();
+const about = readDemoAbout();
 
-async function searchOnPage(page: Page, query: string): Promise<{ ids: string[]; documents: string[]; hrefs: string[] }> {
+async function searchOnPage(page: Page, query: string): Promise<{ ids: string[]; hits: BrowserHit[]; hrefs: string[] }> {
   await page.getByTestId('search-input').fill(query);
   await expect(page.locator('ol.results')).toHaveAttribute('data-query', query, { timeout: 60_000 });
   await expect(page.getByTestId('hit')).toHaveCount(10);
   await expect(page.locator('.timings')).not.toBeEmpty();
-  return page.getByTestId('hit').evaluateAll((els) => ({
+  const r = await page.getByTestId('hit').evaluateAll((els) => ({
     ids: els.map((e) => (e as HTMLElement).dataset.docId!),
-    documents: els.map((e) => (e as HTMLElement).dataset.documentId!),
+    metas: els.map((e) => e.querySelector('.meta')?.textContent ?? ''),
     hrefs: els.map((e) => e.querySelector('a')?.getAttribute('href') ?? ''),
   }));
+  return { ids: r.ids, hits: hitsFromMeta(r.ids, r.metas), hrefs: r.hrefs };
 }
 
 async function openDemo(page: Page, path: string): Promise<void> {
@@ -36,6 +30,14 @@ async function openDemo(page: Page, path: string): Promise<void> {
   await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 120_000 });
   expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
 }
+
+let oracle: DemoOracle;
+test.beforeAll(async () => {
+  oracle = await DemoOracle.open(about);
+});
+test.afterAll(async () => {
+  await oracle?.close();
+});
 
 if (about.kind === 'synthetic') {
   for (const backend of ['webgpu', 'cpu'] as const) {
@@ -45,8 +47,7 @@ if (about.kind === 'synthetic') {
       await expect(page.getByTestId('about')).toContainText(`Model: ${about.model.id} (synthetic`);
       await expect(page.getByTestId('backend')).toContainText(backend === 'webgpu' ? 'WebGPU' : 'CPU');
       for (const q of ['how do wings generate lift', 'boundary layer transition']) {
-        const got = await searchOnPage(page, q);
-        expect(got.ids).toEqual(await referenceTopIds(demoDir, q, 10));
+        await oracle.expectNeural(q, (await searchOnPage(page, q)).hits, 10);
       }
       await page.screenshot({ path: info.outputPath(`demo-${backend}.png`), fullPage: true });
     });
@@ -55,35 +56,26 @@ if (about.kind === 'synthetic') {
   test('demo page: names the corpus and model, offers the example queries, ranks as the Node engine', async ({ page }, info) => {
     expect(about.kind).toBe('corpus');
     const examples: string[] = JSON.parse(readFileSync(join(root, 'data', 'demo', 'example-queries.json'), 'utf8')).examples.map((e: { query: string }) => e.query);
-    const modelDir = resolve(root, about.model.from);
-    const engine = await NodeSearchEngine.open(join(demoDir, 'index'), modelDir);
-    try {
-      await openDemo(page, '/');
-      await expect(page.getByTestId('about')).toContainText(`Searching the ${about.corpus.name}`);
-      await expect(page.getByTestId('about')).toContainText(`with the model ${about.model.id}`);
-      await expect(page.getByRole('note')).toBeHidden();
-      await expect(page.getByTestId('example')).toHaveText(examples);
+    await openDemo(page, '/');
+    await expect(page.getByTestId('about')).toContainText(`Searching the ${about.corpus.name}`);
+    await expect(page.getByTestId('about')).toContainText(`with the model ${about.model.id}`);
+    await expect(page.getByRole('note')).toBeHidden();
+    await expect(page.getByTestId('example')).toHaveText(examples);
 
-      // A chip runs its query (neural, the default): the top 10 agree with onnxruntime-node's.
-      await page.getByTestId('example').first().click();
-      await expect(page.getByTestId('search-input')).toHaveValue(examples[0]);
-      const neural = await searchOnPage(page, examples[0]);
-      const ref = await engine.search(examples[0], 'neural', 10);
-      // The query encoder runs in WASM here and in onnxruntime-node there: float differences may swap
-      // near-ties at the edge of the top 10, not more (a wrong ranking would share ~0 of 10 000 documents).
-      const shared = neural.documents.filter((d) => ref.hits.some((h) => h.docId === d)).length;
-      expect(shared, `browser ${neural.documents.join(', ')}\nnode ${ref.hits.map((h) => h.docId).join(', ')}`).toBeGreaterThanOrEqual(8);
-      for (const href of neural.hrefs) expect(href).toMatch(/^https:\/\/docs\.python\.org\/3\.11\/[^#]+\.html(#.+)?$/);
+    // A chip runs its query (neural, the default): the top 10 agree with onnxruntime-node's.
+    await page.getByTestId('example').first().click();
+    await expect(page.getByTestId('search-input')).toHaveValue(examples[0]);
+    const neural = await searchOnPage(page, examples[0]);
+    await oracle.expectNeural(examples[0], neural.hits, 10);
+    for (const href of neural.hrefs) expect(href).toMatch(/^https:\/\/docs\.python\.org\/3\.11\/[^#]+\.html(#.+)?$/);
+    await oracle.expectNeural(examples[1], (await searchOnPage(page, examples[1])).hits, 10);
 
-      // BM25 is the same code in both engines: the same passages in the same order.
-      await page.getByTestId('mode-lexical').check({ force: true });
-      for (const q of [examples[2], 'deep copy of a compound object']) {
-        const got = await searchOnPage(page, q);
-        expect(got.ids).toEqual((await engine.search(q, 'lexical', 10)).hits.map((h) => h.id));
-      }
-      await page.screenshot({ path: info.outputPath('demo-corpus.png'), fullPage: true });
-    } finally {
-      await engine.close();
+    // BM25 is the same code in both engines: the same passages in the same order.
+    await page.getByTestId('mode-lexical').check({ force: true });
+    for (const q of [examples[2], 'deep copy of a compound object']) {
+      const got = await searchOnPage(page, q);
+      expect(got.ids).toEqual(await oracle.lexicalIds(q, 10));
     }
+    await page.screenshot({ path: info.outputPath('demo-corpus.png'), fullPage: true });
   });
 }
