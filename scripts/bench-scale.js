@@ -50,6 +50,8 @@ const USAGE = `usage: npm run bench:scale -- [options]
                      query encoder on the demo example queries, then passage titles and sentences
   --model DIR        model bundle for --qnets model / --data demo|derived (default models/default)
   --noise B          derived: noise scale (default 0.5)
+  --long HOW         demo: passages longer than the model's token limit: split (the index
+                     command's default) or truncate (one vector per corpus passage; default)
   --corpus FILE      demo corpus (default data/demo/python-docs.jsonl)
   --dtype T          f16 (default) | f32: stored and scored vectors
   --entries E        k-means entry points (default: ~sqrt(N)·1, at least 64, at most 2048)
@@ -76,7 +78,7 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 128, pieceDocs: null, probes: [4, 16], spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, long: 'truncate', corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 128, pieceDocs: null, probes: [4, 16], spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
   const num = (a, v) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
@@ -102,6 +104,9 @@ function parseArgs(argv) {
     } else if (a === '--noise') {
       o.noise = Number(v());
       if (!(o.noise >= 0)) throw new Error(`--noise needs a number >= 0`);
+    } else if (a === '--long') {
+      o.long = v();
+      if (!['split', 'truncate'].includes(o.long)) throw new Error(`--long must be split or truncate, got ${o.long}`);
     } else if (a === '--corpus') o.corpus = resolve(v());
     else if (a === '--model') o.model = v();
     else if (a === '--dtype') {
@@ -257,13 +262,13 @@ async function sha256File(file) {
 async function demoDataset(o) {
   const modelDir = resolveModel(o);
   const key = `${(await sha256File(join(modelDir, 'model.json'))).slice(0, 12)}-${(await sha256File(o.corpus)).slice(0, 12)}`;
-  const dir = join(o.cache, `demo-${key}-deg${o.degree}-${o.dtype}`);
+  const dir = join(o.cache, `demo-${key}-${o.long}-deg${o.degree}-${o.dtype}`);
   const indexDir = join(dir, 'index');
   if (!existsSync(join(indexDir, 'manifest.json'))) {
     const { runIndex } = await imp('src/cli/indexCommand.ts');
     log(`demo: indexing ${o.corpus} with ${modelDir} (locality order, hnsw0 degree ${o.degree})…`);
     const t = now();
-    const s = await runIndex(o.corpus, { out: indexDir, model: modelDir, dtype: o.dtype, locality: true, graphMethod: 'hnsw0', graphDegree: o.degree, chunkDocs: o.chunkDocs, force: true, quiet: false, ...(o.entries ? { entryPoints: o.entries } : {}) });
+    const s = await runIndex(o.corpus, { out: indexDir, model: modelDir, dtype: o.dtype, locality: true, graphMethod: 'hnsw0', graphDegree: o.degree, chunkDocs: o.chunkDocs, long: o.long, force: true, quiet: false, ...(o.entries ? { entryPoints: o.entries } : {}) });
     writeAtomic(join(dir, 'timings.json'), JSON.stringify({ index_s: (now() - t) / 1000, encode_s: s.encodeSeconds, layout_s: s.locality.seconds, graph_s: s.graph.seconds }));
   }
   const { readIndexBundle } = await imp('src/cli/readBundle.ts');
@@ -292,7 +297,7 @@ async function demoDataset(o) {
   }
   const graphs = { hnsw0: { rows, degree: idx.manifest.graph.degree, buildSeconds: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')).graph_s, efConstruction: HNSW_EF_CONSTRUCTION } };
   if (o.knn) Object.assign(graphs, { hnsw: graphsOf({ ...o, knn: true }, dir, vectors, n).hnsw });
-  return { dir, n, vectors, entryIds: idx.manifest.graph.entryPoints, graphs, metadata: idx.metadata, label: `demo-python-docs-${key}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+  return { dir, n, vectors, entryIds: idx.manifest.graph.entryPoints, graphs, metadata: idx.metadata, label: `demo-python-docs-${o.long}-${key}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
 }
 
 /**
