@@ -44,12 +44,13 @@ try {
   for (const mode of opt.modes.split(',')) {
     const out = JSON.parse(cli(['eval', '--index', index, '--model', opt.model, '--queries', join(opt.data, 'queries.jsonl'),
       '--qrels', join(opt.data, 'qrels.tsv'), '--mode', mode, '--json']));
-    const row = { data: 'cranfield', mode, model: opt.model.replace(root + '/', ''), ...out.metrics, queries: out.queries ?? out.per_query?.length, index_seconds: indexSeconds };
+    const metrics = Object.fromEntries(Object.entries(out).filter(([k, v]) => typeof v === 'number' && k !== 'queries' && k !== 'k'));
+    const row = { data: 'cranfield', mode, model: opt.model.replace(root + '/', ''), ...metrics, queries: out.queries, engine: out.engine, index_seconds: indexSeconds };
     rows.push(row);
     console.log(JSON.stringify(row));
   }
   if (opt.table) {
-    const keys = Object.keys(rows[0].ndcg_10 !== undefined ? rows[0] : rows[0]).filter((k) => typeof rows[0][k] === 'number' && k !== 'index_seconds' && k !== 'queries');
+    const keys = Object.keys(rows[0]).filter((k) => typeof rows[0][k] === 'number' && k !== 'index_seconds' && k !== 'queries');
     console.log(`\n| mode | ${keys.join(' | ')} |\n|---|${keys.map(() => '---').join('|')}|`);
     for (const r of rows) console.log(`| ${r.mode} | ${keys.map((k) => (typeof r[k] === 'number' ? r[k].toFixed(4) : '')).join(' | ')} |`);
   }
