@@ -49,7 +49,11 @@ const breakages: Breakage[] = [
       // A model of another width, with the manifest re-pointed at it so only the dims disagree.
       const modelJson = join(dir, 'model', 'model.json');
       await editJson(modelJson, (j) => {
-        j.qnet.dims = [64, 64, 64, 1];
+        // Every width but the output's wider (a trained model's encoder too, in steps its heads
+        // divide): another valid model of the same shape, whatever the demo's is.
+        const step = 16 * (j.encoder?.heads ?? 1);
+        j.qnet.dims = j.qnet.dims.map((w: number, k: number, all: number[]) => (k === all.length - 1 ? w : w + step));
+        if (j.encoder) j.encoder.hidden_size = j.qnet.dims[0];
       });
       const sha = createHash('sha256').update(await readFile(modelJson)).digest('hex');
       await editJson(join(dir, 'index', 'manifest.json'), (j) => (j.model.sha256 = sha));
