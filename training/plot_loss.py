@@ -40,7 +40,7 @@ def main(argv: Optional[List[str]] = None) -> int:
                  for s in [round(x1 * i / 4) for i in range(5)])
     svg = f"""<svg xmlns="http://www.w3.org/2000/svg" width="{W}" height="{H}" font-family="sans-serif" font-size="11">
 <rect width="{W}" height="{H}" fill="white"/>
-<text x="{W / 2}" y="18" text-anchor="middle" font-size="13">training loss (in-batch cross-entropy, batch {os.path.basename(a.log)}); grey: per step, black: moving average</text>
+<text x="{W / 2}" y="18" text-anchor="middle" font-size="13">training loss (in-batch cross-entropy); grey: per step, black: moving average</text>
 <polyline fill="none" stroke="#bbb" stroke-width="0.6" points="{raw}"/>
 <polyline fill="none" stroke="black" stroke-width="1.6" points="{ema}"/>
 <line x1="{P}" y1="{H - P}" x2="{W - P}" y2="{H - P}" stroke="black"/><line x1="{P}" y1="{P}" x2="{P}" y2="{H - P}" stroke="black"/>
