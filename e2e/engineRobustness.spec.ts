@@ -56,9 +56,19 @@ test('second load reads every file from IndexedDB, fetches no vector tile, and r
     await writeFile(manifestPath, JSON.stringify(manifest));
     const third = await run(`/generated/${name}/model/`, `/generated/${name}/index/`);
     expect(third.cache.networkBytes).toBeGreaterThan(0);
-    // Only the new version's files remain: one entry per listed file, plus the two JSON files.
+    // Only the new version's files remain: the vector tiles and metadata shards a neural search
+    // loads (not the neighbor graph, nor the lexical index before a lexical search), keyed by the
+    // new manifest's SHA-256, and the model's query encoder and vocabulary when it has them.
+    const sha = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
+    const indexVersion = sha(JSON.stringify(manifest));
+    const modelJson = await readFile(join(generated, name, 'model', 'model.json'));
+    const modelFiles = JSON.parse(modelJson.toString()).files ?? {};
+    const expected = [
+      ...manifest.files.filter((f: { kind: string }) => f.kind === 'vectors' || f.kind === 'metadata').map((f: { path: string }) => `file|${indexVersion}|${f.path}`),
+      ...[modelFiles.query_encoder?.path, modelFiles.vocab?.path].filter(Boolean).map((p) => `file|${sha(modelJson)}|${p}`),
+    ];
     const entries = await page.evaluate(() => window.cacheKeys());
-    expect(entries.filter((k) => k.startsWith('file|') && !k.startsWith('file|json|')).length).toBe(manifest.files.length);
+    expect(entries.filter((k) => k.startsWith('file|') && !k.startsWith('file|json|')).sort()).toEqual(expected.sort());
   } finally {
     await rm(join(generated, name), { recursive: true, force: true });
   }

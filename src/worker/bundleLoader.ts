@@ -35,8 +35,12 @@ export interface LoadedBundles {
   docs: DocMetadata[];
   /** The query side of a trained model (absent for a synthetic one). */
   queryEncoder?: { onnx: Uint8Array; vocabText: string };
-  /** The index's lexical part (a serialized Lunr index), when it has one. */
-  lexical?: { path: string; bytes: Uint8Array };
+  /**
+   * The index's lexical part (a serialized Lunr index), when it has one: fetched and verified (and
+   * kept in the file cache) on the first call of load(), not with the rest — neural search, the
+   * page's default, does not need it, and it is the largest file of a corpus index.
+   */
+  lexical?: { path: string; bytes: number; load: () => Promise<Uint8Array> };
   cache: { state: CacheState; reason: string; networkBytes: number; cachedBytes: number };
 }
 
@@ -97,11 +101,12 @@ export async function loadBundles(
 
   const modelFiles = model.encoders ? [model.encoders.files.queryEncoder, model.encoders.files.vocab] : [];
   const lexicalFile = manifest.lexical ? manifest.files.find((f) => f.kind === 'lexical') : undefined;
-  const wanted = [...modelFiles, ...manifest.vectorTiles, ...manifest.metadataShards, ...(lexicalFile ? [lexicalFile] : [])];
+  const wanted = [...modelFiles, ...manifest.vectorTiles, ...manifest.metadataShards];
   const totalBytes = wanted.reduce((s, e) => s + e.bytes, 0);
   let loadedBytes = 0;
   let cachedBytes = 0;
-  const verified = async (ref: FileRef, phase: LoadProgress['phase'], dir = indexDir): Promise<Uint8Array> => {
+  /** The file's bytes, from the cache when it holds a copy that verifies, else from the network (then cached). */
+  const fetchVerified = async (ref: FileRef, dir: URL): Promise<{ bytes: Uint8Array; fromCache: boolean }> => {
     const version = dir === indexDir ? indexVersion : modelVersion;
     let bytes = await cache.get(version, ref.path);
     let fromCache = false;
@@ -118,6 +123,10 @@ export async function loadBundles(
       await verifyFile(ref, bytes);
       await cache.put(version, ref.path, bytes);
     }
+    return { bytes, fromCache };
+  };
+  const verified = async (ref: FileRef, phase: LoadProgress['phase'], dir = indexDir): Promise<Uint8Array> => {
+    const { bytes, fromCache } = await fetchVerified(ref, dir);
     loadedBytes += bytes.byteLength;
     if (fromCache) cachedBytes += bytes.byteLength;
     onProgress({ phase, loadedBytes, totalBytes, cachedBytes });
@@ -137,7 +146,22 @@ export async function loadBundles(
   }
   const docs: DocMetadata[] = [];
   for (const e of manifest.metadataShards) docs.push(...parseMetadataShard(e, await verified(e, 'metadata')));
-  const lexical = lexicalFile ? { path: lexicalFile.path, bytes: await verified(lexicalFile, 'metadata') } : undefined;
+  let lexicalBytes: Promise<Uint8Array> | undefined;
+  const lexical = lexicalFile
+    ? {
+        path: lexicalFile.path,
+        bytes: lexicalFile.bytes,
+        // Once: later calls share the first's answer (a failed fetch is retried on the next call).
+        load: () =>
+          (lexicalBytes ??= fetchVerified(lexicalFile, indexDir).then(
+            (r) => r.bytes,
+            (e) => {
+              lexicalBytes = undefined;
+              throw e;
+            },
+          )),
+      }
+    : undefined;
   return {
     model,
     manifest,

@@ -18,11 +18,16 @@ export interface ModeHit {
 /** The engine's neural ranking: the best `depth` passages with their q-net scores. */
 export type NeuralRanking = (query: string, depth: number) => Promise<ScoredDoc[]>;
 
+/** The lexical index, or how to get it the first time it is needed (fetched, verified, parsed). */
+export type LexicalSource = lunr.Index | (() => Promise<lunr.Index>);
+
 export class ModeSearch {
+  private lexicalIndex: Promise<lunr.Index> | null = null;
+
   constructor(
     private readonly neural: NeuralRanking,
     readonly docs: DocMetadata[],
-    private readonly lexical: lunr.Index | null,
+    private readonly lexical: LexicalSource | null,
     /** The most passages one GPU top-k pass returns. */
     private readonly maxK: number,
   ) {}
@@ -31,21 +36,28 @@ export class ModeSearch {
     return this.lexical !== null;
   }
 
+  /** The lexical index, made once (a failure is not kept: the next search tries again). */
+  private lexicalReady(): Promise<lunr.Index> {
+    const src = this.lexical;
+    if (!src) throw new Error('this index has no lexical index');
+    if (typeof src !== 'function') return Promise.resolve(src);
+    return (this.lexicalIndex ??= src().catch((e) => {
+      this.lexicalIndex = null;
+      throw e;
+    }));
+  }
+
   async search(query: string, mode: SearchMode, k: number): Promise<ModeHit[]> {
     const n = this.docs.length;
     let ranked: ScoredDoc[];
     if (mode === 'lexical') {
-      if (!this.lexical) throw new Error('this index has no lexical index');
-      ranked = lexicalSearch(this.lexical, query);
+      ranked = lexicalSearch(await this.lexicalReady(), query);
     } else {
       // Deep enough that collapsing passages into documents still leaves k documents.
       const depth = Math.min(n, this.maxK, Math.max(FUSION_DEPTH, 4 * k));
       const neural = await this.neural(query, depth);
       if (mode === 'neural') ranked = neural;
-      else {
-        if (!this.lexical) throw new Error('this index has no lexical index');
-        ranked = fuseHybrid(lexicalSearch(this.lexical, query), neural, n, Math.max(FUSION_DEPTH, k)).ranked;
-      }
+      else ranked = fuseHybrid(lexicalSearch(await this.lexicalReady(), query), neural, n, Math.max(FUSION_DEPTH, k)).ranked;
     }
     return bestPassagePerDocument(ranked, this.docs, k).map((h) => ({ passage: h.doc, id: this.docs[h.doc].id, docId: documentIdOf(this.docs[h.doc]), score: h.score }));
   }

@@ -105,7 +105,9 @@ export class SearchEngine {
     this.readbackQnet = !!opts.readbackQnet;
     this.bundles = bundles;
     const adapter = await this.startBackends(scorerBackend, encoder);
-    const lexical = bundles.lexical && bundles.manifest.lexical?.scheme === LEXICAL_SCHEME ? loadLexicalIndex(bundles.lexical.bytes, bundles.lexical.path) : null;
+    // The lexical index is fetched, verified and parsed at the first lexical or hybrid search.
+    const lexicalFile = bundles.manifest.lexical?.scheme === LEXICAL_SCHEME ? bundles.lexical : undefined;
+    const lexical = lexicalFile ? async () => loadLexicalIndex(await lexicalFile.load(), lexicalFile.path) : null;
     // Lexical and hybrid ranking share the Node engine's steps (modeSearch.ts); neural passages come from rankNeural.
     this.modeSearch = new ModeSearch((q, depth) => this.rankNeural(q, depth), bundles.docs, lexical, scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
     const modes: SearchMode[] = lexical ? ['neural', 'lexical', 'hybrid'] : ['neural'];
@@ -178,8 +180,21 @@ export class SearchEngine {
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
     if (!this.info.modes.includes(mode)) throw new Error(`search: mode ${mode} needs an index with a lexical part`);
     const generation = ++this.generation;
+    // One search at a time: onnxruntime-web refuses to run a session that is running ("Session
+    // already started"), and the scorer's weight buffers serve one q-net at a time. A search that
+    // waited its turn while a newer one arrived is dropped without running.
+    const turn = this.turn.then(() => this.searchInTurn(query, k, mode, generation));
+    this.turn = turn.catch(() => undefined);
+    return turn;
+  }
+
+  private turn: Promise<unknown> = Promise.resolve();
+
+  private async searchInTurn(query: string, k: number, mode: SearchMode, generation: number): Promise<SearchResponse> {
+    if (!this.bundles || !this.info) throw new Error('search: no index loaded');
     const superseded = () => generation !== this.generation; // a newer query wins
     const dropped = (): SearchResponse => ({ query, superseded: true, hits: [], backend: this.info!.backend, timingsMs: { qnet: 0, score: 0, total: 0 } });
+    if (superseded()) return dropped();
     if (this.lostDevice) await this.recover();
     if (mode !== 'neural' || this.hasPassages) {
       const t0 = performance.now();

@@ -1,0 +1,59 @@
+// The browser engine's lexical / hybrid layer (src/worker/modeSearch.ts) with a lexical index that
+// is loaded at its first use (the engine fetches it then, not with the rest of the bundle).
+import { describe, expect, it } from 'vitest';
+import type lunr from 'lunr';
+import type { DocMetadata } from '../src/core/formats/index.ts';
+import { buildLexicalIndex } from '../src/core/lexical.ts';
+import { ModeSearch } from '../src/worker/modeSearch.ts';
+
+const docs: DocMetadata[] = [
+  { id: 'a#p0', title: 'Shallow copy', url: '', text: 'copy.copy makes a shallow copy of a list', fields: { passage_of: 'a' } },
+  { id: 'a#p1', title: 'Shallow copy', url: '', text: 'the items are shared with the original', fields: { passage_of: 'a' } },
+  { id: 'b', title: 'Deep copy', url: '', text: 'copy.deepcopy copies the items recursively', fields: {} },
+  { id: 'c', title: 'Sorting', url: '', text: 'sorted returns a new sorted list', fields: {} },
+];
+// A fixed neural ranking (the GPU's part in the engine).
+const neural = async (_q: string, depth: number) => [3, 2, 1, 0].slice(0, depth).map((doc, i) => ({ doc, score: 4 - i }));
+
+describe('ModeSearch with a lexical index loaded at first use', () => {
+  it('loads it once, only for lexical or hybrid search, and ranks as with the index given up front', async () => {
+    let loads = 0;
+    const index = buildLexicalIndex(docs);
+    const lazy = new ModeSearch(neural, docs, async () => (loads++, index), 100);
+    const eager = new ModeSearch(neural, docs, index, 100);
+    expect(lazy.hasLexical).toBe(true);
+    expect(await lazy.search('copy items', 'neural', 3)).toEqual(await eager.search('copy items', 'neural', 3));
+    expect(loads).toBe(0);
+    const [l1, l2] = await Promise.all([lazy.search('copy items', 'lexical', 3), lazy.search('shared items', 'lexical', 3)]);
+    expect(loads).toBe(1);
+    expect(l1).toEqual(await eager.search('copy items', 'lexical', 3));
+    expect(l2).toEqual(await eager.search('shared items', 'lexical', 3));
+    expect(l1.map((h) => h.docId).sort()).toEqual(['a', 'b']); // one hit per document; c has neither word
+    expect(await lazy.search('deep copy', 'hybrid', 3)).toEqual(await eager.search('deep copy', 'hybrid', 3));
+    expect(loads).toBe(1);
+  });
+
+  it('a failed load is reported and tried again at the next search', async () => {
+    let calls = 0;
+    const index = buildLexicalIndex(docs);
+    const m = new ModeSearch(
+      neural,
+      docs,
+      async (): Promise<lunr.Index> => {
+        if (++calls === 1) throw new Error('lexical/lunr.json: could not fetch (offline)');
+        return index;
+      },
+      100,
+    );
+    await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/lunr\.json: could not fetch/);
+    expect((await m.search('copy', 'lexical', 2)).length).toBe(2);
+    expect(calls).toBe(2);
+  });
+
+  it('an index without a lexical part refuses lexical and hybrid search', async () => {
+    const m = new ModeSearch(neural, docs, null, 100);
+    expect(m.hasLexical).toBe(false);
+    await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/no lexical index/);
+    await expect(m.search('copy', 'hybrid', 2)).rejects.toThrow(/no lexical index/);
+  });
+});
