@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What a first visit to the demo costs: bytes over the network until the first result, and the time.
-//   node scripts/first-visit-bytes.js [--url http://127.0.0.1:4173/] [--query "..."] [--backend webgpu|cpu]
+//   node scripts/first-visit-bytes.js [--url http://127.0.0.1:4173/] [--query "..."] [--backend webgpu|cpu] [--list] [--offline-wait 120]
 // Without --url it makes the demo bundles if needed (scripts/demoIndex.js) and serves the repository
 // with Vite's dev server (modules unbundled: the js/wasm figure is the dev server's, not a built
 // site's; measure a build with `npm run build && npm run preview` and --url). A fresh browser
@@ -8,6 +8,10 @@
 // the query is typed as soon as the box exists. Prints one JSON object: bytes received (headers +
 // body as transferred) per kind of resource for the requests that finished before the first result,
 // time to first result (from navigation), and the index's size per document from its manifest.
+// Then, on a site with a service worker (a build), it waits up to --offline-wait seconds for the
+// page's offline caching (body[data-offline]) and reports the bytes from the first result until then.
+// Bytes are counted once per network response: the page's and its workers' requests, and the
+// service worker's own fetches (responses the service worker served from its cache are not counted).
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +24,7 @@ const { values: o } = parseArgs({
     backend: { type: 'string' },
     timeout: { type: 'string', default: '600' },
     list: { type: 'boolean', default: false },
+    'offline-wait': { type: 'string', default: '120' },
   },
 });
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -99,11 +104,25 @@ try {
     hits: document.querySelectorAll('[data-testid=hit]').length,
     firstHit: document.querySelector('[data-testid=hit] a')?.getAttribute('href') ?? null,
   }));
+  // The offline caching that follows the first result (a built site's service worker; none on the dev server).
+  const hasWorker = await page.evaluate(async () => !!(await navigator.serviceWorker?.getRegistration()));
+  let offline = null;
+  if (hasWorker && Number(o['offline-wait']) > 0) {
+    const t = await page
+      .waitForFunction(() => document.body.dataset.offline, undefined, { timeout: Number(o['offline-wait']) * 1000 })
+      .then(() => Date.now(), () => null);
+    await new Promise((r) => setTimeout(r, 500));
+    offline = { state: await page.evaluate(() => document.body.dataset.offline ?? null), ready_ms: t === null ? null : t - t0 };
+  }
+  const offlineAt = offline?.ready_ms != null ? t0 + offline.ready_ms + 500 : Date.now();
   const before = finished.filter((f) => f.at <= firstResultAt && !f.fromServiceWorker);
+  const after = finished.filter((f) => f.at > firstResultAt && f.at <= offlineAt && !f.fromServiceWorker);
   if (o.list) for (const f of finished) process.stderr.write(`${f.at <= firstResultAt ? 'before' : 'after '} ${f.fromServiceWorker ? 'sw ' : '   '} ${f.kind.padEnd(8)} ${String(f.bytes).padStart(9)} ${f.url}\n`);
   const bytesByKind = Object.fromEntries(KINDS.map((k) => [k, before.filter((f) => f.kind === k).reduce((s, f) => s + f.bytes, 0)]));
   const requestsByKind = Object.fromEntries(KINDS.map((k) => [k, before.filter((f) => f.kind === k).length]));
   const total = Object.values(bytesByKind).reduce((a, b) => a + b, 0);
+  const afterByKind = Object.fromEntries(KINDS.map((k) => [k, after.filter((f) => f.kind === k).reduce((s, f) => s + f.bytes, 0)]));
+  const afterTotal = Object.values(afterByKind).reduce((a, b) => a + b, 0);
 
   // The index's size per document, from its manifest (what a visit downloads is a subset).
   const manifest = await (await fetch(new URL(indexPath + 'manifest.json', base))).json();
@@ -124,6 +143,7 @@ try {
     time_typed_to_first_result_ms: firstResultAt - typedAt,
     bytes_before_first_result: { total, ...bytesByKind },
     requests_before_first_result: requestsByKind,
+    offline_caching: offline && { ...offline, bytes_after_first_result: { total: afterTotal, ...afterByKind } },
     index: {
       passages: n,
       source_documents: about?.corpus?.documents ?? null,

@@ -76,6 +76,28 @@ const search = createSearch({
   encoder: encoder === 'wasm' || encoder === 'webgpu' ? encoder : undefined,
 });
 
+// Offline copies of the bundles are fetched after the first results are shown, or once the page
+// has been idle (no typing) for OFFLINE_IDLE_MS after the engine is ready: never while the first
+// search waits. On a first visit the engine's own fetches bypass the service worker (the page is not
+// controlled yet), so caching fetches the files once more through it, plus the files the engine
+// does not load (the neighbor graph; the lexical index until a lexical or hybrid search).
+const OFFLINE_IDLE_MS = 5_000;
+let offlineStarted = false;
+let offlineTimer: ReturnType<typeof setTimeout> | undefined;
+function startOfflineCaching(): void {
+  clearTimeout(offlineTimer);
+  if (offlineStarted) return;
+  offlineStarted = true;
+  cacheBundles(modelUrl, indexUrl).then(
+    (ok) => (document.body.dataset.offline = ok ? 'ready' : 'unavailable'),
+    () => (document.body.dataset.offline = 'unavailable'),
+  );
+}
+function armOfflineTimer(): void {
+  clearTimeout(offlineTimer);
+  if (!offlineStarted && document.body.dataset.ready === 'true') offlineTimer = setTimeout(startOfflineCaching, OFFLINE_IDLE_MS);
+}
+
 const view = mountSearchView(document.getElementById('app')!, search, {
   title: 'hypencoder-web',
   examples: aboutExamples.length ? aboutExamples : config.examples,
@@ -90,13 +112,15 @@ const view = mountSearchView(document.getElementById('app')!, search, {
     if (mode !== 'neural') u.searchParams.set('mode', mode);
     else u.searchParams.delete('mode');
     history.replaceState(null, '', u);
+    armOfflineTimer(); // typing: the idle wait starts again
   },
   onReady() {
     document.body.dataset.ready = 'true';
-    cacheBundles(modelUrl, indexUrl).then(
-      (ok) => (document.body.dataset.offline = ok ? 'ready' : 'unavailable'),
-      () => (document.body.dataset.offline = 'unavailable'),
-    );
+    armOfflineTimer();
+  },
+  onResults() {
+    // After the first list of results is rendered (a task later: the list is not held up by it).
+    setTimeout(startOfflineCaching, 0);
   },
   onError() {
     document.body.dataset.ready = 'error';

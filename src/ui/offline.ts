@@ -1,6 +1,6 @@
 // The page's offline support: registers the Workbox service worker that vite-plugin-pwa generates
-// (vite.config.ts) and, once the engine has loaded, makes sure every file of the two bundles is in
-// the service worker's runtime cache. On a first visit the page is not yet controlled when the
+// (vite.config.ts) and, once the first results are shown (src/ui/main.ts decides when), makes sure
+// every file of the two bundles is in the service worker's runtime cache. On a first visit the page is not yet controlled when the
 // worker fetches the bundles, so those fetches bypass the service worker; the CACHE_URLS message
 // (handled by workbox-routing's default router) fetches whatever is missing through the same
 // runtime-caching routes. On later visits the fetches go through the routes and refresh the cache.
@@ -24,7 +24,11 @@ function folder(url: string): URL {
   return u;
 }
 
-/** Every URL the engine fetches for these bundles (the document encoder is not one of them). */
+/**
+ * Every URL the engine may fetch for these bundles (the document encoder is not one of them): the
+ * files it loads before the first result, and those it loads later or may load (the lexical index,
+ * fetched at the first lexical search; the neighbor graph).
+ */
 export async function bundleUrls(modelUrl: string, indexUrl: string): Promise<string[]> {
   const modelDir = folder(modelUrl);
   const indexDir = folder(indexUrl);

@@ -23,6 +23,8 @@ export interface ViewOptions {
   /** Called when the query or the mode changes (the page mirrors them in its URL). */
   onChange?: (query: string, mode: SearchMode) => void;
   onReady?: (info: EngineInfo) => void;
+  /** Called after a list of results is shown (the page starts its offline caching after the first). */
+  onResults?: (r: SearchResponse) => void;
   onError?: (e: Error) => void;
 }
 
@@ -267,6 +269,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
       .filter(([key, v]) => key !== 'total' && typeof v === 'number')
       .map(([key, v]) => `${TIMING_LABELS[key] ?? key} ${v.toFixed(1)}`);
     timings.textContent = `${t.total.toFixed(1)} ms${parts.length ? ` (${parts.join(' · ')})` : ''} · ${r.backend === 'webgpu' ? 'WebGPU' : 'CPU'}`;
+    opts.onResults?.(r);
   }
 
   function setQuery(q: string): void {
