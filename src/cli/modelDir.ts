@@ -6,7 +6,10 @@ import { fileURLToPath } from 'node:url';
 import { CliError } from './errors.ts';
 import { readModelBundle, type LoadedModel } from './readBundle.ts';
 
-export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../models/default/', import.meta.url));
+/** models/default/ of this repository, or the folder HYPENCODER_DEFAULT_MODEL names (a site's own model). */
+export const DEFAULT_MODEL_DIR = process.env.HYPENCODER_DEFAULT_MODEL
+  ? path.resolve(process.env.HYPENCODER_DEFAULT_MODEL)
+  : fileURLToPath(new URL('../../models/default/', import.meta.url));
 
 export function resolveModelDir(option: string | undefined): string {
   if (option) {

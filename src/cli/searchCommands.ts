@@ -1,9 +1,10 @@
 // `hypencoder-web verify`, `search` and `eval` (Node engine; `eval --engine browser` runs the same
 // queries through the browser engine in headless Chromium, see browserEngine.ts).
-import { createWriteStream, existsSync } from 'node:fs';
+import { createWriteStream, existsSync, readFileSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
+import { sha256Hex } from '../core/formats/index.ts';
 import { LEXICAL_SCHEME, loadLexicalIndex } from '../core/lexical.ts';
 import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
 import { SEARCH_MODES, type SearchMode } from '../core/ranking.ts';
@@ -47,6 +48,10 @@ export function registerSearchCommands(program: Command): void {
       if (!mode && !opts.model && !existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
         mode = 'lexical';
         process.stderr.write('no model given and no default model: lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n');
+      } else if (!mode && !opts.model && !(await builtWithDefaultModel(opts.index))) {
+        // The default model cannot score an index another model built; BM25 still can.
+        mode = 'lexical';
+        process.stderr.write(`the index was built with another model than the default (${DEFAULT_MODEL_DIR}): lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n`);
       }
       const engine = await openEngine(opts.index, opts.model, mode, opts.scorer);
       mode ??= engine.hasLexical() ? 'hybrid' : 'neural';
@@ -220,5 +225,15 @@ async function writeRunFile(file: string, queries: Query[], results: Map<string,
   } catch (e) {
     if (existsSync(tmp)) await rm(tmp, { force: true });
     throw e;
+  }
+}
+
+/** Whether the index's manifest names the default model (by model.json's SHA-256). */
+async function builtWithDefaultModel(indexDir: string): Promise<boolean> {
+  try {
+    const manifest = JSON.parse(readFileSync(path.join(indexDir, 'manifest.json'), 'utf8')) as { model?: { sha256?: unknown } };
+    return manifest.model?.sha256 === (await sha256Hex(readFileSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))));
+  } catch {
+    return true; // an unreadable manifest: let the engine report it precisely
   }
 }

@@ -8,8 +8,8 @@ import { checkPythonTorch, pythonPath, TRAINING_DIR } from '../../src/cli/python
 
 export const BIN = fileURLToPath(new URL('../../bin/hypencoder-web.js', import.meta.url));
 
-export function cli(args: string[], opts: { cwd?: string } = {}) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 180_000, cwd: opts.cwd });
+export function cli(args: string[], opts: { cwd?: string; env?: Record<string, string> } = {}) {
+  const r = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', timeout: 180_000, cwd: opts.cwd, env: { ...process.env, ...opts.env } });
   return { code: r.status, stderr: r.stderr, stdout: r.stdout };
 }
 
