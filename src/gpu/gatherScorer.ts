@@ -15,12 +15,10 @@ import { checkArchitecture, checkWeights, type QNetArchitecture, type QNetWeight
 import { rowStrideWords, type EncodedVectors, type StorageDtype } from '../core/vectorStorage';
 import {
   checkTiling,
-  createLayerPipeline,
-  InputFormat,
+  createQnetLayerPipelines,
   LAYER_PARAMS_BYTES,
   layerBindGroupLayout,
   tilingFor,
-  type LayerShape,
   type LayerTiling,
 } from './qnetLayerProgram';
 import { fillWgsl } from './wgslTemplate';
@@ -36,7 +34,6 @@ export interface GatherScorerOptions {
   maxBufferRows?: number;
 }
 
-const FORMAT_OF: Record<StorageDtype, InputFormat> = { f32: InputFormat.F32, f16: InputFormat.F16, int8: InputFormat.Int8 };
 const GATHER_THREADS = 64;
 /** Workgroups per row of a 2-D gather dispatch (WebGPU guarantees 65535 per dimension). */
 const GATHER_GROUPS_X = 32768;
@@ -128,7 +125,6 @@ export class GatherScorer {
   static async create(device: GPUDevice, arch: QNetArchitecture, options: GatherScorerOptions): Promise<GatherScorer> {
     checkArchitecture(arch);
     const { dims } = arch;
-    const L = dims.length - 2;
     const maxBatch = options.maxBatch ?? 8192;
     if (!Number.isInteger(maxBatch) || maxBatch < 1) throw new Error(`gather scorer: maxBatch must be an integer ≥ 1, got ${maxBatch}`);
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
@@ -143,26 +139,7 @@ export class GatherScorer {
     const fit = Math.floor(activationBytes / (hmax * 4) / bm) * bm;
     const batchRows = Math.max(bm, Math.min(fit, Math.ceil(maxBatch / bm) * bm));
     const layerLayout = layerBindGroupLayout(device);
-    const shapes: LayerShape[] = [];
-    for (let j = 0; j < L; j++) {
-      shapes.push({
-        inDim: dims[j],
-        outDim: dims[j + 1],
-        strideWords: j === 0 ? stride : dims[j],
-        format: j === 0 ? FORMAT_OF[options.dtype] : InputFormat.F32,
-        residual: arch.residual[j],
-        last: j === L - 1,
-        eps: arch.layerNormEps,
-      });
-    }
-    const cache = new Map<string, Promise<GPUComputePipeline>>();
-    const layerPipelines = await Promise.all(
-      shapes.map((s) => {
-        const key = JSON.stringify(s);
-        if (!cache.has(key)) cache.set(key, createLayerPipeline(device, layerLayout, s, tiling));
-        return cache.get(key)!;
-      }),
-    );
+    const layerPipelines = await createQnetLayerPipelines(device, layerLayout, arch, options.dtype, stride, tiling);
     const c = GPUShaderStage.COMPUTE;
     const gatherLayout = device.createBindGroupLayout({
       label: 'qnet-gather',

@@ -239,3 +239,41 @@ export async function createLayerPipeline(
     compute: { module, entryPoint: 'main' },
   });
 }
+
+const FORMAT_OF = { f32: InputFormat.F32, f16: InputFormat.F16, int8: InputFormat.Int8 } as const;
+
+/**
+ * One pipeline per q-net layer for documents stored as `dtype` rows of `firstStrideWords` words (the
+ * exhaustive and the gather scorer both run these); layers of the same shape share one pipeline (the
+ * paper's middle layers are all alike).
+ */
+export function createQnetLayerPipelines(
+  device: GPUDevice,
+  layout: GPUBindGroupLayout,
+  arch: { dims: number[]; residual: boolean[]; layerNormEps: number },
+  dtype: keyof typeof FORMAT_OF,
+  firstStrideWords: number,
+  tiling: LayerTiling,
+): Promise<GPUComputePipeline[]> {
+  const { dims } = arch;
+  const shapes: LayerShape[] = [];
+  for (let j = 0; j < dims.length - 2; j++) {
+    shapes.push({
+      inDim: dims[j],
+      outDim: dims[j + 1],
+      strideWords: j === 0 ? firstStrideWords : dims[j],
+      format: j === 0 ? FORMAT_OF[dtype] : InputFormat.F32,
+      residual: arch.residual[j],
+      last: j === dims.length - 3,
+      eps: arch.layerNormEps,
+    });
+  }
+  const cache = new Map<string, Promise<GPUComputePipeline>>();
+  return Promise.all(
+    shapes.map((s) => {
+      const key = JSON.stringify(s);
+      if (!cache.has(key)) cache.set(key, createLayerPipeline(device, layout, s, tiling));
+      return cache.get(key)!;
+    }),
+  );
+}

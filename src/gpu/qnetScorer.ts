@@ -8,12 +8,10 @@ import type { EncodedVectors, StorageDtype } from '../core/vectorStorage';
 import { rowStrideWords } from '../core/vectorStorage';
 import {
   checkTiling,
-  createLayerPipeline,
+  createQnetLayerPipelines,
   tilingFor,
-  InputFormat,
   LAYER_PARAMS_BYTES,
   layerBindGroupLayout,
-  type LayerShape,
   type LayerTiling,
 } from './qnetLayerProgram';
 import {
@@ -51,7 +49,6 @@ interface Batch {
   firstDoc: number;
 }
 
-const FORMAT_OF: Record<StorageDtype, InputFormat> = { f32: InputFormat.F32, f16: InputFormat.F16, int8: InputFormat.Int8 };
 
 export class QNetScorer {
   readonly device: GPUDevice;
@@ -115,7 +112,6 @@ export class QNetScorer {
   static async create(device: GPUDevice, arch: QNetArchitecture, options: ScorerOptions): Promise<QNetScorer> {
     checkArchitecture(arch);
     const { dims } = arch;
-    const L = dims.length - 2;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
     const hmax = Math.max(...dims.slice(1, -1));
@@ -123,27 +119,7 @@ export class QNetScorer {
     const tiling = options.tiling ?? tilingFor(device);
     checkTiling(tiling, device.limits);
     const layerLayout = layerBindGroupLayout(device);
-    const shapes: LayerShape[] = [];
-    for (let j = 0; j < L; j++) {
-      shapes.push({
-        inDim: dims[j],
-        outDim: dims[j + 1],
-        strideWords: j === 0 ? rowStrideWords(options.dtype, dims[0]) : dims[j],
-        format: j === 0 ? FORMAT_OF[options.dtype] : InputFormat.F32,
-        residual: arch.residual[j],
-        last: j === L - 1,
-        eps: arch.layerNormEps,
-      });
-    }
-    // Layers with the same shape share one pipeline (the paper's middle layers are all alike).
-    const cache = new Map<string, Promise<GPUComputePipeline>>();
-    const layerPipelines = await Promise.all(
-      shapes.map((s) => {
-        const key = JSON.stringify(s);
-        if (!cache.has(key)) cache.set(key, createLayerPipeline(device, layerLayout, s, tiling));
-        return cache.get(key)!;
-      }),
-    );
+    const layerPipelines = await createQnetLayerPipelines(device, layerLayout, arch, options.dtype, rowStrideWords(options.dtype, dims[0]), tiling);
     const topkLayout = topkBindGroupLayout(device);
     const topk = await Promise.all([createTopkPipeline(device, topkLayout, true), createTopkPipeline(device, topkLayout, false)]);
     return new QNetScorer(device, arch, options.dtype, layerLayout, layerPipelines, topkLayout, [topk[0], topk[1]], activationBytes, tiling);
