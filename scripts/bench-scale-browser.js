@@ -12,13 +12,12 @@
 //                    store, every chunk over HTTP Range requests (network bytes counted, manifest included).
 // stdout: JSON lines (one per engine/variant and N) with --json, else a table; stderr: progress.
 // scripts/bench-scale.js --browser calls this for its GPU rows.
-import { createServer } from 'node:net';
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from '@playwright/test';
+import { freePort, launchChromium, startQuietVite } from './lib/browser.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -87,22 +86,6 @@ const mean = (xs) => xs.reduce((s, v) => s + v, 0) / xs.length;
 const r3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v);
 const r4 = (v) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : v);
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => { const { port } = s.address(); s.close(() => res(port)); });
-  });
-}
-
-/** Vite without watching or HMR (files are written under public/ while it runs). */
-async function startVite(port) {
-  const { createServer: createViteServer } = await import('vite');
-  const server = await createViteServer({ root, configFile: resolve(root, 'vite.config.ts'), logLevel: 'warn', clearScreen: false, server: { port, strictPort: true, host: '127.0.0.1', hmr: false, ws: false, watch: null } });
-  await server.listen();
-  return server;
-}
-
 /** bench-scale.js's cached dataset for N (its default d, spread and entry count), as a bundle; else our own. */
 function ensureBundle(n, o) {
   const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
@@ -138,7 +121,6 @@ async function main() {
     err(`bench-scale-browser: ${e.message}`);
     process.exit(2);
   }
-  const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
   const port = opts.port || (await freePort());
   const base = `http://127.0.0.1:${port}`;
   let vite = null;
@@ -152,8 +134,8 @@ async function main() {
   let failed = false;
   try {
     const bundles = opts.bundle ? [{ dir: resolve(root, 'public', opts.bundle), data: opts.bundle }] : opts.n.map((n) => ensureBundle(n, opts));
-    vite = await startVite(port);
-    browser = await chromium.launch({ executablePath, args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'] });
+    vite = await startQuietVite(port);
+    browser = await launchChromium();
     const page = await browser.newPage();
     page.setDefaultTimeout(0);
     page.on('console', (m) => { if (!/\[vite\]|WebSocket|server-hmr|your current setup|Failed to load resource/.test(m.text())) err(`[page ${m.type()}] ${m.text()}`); });

@@ -3,12 +3,10 @@
 // Serves the repository with Vite on a free port, opens e2e/pages/bench.html in headless Chromium
 // (WebGPU), measures the adapter's GEMM peak once, then runs every (dims, N) of the grid on that page.
 // stdout: one JSON object per configuration with --json (a table otherwise); stderr: progress.
-import { createServer } from 'node:net';
-import { existsSync } from 'node:fs';
 import { loadavg, cpus } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium } from '@playwright/test';
+import { freePort, launchChromium, startQuietVite } from './lib/browser.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -79,35 +77,6 @@ function parseArgs(argv) {
 
 const err = (msg) => process.stderr.write(`${msg}\n`);
 
-function freePort() {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => res(port));
-    });
-  });
-}
-
-/**
- * Vite in this process, with the project's vite.config.ts (COOP/COEP headers, fs.allow), but without file
- * watching, HMR or its WebSocket: an edit anywhere in the tree (other work goes on in it) must not reload
- * the page in the middle of a measurement.
- */
-async function startVite(port) {
-  const { createServer: createViteServer } = await import('vite');
-  const server = await createViteServer({
-    root,
-    configFile: resolve(root, 'vite.config.ts'),
-    logLevel: 'warn',
-    clearScreen: false,
-    server: { port, strictPort: true, host: '127.0.0.1', hmr: false, ws: false, watch: null },
-  });
-  await server.listen();
-  return server;
-}
-
 function table(line) {
   const f = (v, d = 3) => (typeof v === 'number' ? (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(d)) : String(v));
   return [
@@ -128,7 +97,6 @@ async function main() {
     err(`bench: ${e.message}`);
     process.exit(2);
   }
-  const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
   const port = opts.port || (await freePort());
   const base = `http://127.0.0.1:${port}`;
   let vite = null;
@@ -146,11 +114,8 @@ async function main() {
   let failed = false;
   try {
     err(`bench: starting vite on ${base}`);
-    vite = await startVite(port);
-    browser = await chromium.launch({
-      executablePath,
-      args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
+    vite = await startQuietVite(port);
+    browser = await launchChromium();
     const page = await browser.newPage();
     page.on('console', (m) => {
       // Vite's client complains that it has no HMR socket (disabled on purpose), and the page has no favicon.

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { chromium } from '@playwright/test';
+import { launchChromium } from './lib/browser.js';
 import { register } from 'tsx/esm/api';
 import { createServer } from 'vite';
 
@@ -89,10 +89,7 @@ try {
   for (const dtype of dtypes) await prepare(dtype, ckpt);
   await server.listen();
   const url = server.resolvedUrls.local[0];
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   for (const dtype of dtypes) {
     const modelDir = join(served, dtype, 'model');
     const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));

@@ -15,7 +15,7 @@
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { chromium } from '@playwright/test';
+import { launchChromium } from './lib/browser.js';
 
 const { values: o } = parseArgs({
   options: {
@@ -55,10 +55,7 @@ if (!base) {
   await server.listen();
   base = server.resolvedUrls.local[0];
 }
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-});
+const browser = await launchChromium();
 try {
   const context = await browser.newContext(); // a fresh profile: nothing cached
   const page = await context.newPage();
