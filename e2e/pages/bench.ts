@@ -22,9 +22,10 @@ import {
 } from '../../src/core/qnet';
 import { decodeVectors, encodeVectors, type EncodedVectors } from '../../src/core/vectorStorage';
 import { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } from '../../src/core/qnetOnnx';
-import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
+import { isCpuEmulated, requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { NaiveScorer } from '../../src/gpu/naiveScorer';
 import { gemmRunner, measureGemmPeak, type GemmPeak } from '../../src/gpu/gemmPeak';
+import { tilingFor, type LayerTiling } from '../../src/gpu/qnetLayerProgram';
 
 export type Engine = 'ours' | 'ort' | 'naive' | 'cpu';
 /**
@@ -48,6 +49,13 @@ export interface BenchConfig {
   seed?: number;
   /** Which onnxruntime-web WebGPU EPs to time; speedup_vs_ort_webgpu is against the faster. */
   ortVariants?: OrtVariant[];
+  /** Our kernel's tile sizes (default: tilingFor(device)); for sweeps on a new adapter. */
+  tiling?: LayerTiling | null;
+  /**
+   * Precede every timed pass with an untimed one (default: on real GPUs, whose clocks drop while another
+   * engine, the CPU reference say, runs and take tens of milliseconds to ramp up again).
+   */
+  warmEachPass?: boolean | null;
 }
 
 export interface EngineFigures {
@@ -59,7 +67,13 @@ export interface EngineFigures {
 
 export type BenchLine = Record<string, unknown>;
 
-const log = (msg: string) => console.log(`[bench] ${msg}`);
+// bench.html?auto: the page drives itself (see autorun below) and also sends its log to the server.
+const auto = new URLSearchParams(location.search).has('auto');
+const post = (path: string, body: unknown) => fetch(path, { method: 'POST', body: JSON.stringify(body) });
+const log = (msg: string) => {
+  console.log(`[bench] ${msg}`);
+  if (auto) void post('/bench-log', { msg }).catch(() => {});
+};
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -224,7 +238,7 @@ interface Prepared {
 
 async function prepareOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, c: Required<BenchConfig>): Promise<Prepared> {
   const { QNetScorer } = await import('../../src/gpu/qnetScorer');
-  const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16' });
+  const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16', tiling: c.tiling ?? undefined });
   try {
     scorer.setWeights(w);
     const search = async () => {
@@ -254,7 +268,7 @@ async function prepareOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeight
       name: 'ours',
       timedDocs: n,
       pass: search,
-      check: (ref) => checkOurs(dev, arch, w, docs, ref, c.k),
+      check: (ref) => checkOurs(dev, arch, w, docs, ref, c.k, c.tiling ?? undefined),
       dispose: () => scorer.destroy(),
     };
   } catch (e) {
@@ -264,10 +278,10 @@ async function prepareOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeight
 }
 
 /** Ours on the first ref.length documents, against the reference: every score and the top k. */
-async function checkOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, ref: Float64Array, k: number): Promise<BenchLine> {
+async function checkOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, ref: Float64Array, k: number, tiling?: LayerTiling): Promise<BenchLine> {
   const { QNetScorer } = await import('../../src/gpu/qnetScorer');
   const n = ref.length;
-  const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16' });
+  const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16', tiling });
   try {
     scorer.setDocuments(firstTiles(docs, n));
     scorer.setWeights(w);
@@ -424,12 +438,15 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     seed: 1,
     ortVariants: ['jsep', 'native'],
     oursSeconds: 30,
+    tiling: null,
+    warmEachPass: null,
     ...cfg,
   };
   const { dims, N } = c;
   const arch: QNetArchitecture = { dims, activation: 'relu', layerNormEps: 1e-5, residual: paperResidual(dims) };
   const { device: dev, adapterInfo } = await device();
   const line: BenchLine = { N, dims, adapter: adapterInfo, k: c.k, reps: c.reps, storage: 'f16' };
+  line.ours_tiling = c.tiling ?? tilingFor(dev);
   const flops = flopsPerDoc(dims);
   line.flops_per_doc = flops;
   const w = randomWeights(arch, seededRandom(c.seed));
@@ -490,18 +507,30 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     }
 
     // Timed rounds, interleaved.
+    const warmEachPass = c.warmEachPass ?? !isCpuEmulated(dev.adapterInfo);
+    line.warm_each_pass = warmEachPass;
+    // On a real GPU the CPU reference is timed apart, after the GPU rounds: on an H100 the GPU engine
+    // that followed its seconds of main-thread work ran 2–3× slower, even after an untimed pass.
+    // On a CPU-emulated adapter every engine shares the CPU, so all of them are interleaved.
+    const apart = warmEachPass ? prepared.filter((p) => p.name === 'cpu') : [];
+    const rotating = prepared.filter((p) => !apart.includes(p));
+    line.cpu_timed_apart = apart.length > 0;
     const times = new Map<string, number[]>(prepared.map((p) => [p.name, []]));
     const failed = new Set<string>();
+    const timeOne = async (p: Prepared) => {
+      if (failed.has(p.name)) return;
+      const t = await attempt(p.name, async () => {
+        if (warmEachPass) await p.pass();
+        return timePasses(1, p.pass);
+      });
+      if (t) times.get(p.name)!.push(t[0]);
+      else failed.add(p.name);
+    };
     for (let r = 0; r < c.reps; r++) {
-      for (let i = 0; i < prepared.length; i++) {
-        const p = prepared[(i + r) % prepared.length];
-        if (failed.has(p.name)) continue;
-        const t = await attempt(p.name, () => timePasses(1, p.pass));
-        if (t) times.get(p.name)!.push(t[0]);
-        else failed.add(p.name);
-      }
-      log(`round ${r + 1}/${c.reps}: ${prepared.map((p) => `${p.name} ${times.get(p.name)!.at(-1)?.toFixed(0) ?? '—'} ms`).join(', ')}`);
+      for (let i = 0; i < rotating.length; i++) await timeOne(rotating[(i + r) % rotating.length]);
+      log(`round ${r + 1}/${c.reps}: ${rotating.map((p) => `${p.name} ${times.get(p.name)!.at(-1)?.toFixed(0) ?? '—'} ms`).join(', ')}`);
     }
+    for (const p of apart) for (let r = 0; r < c.reps; r++) await timeOne(p);
     const res = new Map<string, EngineFigures>();
     for (const p of prepared) if (!failed.has(p.name)) res.set(p.name, figures(p.timedDocs, times.get(p.name)!));
 
@@ -576,3 +605,26 @@ declare global {
 window.hypBench = { run, measurePeak, adapter: async () => (await device()).adapterInfo };
 window.hypBenchReady = true;
 document.getElementById('status')!.textContent = 'ready';
+
+/**
+ * Self-driven mode for a machine with a browser and Python but no Node (scripts/bench-static.js builds
+ * the page; scripts/bench-static/serve.py serves it and launches the browser): reads bench-config.json
+ * ({ peak, peakSize, requireGpu, configs: BenchConfig[] }) at the site's root, POSTs every result line to /bench-line,
+ * then /bench-done.
+ */
+async function autorun(): Promise<void> {
+  try {
+    const cfg = (await (await fetch('/bench-config.json')).json()) as { peak?: boolean; peakSize?: number; requireGpu?: boolean; configs: BenchConfig[] };
+    const { device: dev, adapterInfo } = await device();
+    log(`adapter ${adapterInfo}`);
+    // On a GPU machine, a browser that fell back to its CPU Vulkan would spend the whole run on the wrong adapter.
+    if (cfg.requireGpu && isCpuEmulated(dev.adapterInfo)) throw new Error(`requireGpu: the browser gave a CPU-emulated adapter (${adapterInfo})`);
+    if (cfg.peak !== false) await post('/bench-line', { kind: 'peak', ...(await measurePeak({ size: cfg.peakSize })) });
+    for (const c of cfg.configs) await post('/bench-line', await run(c));
+  } catch (e) {
+    await post('/bench-line', { kind: 'error', error: String((e as Error)?.stack ?? e) });
+  } finally {
+    await post('/bench-done', {});
+  }
+}
+if (auto) void autorun();

@@ -19,11 +19,20 @@ export function describeDevice(device: GPUDevice): string {
   return describeInfo(device.adapterInfo);
 }
 
+/**
+ * Headless Chromium 156 on an NVIDIA GPU over Vulkan answered the page's first requestAdapter() with
+ * null and every later one with the GPU (seen on an H100): a null is asked once more.
+ */
+async function requestAdapterOnce(): Promise<GPUAdapter | null> {
+  const options: GPURequestAdapterOptions = { powerPreference: 'high-performance' };
+  return (await navigator.gpu.requestAdapter(options)) ?? (await navigator.gpu.requestAdapter(options));
+}
+
 export async function requestScorerDevice(): Promise<ScorerDevice> {
   if (typeof navigator === 'undefined' || !navigator.gpu) {
     throw new Error('WebGPU is not available here (navigator.gpu is missing; it needs a secure context such as https or http://127.0.0.1)');
   }
-  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await requestAdapterOnce();
   if (!adapter) throw new Error('WebGPU: no adapter was found');
   const hasF16 = adapter.features.has('shader-f16');
   const device = await adapter.requestDevice({

@@ -32,17 +32,21 @@ export interface LayerTiling {
   direct?: boolean;
 }
 
-// Chosen by measurement on this machine's SwiftShader adapter (e2e/tune.spec.ts, TUNE=1):
-// 8×8 registers per thread ran 1.8–2.2× faster than 4×4 ([256,256,256,1], 8k docs); BM 128,
-// BN 128, BK 32, TM 16 and TNV 4 were all slower.
-export const DEFAULT_TILING: LayerTiling = { BM: 64, BN: 64, BK: 16, TM: 8, TNV: 2 };
+// Real GPUs: chosen by measurement on an NVIDIA H100 in headless Chromium 156 over Vulkan (bench
+// page `tiling` sweeps, docs/BENCHMARK.md): for the paper's 768×6 q-net at N = 100k, 4 rows × 16
+// columns per thread in 64 × 128 blocks ran 2.1M docs/s (2.1M read straight from storage too),
+// against 1.1M for the 64 × 64, 8 × 8 block first tuned on SwiftShader and 1.1–2.0M for ten other
+// shapes; for [256,256,256,1] all shapes ran 25–28.5M docs/s.
+export const DEFAULT_TILING: LayerTiling = { BM: 64, BN: 128, BK: 16, TM: 4, TNV: 4 };
 
 /**
- * The same block read straight from storage. On SwiftShader (a CPU implementation of Vulkan)
- * workgroup barriers are expensive and the CPU caches do the tiling: measured 1.3× faster than
- * the workgroup-memory kernel for the paper's 768×6 q-net (350 vs 265 docs/s) and for [256,256,256,1].
+ * CPU-emulated adapters: an 8×8 register block read straight from storage. On SwiftShader (a CPU
+ * implementation of Vulkan) workgroup barriers are expensive and the CPU caches do the tiling:
+ * measured 1.3× faster than the workgroup-memory kernel of the same block for the paper's 768×6
+ * q-net (350 vs 265 docs/s) and for [256,256,256,1]; there 8×8 registers per thread ran 1.8–2.2×
+ * faster than 4×4 (e2e/tune.spec.ts, TUNE=1), and BM 128, BN 128, BK 32, TM 16, TNV 4 were slower.
  */
-export const DIRECT_TILING: LayerTiling = { ...DEFAULT_TILING, direct: true };
+export const DIRECT_TILING: LayerTiling = { BM: 64, BN: 64, BK: 16, TM: 8, TNV: 2, direct: true };
 
 /** Direct reads on CPU-emulated adapters, workgroup-memory tiles on real GPUs. */
 export function tilingFor(device: GPUDevice): LayerTiling {

@@ -1,0 +1,51 @@
+// The static benchmark page (scripts/bench-static.js + serve.py), as a GPU machine without Node runs it:
+// built here, served by serve.py, driven by the page itself in headless Chromium (SwiftShader here).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, test } from 'vitest';
+import { chromium } from '@playwright/test';
+
+const dir = mkdtempSync(join(tmpdir(), 'bench-static-'));
+const site = join(dir, 'site');
+// As scripts/lib/browser.js and playwright.config.ts: CHROMIUM_PATH, Debian's chromium, else Playwright's own.
+const browser = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : chromium.executablePath());
+
+beforeAll(() => {
+  execFileSync(process.execPath, ['scripts/bench-static.js', '--out', site], { stdio: 'pipe' });
+}, 120_000);
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function serve(grid: object, name: string) {
+  const config = join(dir, `${name}.json`);
+  const out = join(dir, `${name}.jsonl`);
+  writeFileSync(config, JSON.stringify(grid));
+  const r = spawnSync('python3', [join(site, 'serve.py'), '--browser', browser, '--no-gpu-flags', '--out', out, '--config', config, '--timeout', '150'], { encoding: 'utf8' });
+  const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  return { status: r.status, stderr: r.stderr, lines };
+}
+
+test('serve.py runs the grid the config names and writes the lines the page posts', () => {
+  const r = serve({ peak: false, configs: [{ N: 300, dims: [32, 32, 32, 1], engines: ['ours', 'cpu', 'naive'], reps: 1, baselineSeconds: 0.2 }] }, 'grid');
+  expect(r.status, r.stderr.slice(-2000)).toBe(0);
+  expect(r.lines).toHaveLength(1);
+  const [line] = r.lines;
+  expect(line.N).toBe(300);
+  expect(line.dims).toEqual([32, 32, 32, 1]);
+  expect(line.errors).toBeUndefined();
+  expect(line.docs_per_s as number).toBeGreaterThan(0);
+  expect(line.speedup_vs_naive as number).toBeGreaterThan(0);
+  expect(line.speedup_vs_cpu as number).toBeGreaterThan(0);
+  // Checked against the Float64 reference on the page (the bound of e2e/scorer.spec.ts).
+  expect(line.ours_max_rel_err as number).toBeLessThan(1e-5);
+  expect(line.ours_topk_mismatches).toBe(0);
+}, 180_000);
+
+test('requireGpu stops at once on a CPU-emulated adapter, with an error line and exit 1', () => {
+  const r = serve({ requireGpu: true, peak: true, configs: [{ N: 100000, dims: [768, 768, 1] }] }, 'require');
+  expect(r.status).toBe(1);
+  expect(r.lines).toHaveLength(1);
+  expect(r.lines[0].kind).toBe('error');
+  expect(String(r.lines[0].error)).toMatch(/requireGpu: the browser gave a CPU-emulated adapter/);
+}, 180_000);
