@@ -6,7 +6,7 @@
 // runtime-caching routes. On later visits the fetches go through the routes and refresh the cache.
 /// <reference types="vite-plugin-pwa/client" />
 import { registerSW } from 'virtual:pwa-register';
-import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import { ortWasmUrl, type EncoderBackend } from '../worker/ortFiles.ts';
 import { MANIFEST_FILE_NAME, MODEL_FILE_NAME, parseIndexManifest, parseModelJson } from '../core/formats/index.ts';
 
 /** Runtime cache names; they must match the runtimeCaching entries in vite.config.ts. */
@@ -29,7 +29,7 @@ function folder(url: string): URL {
  * files it loads before the first result, and those it loads later or may load (the lexical index,
  * fetched at the first lexical search; the neighbor graph).
  */
-export async function bundleUrls(modelUrl: string, indexUrl: string): Promise<string[]> {
+export async function bundleUrls(modelUrl: string, indexUrl: string, encoder: EncoderBackend = 'wasm'): Promise<string[]> {
   const modelDir = folder(modelUrl);
   const indexDir = folder(indexUrl);
   const modelJson = new URL(MODEL_FILE_NAME, modelDir);
@@ -46,7 +46,8 @@ export async function bundleUrls(modelUrl: string, indexUrl: string): Promise<st
   const urls = [modelJson.href, manifestJson.href, ...manifest.files.map((f) => new URL(f.path, indexDir).href)];
   if (model.encoders) {
     urls.push(new URL(model.encoders.files.queryEncoder.path, modelDir).href, new URL(model.encoders.files.vocab.path, modelDir).href);
-    urls.push(new URL(ortWasmUrl, document.baseURI).href);
+    // The onnxruntime-web build the engine chose for this browser (the same choice offline).
+    urls.push(new URL(ortWasmUrl(encoder), document.baseURI).href);
   }
   return urls;
 }
@@ -56,10 +57,10 @@ export async function bundleUrls(modelUrl: string, indexUrl: string): Promise<st
  * every one of them is in the cache: true when the page can now load offline, false when there is
  * no service worker (dev server, unsupported browser) or caching failed.
  */
-export async function cacheBundles(modelUrl: string, indexUrl: string): Promise<boolean> {
+export async function cacheBundles(modelUrl: string, indexUrl: string, encoder: EncoderBackend = 'wasm'): Promise<boolean> {
   if (!('serviceWorker' in navigator) || !(await navigator.serviceWorker.getRegistration())) return false;
   const reg = await navigator.serviceWorker.ready;
-  const urls = await bundleUrls(modelUrl, indexUrl);
+  const urls = await bundleUrls(modelUrl, indexUrl, encoder);
   const [bundles, ort] = await Promise.all([caches.open(BUNDLE_CACHE), caches.open(ORT_CACHE)]);
   const missing = async (): Promise<string[]> => {
     const out: string[] = [];

@@ -5,15 +5,15 @@
 // vector) is fetched to the CPU on purpose: onnxruntime-web's WebGPU backend submits its last
 // commands only when something is read back, and that read guarantees that every weight buffer
 // is written before the scorer's commands are queued. On WASM every output comes to the CPU.
-import * as ort from 'onnxruntime-web';
-import ortWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.jsep.wasm?url';
+import type * as Ort from 'onnxruntime-web';
 import type { ModelBundle } from '../core/formats/index.ts';
 import { qnetWeightsFromOutputs } from '../core/formats/index.ts';
 import { hiddenLayerCount, type QNetWeights } from '../core/qnet.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import type { WeightBuffers } from '../gpu/qnetScorer.ts';
+import { ortWasmUrl, type EncoderBackend } from './ortFiles.ts';
 
-export type EncoderBackend = 'webgpu' | 'wasm';
+export type { EncoderBackend };
 
 /** A q-net whose matrices are GPU buffers; release() once the scorer's work is queued. */
 export interface GpuQNet {
@@ -21,21 +21,31 @@ export interface GpuQNet {
   release(): void;
 }
 
-let ortConfigured = false;
-function configureOrt(): void {
-  if (ortConfigured) return;
-  ort.env.wasm.wasmPaths = { wasm: ortWasmUrl };
-  // Threads need a cross-origin-isolated page; elsewhere onnxruntime falls back to one.
-  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-  ort.env.webgpu.powerPreference = 'high-performance';
-  ort.env.logLevel = 'error';
-  ortConfigured = true;
+type OrtModule = typeof Ort;
+const ortBuilds: Partial<Record<EncoderBackend, Promise<OrtModule>>> = {};
+
+/**
+ * The onnxruntime-web build for `backend` (src/worker/ortFiles.ts), loaded and configured once. A WASM
+ * session also runs in the WebGPU build, so once that is loaded (a WebGPU encoder moved to WASM after
+ * a device loss) it serves WASM too instead of a second download.
+ */
+function loadOrt(backend: EncoderBackend): Promise<OrtModule> {
+  if (backend === 'wasm' && ortBuilds.webgpu) return ortBuilds.webgpu;
+  return (ortBuilds[backend] ??= (backend === 'webgpu' ? import('onnxruntime-web') : import('onnxruntime-web/wasm')).then((ort) => {
+    ort.env.wasm.wasmPaths = { wasm: ortWasmUrl(backend) };
+    // Threads need a cross-origin-isolated page; elsewhere onnxruntime falls back to one.
+    ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+    if (backend === 'webgpu') ort.env.webgpu.powerPreference = 'high-performance';
+    ort.env.logLevel = 'error';
+    return ort;
+  }));
 }
 
 export class QueryEncoder {
   readonly backend: EncoderBackend;
   private readonly model: ModelBundle;
-  private readonly session: ort.InferenceSession;
+  private readonly ort: OrtModule;
+  private readonly session: Ort.InferenceSession;
   private readonly tokenizer: BertWordPieceTokenizer;
   private readonly names: string[];
   private readonly finalName: string;
@@ -43,7 +53,8 @@ export class QueryEncoder {
   readonly device: GPUDevice | null;
   private finalBuffer: GPUBuffer | null = null;
 
-  private constructor(model: ModelBundle, session: ort.InferenceSession, tokenizer: BertWordPieceTokenizer, backend: EncoderBackend, device: GPUDevice | null) {
+  private constructor(ort: OrtModule, model: ModelBundle, session: Ort.InferenceSession, tokenizer: BertWordPieceTokenizer, backend: EncoderBackend, device: GPUDevice | null) {
+    this.ort = ort;
     this.model = model;
     this.session = session;
     this.tokenizer = tokenizer;
@@ -56,10 +67,10 @@ export class QueryEncoder {
   static async create(model: ModelBundle, onnx: Uint8Array, vocabText: string, backend: EncoderBackend): Promise<QueryEncoder> {
     const enc = model.encoders;
     if (!enc) throw new Error(`model ${model.id} is synthetic: it has no query encoder`);
-    configureOrt();
+    const ort = await loadOrt(backend);
     const tokenizer = BertWordPieceTokenizer.fromVocab(vocabText, { lowercase: enc.tokenizer.lowercase, stripAccents: enc.tokenizer.stripAccents });
     const L = hiddenLayerCount(model.qnet);
-    const location: Record<string, ort.Tensor.DataLocation> = {};
+    const location: Record<string, Ort.Tensor.DataLocation> = {};
     enc.queryEncoderOutputs.forEach((name, i) => (location[name] = backend === 'webgpu' && i !== L ? 'gpu-buffer' : 'cpu'));
     const session = await ort.InferenceSession.create(onnx, {
       executionProviders: [backend],
@@ -67,10 +78,10 @@ export class QueryEncoder {
       preferredOutputLocation: location,
     });
     const device = backend === 'webgpu' ? ((await ort.env.webgpu.device) as GPUDevice) : null;
-    return new QueryEncoder(model, session, tokenizer, backend, device);
+    return new QueryEncoder(ort, model, session, tokenizer, backend, device);
   }
 
-  private feeds(query: string): Record<string, ort.Tensor> {
+  private feeds(query: string): Record<string, Ort.Tensor> {
     const max = this.model.encoders!.maxQueryTokens;
     const { ids } = this.tokenizer.encode(query, max);
     // On WebGPU every query is padded to the model's maximum length: one input shape means
@@ -82,8 +93,8 @@ export class QueryEncoder {
     const mask = new BigInt64Array(n);
     mask.fill(1n, 0, ids.length);
     return {
-      input_ids: new ort.Tensor('int64', inputIds, [1, n]),
-      attention_mask: new ort.Tensor('int64', mask, [1, n]),
+      input_ids: new this.ort.Tensor('int64', inputIds, [1, n]),
+      attention_mask: new this.ort.Tensor('int64', mask, [1, n]),
     };
   }
 
