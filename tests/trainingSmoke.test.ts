@@ -30,6 +30,33 @@ describe('training recipe, smoke run', () => {
     run('node', ['bin/hypencoder-web.js', 'convert', join(dir, 'run', 'checkpoint'), '--out', join(dir, 'bundle'), '--dtype', 'fp16']);
   }, 300_000);
 
+  const stageTwo = (outDir: string, vocabSize: string) =>
+    spawnSync(PY, ['training/train.py', '--pairs', join(dir, 'pairs.jsonl'), '--out-dir', join(dir, outDir), '--smoke',
+      '--batch', '16', '--vocab-size', vocabSize, '--pieces', '300', '--init-checkpoint', join(dir, 'run', 'checkpoint'),
+      '--hard-negatives', '200'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+
+  it('second stage: starts from the first stage\'s checkpoint and trains on BM25 hard negatives', () => {
+    const r = stageTwo('run2', '3000');
+    expect(r.status, r.stderr).toBe(0);
+    const negs = readFileSync(join(dir, 'run2', 'negatives.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(negs.length).toBeGreaterThanOrEqual(16);
+    for (const n of negs) {
+      // A negative is another passage that does not hold the query (training/hard_negatives.py may_answer).
+      expect(n.neg).not.toEqual(n.pos);
+      expect(n.neg.toLowerCase()).not.toContain(n.q.toLowerCase().trim());
+    }
+    const steps = readFileSync(join(dir, 'run2', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => typeof x.loss === 'number');
+    expect(steps.map((x) => x.step)).toEqual([1, 2, 3]);
+    // 16 queries over 32 passages (their own and one negative each).
+    for (const x of steps) expect(Number.isFinite(x.loss)).toBe(true);
+  }, 300_000);
+
+  it('second stage: refuses a checkpoint whose vocabulary differs from the run\'s', () => {
+    const r = stageTwo('run3', '2900');
+    expect(r.status).not.toBe(0);
+    expect(r.stderr).toMatch(/its vocab\.txt differs from this run's/);
+  }, 300_000);
+
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('builds pairs of both kinds from the corpus slice', () => {

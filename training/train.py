@@ -11,9 +11,10 @@ Loss: in-batch softmax cross-entropy over q-net scores (each query's q-net score
 batch; the paper's cross-entropy with in-batch negatives, without its margin-MSE teacher, which we lack).
 Every batch is drawn from one source, so its negatives share a domain and are harder.
 
-One command rebuilds the shipped model from scratch (training/README.md):
-  /usr/bin/python3 training/train.py --pairs training/data/pairs.jsonl --out-dir training/runs/default \
-      --minutes 75 --bundle models/default
+Second stage (--init-checkpoint, --hard-negatives): the first stage's model trained on, each query's
+batch holding BM25-mined hard negatives besides the other queries' passages (training/hard_negatives.py).
+
+training/README.md has the commands that rebuild the shipped model from scratch.
 --smoke trains a few steps on a tiny slice (the test suite runs it).
 """
 
@@ -35,8 +36,9 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bert_tokenizer import BertTokenizer  # noqa: E402
 from glove_vocab import build_vocab, init_embeddings, load_glove, write_vocab  # noqa: E402
-from hypencoder import (QNET_LAYER_NORM_EPS, HypencoderDualEncoder, random_init_,  # noqa: E402
-                        save_checkpoint, small_config)
+from hard_negatives import coverage, mine as mine_negatives  # noqa: E402
+from hypencoder import (QNET_LAYER_NORM_EPS, HypencoderDualEncoder, load_state_dict_into,  # noqa: E402
+                        random_init_, read_state_dict, save_checkpoint, small_config)
 
 MAX_QUERY_TOKENS = 32
 MAX_DOC_TOKENS = 128
@@ -140,6 +142,11 @@ def main(argv: Optional[List[str]] = None) -> int:
                     help="passages are cut to this many tokens while training (the bundle encodes up to "
                          f"{MAX_DOC_TOKENS}); shorter is faster on a CPU")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--init-checkpoint", help="start from this checkpoint (same vocabulary and sizes) instead "
+                                              "of GloVe + random weights: the second stage")
+    ap.add_argument("--hard-negatives", type=int, default=0, metavar="N",
+                    help="mine BM25 hard negatives for N training pairs per source (training/hard_negatives.py) "
+                         "and train on those pairs, each batch scoring its positives and negatives")
     ap.add_argument("--smoke", action="store_true", help="tiny run: 3 steps, small vocab, no dev pool")
     a = ap.parse_args(argv)
     torch.manual_seed(a.seed)
@@ -189,12 +196,33 @@ def main(argv: Optional[List[str]] = None) -> int:
             layer.attention.self.value.bias.zero_()
             layer.attention.output.dense.weight.copy_(eye)
             layer.attention.output.dense.bias.zero_()
+    if a.init_checkpoint:
+        # Stage two: every weight from stage one, whose vocabulary this run rebuilt identically.
+        with open(os.path.join(a.init_checkpoint, "vocab.txt"), encoding="utf-8") as f:
+            if f.read().split("\n") != open(vocab_path, encoding="utf-8").read().split("\n"):
+                raise SystemExit(f"{a.init_checkpoint}: its vocab.txt differs from this run's (other --vocab-size or --pieces?)")
+        sd, _ = read_state_dict(a.init_checkpoint)
+        load_state_dict_into(model, sd)
     frozen_rows = from_glove.unsqueeze(1)
     bert.embeddings.word_embeddings.weight.register_hook(lambda g: g * (1.0 - frozen_rows))
     residual = config.residual
 
+    negatives: Dict[str, List[Tuple[int, int]]] = {}
+    if a.hard_negatives:
+        t1 = time.time()
+        negatives = mine_negatives(train_pairs, a.hard_negatives, a.seed)
+        print(f"hard negatives mined in {time.time() - t1:.0f} s: {coverage(negatives, a.hard_negatives, train_pairs)}",
+              flush=True)
+        with open(os.path.join(a.out_dir, "negatives.jsonl"), "w", encoding="utf-8") as f:
+            for s, found in negatives.items():
+                for i, j in found:
+                    f.write(json.dumps({"src": s, "q": train_pairs[s][i]["q"], "pos": train_pairs[s][i]["d"],
+                                        "neg": train_pairs[s][j]["d"]}) + "\n")
+
     opt = torch.optim.AdamW(model.parameters(), lr=a.lr, weight_decay=0.01)
     weights = {s: SOURCE_WEIGHTS.get(s, 0.1) for s in train if sizes[s] >= a.batch or a.smoke}
+    if a.hard_negatives:
+        weights = {s: w for s, w in weights.items() if len(negatives.get(s, [])) >= a.batch or a.smoke and negatives.get(s)}
     srcs, probs = list(weights), [weights[s] for s in weights]
     rng = random.Random(a.seed)
     budget = a.minutes * 60.0
@@ -215,9 +243,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             gr["lr"] = lr
         s = rng.choices(srcs, probs)[0]
         qs, ds = train[s]
-        idx = rng.sample(range(len(qs)), min(a.batch, len(qs)))
+        if a.hard_negatives:
+            picked = rng.sample(negatives[s], min(a.batch, len(negatives[s])))
+            idx = [i for i, _ in picked]
+            doc_ids = idx + [j for _, j in picked]  # positives, then each query's negative
+        else:
+            idx = rng.sample(range(len(qs)), min(a.batch, len(qs)))
+            doc_ids = idx
         qi, qm = pad([qs[i] for i in idx], pad_id)
-        di, dm = pad([ds[i] for i in idx], pad_id)
+        di, dm = pad([ds[i] for i in doc_ids], pad_id)
         W, b = model.query_encoder(qi, qm)
         docs = model.passage_encoder(di, dm)
         scores = batched_qnet_scores(W, b, docs, residual)
