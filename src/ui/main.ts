@@ -88,7 +88,7 @@ function startOfflineCaching(): void {
   clearTimeout(offlineTimer);
   if (offlineStarted) return;
   offlineStarted = true;
-  cacheBundles(modelUrl, indexUrl, search.info?.encoder === 'webgpu' ? 'webgpu' : 'wasm').then(
+  cacheBundles(modelUrl, indexUrl, search.info?.startEncoder === 'webgpu' ? 'webgpu' : 'wasm').then(
     (ok) => (document.body.dataset.offline = ok ? 'ready' : 'unavailable'),
     () => (document.body.dataset.offline = 'unavailable'),
   );

@@ -22,23 +22,31 @@ export interface GpuQNet {
 }
 
 type OrtModule = typeof Ort;
+/** Builds being loaded or loaded (a failed load is forgotten, so the next encoder tries again). */
 const ortBuilds: Partial<Record<EncoderBackend, Promise<OrtModule>>> = {};
+/** Set once the WebGPU build has loaded: WASM sessions then run in it too. */
+let webgpuBuildLoaded = false;
 
 /**
  * The onnxruntime-web build for `backend` (src/worker/ortFiles.ts), loaded and configured once. A WASM
- * session also runs in the WebGPU build, so once that is loaded (a WebGPU encoder moved to WASM after
+ * session also runs in the WebGPU build, so once that has loaded (a WebGPU encoder moved to WASM after
  * a device loss) it serves WASM too instead of a second download.
  */
 function loadOrt(backend: EncoderBackend): Promise<OrtModule> {
-  if (backend === 'wasm' && ortBuilds.webgpu) return ortBuilds.webgpu;
-  return (ortBuilds[backend] ??= (backend === 'webgpu' ? import('onnxruntime-web') : import('onnxruntime-web/wasm')).then((ort) => {
-    ort.env.wasm.wasmPaths = { wasm: ortWasmUrl(backend) };
+  const build: EncoderBackend = backend === 'wasm' && webgpuBuildLoaded ? 'webgpu' : backend;
+  const pending = (ortBuilds[build] ??= (build === 'webgpu' ? import('onnxruntime-web') : import('onnxruntime-web/wasm')).then((ort) => {
+    ort.env.wasm.wasmPaths = { wasm: ortWasmUrl(build) };
     // Threads need a cross-origin-isolated page; elsewhere onnxruntime falls back to one.
     ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-    if (backend === 'webgpu') ort.env.webgpu.powerPreference = 'high-performance';
+    if (build === 'webgpu') ort.env.webgpu.powerPreference = 'high-performance';
     ort.env.logLevel = 'error';
+    if (build === 'webgpu') webgpuBuildLoaded = true;
     return ort;
   }));
+  pending.catch(() => {
+    if (ortBuilds[build] === pending) delete ortBuilds[build];
+  });
+  return pending;
 }
 
 export class QueryEncoder {

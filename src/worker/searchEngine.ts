@@ -40,6 +40,11 @@ export interface EngineInfo {
   synthetic: boolean;
   backend: ScorerBackend;
   encoder: EncoderBackend | 'synthetic';
+  /**
+   * The encoder this browser starts with (kept after a device loss moves `encoder` to WASM): the
+   * onnxruntime-web build a later visit loads, so the one to keep for offline use.
+   */
+  startEncoder: EncoderBackend | 'synthetic';
   adapter: string;
   /** The IndexedDB file cache: 'on', or 'off' with the reason; bytes this load took from each source. */
   cache: LoadedBundles['cache'];
@@ -112,7 +117,7 @@ export class SearchEngine {
     this.modeSearch = new ModeSearch((q, depth) => this.rankNeural(q, depth), bundles.docs, lexical, scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
     const modes: SearchMode[] = lexical ? ['neural', 'lexical', 'hybrid'] : ['neural'];
     this.hasPassages = bundles.docs.some((d) => documentIdOf(d) !== d.id);
-    this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, adapter, cache: bundles.cache, modes };
+    this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, startEncoder: encoder, adapter, cache: bundles.cache, modes };
     onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
     return this.info;
   }
