@@ -25,29 +25,40 @@ const out = resolve(values.out);
 const tmp = `${out}.tmp-${process.pid}`;
 
 const { build } = await import('vite');
-await build({
-  root,
-  configFile: false,
-  logLevel: 'warn',
-  publicDir: false,
-  worker: { format: 'es' },
-  build: {
-    target: 'es2022',
-    outDir: tmp,
-    emptyOutDir: true,
-    rollupOptions: { input: { bench: resolve(root, 'e2e/pages/bench.html') } },
-  },
-});
-// The page sets ort.env.wasm.wasmPaths to /node_modules/onnxruntime-web/dist/: the copies Vite emitted
-// next to the bundle are never fetched.
-for (const f of await readdir(resolve(tmp, 'assets'))) if (f.endsWith('.wasm')) await rm(resolve(tmp, 'assets', f));
-const ortDir = resolve(tmp, 'node_modules/onnxruntime-web/dist');
-await mkdir(ortDir, { recursive: true });
-for (const f of ORT_FILES) await copyFile(resolve(root, 'node_modules/onnxruntime-web/dist', f), resolve(ortDir, f));
-await copyFile(resolve(root, 'scripts/bench-static/serve.py'), resolve(tmp, 'serve.py'));
-const configs = [];
-for (const dims of [PAPER, SMALL]) for (const N of [10000, 100000]) configs.push({ N, dims });
-await writeFile(resolve(tmp, 'bench-config.json'), `${JSON.stringify({ peak: true, configs }, null, 1)}\n`);
+try {
+  await buildInto(tmp);
+} catch (e) {
+  await rm(tmp, { recursive: true, force: true });
+  console.error(`bench-static: ${e?.stack ?? e}`);
+  process.exit(1);
+}
 if (existsSync(out)) await rm(out, { recursive: true });
 await rename(tmp, out);
 console.error(`bench-static: ${out} (page e2e/pages/bench.html?auto, serve.py, bench-config.json)`);
+
+/** The static site in `dir`: the built page, the wasm files it loads, serve.py and the default grid. */
+async function buildInto(dir) {
+  await build({
+    root,
+    configFile: false,
+    logLevel: 'warn',
+    publicDir: false,
+    worker: { format: 'es' },
+    build: {
+      target: 'es2022',
+      outDir: dir,
+      emptyOutDir: true,
+      rollupOptions: { input: { bench: resolve(root, 'e2e/pages/bench.html') } },
+    },
+  });
+  // The page sets ort.env.wasm.wasmPaths to /node_modules/onnxruntime-web/dist/: the copies Vite emitted
+  // next to the bundle are never fetched.
+  for (const f of await readdir(resolve(dir, 'assets'))) if (f.endsWith('.wasm')) await rm(resolve(dir, 'assets', f));
+  const ortDir = resolve(dir, 'node_modules/onnxruntime-web/dist');
+  await mkdir(ortDir, { recursive: true });
+  for (const f of ORT_FILES) await copyFile(resolve(root, 'node_modules/onnxruntime-web/dist', f), resolve(ortDir, f));
+  await copyFile(resolve(root, 'scripts/bench-static/serve.py'), resolve(dir, 'serve.py'));
+  const configs = [];
+  for (const dims of [PAPER, SMALL]) for (const N of [10000, 100000]) configs.push({ N, dims });
+  await writeFile(resolve(dir, 'bench-config.json'), `${JSON.stringify({ peak: true, configs }, null, 1)}\n`);
+}

@@ -52,10 +52,12 @@ export interface BenchConfig {
   /** Our kernel's tile sizes (default: tilingFor(device)); for sweeps on a new adapter. */
   tiling?: LayerTiling | null;
   /**
-   * Precede every timed pass with an untimed one (default: on real GPUs, whose clocks drop while another
-   * engine, the CPU reference say, runs and take tens of milliseconds to ramp up again).
+   * Precede every timed pass of a GPU engine with an untimed one (default: on real GPUs, whose clocks
+   * drop while another engine, the CPU reference say, runs and take a while to ramp up again).
    */
   warmEachPass?: boolean | null;
+  /** Time the CPU reference after the GPU rounds instead of among them (default: on real GPUs). */
+  cpuApart?: boolean | null;
 }
 
 export interface EngineFigures {
@@ -440,6 +442,7 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     oursSeconds: 30,
     tiling: null,
     warmEachPass: null,
+    cpuApart: null,
     ...cfg,
   };
   const { dims, N } = c;
@@ -507,12 +510,13 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     }
 
     // Timed rounds, interleaved.
-    const warmEachPass = c.warmEachPass ?? !isCpuEmulated(dev.adapterInfo);
+    const realGpu = !isCpuEmulated(dev.adapterInfo);
+    const warmEachPass = c.warmEachPass ?? realGpu;
     line.warm_each_pass = warmEachPass;
     // On a real GPU the CPU reference is timed apart, after the GPU rounds: on an H100 the GPU engine
     // that followed its seconds of main-thread work ran 2–3× slower, even after an untimed pass.
     // On a CPU-emulated adapter every engine shares the CPU, so all of them are interleaved.
-    const apart = warmEachPass ? prepared.filter((p) => p.name === 'cpu') : [];
+    const apart = (c.cpuApart ?? realGpu) ? prepared.filter((p) => p.name === 'cpu') : [];
     const rotating = prepared.filter((p) => !apart.includes(p));
     line.cpu_timed_apart = apart.length > 0;
     const times = new Map<string, number[]>(prepared.map((p) => [p.name, []]));
@@ -520,7 +524,7 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     const timeOne = async (p: Prepared) => {
       if (failed.has(p.name)) return;
       const t = await attempt(p.name, async () => {
-        if (warmEachPass) await p.pass();
+        if (warmEachPass && p.name !== 'cpu') await p.pass();
         return timePasses(1, p.pass);
       });
       if (t) times.get(p.name)!.push(t[0]);
@@ -587,7 +591,10 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     if (res.has('ours')) line.ours_timing = 'search(k): all layers + GPU top-k, k pairs read back';
     if (res.has('naive')) line.naive_timing = 'one dispatch + queue.onSubmittedWorkDone(); scores stay on the GPU';
     if (res.has('cpu')) line.cpu_timing = 'referenceScores (Float64, main thread)';
-    line.timing = `median of ${c.reps} passes per engine after warm-up, engines (and the peak GEMM) interleaved round by round`;
+    line.timing =
+      `median of ${c.reps} passes per engine after warm-up, ` +
+      `${apart.length ? 'GPU engines (and the peak GEMM) interleaved round by round, the CPU reference after them' : 'engines (and the peak GEMM) interleaved round by round'}` +
+      `${warmEachPass ? ', each GPU pass preceded by an untimed one' : ''}`;
   } finally {
     for (const p of prepared) await p.dispose();
   }

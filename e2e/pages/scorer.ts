@@ -4,7 +4,7 @@ import { paperArchitecture, randomVectors, randomWeights, referenceScores, refer
 import { decodeVectors, encodeVectors, type StorageDtype } from '../../src/core/vectorStorage';
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
-import { DEFAULT_TILING } from '../../src/gpu/qnetLayerProgram';
+import { DEFAULT_TILING, DIRECT_TILING } from '../../src/gpu/qnetLayerProgram';
 import { SCORER_REL_TOL } from '../helpers/tolerances.ts';
 
 export interface ParityCase {
@@ -62,7 +62,8 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
   const mags = new Float64Array(c.n);
   const ref = referenceScores(weights, seen, c.n, mags);
 
-  const tiling = c.kernel ? { ...DEFAULT_TILING, direct: c.kernel === 'direct' } : undefined;
+  // The two tilings tilingFor() ships: real GPUs' (workgroup memory) and CPU-emulated adapters' (direct).
+  const tiling = c.kernel ? (c.kernel === 'direct' ? DIRECT_TILING : DEFAULT_TILING) : undefined;
   const scorer = await QNetScorer.create(device, arch, { dtype: c.dtype, activationBytes: c.activationBytes, tiling });
   try {
     scorer.setDocuments(tiles);

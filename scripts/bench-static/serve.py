@@ -3,7 +3,8 @@
 
 Serves this folder on 127.0.0.1 with COOP/COEP (as vite.config.ts does), launches a headless
 Chromium on /e2e/pages/bench.html?auto, and writes every JSON line the page POSTs to --out (and
-stdout). Exits 0 when the page reports done without error lines, 1 otherwise, 2 on a timeout.
+stdout). Exits 0 when the page reports done without error lines, 1 otherwise, 2 on a timeout (the
+lines that came are then in OUT.partial: OUT is written only by a finished run).
 
   python3 serve.py --browser /usr/bin/chromium --out results.jsonl [--config other.json] [--flag X]
                    [--no-gpu-flags]
@@ -12,8 +13,10 @@ import argparse
 import http.server
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 
@@ -39,10 +42,15 @@ def main():
     ap.add_argument('--timeout', type=float, default=540)
     args = ap.parse_args()
 
-    config = open(args.config or os.path.join(HERE, 'bench-config.json'), 'rb').read()
-    json.loads(config)  # refuse a broken config before starting anything
+    config_path = args.config or os.path.join(HERE, 'bench-config.json')
+    config = open(config_path, 'rb').read()
+    try:
+        json.loads(config)  # refuse a broken config before starting anything
+    except ValueError as e:
+        sys.exit(f'bench-static: {config_path}: not JSON ({e})')
     done = threading.Event()
     errors = []
+    lock = threading.Lock()
     out = open(args.out + '.tmp', 'w')
 
     class Handler(http.server.SimpleHTTPRequestHandler):
@@ -73,10 +81,13 @@ def main():
             path = self.path.split('?')[0]
             if path == '/bench-line':
                 line = json.loads(body)
-                if line.get('kind') == 'error' or line.get('errors'):
-                    errors.append(line)
-                out.write(json.dumps(line) + '\n')
-                out.flush()
+                with lock:
+                    if out.closed:  # a line after the run ended (timeout): not part of the result
+                        return self.send_error(410)
+                    if line.get('kind') == 'error' or line.get('errors'):
+                        errors.append(line)
+                    out.write(json.dumps(line) + '\n')
+                    out.flush()
                 print(json.dumps(line), flush=True)
             elif path == '/bench-log':
                 print('[page] ' + json.loads(body).get('msg', ''), file=sys.stderr, flush=True)
@@ -92,23 +103,34 @@ def main():
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f'http://127.0.0.1:{port}/e2e/pages/bench.html?auto'
-    profile = f'/tmp/bench-static-profile-{os.getpid()}'
+    profile = tempfile.mkdtemp(prefix='bench-static-profile-')
     cmd = [args.browser, *FLAGS, *([] if args.no_gpu_flags else GPU_FLAGS), *args.flag, f'--user-data-dir={profile}', url]
     print('bench-static: ' + ' '.join(cmd), file=sys.stderr, flush=True)
-    browser = subprocess.Popen(cmd, stdout=sys.stderr, stderr=sys.stderr)
     t0 = time.time()
-    finished = done.wait(args.timeout)
-    browser.terminate()
+    browser = None
+    finished = False
     try:
-        browser.wait(10)
-    except subprocess.TimeoutExpired:
-        browser.kill()
-    server.shutdown()
-    out.close()
-    os.replace(args.out + '.tmp', args.out)
+        browser = subprocess.Popen(cmd, stdout=sys.stderr, stderr=sys.stderr)
+        finished = done.wait(args.timeout)
+    finally:
+        # Whatever ended the run (done, timeout, Ctrl-C, an error here): no browser, server or profile left.
+        if browser:
+            browser.terminate()
+            try:
+                browser.wait(10)
+            except subprocess.TimeoutExpired:
+                browser.kill()
+        server.shutdown()
+        with lock:
+            out.close()
+        shutil.rmtree(profile, ignore_errors=True)
+        if not finished:
+            os.replace(args.out + '.tmp', args.out + '.partial')
+    if finished:
+        os.replace(args.out + '.tmp', args.out)
     print(f'bench-static: {"done" if finished else "TIMED OUT"} in {time.time() - t0:.0f} s, '
           f'{len(errors)} error line(s)', file=sys.stderr, flush=True)
-    sys.exit(2 if not finished else 1 if errors else 0)
+    sys.exit(2 if not finished else 1 if errors else 0)  # a timed-out run's lines are in OUT.partial
 
 
 if __name__ == '__main__':

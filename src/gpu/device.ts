@@ -21,9 +21,9 @@ export function describeDevice(device: GPUDevice): string {
 
 /**
  * Headless Chromium 156 on an NVIDIA GPU over Vulkan answered the page's first requestAdapter() with
- * null and every later one with the GPU (seen on an H100): a null is asked once more.
+ * null and every later one with the GPU (seen on an H100): after a null it asks once more.
  */
-async function requestAdapterOnce(): Promise<GPUAdapter | null> {
+async function requestAdapter(): Promise<GPUAdapter | null> {
   const options: GPURequestAdapterOptions = { powerPreference: 'high-performance' };
   return (await navigator.gpu.requestAdapter(options)) ?? (await navigator.gpu.requestAdapter(options));
 }
@@ -32,7 +32,7 @@ export async function requestScorerDevice(): Promise<ScorerDevice> {
   if (typeof navigator === 'undefined' || !navigator.gpu) {
     throw new Error('WebGPU is not available here (navigator.gpu is missing; it needs a secure context such as https or http://127.0.0.1)');
   }
-  const adapter = await requestAdapterOnce();
+  const adapter = await requestAdapter();
   if (!adapter) throw new Error('WebGPU: no adapter was found');
   const hasF16 = adapter.features.has('shader-f16');
   const device = await adapter.requestDevice({
@@ -56,6 +56,6 @@ export function isCpuEmulated(info: GPUAdapterInfo | undefined): boolean {
 /** Whether the browser's default WebGPU adapter is CPU-emulated (false when there is none). */
 export async function defaultAdapterIsCpuEmulated(): Promise<boolean> {
   if (typeof navigator === 'undefined' || !navigator.gpu) return false;
-  const adapter = await navigator.gpu.requestAdapter({ powerPreference: 'high-performance' });
+  const adapter = await requestAdapter();
   return !!adapter && isCpuEmulated(adapter.info);
 }
