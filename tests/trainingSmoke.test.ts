@@ -45,10 +45,17 @@ describe('training recipe, smoke run', () => {
       expect(n.neg).not.toEqual(n.pos);
       expect(n.neg.toLowerCase()).not.toContain(n.q.toLowerCase().trim());
     }
-    const steps = readFileSync(join(dir, 'run2', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((x) => typeof x.loss === 'number');
+    const log2 = readFileSync(join(dir, 'run2', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    // It starts from stage one's weights: the checksum after loading equals stage one's final one.
+    const stageOneFinal = log.find((x) => x.final);
+    expect(log2[0].init_checkpoint).toBe(join(dir, 'run', 'checkpoint'));
+    expect(log2[0].checksum).toBe(stageOneFinal!.checksum);
+    const steps = log2.filter((x) => typeof x.loss === 'number');
     expect(steps.map((x) => x.step)).toEqual([1, 2, 3]);
-    // 16 queries over 32 passages (their own and one negative each).
-    for (const x of steps) expect(Number.isFinite(x.loss)).toBe(true);
+    for (const x of steps) {
+      expect(x.docs).toBe(32); // 16 queries over 32 passages: their own and one negative each
+      expect(Number.isFinite(x.loss)).toBe(true);
+    }
   }, 300_000);
 
   it('second stage: refuses a checkpoint whose vocabulary differs from the run\'s', () => {

@@ -58,6 +58,11 @@ def batched_qnet_scores(matrices: List[torch.Tensor], biases: List[torch.Tensor]
     return torch.bmm(x, matrices[-1]).squeeze(-1)
 
 
+def weights_checksum(model: torch.nn.Module) -> float:
+    """Σ|w| over every parameter: the second stage logs it after loading, equal to the first's final."""
+    return round(sum(float(p.detach().double().abs().sum()) for p in model.parameters()), 3)
+
+
 def encode_all(tok: BertTokenizer, texts: List[str], max_len: int) -> List[List[int]]:
     return [tok.encode(t, max_length=max_len) for t in texts]
 
@@ -165,6 +170,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     tok = BertTokenizer(vocab_path)
     pad_id = tok.vocab["[PAD]"]
 
+    if a.init_checkpoint:
+        # The dev pairs are drawn from --pairs by --seed: stage one's own must stay out of training.
+        prev_path = os.path.join(os.path.dirname(os.path.normpath(a.init_checkpoint)), "train_config.json")
+        if os.path.exists(prev_path):
+            prev = json.load(open(prev_path, encoding="utf-8"))
+            if prev.get("seed") != a.seed or os.path.realpath(prev.get("pairs", "")) != os.path.realpath(a.pairs):
+                raise SystemExit(f"{prev_path}: stage one ran with --pairs {prev.get('pairs')} --seed {prev.get('seed')}; "
+                                 "the second stage needs the same, or its dev pairs would be trained on")
     train_pairs, dev_pairs = load_pairs(a.pairs, 0 if a.smoke else 500, a.seed)
     train = tokenize_split(tok, train_pairs, a.train_doc_tokens)
     dev = tokenize_split(tok, dev_pairs, a.train_doc_tokens)
@@ -196,6 +209,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             layer.attention.self.value.bias.zero_()
             layer.attention.output.dense.weight.copy_(eye)
             layer.attention.output.dense.bias.zero_()
+    init_record = None
     if a.init_checkpoint:
         # Stage two: every weight from stage one, whose vocabulary this run rebuilt identically.
         with open(os.path.join(a.init_checkpoint, "vocab.txt"), encoding="utf-8") as f:
@@ -203,6 +217,8 @@ def main(argv: Optional[List[str]] = None) -> int:
                 raise SystemExit(f"{a.init_checkpoint}: its vocab.txt differs from this run's (other --vocab-size or --pieces?)")
         sd, _ = read_state_dict(a.init_checkpoint)
         load_state_dict_into(model, sd)
+        init_record = {"init_checkpoint": a.init_checkpoint, "loaded_tensors": len(sd),
+                       "checksum": weights_checksum(model)}
     frozen_rows = from_glove.unsqueeze(1)
     bert.embeddings.word_embeddings.weight.register_hook(lambda g: g * (1.0 - frozen_rows))
     residual = config.residual
@@ -223,6 +239,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     weights = {s: SOURCE_WEIGHTS.get(s, 0.1) for s in train if sizes[s] >= a.batch or a.smoke}
     if a.hard_negatives:
         weights = {s: w for s, w in weights.items() if len(negatives.get(s, [])) >= a.batch or a.smoke and negatives.get(s)}
+    if not weights:
+        raise SystemExit(f"no source has {a.batch} training pairs{' with a mined negative' if a.hard_negatives else ''} "
+                         "(lower --batch, or raise --hard-negatives)")
     srcs, probs = list(weights), [weights[s] for s in weights]
     rng = random.Random(a.seed)
     budget = a.minutes * 60.0
@@ -230,6 +249,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     warmup = 5 if a.smoke else a.warmup
     log_path = os.path.join(a.out_dir, "log.jsonl")
     log = open(log_path, "w")
+    if init_record:
+        log.write(json.dumps(init_record) + "\n")
     step, t_train, ema = 0, time.time(), None
     next_eval = t_train + 600
     model.train()
@@ -255,6 +276,14 @@ def main(argv: Optional[List[str]] = None) -> int:
         W, b = model.query_encoder(qi, qm)
         docs = model.passage_encoder(di, dm)
         scores = batched_qnet_scores(W, b, docs, residual)
+        if a.hard_negatives:
+            # A mined negative may be another query's positive in this batch, or two queries may draw
+            # the same one: a column holding a row's own passage (or its text) but not its target is
+            # masked, so no query is pushed away from its own answer.
+            texts = [train_pairs[s][i]["d"] for i in doc_ids]
+            same = torch.tensor([[texts[c] == texts[r] and c != r for c in range(len(doc_ids))]
+                                 for r in range(len(idx))])
+            scores = scores.masked_fill(same, float("-inf"))
         loss = F.cross_entropy(scores, torch.arange(len(idx)))
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -262,7 +291,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         opt.step()
         ema = loss.item() if ema is None else 0.98 * ema + 0.02 * loss.item()
         rec = {"step": step, "seconds": round(time.time() - t_train, 1), "source": s,
-               "loss": round(loss.item(), 4), "loss_ema": round(ema, 4), "lr": lr}
+               "loss": round(loss.item(), 4), "loss_ema": round(ema, 4), "lr": lr, "docs": len(doc_ids)}
         if not a.smoke and time.time() >= next_eval:
             rec["dev_mrr"] = dev_mrr(model, dev, residual, pad_id)
             save_checkpoint(model, os.path.join(a.out_dir, "checkpoint"))
@@ -271,7 +300,8 @@ def main(argv: Optional[List[str]] = None) -> int:
         log.flush()
         if step % 50 == 0 or "dev_mrr" in rec or a.smoke:
             print(json.dumps(rec), flush=True)
-    final = {"step": step, "seconds": round(time.time() - t_train, 1), "final": True}
+    final = {"step": step, "seconds": round(time.time() - t_train, 1), "final": True,
+             "checksum": weights_checksum(model)}
     if not a.smoke:
         final["dev_mrr"] = dev_mrr(model, dev, residual, pad_id)
     log.write(json.dumps(final) + "\n")
