@@ -76,6 +76,10 @@ async function searchHits(page: Page, query: string, n = 10): Promise<BrowserHit
 test('after one visit the built page loads and searches with the network off', async ({ browser }, info) => {
   const context = await browser.newContext({ baseURL: origin });
   const page = await context.newPage();
+  const wasmFetched: string[] = [];
+  context.on('request', (r) => {
+    if (r.url().endsWith('.wasm')) wasmFetched.push(new URL(r.url()).pathname);
+  });
   try {
     await page.goto('/');
     await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 120_000 });
@@ -83,6 +87,13 @@ test('after one visit the built page loads and searches with the network off', a
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true); // COOP/COEP from vite preview
     const online = await searchHits(page, 'how do wings generate lift');
     await oracle.expectNeural('how do wings generate lift', online, 10);
+    // One onnxruntime-web build, the one the encoder's backend needs (src/worker/ortFiles.ts): a WASM
+    // encoder never fetches the 28 MB WebGPU (JSEP) wasm, a WebGPU encoder never the WASM-only one.
+    const badgeTitle = (await page.getByTestId('backend').getAttribute('title')) ?? '';
+    const encoder = /query encoder: WebGPU/.test(badgeTitle) ? 'webgpu' : /query encoder: WASM/.test(badgeTitle) ? 'wasm' : null;
+    expect(encoder, badgeTitle).not.toBeNull();
+    const builds = new Set(wasmFetched.filter((p) => p.includes('ort-wasm-simd-threaded')).map((p) => (p.includes('.jsep') ? 'webgpu' : 'wasm')));
+    expect([...builds], wasmFetched.join(', ')).toEqual([encoder]);
     // The service worker has precached the shell and now holds every bundle file.
     await page.waitForFunction(() => document.body.dataset.offline, undefined, { timeout: 120_000 });
     expect(await page.evaluate(() => document.body.dataset.offline)).toBe('ready');
