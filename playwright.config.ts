@@ -1,9 +1,10 @@
 import { defineConfig } from '@playwright/test';
-import { existsSync } from 'node:fs';
 import { TEST_BASE_URL } from './e2e/helpers/served.ts';
+import { CHROMIUM_ARGS, chromiumPath } from './scripts/lib/browser.js';
 
-// Debian's Chromium where it exists (Playwright's own browser download is unreachable here).
-const executablePath = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined);
+// Debian's Chromium where it exists (Playwright's own browser download is unreachable here), with
+// WebGPU on: the choice every browser-driving script makes (scripts/lib/browser.js).
+const executablePath = chromiumPath();
 const port = Number(new URL(TEST_BASE_URL).port);
 
 export default defineConfig({
@@ -17,14 +18,7 @@ export default defineConfig({
     baseURL: TEST_BASE_URL,
     launchOptions: {
       executablePath,
-      args: [
-        '--enable-unsafe-webgpu',
-        '--enable-features=Vulkan',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-        '--no-first-run',
-      ],
+      args: CHROMIUM_ARGS,
     },
   },
   webServer: {

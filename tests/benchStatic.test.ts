@@ -6,11 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { chromium } from '@playwright/test';
+import { chromiumPath } from '../scripts/lib/browser.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-static-'));
 const site = join(dir, 'site');
-// As scripts/lib/browser.js and playwright.config.ts: CHROMIUM_PATH, Debian's chromium, else Playwright's own.
-const browser = process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : chromium.executablePath());
+const browser = chromiumPath() ?? chromium.executablePath();
 
 beforeAll(() => {
   execFileSync(process.execPath, ['scripts/bench-static.js', '--out', site], { stdio: 'pipe' });

@@ -8,7 +8,7 @@ import { chromium } from '@playwright/test';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
-/** The flags playwright.config.ts uses too: WebGPU on, no background traffic. */
+/** WebGPU on, no background traffic (playwright.config.ts uses them too). */
 export const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 /** CHROMIUM_PATH, else /usr/bin/chromium, else (undefined) Playwright's own browser. */
