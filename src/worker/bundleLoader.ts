@@ -37,7 +37,7 @@ export interface LoadedBundles {
   queryEncoder?: { onnx: Uint8Array; vocabText: string };
   /**
    * The index's lexical part (a serialized Lunr index), when it has one: fetched and verified (and
-   * kept in the file cache) on the first call of load(), not with the rest — neural search, the
+   * kept in the file cache) by load(), not with the rest — neural search, the
    * page's default, does not need it, and it is the largest file of a corpus index.
    */
   lexical?: { path: string; bytes: number; load: () => Promise<Uint8Array> };
@@ -146,21 +146,10 @@ export async function loadBundles(
   }
   const docs: DocMetadata[] = [];
   for (const e of manifest.metadataShards) docs.push(...parseMetadataShard(e, await verified(e, 'metadata')));
-  let lexicalBytes: Promise<Uint8Array> | undefined;
+  // Each call fetches (or reads from the cache) and verifies; the engine calls it once and keeps the
+  // parsed index (worker/modeSearch.ts), not these bytes.
   const lexical = lexicalFile
-    ? {
-        path: lexicalFile.path,
-        bytes: lexicalFile.bytes,
-        // Once: later calls share the first's answer (a failed fetch is retried on the next call).
-        load: () =>
-          (lexicalBytes ??= fetchVerified(lexicalFile, indexDir).then(
-            (r) => r.bytes,
-            (e) => {
-              lexicalBytes = undefined;
-              throw e;
-            },
-          )),
-      }
+    ? { path: lexicalFile.path, bytes: lexicalFile.bytes, load: async () => (await fetchVerified(lexicalFile, indexDir)).bytes }
     : undefined;
   return {
     model,

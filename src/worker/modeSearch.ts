@@ -7,6 +7,7 @@ import type { DocMetadata } from '../core/formats/index.ts';
 import { FUSION_DEPTH, fuseHybrid, type ScoredDoc } from '../core/fusion.ts';
 import { lexicalSearch } from '../core/lexical.ts';
 import { bestPassagePerDocument, documentIdOf, type SearchMode } from '../core/ranking.ts';
+import { retryingOnce } from '../core/retryingOnce.ts';
 
 export interface ModeHit {
   passage: number;
@@ -22,7 +23,8 @@ export type NeuralRanking = (query: string, depth: number) => Promise<ScoredDoc[
 export type LexicalSource = lunr.Index | (() => Promise<lunr.Index>);
 
 export class ModeSearch {
-  private lexicalIndex: Promise<lunr.Index> | null = null;
+  /** The lexical index, made once (a failure is not kept: the next search tries again). */
+  private readonly lexicalReady: () => Promise<lunr.Index>;
 
   constructor(
     private readonly neural: NeuralRanking,
@@ -30,21 +32,16 @@ export class ModeSearch {
     private readonly lexical: LexicalSource | null,
     /** The most passages one GPU top-k pass returns. */
     private readonly maxK: number,
-  ) {}
+  ) {
+    const src = lexical;
+    this.lexicalReady = retryingOnce(async () => {
+      if (!src) throw new Error('this index has no lexical index');
+      return typeof src === 'function' ? src() : src;
+    });
+  }
 
   get hasLexical(): boolean {
     return this.lexical !== null;
-  }
-
-  /** The lexical index, made once (a failure is not kept: the next search tries again). */
-  private lexicalReady(): Promise<lunr.Index> {
-    const src = this.lexical;
-    if (!src) throw new Error('this index has no lexical index');
-    if (typeof src !== 'function') return Promise.resolve(src);
-    return (this.lexicalIndex ??= src().catch((e) => {
-      this.lexicalIndex = null;
-      throw e;
-    }));
   }
 
   async search(query: string, mode: SearchMode, k: number): Promise<ModeHit[]> {

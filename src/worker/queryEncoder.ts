@@ -11,6 +11,7 @@ import { qnetWeightsFromOutputs } from '../core/formats/index.ts';
 import { hiddenLayerCount, type QNetWeights } from '../core/qnet.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import type { WeightBuffers } from '../gpu/qnetScorer.ts';
+import { retryingOnce } from '../core/retryingOnce.ts';
 import { ortWasmUrl, type EncoderBackend } from './ortFiles.ts';
 
 export type { EncoderBackend };
@@ -22,31 +23,35 @@ export interface GpuQNet {
 }
 
 type OrtModule = typeof Ort;
-/** Builds being loaded or loaded (a failed load is forgotten, so the next encoder tries again). */
-const ortBuilds: Partial<Record<EncoderBackend, Promise<OrtModule>>> = {};
 /** Set once the WebGPU build has loaded: WASM sessions then run in it too. */
 let webgpuBuildLoaded = false;
 
+/** Each build loaded and configured once (a failed load is retried by the next encoder). */
+const ortBuilds: Record<EncoderBackend, () => Promise<OrtModule>> = {
+  webgpu: retryingOnce(async () => {
+    const ort = configureOrt(await import('onnxruntime-web'), 'webgpu');
+    ort.env.webgpu.powerPreference = 'high-performance';
+    webgpuBuildLoaded = true;
+    return ort;
+  }),
+  wasm: retryingOnce(async () => configureOrt(await import('onnxruntime-web/wasm'), 'wasm')),
+};
+
+function configureOrt(ort: OrtModule, build: EncoderBackend): OrtModule {
+  ort.env.wasm.wasmPaths = { wasm: ortWasmUrl(build) };
+  // Threads need a cross-origin-isolated page; elsewhere onnxruntime falls back to one.
+  ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
+  ort.env.logLevel = 'error';
+  return ort;
+}
+
 /**
- * The onnxruntime-web build for `backend` (src/worker/ortFiles.ts), loaded and configured once. A WASM
- * session also runs in the WebGPU build, so once that has loaded (a WebGPU encoder moved to WASM after
- * a device loss) it serves WASM too instead of a second download.
+ * The onnxruntime-web build for `backend` (src/worker/ortFiles.ts). A WASM session also runs in the
+ * WebGPU build, so once that has loaded (a WebGPU encoder moved to WASM after a device loss) it serves
+ * WASM too instead of a second download.
  */
 function loadOrt(backend: EncoderBackend): Promise<OrtModule> {
-  const build: EncoderBackend = backend === 'wasm' && webgpuBuildLoaded ? 'webgpu' : backend;
-  const pending = (ortBuilds[build] ??= (build === 'webgpu' ? import('onnxruntime-web') : import('onnxruntime-web/wasm')).then((ort) => {
-    ort.env.wasm.wasmPaths = { wasm: ortWasmUrl(build) };
-    // Threads need a cross-origin-isolated page; elsewhere onnxruntime falls back to one.
-    ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
-    if (build === 'webgpu') ort.env.webgpu.powerPreference = 'high-performance';
-    ort.env.logLevel = 'error';
-    if (build === 'webgpu') webgpuBuildLoaded = true;
-    return ort;
-  }));
-  pending.catch(() => {
-    if (ortBuilds[build] === pending) delete ortBuilds[build];
-  });
-  return pending;
+  return ortBuilds[backend === 'wasm' && webgpuBuildLoaded ? 'webgpu' : backend]();
 }
 
 export class QueryEncoder {
