@@ -1,6 +1,8 @@
 // The fused q-net layer kernel (shaders/qnet_layer.wgsl) as a program with explicit shapes:
 // one pipeline per distinct (in, out, input format, residual, last) — built once per scorer.
 import layerSource from '../../shaders/qnet_layer.wgsl?raw';
+import type { QNetArchitecture } from '../core/qnet';
+import type { StorageDtype } from '../core/vectorStorage';
 import { isCpuEmulated } from './device';
 import { fillWgsl, wgslF32 } from './wgslTemplate';
 
@@ -244,7 +246,7 @@ export async function createLayerPipeline(
   });
 }
 
-const FORMAT_OF = { f32: InputFormat.F32, f16: InputFormat.F16, int8: InputFormat.Int8 } as const;
+const FORMAT_OF: Record<StorageDtype, InputFormat> = { f32: InputFormat.F32, f16: InputFormat.F16, int8: InputFormat.Int8 };
 
 /**
  * One pipeline per q-net layer for documents stored as `dtype` rows of `firstStrideWords` words (the
@@ -254,8 +256,8 @@ const FORMAT_OF = { f32: InputFormat.F32, f16: InputFormat.F16, int8: InputForma
 export function createQnetLayerPipelines(
   device: GPUDevice,
   layout: GPUBindGroupLayout,
-  arch: { dims: number[]; residual: boolean[]; layerNormEps: number },
-  dtype: keyof typeof FORMAT_OF,
+  arch: QNetArchitecture,
+  dtype: StorageDtype,
   firstStrideWords: number,
   tiling: LayerTiling,
 ): Promise<GPUComputePipeline[]> {

@@ -49,7 +49,6 @@ interface Batch {
   firstDoc: number;
 }
 
-
 export class QNetScorer {
   readonly device: GPUDevice;
   readonly arch: QNetArchitecture;
