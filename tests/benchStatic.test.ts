@@ -28,9 +28,16 @@ function serve(grid: object, name: string) {
 }
 
 test('serve.py runs the grid the config names and writes the lines the page posts', () => {
-  const r = serve({ peak: false, configs: [{ N: 300, dims: [32, 32, 32, 1], engines: ['ours', 'cpu', 'naive'], reps: 1, baselineSeconds: 0.2 }] }, 'grid');
+  const config = { N: 300, dims: [32, 32, 32, 1], engines: ['ours', 'cpu', 'naive'], reps: 1, baselineSeconds: 0.2 };
+  // The second configuration forces the real-GPU method (untimed passes, the CPU reference timed apart).
+  const r = serve({ peak: false, configs: [config, { ...config, warmEachPass: true, cpuApart: true }] }, 'grid');
   expect(r.status, r.stderr.slice(-2000)).toBe(0);
-  expect(r.lines).toHaveLength(1);
+  expect(r.lines).toHaveLength(2);
+  const forced = r.lines[1];
+  expect(forced.errors).toBeUndefined();
+  expect([forced.warm_each_pass, forced.cpu_timed_apart]).toEqual([true, true]);
+  expect(forced.timing).toMatch(/the CPU reference after them, each GPU pass preceded by an untimed one/);
+  expect(forced.speedup_vs_cpu as number).toBeGreaterThan(0);
   const [line] = r.lines;
   expect(line.N).toBe(300);
   expect(line.dims).toEqual([32, 32, 32, 1]);

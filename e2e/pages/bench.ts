@@ -236,6 +236,8 @@ interface Prepared {
   /** After the timed rounds: correctness figures against the Float64 reference of the first documents. */
   check?: (ref: Float64Array) => Promise<BenchLine>;
   dispose: () => Promise<void> | void;
+  /** Runs on the main thread, not the GPU: no untimed pass before it, and timed apart on real GPUs. */
+  onCpu?: boolean;
 }
 
 async function prepareOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, c: Required<BenchConfig>): Promise<Prepared> {
@@ -420,6 +422,7 @@ function prepareCpu(w: QNetWeights, docs: Docs, c: Required<BenchConfig>): Prepa
   const ref = referenceScores(w, x, n);
   return {
     name: 'cpu',
+    onCpu: true,
     timedDocs: n,
     ref,
     pass: async () => {
@@ -516,7 +519,7 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     // On a real GPU the CPU reference is timed apart, after the GPU rounds: on an H100 the GPU engine
     // that followed its seconds of main-thread work ran 2–3× slower, even after an untimed pass.
     // On a CPU-emulated adapter every engine shares the CPU, so all of them are interleaved.
-    const apart = (c.cpuApart ?? realGpu) ? prepared.filter((p) => p.name === 'cpu') : [];
+    const apart = (c.cpuApart ?? realGpu) ? prepared.filter((p) => p.onCpu) : [];
     const rotating = prepared.filter((p) => !apart.includes(p));
     line.cpu_timed_apart = apart.length > 0;
     const times = new Map<string, number[]>(prepared.map((p) => [p.name, []]));
@@ -524,7 +527,7 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
     const timeOne = async (p: Prepared) => {
       if (failed.has(p.name)) return;
       const t = await attempt(p.name, async () => {
-        if (warmEachPass && p.name !== 'cpu') await p.pass();
+        if (warmEachPass && !p.onCpu) await p.pass();
         return timePasses(1, p.pass);
       });
       if (t) times.get(p.name)!.push(t[0]);
