@@ -37,8 +37,10 @@ class Bm25:
         term_id: Dict[str, int] = {}
         rows: List[Tuple[int, int, int]] = []
         lengths = np.zeros(len(passages), dtype=np.float64)
+        self.word_sets: List[set] = []  # each passage's words (may_answer compares them)
         for i, p in enumerate(passages):
             ws = words(p)
+            self.word_sets.append(set(ws))
             lengths[i] = len(ws)
             counts: Dict[int, int] = {}
             for w in ws:
@@ -80,18 +82,19 @@ def lemmas(text: str) -> set:
     return {x.strip().lower() for x in text.split(",") if x.strip()}
 
 
-def may_answer(q: str, pos: Dict, neg: Dict) -> bool:
+def may_answer(q: str, pos: Dict, neg: Dict, pos_words: set, neg_words: set) -> bool:
     """Whether `neg` may be an answer to q after all (so not a negative): the same passage in another
     pair (a title pair and an inverse-cloze pair of one section), a passage holding the whole query (the
     sentence an inverse-cloze query was cut from, another passage under the same title, another use of
     a headword), or another sense of the query's word (its names, or the "names:" head of its gloss,
-    share one). Single-word headwords thus rarely get a negative: most matches hold the word."""
+    share one). Single-word headwords thus rarely get a negative: most matches hold the word.
+    pos_words / neg_words: the passages' word sets (Bm25.word_sets)."""
     if neg["d"] == pos["d"] or neg["q"] == q:
         return True
     nd = neg["d"].lower()
     if q.lower().strip() in nd:
         return True
-    a, b = set(words(pos["d"])), set(words(neg["d"]))
+    a, b = pos_words, neg_words
     if a and b and len(a & b) / len(a | b) > 0.5:
         return True
     head = nd.split(":", 1)[0] if ":" in nd[:100] else ""
@@ -110,7 +113,7 @@ def mine(pairs: Dict[str, List[Dict]], per_source: int, seed: int, depth: int = 
         for i in chosen:
             q = ps[i]["q"]
             for j in index.top(q, depth):
-                if j != i and not may_answer(q, ps[i], ps[j]):
+                if j != i and not may_answer(q, ps[i], ps[j], index.word_sets[i], index.word_sets[j]):
                     found.append((i, j))
                     break
         out[s] = found
