@@ -8,6 +8,10 @@
 // normalized output. The double-brace placeholders are filled by src/gpu/qnetLayerProgram.ts;
 // the unrolled register block (ACC_*) is generated there, because SwiftShader turns dynamically
 // indexed private arrays into per-lane memory accesses (a version with acc[i][j] ran 4–5× slower).
+// QUAD_A (direct only, needs the subgroups feature): the four lanes of a quad share their rows, so each
+// loads one of four adjacent inputs and quadBroadcast hands all four to every lane — a quarter of
+// the input loads (on SwiftShader every load is a gather; see qnetLayerProgram.ts).
+{{ENABLE}}
 
 const K: u32 = {{K}}u;               // input size of this layer
 const N: u32 = {{N}}u;               // output size of this layer
@@ -52,6 +56,7 @@ var<workgroup> row_part: array<f32, BM * WX>;        // per-row partial sums, on
 //   load_x(row, k) -> f32            one input value (residual)
 //   load_x4_at(word, k) -> vec4<f32> inputs k .. k+3 of the row starting at word `word`, zero past K
 //   load_w4(k, c) -> vec4<f32>       weights k, columns c .. c+3, zero outside W
+//   load_x1_at(word, k) -> f32       input k of the row starting at word `word`, zero past K (QUAD_A)
 // With vector element types where the sizes allow (one 16-byte load instead of four).
 {{LOADERS}}
 
@@ -94,7 +99,7 @@ fn col(n0: u32, tx: u32, g: u32, q: u32) -> u32 {
 }
 
 @compute @workgroup_size(WX, WY)
-fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u) {
+fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: vec3u{{QUAD_PARAM}}) {
   let tx = lid.x;
   let ty = lid.y;
   let tid = ty * WX + tx;

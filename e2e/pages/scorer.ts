@@ -4,7 +4,8 @@ import { paperArchitecture, randomVectors, randomWeights, referenceScores, refer
 import { decodeVectors, encodeVectors, type StorageDtype } from '../../src/core/vectorStorage';
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
-import { DEFAULT_TILING, DIRECT_TILING } from '../../src/gpu/qnetLayerProgram';
+import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING } from '../../src/gpu/qnetLayerProgram';
+import { quadRowMismatches, quadsShareRows } from '../../src/gpu/quadLayout';
 import { SCORER_REL_TOL } from '../helpers/tolerances.ts';
 
 export interface ParityCase {
@@ -22,7 +23,7 @@ export interface ParityCase {
   /** More queries on the same scorer (fresh weights, these k), after the first: buffer reuse. */
   moreQueries?: number[];
   /** Force one kernel variant; default: the one the scorer picks for this adapter. */
-  kernel?: 'tiled' | 'direct';
+  kernel?: 'tiled' | 'direct' | 'quad';
 }
 
 export interface ParityResult {
@@ -35,6 +36,10 @@ export interface ParityResult {
   f16StorageTop10Overlap?: number; // f16-stored vs f32 originals (reference on both)
   f16StorageMaxRelErr?: number;     // max |ref(f16 docs) - ref(f32 docs)| / Σ|y·w_out|
   gpuMs: number;
+  /** The scorer's tiling, as JSON. */
+  tiling: string;
+  /** Why a forced kernel could not run on this device (the case is then skipped). */
+  skipped?: string;
 }
 
 let shared: ScorerDevice | null = null;
@@ -62,8 +67,12 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
   const mags = new Float64Array(c.n);
   const ref = referenceScores(weights, seen, c.n, mags);
 
-  // The two tilings tilingFor() ships: real GPUs' (workgroup memory) and CPU-emulated adapters' (direct).
-  const tiling = c.kernel ? (c.kernel === 'direct' ? DIRECT_TILING : DEFAULT_TILING) : undefined;
+  // The tilings tilingFor() ships: real GPUs' (workgroup memory) and CPU-emulated adapters' (direct,
+  // with quad-shared rows where the device's subgroups allow them).
+  const tiling = c.kernel ? { tiled: DEFAULT_TILING, direct: DIRECT_TILING, quad: QUAD_DIRECT_TILING }[c.kernel] : undefined;
+  if (c.kernel === 'quad' && !(await quadsShareRows(device, QUAD_DIRECT_TILING))) {
+    return { adapter: shared.adapterInfo, n: c.n, maxRelErr: NaN, maxAbsErr: NaN, unwritten: 0, topkMismatches: [], gpuMs: 0, tiling: '', skipped: 'no subgroups with quads inside a workgroup row' };
+  }
   const scorer = await QNetScorer.create(device, arch, { dtype: c.dtype, activationBytes: c.activationBytes, tiling });
   try {
     scorer.setDocuments(tiles);
@@ -94,7 +103,7 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
       const t = await scorer.search(k);
       topkMismatches.push(...compareTopK(t.indices, t.scores, r, m, k).map((x) => `query ${q + 2} (k=${k}): ${x}`));
     }
-    const result: ParityResult = { adapter: shared.adapterInfo, n: c.n, maxRelErr, maxAbsErr, unwritten, topkMismatches, gpuMs };
+    const result: ParityResult = { adapter: shared.adapterInfo, n: c.n, maxRelErr, maxAbsErr, unwritten, topkMismatches, gpuMs, tiling: JSON.stringify(scorer.kernelTiling) };
     if (c.dtype === 'f16' && c.n <= 100_000) {
       // What f16 storage itself costs: the reference on the f32 originals vs on the stored halves.
       const exactScores = referenceScores(weights, vectors, c.n);
@@ -143,13 +152,23 @@ function compareTopK(indices: Uint32Array, scores: Float32Array, ref: Float64Arr
   return bad;
 }
 
+/** The quad-layout check on a shape QUAD_A uses (8 × 8) and on one it must refuse (2 × 8: a quad spans two rows). */
+async function quadCheck(): Promise<{ subgroups: boolean; usable?: number; spanning?: number }> {
+  shared ??= await requestScorerDevice();
+  const { device } = shared;
+  if (!device.features.has('subgroups')) return { subgroups: false };
+  return { subgroups: true, usable: await quadRowMismatches(device, 8, 8), spanning: await quadRowMismatches(device, 2, 8) };
+}
+
 declare global {
   interface Window {
     runParity: typeof runParity;
+    quadCheck: typeof quadCheck;
     harnessReady: boolean;
   }
 }
 window.runParity = runParity;
+window.quadCheck = quadCheck;
 window.harnessReady = true;
 document.getElementById('status')!.textContent = 'ready';
 

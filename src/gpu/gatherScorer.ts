@@ -130,7 +130,7 @@ export class GatherScorer {
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const stride = rowStrideWords(options.dtype, dims[0]);
     if (maxBatch * stride * 4 > limit) throw new Error(`gather scorer: maxBatch ${maxBatch} rows of ${stride * 4} bytes exceed this device's buffer limit ${limit}`);
-    const tiling = options.tiling ?? tilingFor(device);
+    const tiling = options.tiling ?? (await tilingFor(device));
     checkTiling(tiling, device.limits);
     const hmax = Math.max(...dims.slice(1, -1));
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);

@@ -4,6 +4,7 @@ import layerSource from '../../shaders/qnet_layer.wgsl?raw';
 import type { QNetArchitecture } from '../core/qnet';
 import type { StorageDtype } from '../core/vectorStorage';
 import { isCpuEmulated } from './device';
+import { quadsShareRows } from './quadLayout';
 import { fillWgsl, wgslF32 } from './wgslTemplate';
 
 /** How layer inputs are packed in 32-bit words (selects the generated loaders). */
@@ -32,6 +33,12 @@ export interface LayerTiling {
   TNV: number;
   /** Read the GEMM operands straight from storage instead of staging them in workgroup memory. */
   direct?: boolean;
+  /**
+   * With `direct`: each lane of a quad loads one of four adjacent inputs and quadBroadcast shares
+   * them (the quad's lanes hold the same rows). Needs the 'subgroups' feature and quads made of four
+   * consecutive invocations of a row of the workgroup (quadLayout.ts checks both on the device).
+   */
+  quadA?: boolean;
 }
 
 // Real GPUs: chosen by measurement on an NVIDIA H100 in headless Chromium 156 over Vulkan (bench
@@ -50,9 +57,22 @@ export const DEFAULT_TILING: LayerTiling = { BM: 64, BN: 128, BK: 16, TM: 4, TNV
  */
 export const DIRECT_TILING: LayerTiling = { BM: 64, BN: 64, BK: 16, TM: 8, TNV: 2, direct: true };
 
-/** Direct reads on CPU-emulated adapters, workgroup-memory tiles on real GPUs. */
-export function tilingFor(device: GPUDevice): LayerTiling {
-  return isCpuEmulated(device.adapterInfo) ? DIRECT_TILING : DEFAULT_TILING;
+/**
+ * CPU-emulated adapters with subgroups: the direct kernel with the row inputs shared across each
+ * quad, which makes a 12-row block pay. SwiftShader turns every storage load with lane-varying
+ * offsets into a gather, and the four lanes of a quad used to gather the same row values; measured
+ * there in a plain GEMM (4608 × 768 × 768): 8 × 8 direct 7.9 GFLOP/s, 8 × 8 with quad-shared rows
+ * 9.0, 12 × 8 with quad-shared rows 10.5–10.8 (12 × 8 without them 6.3; 16 × 8 and 24 × 4 10.0).
+ */
+export const QUAD_DIRECT_TILING: LayerTiling = { BM: 96, BN: 64, BK: 16, TM: 12, TNV: 2, direct: true, quadA: true };
+
+/**
+ * Workgroup-memory tiles on real GPUs; direct reads on CPU-emulated adapters, with quad-shared rows
+ * where the device has subgroups laid out as the kernel needs (checked by a dispatch, once per device).
+ */
+export async function tilingFor(device: GPUDevice): Promise<LayerTiling> {
+  if (!isCpuEmulated(device.adapterInfo)) return DEFAULT_TILING;
+  return (await quadsShareRows(device, QUAD_DIRECT_TILING)) ? QUAD_DIRECT_TILING : DIRECT_TILING;
 }
 
 export function checkTiling(t: LayerTiling, limits: GPUSupportedLimits): void {
@@ -60,6 +80,7 @@ export function checkTiling(t: LayerTiling, limits: GPUSupportedLimits): void {
   const wy = t.BM / t.TM;
   const ok = Number.isInteger(wx) && Number.isInteger(wy) && t.BK % 4 === 0 && wx >= 1 && wy >= 1;
   if (!ok) throw new Error(`q-net tiling ${JSON.stringify(t)}: BN must divide by 4·TNV, BM by TM, BK by 4`);
+  if (t.quadA && (!t.direct || wx % 4 !== 0)) throw new Error(`q-net tiling ${JSON.stringify(t)}: quadA needs direct and a multiple of 4 threads across columns`);
   if (wx * wy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`q-net tiling ${JSON.stringify(t)}: ${wx * wy} threads exceed the device's ${limits.maxComputeInvocationsPerWorkgroup}`);
   const bytes = (t.BM * t.BK + t.BK * t.BN + t.BM * wx) * 4;
   if (bytes > limits.maxComputeWorkgroupStorageSize) throw new Error(`q-net tiling ${JSON.stringify(t)}: ${bytes} bytes of workgroup memory exceed the device's ${limits.maxComputeWorkgroupStorageSize}`);
@@ -79,8 +100,14 @@ function registerBlock(t: LayerTiling): { ACC_DECL: string; ACC_FMA: string; ACC
   for (let g = 0; g < t.TNV; g++) {
     for (let kk = 0; kk < 4; kk++) direct.push(`      let b${kk}_${g} = load_w4(k + ${kk}u, wc${g});`);
   }
+  if (t.quadA) bases.push(`    let quad_lane = sg_lane & 3u;`);
   for (let i = 0; i < t.TM; i++) {
-    direct.push(`      let a${i} = load_x4_at(xb${i}, k);`);
+    if (t.quadA) {
+      direct.push(`      let v${i} = load_x1_at(xb${i}, k + quad_lane);`);
+      direct.push(`      let a${i} = vec4<f32>(quadBroadcast(v${i}, 0u), quadBroadcast(v${i}, 1u), quadBroadcast(v${i}, 2u), quadBroadcast(v${i}, 3u));`);
+    } else {
+      direct.push(`      let a${i} = load_x4_at(xb${i}, k);`);
+    }
     for (let g = 0; g < t.TNV; g++) {
       direct.push(`      acc${i}_${g} = fma(vec4<f32>(a${i}.x), b0_${g}, fma(vec4<f32>(a${i}.y), b1_${g}, fma(vec4<f32>(a${i}.z), b2_${g}, fma(vec4<f32>(a${i}.w), b3_${g}, acc${i}_${g}))));`);
     }
@@ -107,13 +134,15 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
   const K = shape.inDim;
   const N = shape.outDim;
   const kAligned = K % 4 === 0;
+  // Whole-vector input elements; QUAD_A reads single words, so it keeps u32 elements.
+  const xVec = kAligned && !t.quadA;
   // Every weight read of the k loops lands inside W (K a multiple of BK, N of BN).
   const wInside = K % t.BK === 0 && N % t.BN === 0;
   const wVec = N % 4 === 0;
   let X_ELEM = 'u32';
   let x1: string;
   let x4: string;
-  if (shape.format === InputFormat.F32 && kAligned) {
+  if (shape.format === InputFormat.F32 && xVec) {
     X_ELEM = 'vec4<u32>';
     x1 = `let w = params.in_offset + row * STRIDE + k;
   return bitcast<f32>(x_in[w >> 2u][w & 3u]);`;
@@ -127,7 +156,7 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
     }
   }
   return v;`;
-  } else if (shape.format === InputFormat.F16 && kAligned) {
+  } else if (shape.format === InputFormat.F16 && xVec) {
     X_ELEM = 'vec2<u32>';
     x1 = `let w = params.in_offset + row * STRIDE + (k >> 1u);
   let pair = unpack2x16float(x_in[w >> 1u][w & 1u]);
@@ -157,6 +186,18 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
   }
   return v;`;
   }
+  // One input per lane for QUAD_A (u32 elements); past K only where K is not a multiple of 4.
+  const kc = kAligned ? 'k' : 'min(k, K - 1u)';
+  const guard = (v: string) => (kAligned ? `return ${v};` : `return select(0.0, ${v}, k < K);`);
+  let x1at = '';
+  if (t.quadA) {
+    if (shape.format === InputFormat.F32) x1at = guard(`bitcast<f32>(x_in[word + ${kc}])`);
+    else if (shape.format === InputFormat.F16) x1at = `let c = ${kc};
+  let pair = unpack2x16float(x_in[word + (c >> 1u)]);
+  ${guard('select(pair.x, pair.y, (c & 1u) == 1u)')}`;
+    else x1at = `let c = ${kc};
+  ${guard('unpack4x8snorm(x_in[word + (c >> 2u)])[c & 3u] * absmax[c]')}`;
+  }
   const wAt = wVec ? (i: string) => `w[(${i}) >> 2u][(${i}) & 3u]` : (i: string) => `w[${i}]`;
   let w4: string;
   if (wInside) {
@@ -183,6 +224,7 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
     `fn load_x(row: u32, k: u32) -> f32 {\n  ${x1}\n}`,
     `fn load_x4_at(word: u32, k: u32) -> vec4<f32> {\n  ${x4}\n}`,
     `fn load_w4(k: u32, c: u32) -> vec4<f32> {\n  ${w4}\n}`,
+    ...(t.quadA ? [`fn load_x1_at(word: u32, k: u32) -> f32 {\n  ${x1at}\n}`] : []),
   ].join('\n\n');
   return { X_ELEM, W_ELEM: wVec ? 'vec4<f32>' : 'f32', LOADERS };
 }
@@ -205,6 +247,8 @@ export function layerWgsl(shape: LayerShape, tiling: LayerTiling = DEFAULT_TILIN
       TM: tiling.TM,
       TNV: tiling.TNV,
       DIRECT: !!tiling.direct,
+      ENABLE: tiling.quadA ? 'enable subgroups;' : '',
+      QUAD_PARAM: tiling.quadA ? ', @builtin(subgroup_invocation_id) sg_lane: u32' : '',
       ...registerBlock(tiling),
       ...loaders(shape, tiling),
     },

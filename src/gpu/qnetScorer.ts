@@ -115,13 +115,18 @@ export class QNetScorer {
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
     const hmax = Math.max(...dims.slice(1, -1));
     if (hmax * 4 * 64 > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
-    const tiling = options.tiling ?? tilingFor(device);
+    const tiling = options.tiling ?? (await tilingFor(device));
     checkTiling(tiling, device.limits);
     const layerLayout = layerBindGroupLayout(device);
     const layerPipelines = await createQnetLayerPipelines(device, layerLayout, arch, options.dtype, rowStrideWords(options.dtype, dims[0]), tiling);
     const topkLayout = topkBindGroupLayout(device);
     const topk = await Promise.all([createTopkPipeline(device, topkLayout, true), createTopkPipeline(device, topkLayout, false)]);
     return new QNetScorer(device, arch, options.dtype, layerLayout, layerPipelines, topkLayout, [topk[0], topk[1]], activationBytes, tiling);
+  }
+
+  /** The tile sizes this scorer's kernels were built with (tilingFor(device) unless given). */
+  get kernelTiling(): LayerTiling {
+    return this.tiling;
   }
 
   get documentCount(): number {
