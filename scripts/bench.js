@@ -25,7 +25,7 @@ const USAGE = `usage: npm run bench -- [options]
   --baseline-seconds S   a baseline pass longer than this is timed on fewer documents (default 3)
   --ours-seconds S       same for our scorer (default 30: SwiftShader needs minutes for 768×6 at 100k)
   --full                 always time our scorer on all N documents
-  --peak-size S          first GEMM size S×S×S of the peak measurement (default 512, doubled while a run
+  --peak-size S          first GEMM size S×S×S of the peak measurement (default 768, doubled while a run
                          takes < 50 ms); --no-peak skips it
   --k K                  top-k of our scorer (default 10)
   --ort LIST             onnxruntime-web WebGPU EPs to time: jsep (the default bundle's) and/or native

@@ -11,7 +11,11 @@
 //                 K by BK with both operand tiles staged in workgroup memory (the classic GPU GEMM);
 //   main_direct — the same register block reading A and B straight from the storage buffers (caches do
 //                 the tiling). On SwiftShader this wins: its workgroup barriers are expensive.
+//   main_direct with quad-shared rows (kind 'quad', needs subgroups): the four lanes of a quad hold
+//                 the same rows, so each loads one of four adjacent A values from the scalar view Af
+//                 and quadBroadcast hands them round (SwiftShader makes every such load a gather).
 // Sizes must be multiples of the tile (a peak kernel: no edge handling); gemmPeak.ts checks them.
+{{ENABLE}}
 
 const WX: u32 = {{WX}}u;
 const WY: u32 = {{WY}}u;
@@ -34,6 +38,7 @@ struct Dims {
 @group(0) @binding(1) var<storage, read> A: array<vec4<f32>>;   // [M][K/4]
 @group(0) @binding(2) var<storage, read> B: array<vec4<f32>>;   // [K][N/4]
 @group(0) @binding(3) var<storage, read_write> C: array<vec4<f32>>;  // [M][N/4]
+@group(0) @binding(4) var<storage, read> Af: array<f32>;             // A again, as scalars (quad only)
 
 var<workgroup> As: array<vec4<f32>, BM * BKV>;   // [m][k/4]
 var<workgroup> Bs: array<vec4<f32>, BK * BNV>;   // [k][n/4]
@@ -69,7 +74,7 @@ fn main_tiled(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id
 }
 
 @compute @workgroup_size(WX, WY)
-fn main_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn main_direct(@builtin(global_invocation_id) gid: vec3<u32>{{DIRECT_PARAMS}}) {
   let KV = dims.K / 4u;
   let NV = dims.N / 4u;
   let rowBase = gid.y * TM;

@@ -3,11 +3,15 @@
 // by this figure. Every configuration's result is checked at sampled entries against a Float64 product,
 // so a broken kernel cannot report a fantasy peak.
 import gemmSource from '../../shaders/gemm_peak.wgsl?raw';
+import { quadsShareRows } from './quadLayout';
 import { fillWgsl } from './wgslTemplate';
 
 export interface GemmConfig {
-  /** 'tiled': operand tiles staged in workgroup memory; 'direct': register blocks read from storage. */
-  kind: 'tiled' | 'direct';
+  /**
+   * 'tiled': operand tiles staged in workgroup memory; 'direct': register blocks read from storage;
+   * 'quad': direct, with each quad's shared rows of A loaded once and spread by quadBroadcast.
+   */
+  kind: 'tiled' | 'direct' | 'quad';
   /** Workgroup size (WX along N, WY along M). */
   WX: number;
   WY: number;
@@ -39,6 +43,7 @@ export interface GemmPeak {
 
 const tiled = (TM: number, TNV: number, WX: number, WY: number, BK: number): GemmConfig => ({ kind: 'tiled', TM, TNV, WX, WY, BK });
 const direct = (TM: number, TNV: number, WX: number, WY: number): GemmConfig => ({ kind: 'direct', TM, TNV, WX, WY, BK: 4 });
+const quad = (TM: number, TNV: number, WX: number, WY: number): GemmConfig => ({ kind: 'quad', TM, TNV, WX, WY, BK: 4 });
 
 export const DEFAULT_GEMM_CONFIGS: GemmConfig[] = [
   // Workgroup-memory tiles: BM × BN = TM·WY × 4·TNV·WX.
@@ -57,6 +62,10 @@ export const DEFAULT_GEMM_CONFIGS: GemmConfig[] = [
   direct(8, 2, 8, 8),
   direct(8, 2, 16, 4),
   direct(16, 1, 4, 4),
+  // Quad-shared rows (adapters with subgroups whose quads lie in one row of the workgroup).
+  quad(8, 2, 8, 8),
+  quad(12, 2, 8, 8),
+  quad(16, 2, 8, 4),
 ];
 
 export function gemmLabel(c: GemmConfig): string {
@@ -74,8 +83,13 @@ export function gemmWgsl(source: string, c: GemmConfig): string {
     ...rows.map((i) => `let a${i} = As[(r + ${i}u) * BKV + kv];`),
     ...ks.flatMap((k) => cols.map((j) => `let b${k}_${j} = Bs[(kv * 4u + ${k}u) * BNV + cv + ${j}u];`)),
   ];
+  const quadA = (i: number) => [
+    `let q${i} = Af[(rowBase + ${i}u) * dims.K + kv * 4u + quad_lane];`,
+    `let a${i} = vec4<f32>(quadBroadcast(q${i}, 0u), quadBroadcast(q${i}, 1u), quadBroadcast(q${i}, 2u), quadBroadcast(q${i}, 3u));`,
+  ];
   const loadGlobal = [
-    ...rows.map((i) => `let a${i} = A[(rowBase + ${i}u) * KV + kv];`),
+    ...(c.kind === 'quad' ? ['let quad_lane = sg_lane & 3u;'] : []),
+    ...rows.flatMap((i) => (c.kind === 'quad' ? quadA(i) : [`let a${i} = A[(rowBase + ${i}u) * KV + kv];`])),
     ...ks.flatMap((k) => cols.map((j) => `let b${k}_${j} = B[(kv * 4u + ${k}u) * NV + colBase + ${j}u];`)),
   ];
   const fma = ks.flatMap((k) => rows.flatMap((i) => cols.map((j) => `c${i}_${j} = fma(vec4<f32>(a${i}.${'xyzw'[k]}), b${k}_${j}, c${i}_${j});`)));
@@ -89,6 +103,8 @@ export function gemmWgsl(source: string, c: GemmConfig): string {
       TM: c.TM,
       TNV: c.TNV,
       BK: c.BK,
+      ENABLE: c.kind === 'quad' ? 'enable subgroups;' : '',
+      DIRECT_PARAMS: c.kind === 'quad' ? ', @builtin(subgroup_invocation_id) sg_lane: u32' : '',
       ACC_DECL: join(acc, '  '),
       LOAD_SHARED: join(loadShared, '      '),
       LOAD_GLOBAL: join(loadGlobal, '    '),
@@ -99,6 +115,14 @@ export function gemmWgsl(source: string, c: GemmConfig): string {
   );
 }
 
+const entryPointOf = (c: GemmConfig) => (c.kind === 'tiled' ? 'main_tiled' : 'main_direct');
+
+/** dims, A, B, C; quad kernels read A a second time as scalars (binding 4) and never as vec4s. */
+function bindings(c: GemmConfig, [dims, a, b, out]: GPUBuffer[]): GPUBindGroupEntry[] {
+  const used = c.kind === 'quad' ? [[0, dims], [4, a], [2, b], [3, out]] : [[0, dims], [1, a], [2, b], [3, out]];
+  return used.map(([binding, buffer]) => ({ binding: binding as number, resource: { buffer: buffer as GPUBuffer } }));
+}
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -106,7 +130,10 @@ function median(xs: number[]): number {
 }
 
 export interface GemmPeakOptions {
-  /** First square size tried (default 512); doubled while the best run is shorter than minMs, up to maxSize. */
+  /**
+   * First square size tried (default 768: the paper's width, and a multiple of every tile here,
+   * 12-row blocks included); doubled while the best run is shorter than minMs, up to maxSize (6144).
+   */
   size?: number;
   maxSize?: number;
   minMs?: number;
@@ -121,9 +148,9 @@ export interface GemmPeakOptions {
  * doubles while the best run takes less than `minMs` (so a fast GPU is not measured on launch overhead).
  */
 export async function measureGemmPeak(device: GPUDevice, opts: GemmPeakOptions = {}): Promise<GemmPeak> {
-  const maxSize = opts.maxSize ?? 4096;
+  const maxSize = opts.maxSize ?? 6144;
   const minMs = opts.minMs ?? 50;
-  let size = opts.size ?? 512;
+  let size = opts.size ?? 768;
   for (;;) {
     const r = await measureAt(device, size, size, size, opts);
     if (r.best.medianMs >= minMs || size * 2 > maxSize) return r;
@@ -178,12 +205,15 @@ async function measureAt(device: GPUDevice, M: number, N: number, K: number, opt
       else if (c.WX * c.WY > lim.maxComputeInvocationsPerWorkgroup || c.WX > lim.maxComputeWorkgroupSizeX || c.WY > lim.maxComputeWorkgroupSizeY) {
         reason = `workgroup ${c.WX}×${c.WY} exceeds the limits`;
       } else if (wgBytes > lim.maxComputeWorkgroupStorageSize) reason = `${wgBytes} bytes of workgroup memory exceed the limit`;
+      else if (c.kind === 'quad' && !(await quadsShareRows(device, { BM, BN, TM: c.TM, TNV: c.TNV }))) {
+        reason = 'no subgroups, or quads that span rows of the workgroup';
+      }
       if (reason) {
         skipped.push({ label, reason });
         continue;
       }
       const module = device.createShaderModule({ label, code: gemmWgsl(gemmSource, c) });
-      const entryPoint = c.kind === 'tiled' ? 'main_tiled' : 'main_direct';
+      const entryPoint = entryPointOf(c);
       let pipeline: GPUComputePipeline;
       try {
         pipeline = await device.createComputePipelineAsync({ label, layout: 'auto', compute: { module, entryPoint } });
@@ -193,7 +223,7 @@ async function measureAt(device: GPUDevice, M: number, N: number, K: number, opt
       }
       const group = device.createBindGroup({
         layout: pipeline.getBindGroupLayout(0),
-        entries: [dimsBuf, bufA, bufB, bufC].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        entries: bindings(c, [dimsBuf, bufA, bufB, bufC]),
       });
       const run = async () => {
         const enc = device.createCommandEncoder();
@@ -270,12 +300,9 @@ export async function gemmRunner(device: GPUDevice, c: GemmConfig, M: number, N:
   const pipeline = await device.createComputePipelineAsync({
     label,
     layout: 'auto',
-    compute: { module, entryPoint: c.kind === 'tiled' ? 'main_tiled' : 'main_direct' },
+    compute: { module, entryPoint: entryPointOf(c) },
   });
-  const group = device.createBindGroup({
-    layout: pipeline.getBindGroupLayout(0),
-    entries: bufs.map((buffer, binding) => ({ binding, resource: { buffer } })),
-  });
+  const group = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: bindings(c, bufs) });
   return {
     label,
     flops: 2 * M * N * K,
