@@ -172,8 +172,11 @@ window.quadCheck = quadCheck;
 window.harnessReady = true;
 document.getElementById('status')!.textContent = 'ready';
 
-/** Warm throughput of search(10) for a random q-net (used to choose tile sizes; the bench is scripts/bench.js). */
-async function timeSearch(dims: number[], n: number, reps: number, tiling?: import('../../src/gpu/qnetLayerProgram').LayerTiling): Promise<{ docsPerS: number; ms: number[] }> {
+/**
+ * Warm throughput of search(k) for a random q-net, or of scoreAll() with k = 0 (no top-k), used to
+ * choose tile sizes and to see where time goes; the benchmark is scripts/bench.js.
+ */
+async function timeSearch(dims: number[], n: number, reps: number, tiling?: import('../../src/gpu/qnetLayerProgram').LayerTiling, k = 10): Promise<{ docsPerS: number; ms: number[] }> {
   shared ??= await requestScorerDevice();
   const L = dims.length - 2;
   const arch = paperArchitecture(dims[0], dims[1], L);
@@ -186,7 +189,8 @@ async function timeSearch(dims: number[], n: number, reps: number, tiling?: impo
     const ms: number[] = [];
     for (let i = 0; i < reps; i++) {
       const t0 = performance.now();
-      await scorer.search(10);
+      if (k === 0) await scorer.scoreAll();
+      else await scorer.search(k);
       ms.push(performance.now() - t0);
     }
     ms.sort((a, b) => a - b);
