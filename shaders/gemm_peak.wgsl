@@ -11,9 +11,9 @@
 //                 K by BK with both operand tiles staged in workgroup memory (the classic GPU GEMM);
 //   main_direct — the same register block reading A and B straight from the storage buffers (caches do
 //                 the tiling). On SwiftShader this wins: its workgroup barriers are expensive.
-//   main_direct with quad-shared rows (kind 'quad', needs subgroups): the four lanes of a quad hold
-//                 the same rows, so each loads one of four adjacent A values from the scalar view Af
-//                 and quadBroadcast hands them round (SwiftShader makes every such load a gather).
+//                 Its 'quad' variant (gemmPeak.ts kind 'quad', needs subgroups): the four lanes of a
+//                 quad hold the same rows, so each loads one of four adjacent A values from the scalar
+//                 view Af and quadBroadcast hands them round (SwiftShader makes every such load a gather).
 // Sizes must be multiples of the tile (a peak kernel: no edge handling); gemmPeak.ts checks them.
 {{ENABLE}}
 

@@ -4,7 +4,7 @@ import { paperArchitecture, randomVectors, randomWeights, referenceScores, refer
 import { decodeVectors, encodeVectors, type StorageDtype } from '../../src/core/vectorStorage';
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
-import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, quadTilingRuns } from '../../src/gpu/qnetLayerProgram';
+import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, layerTiling, quadTilingRuns, workgroupShape } from '../../src/gpu/qnetLayerProgram';
 import { quadRowMismatches } from '../../src/gpu/quadLayout';
 import { SCORER_REL_TOL } from '../helpers/tolerances.ts';
 
@@ -152,12 +152,18 @@ function compareTopK(indices: Uint32Array, scores: Float32Array, ref: Float64Arr
   return bad;
 }
 
-/** The quad-layout check on a shape QUAD_A uses (8 × 8) and on one it must refuse (2 × 8: a quad spans two rows). */
-async function quadCheck(): Promise<{ subgroups: boolean; usable?: number; spanning?: number }> {
+/**
+ * The quad-layout check on each workgroup shape QUAD_DIRECT_TILING's layers use, and on one it must
+ * refuse (2 × 8: a quad spans two rows).
+ */
+async function quadCheck(): Promise<{ subgroups: boolean; shapes?: string[]; usable?: number[]; spanning?: number }> {
   shared ??= await requestScorerDevice();
   const { device } = shared;
   if (!device.features.has('subgroups')) return { subgroups: false };
-  return { subgroups: true, usable: await quadRowMismatches(device, 8, 8), spanning: await quadRowMismatches(device, 2, 8) };
+  const shapes = [QUAD_DIRECT_TILING, layerTiling(QUAD_DIRECT_TILING, QUAD_DIRECT_TILING.narrow!.maxOut)].map(workgroupShape);
+  const usable: number[] = [];
+  for (const { wx, wy } of shapes) usable.push(await quadRowMismatches(device, wx, wy));
+  return { subgroups: true, shapes: shapes.map(({ wx, wy }) => `${wx}×${wy}`), usable, spanning: await quadRowMismatches(device, 2, 8) };
 }
 
 declare global {

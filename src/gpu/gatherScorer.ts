@@ -131,7 +131,7 @@ export class GatherScorer {
     const stride = rowStrideWords(options.dtype, dims[0]);
     if (maxBatch * stride * 4 > limit) throw new Error(`gather scorer: maxBatch ${maxBatch} rows of ${stride * 4} bytes exceed this device's buffer limit ${limit}`);
     const tiling = options.tiling ?? (await tilingFor(device));
-    checkTiling(tiling, device.limits);
+    await checkTiling(tiling, device);
     const hmax = Math.max(...dims.slice(1, -1));
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
     if (hmax * 4 * tiling.BM > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);

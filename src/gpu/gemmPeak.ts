@@ -3,7 +3,7 @@
 // by this figure. Every configuration's result is checked at sampled entries against a Float64 product,
 // so a broken kernel cannot report a fantasy peak.
 import gemmSource from '../../shaders/gemm_peak.wgsl?raw';
-import { quadsShareRows } from './quadLayout';
+import { quadValuesWgsl, quadsShareRows } from './quadLayout';
 import { fillWgsl } from './wgslTemplate';
 
 export interface GemmConfig {
@@ -85,7 +85,7 @@ export function gemmWgsl(source: string, c: GemmConfig): string {
   ];
   const quadA = (i: number) => [
     `let q${i} = Af[(rowBase + ${i}u) * dims.K + kv * 4u + quad_lane];`,
-    `let a${i} = vec4<f32>(quadBroadcast(q${i}, 0u), quadBroadcast(q${i}, 1u), quadBroadcast(q${i}, 2u), quadBroadcast(q${i}, 3u));`,
+    `let a${i} = ${quadValuesWgsl(`q${i}`)};`,
   ];
   const loadGlobal = [
     ...(c.kind === 'quad' ? ['let quad_lane = sg_lane & 3u;'] : []),
@@ -117,7 +117,7 @@ export function gemmWgsl(source: string, c: GemmConfig): string {
 
 const entryPointOf = (c: GemmConfig) => (c.kind === 'tiled' ? 'main_tiled' : 'main_direct');
 
-/** dims, A, B, C; quad kernels read A a second time as scalars (binding 4) and never as vec4s. */
+/** dims, A, B, C; quad kernels bind A at binding 4 (as array<f32>) instead of binding 1. */
 function bindings(c: GemmConfig, [dims, a, b, out]: GPUBuffer[]): GPUBindGroupEntry[] {
   const used = c.kind === 'quad' ? [[0, dims], [4, a], [2, b], [3, out]] : [[0, dims], [1, a], [2, b], [3, out]];
   return used.map(([binding, buffer]) => ({ binding: binding as number, resource: { buffer: buffer as GPUBuffer } }));
@@ -132,7 +132,8 @@ function median(xs: number[]): number {
 export interface GemmPeakOptions {
   /**
    * First square size tried (default 768: the paper's width, and a multiple of every tile here,
-   * 12-row blocks included); doubled while the best run is shorter than minMs, up to maxSize (6144).
+   * 12-row blocks included); doubled while the best run is shorter than minMs, up to maxSize (6144, and
+   * no larger than a buffer the device can bind).
    */
   size?: number;
   maxSize?: number;
@@ -148,7 +149,9 @@ export interface GemmPeakOptions {
  * doubles while the best run takes less than `minMs` (so a fast GPU is not measured on launch overhead).
  */
 export async function measureGemmPeak(device: GPUDevice, opts: GemmPeakOptions = {}): Promise<GemmPeak> {
-  const maxSize = opts.maxSize ?? 6144;
+  // No larger than one operand buffer the device can bind (S²·4 bytes).
+  const bindable = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
+  const maxSize = Math.min(opts.maxSize ?? 6144, Math.floor(Math.sqrt(bindable / 4)));
   const minMs = opts.minMs ?? 50;
   let size = opts.size ?? 768;
   for (;;) {
@@ -205,7 +208,7 @@ async function measureAt(device: GPUDevice, M: number, N: number, K: number, opt
       else if (c.WX * c.WY > lim.maxComputeInvocationsPerWorkgroup || c.WX > lim.maxComputeWorkgroupSizeX || c.WY > lim.maxComputeWorkgroupSizeY) {
         reason = `workgroup ${c.WX}×${c.WY} exceeds the limits`;
       } else if (wgBytes > lim.maxComputeWorkgroupStorageSize) reason = `${wgBytes} bytes of workgroup memory exceed the limit`;
-      else if (c.kind === 'quad' && !(await quadsShareRows(device, { BM, BN, TM: c.TM, TNV: c.TNV }))) {
+      else if (c.kind === 'quad' && !(await quadsShareRows(device, c.WX, c.WY))) {
         reason = 'no subgroups, or quads that span rows of the workgroup';
       }
       if (reason) {
@@ -248,7 +251,7 @@ async function measureAt(device: GPUDevice, M: number, N: number, K: number, opt
         maxRelErr = Math.max(maxRelErr, Math.abs(out[r * N + col] - v) / Math.max(mag, 1e-30));
       });
       staging.unmap();
-      // f32 accumulation of K terms: worst case K·2^-24 of Σ|a·b| (3e-5 at K = 512); a wrong kernel is O(1) off.
+      // f32 accumulation of K terms: worst case K·2^-24 of Σ|a·b| (4.6e-5 at K = 768); a wrong kernel is O(1) off.
       if (!(maxRelErr < K * 2 ** -24)) {
         skipped.push({ label, reason: `wrong result (max error ${maxRelErr.toExponential(2)} of Σ|a·b|)` });
         continue;

@@ -4,7 +4,7 @@ import layerSource from '../../shaders/qnet_layer.wgsl?raw';
 import type { QNetArchitecture } from '../core/qnet';
 import type { StorageDtype } from '../core/vectorStorage';
 import { isCpuEmulated } from './device';
-import { quadsShareRows } from './quadLayout';
+import { quadValuesWgsl, quadsShareRows } from './quadLayout';
 import { fillWgsl, wgslF32 } from './wgslTemplate';
 
 /** How layer inputs are packed in 32-bit words (selects the generated loaders). */
@@ -35,8 +35,8 @@ export interface LayerTiling {
   direct?: boolean;
   /**
    * With `direct`: each lane of a quad loads one of four adjacent inputs and quadBroadcast shares
-   * them (the quad's lanes hold the same rows). Needs the 'subgroups' feature and quads made of four
-   * consecutive invocations of a row of the workgroup (quadLayout.ts checks both on the device).
+   * them. Needs the 'subgroups' feature and quads whose four lanes lie in one row of the workgroup
+   * (they need the same rows of documents); checkTiling checks both on the device.
    */
   quadA?: boolean;
   /**
@@ -51,6 +51,16 @@ export function layerTiling(t: LayerTiling, outDim: number): LayerTiling {
   if (!t.narrow || outDim > t.narrow.maxOut) return t;
   const { narrow, ...rest } = t;
   return { ...rest, BN: narrow.BN, TNV: narrow.TNV };
+}
+
+/** Every tiling the layers of a scorer may run with: the tiling itself and, if it has one, its narrow variant. */
+function layerTilings(t: LayerTiling): LayerTiling[] {
+  return t.narrow ? [t, layerTiling(t, t.narrow.maxOut)] : [t];
+}
+
+/** Threads across columns (WX) and rows (WY) of a workgroup. */
+export function workgroupShape(t: LayerTiling): { wx: number; wy: number } {
+  return { wx: t.BN / (4 * t.TNV), wy: t.BM / t.TM };
 }
 
 // Real GPUs: chosen by measurement on an NVIDIA H100 in headless Chromium 156 over Vulkan (bench
@@ -99,21 +109,29 @@ export async function tilingFor(device: GPUDevice): Promise<LayerTiling> {
   return (await quadTilingRuns(device)) ? QUAD_DIRECT_TILING : DIRECT_TILING;
 }
 
-/** Whether QUAD_DIRECT_TILING can run on this device: both of its workgroup shapes pass the quad check. */
-export async function quadTilingRuns(device: GPUDevice): Promise<boolean> {
-  const shapes = [QUAD_DIRECT_TILING, layerTiling(QUAD_DIRECT_TILING, 1)];
-  const ok = await Promise.all(shapes.map((t) => quadsShareRows(device, t)));
-  return ok.every(Boolean);
+/** Whether QUAD_DIRECT_TILING can run on this device: each of its workgroup shapes passes the quad check. */
+export function quadTilingRuns(device: GPUDevice): Promise<boolean> {
+  return quadLayoutHolds(device, QUAD_DIRECT_TILING);
 }
 
-export function checkTiling(tiling: LayerTiling, limits: GPUSupportedLimits): void {
-  checkLayerTiling(tiling, limits);
-  if (tiling.narrow) checkLayerTiling(layerTiling(tiling, 1), limits);
+async function quadLayoutHolds(device: GPUDevice, tiling: LayerTiling): Promise<boolean> {
+  for (const t of layerTilings(tiling)) {
+    const { wx, wy } = workgroupShape(t);
+    if (!(await quadsShareRows(device, wx, wy))) return false;
+  }
+  return true;
+}
+
+/** Refuses a tiling the device cannot run (sizes, limits, and for quadA the subgroup layout). */
+export async function checkTiling(tiling: LayerTiling, device: GPUDevice): Promise<void> {
+  for (const t of layerTilings(tiling)) checkLayerTiling(t, device.limits);
+  if (tiling.quadA && !(await quadLayoutHolds(device, tiling))) {
+    throw new Error(`q-net tiling ${JSON.stringify(tiling)}: quadA needs the 'subgroups' feature with every quad inside one row of the workgroup, and this device has not`);
+  }
 }
 
 function checkLayerTiling(t: LayerTiling, limits: GPUSupportedLimits): void {
-  const wx = t.BN / (4 * t.TNV);
-  const wy = t.BM / t.TM;
+  const { wx, wy } = workgroupShape(t);
   const ok = Number.isInteger(wx) && Number.isInteger(wy) && t.BK % 4 === 0 && wx >= 1 && wy >= 1;
   if (!ok) throw new Error(`q-net tiling ${JSON.stringify(t)}: BN must divide by 4·TNV, BM by TM, BK by 4`);
   if (t.quadA && (!t.direct || wx % 4 !== 0)) throw new Error(`q-net tiling ${JSON.stringify(t)}: quadA needs direct and a multiple of 4 threads across columns`);
@@ -140,7 +158,7 @@ function registerBlock(t: LayerTiling): { ACC_DECL: string; ACC_FMA: string; ACC
   for (let i = 0; i < t.TM; i++) {
     if (t.quadA) {
       direct.push(`      let v${i} = load_x1_at(xb${i}, k + quad_lane);`);
-      direct.push(`      let a${i} = vec4<f32>(quadBroadcast(v${i}, 0u), quadBroadcast(v${i}, 1u), quadBroadcast(v${i}, 2u), quadBroadcast(v${i}, 3u));`);
+      direct.push(`      let a${i} = ${quadValuesWgsl(`v${i}`)};`);
     } else {
       direct.push(`      let a${i} = load_x4_at(xb${i}, k);`);
     }

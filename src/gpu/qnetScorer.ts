@@ -113,10 +113,11 @@ export class QNetScorer {
     const { dims } = arch;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
-    const hmax = Math.max(...dims.slice(1, -1));
-    if (hmax * 4 * 64 > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
     const tiling = options.tiling ?? (await tilingFor(device));
-    checkTiling(tiling, device.limits);
+    await checkTiling(tiling, device);
+    // One batch holds at least one workgroup's BM rows of activations.
+    const hmax = Math.max(...dims.slice(1, -1));
+    if (hmax * 4 * tiling.BM > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
     const layerLayout = layerBindGroupLayout(device);
     const layerPipelines = await createQnetLayerPipelines(device, layerLayout, arch, options.dtype, rowStrideWords(options.dtype, dims[0]), tiling);
     const topkLayout = topkBindGroupLayout(device);
@@ -156,7 +157,7 @@ export class QNetScorer {
       total += t.n;
     });
     if (total < 1) throw new Error('setDocuments: no documents');
-    // Activation rows per batch: as many as the activation budget allows, a multiple of 64.
+    // Activation rows per batch: as many as the activation budget allows, a multiple of the tiling's BM.
     const hmax = Math.max(...this.arch.dims.slice(1, -1));
     const bm = this.tiling.BM;
     this.batchRows = Math.max(bm, Math.floor(this.activationBytes / (hmax * 4) / bm) * bm);
