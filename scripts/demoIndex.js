@@ -25,6 +25,7 @@ export const corpusStatsFile = join(root, 'data', 'demo', 'corpus-stats.json');
 export const examplesFile = join(root, 'data', 'demo', 'example-queries.json');
 export const stampFile = join(demoDir, 'demo.json');
 const STAMP_FORMAT = 'hypencoder-demo';
+export const LEXICAL_SCHEME_WRITTEN = 'lunr-doc-1';
 
 /** The model the demo uses when it is there: HYPENCODER_DEMO_MODEL, else models/default/. */
 export function demoModelDir() {
@@ -71,6 +72,8 @@ export function staleReason(modelDir = demoModelDir()) {
   if (!existsSync(servedModel) || sha256File(servedModel) !== modelSha) return 'the served copy of the model is missing or differs';
   const corpusSha = sha256File(corpusFile);
   if (stamp.corpus?.sha256 !== corpusSha) return `the corpus changed (sha256 ${corpusSha.slice(0, 12)}…, index built from ${String(stamp.corpus?.sha256).slice(0, 12)}…)`;
+  // The indexer writes this lexical scheme (src/core/lexical.ts LEXICAL_SCHEME); an index from before it changed is rebuilt.
+  if (manifest.lexical?.scheme !== LEXICAL_SCHEME_WRITTEN) return `the lexical index is ${manifest.lexical?.scheme ?? 'missing'}; the indexer now writes ${LEXICAL_SCHEME_WRITTEN}`;
   return null;
 }
 

@@ -6,7 +6,9 @@ import { parseJsonlDocs } from '../src/core/ingest/jsonl.ts';
 import { extractMarkdown, githubSlug } from '../src/core/ingest/markdown.ts';
 import { makePassages } from '../src/core/ingest/passages.ts';
 import { decodeUtf8Strict } from '../src/core/ingest/utf8.ts';
-import { buildLexicalIndex, lexicalQueryTerms, lexicalSearch, loadLexicalIndex, serializeLexicalIndex } from '../src/core/lexical.ts';
+import { LEXICAL_SCHEME, buildLexicalIndex, documentLexicalDocs, lexicalQueryTerms, lexicalSearch, loadLexicalIndex, serializeLexicalIndex } from '../src/core/lexical.ts';
+import { documentGroups } from '../src/core/ranking.ts';
+import { LEXICAL_SCHEME_WRITTEN } from '../scripts/demoIndex.js';
 import type { SourceDoc } from '../src/core/ingest/types.ts';
 
 describe('parseJsonlDocs', () => {
@@ -140,6 +142,24 @@ describe('makePassages', () => {
     expect(passages[0].text.startsWith('Intro\nSetup w0xx')).toBe(true);
     expect(passages[0].title).toBe('Guide › Setup');
     expect(passages[1].title).toBe('Guide › Usage');
+  });
+});
+
+describe('document-level lexical records (lunr-doc-1)', () => {
+  it('join a document\'s passages in order, each distinct title once; the demo rebuilds an index of another scheme', () => {
+    const metas = [
+      { id: 'g#p1', title: 'Guide › Setup', url: '', text: 'install it', fields: { passage_of: 'g', passage: 1 } },
+      { id: 'h', title: 'Other', url: '', text: 'other page', fields: {} },
+      { id: 'g#p2', title: 'Guide › Usage', url: '', text: 'run it', fields: { passage_of: 'g', passage: 2 } },
+      { id: 'g#p3', title: 'Guide › Usage', url: '', text: 'stop it', fields: { passage_of: 'g', passage: 3 } },
+    ];
+    const groups = documentGroups(metas);
+    expect(groups.passages).toEqual([[0, 2, 3], [1]]);
+    expect(documentLexicalDocs(metas, groups)).toEqual([
+      { title: 'Guide › Setup\nGuide › Usage', text: 'install it\nrun it\nstop it' },
+      { title: 'Other', text: 'other page' },
+    ]);
+    expect(LEXICAL_SCHEME_WRITTEN).toBe(LEXICAL_SCHEME);
   });
 });
 

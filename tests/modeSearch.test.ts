@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import type lunr from 'lunr';
 import type { DocMetadata } from '../src/core/formats/index.ts';
-import { buildLexicalIndex } from '../src/core/lexical.ts';
+import { LEXICAL_SCHEME_DOCUMENTS, LEXICAL_SCHEME_PASSAGES, buildLexicalIndex, documentLexicalDocs } from '../src/core/lexical.ts';
+import { documentGroups } from '../src/core/ranking.ts';
 import { ModeSearch } from '../src/worker/modeSearch.ts';
 
 const docs: DocMetadata[] = [
@@ -14,13 +15,16 @@ const docs: DocMetadata[] = [
 ];
 // A fixed neural ranking (the GPU's part in the engine).
 const neural = async (_q: string, depth: number) => [3, 2, 1, 0].slice(0, depth).map((doc, i) => ({ doc, score: 4 - i }));
+// The indexer's lexical index (scheme lunr-doc-1: one record per source document).
+const docIndex = () => buildLexicalIndex(documentLexicalDocs(docs, documentGroups(docs)));
+const scheme = LEXICAL_SCHEME_DOCUMENTS;
 
 describe('ModeSearch with a lexical index loaded at first use', () => {
   it('loads it once, only for lexical or hybrid search, and ranks as with the index given up front', async () => {
     let loads = 0;
-    const index = buildLexicalIndex(docs);
-    const lazy = new ModeSearch(neural, docs, async () => (loads++, index), 100);
-    const eager = new ModeSearch(neural, docs, index, 100);
+    const index = docIndex();
+    const lazy = new ModeSearch(neural, docs, { scheme, index: async () => (loads++, index) }, 100);
+    const eager = new ModeSearch(neural, docs, { scheme, index }, 100);
     expect(lazy.hasLexical).toBe(true);
     expect(await lazy.search('copy items', 'neural', 3)).toEqual(await eager.search('copy items', 'neural', 3));
     expect(loads).toBe(0);
@@ -35,13 +39,16 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
 
   it('a failed load is reported and tried again at the next search', async () => {
     let calls = 0;
-    const index = buildLexicalIndex(docs);
+    const index = docIndex();
     const m = new ModeSearch(
       neural,
       docs,
-      async (): Promise<lunr.Index> => {
-        if (++calls === 1) throw new Error('lexical/lunr.json: could not fetch (offline)');
-        return index;
+      {
+        scheme,
+        index: async (): Promise<lunr.Index> => {
+          if (++calls === 1) throw new Error('lexical/lunr.json: could not fetch (offline)');
+          return index;
+        },
       },
       100,
     );
@@ -55,5 +62,38 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
     expect(m.hasLexical).toBe(false);
     await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/no lexical index/);
     await expect(m.search('copy', 'hybrid', 2)).rejects.toThrow(/no lexical index/);
+  });
+});
+
+describe('document-level lexical index (lunr-doc-1)', () => {
+  it('ranks documents, each shown by its passage holding the most query words', async () => {
+    const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
+    const hits = await m.search('items shared original', 'lexical', 3);
+    // Only a's second passage has these words; the document is found and shown by that passage.
+    expect(hits.map((h) => h.id)).toEqual(['a#p1', 'b']);
+    const copy = await m.search('shallow copy list', 'lexical', 3);
+    expect(copy[0].id).toBe('a#p0');
+  });
+
+  it('scores a split document once (not as several short records), unlike the per-passage scheme', async () => {
+    const groups = documentGroups(docs);
+    expect(groups.passages).toEqual([[0, 1], [2], [3]]);
+    expect(Array.from(groups.docOf)).toEqual([0, 0, 1, 2]);
+    const perDoc = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
+    const perPassage = new ModeSearch(neural, docs, { scheme: LEXICAL_SCHEME_PASSAGES, index: buildLexicalIndex(docs) }, 100);
+    // Both find the same documents for a word in one passage of a; BM25 scores differ with the unit.
+    const a = await perDoc.search('shared', 'lexical', 3);
+    const b = await perPassage.search('shared', 'lexical', 3);
+    expect(a.map((h) => h.id)).toEqual(['a#p1']);
+    expect(b.map((h) => h.id)).toEqual(['a#p1']);
+    expect(a[0].score).not.toBeCloseTo(b[0].score, 6);
+  });
+
+  it('hybrid fuses documents: a document in both lists counts once, shown by the passage BM25 chose', async () => {
+    const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
+    const hits = await m.search('items shared', 'hybrid', 3);
+    const ids = hits.map((h) => h.docId);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(hits.find((h) => h.docId === 'a')!.id).toBe('a#p1');
   });
 });

@@ -15,7 +15,8 @@ import cliProgress from 'cli-progress';
 import { Option, type Command } from 'commander';
 import { makePassages, type Passage, type PassageStats } from '../core/ingest/passages.ts';
 import { InputError } from '../core/ingest/utf8.ts';
-import { LEXICAL_FIELDS, LEXICAL_FILE, LEXICAL_SCHEME, buildLexicalIndex, serializeLexicalIndex } from '../core/lexical.ts';
+import { LEXICAL_FIELDS, LEXICAL_FILE, LEXICAL_SCHEME, buildLexicalIndex, documentLexicalDocs, serializeLexicalIndex } from '../core/lexical.ts';
+import { documentGroups } from '../core/ranking.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors, encodeVectors, int8Absmax, type EncodedVectors, type StorageDtype } from '../core/vectorStorage.ts';
 import { MAX_TILE_BYTES } from '../core/formats/index.ts';
@@ -360,7 +361,9 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   }
   let lexical: { descriptor: { scheme: string; fields: string[] }; files: { path: string; data: Uint8Array }[] } | undefined;
   if (opts.lexical !== false) {
-    const data = serializeLexicalIndex(buildLexicalIndex(passages));
+    // One Lunr record per source document (scheme lunr-doc-1), documents numbered as the engines number them.
+    const groups = documentGroups(passages.map(({ id, title, url, text, fields }) => ({ id, title, url, text, fields })));
+    const data = serializeLexicalIndex(buildLexicalIndex(documentLexicalDocs(passages, groups)));
     lexical = { descriptor: { scheme: LEXICAL_SCHEME, fields: [...LEXICAL_FIELDS] }, files: [{ path: LEXICAL_FILE, data }] };
   }
   const metadata = shardMetadata(passages);

@@ -8,13 +8,12 @@
 // document (best passage).
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type lunr from 'lunr';
 import { qnetWeightsFromOutputs, type DocMetadata, type OutputTensor } from '../core/formats/index.ts';
-import { FUSION_DEPTH, fuseHybrid, type ScoredDoc } from '../core/fusion.ts';
-import { LEXICAL_SCHEME, lexicalSearch, loadLexicalIndex } from '../core/lexical.ts';
+import { FUSION_DEPTH, fuseDocuments, type ScoredDoc } from '../core/fusion.ts';
+import { LexicalRanker, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { referenceScores } from '../core/qnet.ts';
 import { QNET_ONNX_INPUT, QNET_ONNX_OUTPUT, buildQNetOnnx } from '../core/qnetOnnx.ts';
-import { bestPassagePerDocument, documentIdOf, snippetOf, type SearchMode } from '../core/ranking.ts';
+import { bestPassagePerDocument, documentGroups, documentIdOf, snippetOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
 import { CliError } from './errors.ts';
@@ -53,7 +52,8 @@ const ONNX_SCORE_ROWS = 65536;
 
 export class NodeSearchEngine {
   scorer: NodeScorer = 'onnx';
-  private lexicalIndex: lunr.Index | null = null;
+  private lexicalRanker: LexicalRanker | null = null;
+  private readonly groups: DocumentGroups;
   private vectors: Float32Array | null = null;
   private tokenizer: BertWordPieceTokenizer | null = null;
   private session: Session | null = null;
@@ -62,7 +62,9 @@ export class NodeSearchEngine {
   private constructor(
     readonly index: LoadedIndex,
     readonly model: LoadedModel | null,
-  ) {}
+  ) {
+    this.groups = documentGroups(index.metadata);
+  }
 
   get docs(): DocMetadata[] {
     return this.index.metadata;
@@ -80,9 +82,10 @@ export class NodeSearchEngine {
     const engine = new NodeSearchEngine(index, model);
     engine.scorer = opts.scorer ?? 'onnx';
     const lex = index.manifest.lexical;
-    if (lex && lex.scheme === LEXICAL_SCHEME) {
+    if (lex && isLexicalScheme(lex.scheme)) {
       const entry = index.manifest.files.find((f) => f.kind === 'lexical')!;
-      engine.lexicalIndex = loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...entry.path.split('/')))), entry.path);
+      const lunrIndex = loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...entry.path.split('/')))), entry.path);
+      engine.lexicalRanker = new LexicalRanker(lunrIndex, lex.scheme, index.metadata, engine.groups);
     }
     if (model) {
       const ort = await loadOnnxRuntimeNode();
@@ -106,7 +109,7 @@ export class NodeSearchEngine {
   }
 
   hasLexical(): boolean {
-    return this.lexicalIndex !== null;
+    return this.lexicalRanker !== null;
   }
 
   /** Scores of every passage under the query's q-net (Float64 reference scorer). */
@@ -137,23 +140,24 @@ export class NodeSearchEngine {
     }
   }
 
-  lexical(query: string): ScoredDoc[] {
-    if (!this.lexicalIndex) throw new CliError('this index has no lexical index (it was built with --no-lexical); use --mode neural', 2);
-    return lexicalSearch(this.lexicalIndex, query);
+  /** Lexical matches as passages, best first (one per document with a lunr-doc-1 index). */
+  lexical(query: string, k = FUSION_DEPTH): ScoredDoc[] {
+    if (!this.lexicalRanker) throw new CliError('this index has no lexical index (it was built with --no-lexical); use --mode neural', 2);
+    return this.lexicalRanker.rank(query, Math.max(FUSION_DEPTH, k));
   }
 
   /** Passages best first, deep enough to yield `k` distinct documents where the collection has them. */
   async rankPassages(query: string, mode: SearchMode, k: number): Promise<{ ranked: ScoredDoc[]; fusion?: SearchResult['fusion'] }> {
     const n = this.index.manifest.docCount;
-    if (mode === 'lexical') return { ranked: this.lexical(query) };
+    if (mode === 'lexical') return { ranked: this.lexical(query, k) };
     const scores = await this.neuralScores(query);
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
     const neural = order.map((doc) => ({ doc, score: scores[doc] }));
     if (mode === 'neural') return { ranked: neural };
     const depth = Math.max(FUSION_DEPTH, k);
-    // Fusion over passages; deeper than k so that collapsing passages into documents keeps k.
-    const lex = this.lexical(query);
-    const f = fuseHybrid(lex, neural, n, depth);
+    // Fusion over documents (each at its best passage), k or more of them.
+    const lex = this.lexical(query, k);
+    const f = fuseDocuments(lex, neural, this.groups.docOf, this.groups.passages.length, depth);
     // Below the fused candidates, continue in neural order (only reached when k exceeds them).
     const inFused = new Set(f.ranked.map((h) => h.doc));
     const tail = neural.filter((h) => !inFused.has(h.doc)).map((h) => ({ doc: h.doc, score: 0 }));

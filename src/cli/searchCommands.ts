@@ -5,7 +5,7 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { sha256Hex } from '../core/formats/index.ts';
-import { LEXICAL_SCHEME, loadLexicalIndex } from '../core/lexical.ts';
+import { isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
 import { SEARCH_MODES, type SearchMode } from '../core/ranking.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
@@ -89,7 +89,7 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
   try {
     idx = await readIndexBundle(indexDir, { model });
     const lex = idx.manifest.lexical;
-    if (lex?.scheme === LEXICAL_SCHEME) {
+    if (isLexicalScheme(lex?.scheme)) {
       const e = idx.manifest.files.find((f) => f.kind === 'lexical')!;
       loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...e.path.split('/')))), e.path);
     }

@@ -79,3 +79,31 @@ export function fuseHybrid(lexical: ScoredDoc[], neural: ScoredDoc[], n: number,
   rows.sort((a, b) => b.score - a.score || b.l - a.l || b.v - a.v || a.doc - b.doc);
   return { ranked: rows.map(({ doc, score }) => ({ doc, score })), neuralWeight: w, agreement };
 }
+
+/**
+ * Hybrid ranking of documents: each signal's passages collapse to their documents (a document
+ * counts once, at its best passage's score), fuseHybrid runs over documents, and each fused
+ * document is shown by the passage BM25 chose (it holds the query's words), else by the q-net's.
+ * The neural side is the documents of the top `depth` passages, which is what the browser engine's
+ * GPU top-k returns, so the Node engine (which scores every passage) fuses the same lists.
+ * `docOf` maps passage → document; `documents` is how many the bundle has.
+ */
+export function fuseDocuments(lexical: ScoredDoc[], neural: ScoredDoc[], docOf: Int32Array, documents: number, depth = FUSION_DEPTH): FusionResult {
+  const shown = new Map<number, number>();
+  const collapse = (hits: ScoredDoc[], overwrite: boolean): ScoredDoc[] => {
+    const seen = new Set<number>();
+    const out: ScoredDoc[] = [];
+    for (const h of hits) {
+      const d = docOf[h.doc];
+      if (seen.has(d)) continue;
+      seen.add(d);
+      out.push({ doc: d, score: h.score });
+      if (overwrite || !shown.has(d)) shown.set(d, h.doc);
+    }
+    return out;
+  };
+  const neuralDocs = collapse(neural.slice(0, depth), false);
+  const lexicalDocs = collapse(lexical, true);
+  const f = fuseHybrid(lexicalDocs, neuralDocs, documents, depth);
+  return { ...f, ranked: f.ranked.map((h) => ({ doc: shown.get(h.doc)!, score: h.score })) };
+}

@@ -12,6 +12,32 @@ export function documentIdOf(meta: DocMetadata): string {
   return typeof p === 'string' ? p : meta.id;
 }
 
+/** The documents of a bundle: numbered in order of their first passage; each with its passages in order. */
+export interface DocumentGroups {
+  /** Passage number → document number. */
+  docOf: Int32Array;
+  /** Document number → its passage numbers, ascending. */
+  passages: number[][];
+}
+
+export function documentGroups(docs: DocMetadata[]): DocumentGroups {
+  const docOf = new Int32Array(docs.length);
+  const numberOf = new Map<string, number>();
+  const passages: number[][] = [];
+  docs.forEach((m, i) => {
+    const id = documentIdOf(m);
+    let g = numberOf.get(id);
+    if (g === undefined) {
+      g = passages.length;
+      numberOf.set(id, g);
+      passages.push([]);
+    }
+    docOf[i] = g;
+    passages[g].push(i);
+  });
+  return { docOf, passages };
+}
+
 /** The first (best) passage of each document, in order, up to k documents. */
 export function bestPassagePerDocument(ranked: ScoredDoc[], docs: DocMetadata[], k: number): ScoredDoc[] {
   const seen = new Set<string>();

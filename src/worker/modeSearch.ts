@@ -4,9 +4,9 @@
 // src/core/fusion.ts, then one hit per document (its best passage).
 import type lunr from 'lunr';
 import type { DocMetadata } from '../core/formats/index.ts';
-import { FUSION_DEPTH, fuseHybrid, type ScoredDoc } from '../core/fusion.ts';
-import { lexicalSearch } from '../core/lexical.ts';
-import { bestPassagePerDocument, documentIdOf, type SearchMode } from '../core/ranking.ts';
+import { FUSION_DEPTH, fuseDocuments, type ScoredDoc } from '../core/fusion.ts';
+import { LexicalRanker, type LexicalScheme } from '../core/lexical.ts';
+import { bestPassagePerDocument, documentGroups, documentIdOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
 
 export interface ModeHit {
@@ -19,12 +19,16 @@ export interface ModeHit {
 /** The engine's neural ranking: the best `depth` passages with their q-net scores. */
 export type NeuralRanking = (query: string, depth: number) => Promise<ScoredDoc[]>;
 
-/** The lexical index, or how to get it the first time it is needed (fetched, verified, parsed). */
-export type LexicalSource = lunr.Index | (() => Promise<lunr.Index>);
+/** The lexical index (its scheme, and the index or how to get it the first time it is needed: fetched, verified, parsed). */
+export interface LexicalSource {
+  scheme: LexicalScheme;
+  index: lunr.Index | (() => Promise<lunr.Index>);
+}
 
 export class ModeSearch {
-  /** The lexical index, made once (a failure is not kept: the next search tries again). */
-  private readonly lexicalReady: () => Promise<lunr.Index>;
+  /** The lexical ranker, made once (a failure is not kept: the next search tries again). */
+  private readonly lexicalReady: () => Promise<LexicalRanker>;
+  private readonly groups: DocumentGroups;
 
   constructor(
     private readonly neural: NeuralRanking,
@@ -34,9 +38,11 @@ export class ModeSearch {
     private readonly maxK: number,
   ) {
     const src = lexical;
+    this.groups = documentGroups(docs);
     this.lexicalReady = retryingOnce(async () => {
       if (!src) throw new Error('this index has no lexical index');
-      return typeof src === 'function' ? src() : src;
+      const index = typeof src.index === 'function' ? await src.index() : src.index;
+      return new LexicalRanker(index, src.scheme, docs, this.groups);
     });
   }
 
@@ -48,13 +54,13 @@ export class ModeSearch {
     const n = this.docs.length;
     let ranked: ScoredDoc[];
     if (mode === 'lexical') {
-      ranked = lexicalSearch(await this.lexicalReady(), query);
+      ranked = (await this.lexicalReady()).rank(query, Math.max(FUSION_DEPTH, k));
     } else {
       // Deep enough that collapsing passages into documents still leaves k documents.
       const depth = Math.min(n, this.maxK, Math.max(FUSION_DEPTH, 4 * k));
       const neural = await this.neural(query, depth);
       if (mode === 'neural') ranked = neural;
-      else ranked = fuseHybrid(lexicalSearch(await this.lexicalReady(), query), neural, n, Math.max(FUSION_DEPTH, k)).ranked;
+      else ranked = fuseDocuments((await this.lexicalReady()).rank(query, Math.max(FUSION_DEPTH, k)), neural, this.groups.docOf, this.groups.passages.length, Math.max(FUSION_DEPTH, k)).ranked;
     }
     return bestPassagePerDocument(ranked, this.docs, k).map((h) => ({ passage: h.doc, id: this.docs[h.doc].id, docId: documentIdOf(this.docs[h.doc]), score: h.score }));
   }

@@ -13,7 +13,7 @@ import { QNetScorer } from '../gpu/qnetScorer.ts';
 import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
 import { FileCache } from './fileCache.ts';
 import { ModeSearch, type ModeHit } from './modeSearch.ts';
-import { LEXICAL_SCHEME, loadLexicalIndex } from '../core/lexical.ts';
+import { isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { documentIdOf, type SearchMode } from '../core/ranking.ts';
 import { MAX_K } from '../gpu/topkProgram.ts';
 import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
@@ -111,8 +111,9 @@ export class SearchEngine {
     this.bundles = bundles;
     const adapter = await this.startBackends(scorerBackend, encoder);
     // The lexical index is fetched, verified and parsed at the first lexical or hybrid search.
-    const lexicalFile = bundles.manifest.lexical?.scheme === LEXICAL_SCHEME ? bundles.lexical : undefined;
-    const lexical = lexicalFile ? async () => loadLexicalIndex(await lexicalFile.load(), lexicalFile.path) : null;
+    const scheme = bundles.manifest.lexical?.scheme;
+    const lexicalFile = isLexicalScheme(scheme) ? bundles.lexical : undefined;
+    const lexical = lexicalFile && isLexicalScheme(scheme) ? { scheme, index: async () => loadLexicalIndex(await lexicalFile.load(), lexicalFile.path) } : null;
     // Lexical and hybrid ranking share the Node engine's steps (modeSearch.ts); neural passages come from rankNeural.
     this.modeSearch = new ModeSearch((q, depth) => this.rankNeural(q, depth), bundles.docs, lexical, scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
     const modes: SearchMode[] = lexical ? ['neural', 'lexical', 'hybrid'] : ['neural'];
