@@ -1,7 +1,7 @@
 // Hybrid fusion: degrades to BM25 when the neural ranking is noise, follows both when they agree,
 // falls back to the neural ranking when BM25 matches nothing.
 import { describe, expect, it } from 'vitest';
-import { fuseDocuments, fuseHybrid, type ScoredDoc } from '../src/core/fusion.ts';
+import { fuseHybrid, type ScoredDoc } from '../src/core/fusion.ts';
 import { seededRandom } from '../src/core/qnet.ts';
 
 const N = 5000;
@@ -51,28 +51,3 @@ describe('fuseHybrid', () => {
   });
 });
 
-describe('fuseDocuments', () => {
-  // 6 passages of 4 documents: doc 0 = passages 0, 1; doc 1 = 2; doc 2 = 3, 4; doc 3 = 5.
-  const docOf = Int32Array.from([0, 0, 1, 2, 2, 3]);
-
-  it('fuses documents, each once, shown by the passage BM25 chose, else by the q-net\'s', () => {
-    const lexical = [{ doc: 1, score: 5 }, { doc: 2, score: 3 }]; // one passage per document (lunr-doc-1)
-    const neural = [{ doc: 4, score: 0.9 }, { doc: 0, score: 0.8 }, { doc: 3, score: 0.7 }, { doc: 1, score: 0.6 }, { doc: 5, score: 0.1 }, { doc: 2, score: 0 }];
-    const f = fuseDocuments(lexical, neural, docOf, 4, 100);
-    const docs = f.ranked.map((h) => docOf[h.doc]);
-    expect(new Set(docs).size).toBe(docs.length);
-    expect(docs.sort()).toEqual([0, 1, 2, 3]);
-    const shown = new Map(f.ranked.map((h) => [docOf[h.doc], h.doc]));
-    expect(shown.get(0)).toBe(1); // BM25's passage of document 0
-    expect(shown.get(2)).toBe(4); // only the q-net found document 2
-    // As fuseHybrid over the collapsed lists: document scores are the best passage's.
-    const direct = fuseHybrid([{ doc: 0, score: 5 }, { doc: 1, score: 3 }], [{ doc: 2, score: 0.9 }, { doc: 0, score: 0.8 }, { doc: 3, score: 0.1 }, { doc: 1, score: 0 }], 4, 100);
-    expect(f.ranked.map((h) => [docOf[h.doc], h.score])).toEqual(direct.ranked.map((h) => [h.doc, h.score]));
-  });
-
-  it('takes the neural side from the top `depth` passages only (what the browser engine has)', () => {
-    const neural = [{ doc: 0, score: 3 }, { doc: 1, score: 2 }, { doc: 5, score: 1 }, { doc: 2, score: 0 }];
-    const f = fuseDocuments([], neural, docOf, 4, 2);
-    expect(f.ranked.map((h) => h.doc)).toEqual([0]); // passages 0 and 1 are both document 0
-  });
-});

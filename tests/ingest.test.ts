@@ -6,7 +6,7 @@ import { parseJsonlDocs } from '../src/core/ingest/jsonl.ts';
 import { extractMarkdown, githubSlug } from '../src/core/ingest/markdown.ts';
 import { makePassages } from '../src/core/ingest/passages.ts';
 import { decodeUtf8Strict } from '../src/core/ingest/utf8.ts';
-import { LEXICAL_SCHEME, buildLexicalIndex, documentLexicalDocs, lexicalQueryTerms, lexicalSearch, loadLexicalIndex, serializeLexicalIndex } from '../src/core/lexical.ts';
+import { LEXICAL_SCHEME, buildLexicalIndex, documentLexicalDocs, documentTitle, lexicalQueryTerms, lexicalSearch, loadLexicalIndex, serializeLexicalIndex } from '../src/core/lexical.ts';
 import { documentGroups } from '../src/core/ranking.ts';
 import { LEXICAL_SCHEME_WRITTEN } from '../scripts/demoIndex.js';
 import type { SourceDoc } from '../src/core/ingest/types.ts';
@@ -146,19 +146,25 @@ describe('makePassages', () => {
 });
 
 describe('document-level lexical records (lunr-doc-1)', () => {
-  it('join a document\'s passages in order, each distinct title once; the demo rebuilds an index of another scheme', () => {
+  it('join a document\'s passages in document order (even when stored out of order), under the title they share', () => {
     const metas = [
-      { id: 'g#p1', title: 'Guide › Setup', url: '', text: 'install it', fields: { passage_of: 'g', passage: 1 } },
-      { id: 'h', title: 'Other', url: '', text: 'other page', fields: {} },
       { id: 'g#p2', title: 'Guide › Usage', url: '', text: 'run it', fields: { passage_of: 'g', passage: 2 } },
+      { id: 'h', title: 'Other', url: '', text: 'other page', fields: {} },
+      { id: 'g#p1', title: 'Guide › Setup', url: '', text: 'install it', fields: { passage_of: 'g', passage: 1 } },
       { id: 'g#p3', title: 'Guide › Usage', url: '', text: 'stop it', fields: { passage_of: 'g', passage: 3 } },
     ];
     const groups = documentGroups(metas);
-    expect(groups.passages).toEqual([[0, 2, 3], [1]]);
+    expect(groups.passages).toEqual([[2, 0, 3], [1]]);
+    expect(Array.from(groups.docOf)).toEqual([0, 1, 0, 0]);
     expect(documentLexicalDocs(metas, groups)).toEqual([
-      { title: 'Guide › Setup\nGuide › Usage', text: 'install it\nrun it\nstop it' },
+      { title: 'Guide', text: 'install it\nrun it\nstop it' },
       { title: 'Other', text: 'other page' },
     ]);
+    expect(documentTitle(['Guide', 'Guide › Usage'])).toBe('Guide');
+    expect(documentTitle(['Alpha', 'Beta'])).toBe('Alpha\nBeta');
+  });
+
+  it('the demo\'s staleness check expects the scheme the indexer writes', () => {
     expect(LEXICAL_SCHEME_WRITTEN).toBe(LEXICAL_SCHEME);
   });
 });

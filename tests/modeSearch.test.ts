@@ -75,25 +75,34 @@ describe('document-level lexical index (lunr-doc-1)', () => {
     expect(copy[0].id).toBe('a#p0');
   });
 
-  it('scores a split document once (not as several short records), unlike the per-passage scheme', async () => {
-    const groups = documentGroups(docs);
-    expect(groups.passages).toEqual([[0, 1], [2], [3]]);
-    expect(Array.from(groups.docOf)).toEqual([0, 0, 1, 2]);
-    const perDoc = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
-    const perPassage = new ModeSearch(neural, docs, { scheme: LEXICAL_SCHEME_PASSAGES, index: buildLexicalIndex(docs) }, 100);
-    // Both find the same documents for a word in one passage of a; BM25 scores differ with the unit.
-    const a = await perDoc.search('shared', 'lexical', 3);
-    const b = await perPassage.search('shared', 'lexical', 3);
-    expect(a.map((h) => h.id)).toEqual(['a#p1']);
-    expect(b.map((h) => h.id)).toEqual(['a#p1']);
-    expect(a[0].score).not.toBeCloseTo(b[0].score, 6);
+  it('scores a split document as one record: its score is that of the hand-joined document', async () => {
+    const joined = buildLexicalIndex([{ title: 'Shallow copy', text: `${docs[0].text}\n${docs[1].text}` }, docs[2], docs[3]]);
+    const want = joined.search('shared').find((r) => r.ref === '0')!.score;
+    const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
+    const [hit] = await m.search('shared', 'lexical', 3);
+    expect(hit.docId).toBe('a');
+    expect(hit.score).toBe(want);
   });
 
-  it('hybrid fuses documents: a document in both lists counts once, shown by the passage BM25 chose', async () => {
-    const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
+  it('hybrid shows a document BM25 matched by BM25\'s passage, even where the q-net prefers another', async () => {
+    // The q-net ranks a#p0 above a#p1; BM25's passage for "items shared" is a#p1.
+    const neuralA0First = async (_q: string, depth: number) => [3, 0, 2, 1].slice(0, depth).map((doc, i) => ({ doc, score: 4 - i }));
+    const m = new ModeSearch(neuralA0First, docs, { scheme, index: docIndex() }, 100);
     const hits = await m.search('items shared', 'hybrid', 3);
-    const ids = hits.map((h) => h.docId);
-    expect(new Set(ids).size).toBe(ids.length);
     expect(hits.find((h) => h.docId === 'a')!.id).toBe('a#p1');
+    expect(hits.find((h) => h.docId === 'c')!.id).toBe('c'); // no BM25 match: the q-net's passage
+  });
+
+  it('reads a per-passage (lunr-2) index of an older bundle in every mode', async () => {
+    const m = new ModeSearch(neural, docs, { scheme: LEXICAL_SCHEME_PASSAGES, index: buildLexicalIndex(docs) }, 100);
+    expect((await m.search('shared', 'lexical', 3)).map((h) => h.id)).toEqual(['a#p1']);
+    const hybrid = await m.search('copy items', 'hybrid', 4);
+    expect(new Set(hybrid.map((h) => h.docId))).toEqual(new Set(['a', 'b', 'c']));
+  });
+
+  it('refuses a lexical index whose refs are not documents of this bundle, naming the file', async () => {
+    const tooMany = buildLexicalIndex([...documentLexicalDocs(docs, documentGroups(docs)), { title: 'extra', text: 'one record too many' }]);
+    const m = new ModeSearch(neural, docs, { scheme, index: tooMany, file: 'lexical/lunr.json' }, 100);
+    await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/lexical\/lunr\.json: ref "3" is not a document number of this bundle \(0 … 2\)/);
   });
 });

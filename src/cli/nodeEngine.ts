@@ -9,11 +9,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { qnetWeightsFromOutputs, type DocMetadata, type OutputTensor } from '../core/formats/index.ts';
-import { FUSION_DEPTH, fuseDocuments, type ScoredDoc } from '../core/fusion.ts';
+import type { ScoredDoc } from '../core/fusion.ts';
+import { rankForMode } from '../core/modeRanking.ts';
 import { LexicalRanker, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { referenceScores } from '../core/qnet.ts';
 import { QNET_ONNX_INPUT, QNET_ONNX_OUTPUT, buildQNetOnnx } from '../core/qnetOnnx.ts';
-import { bestPassagePerDocument, documentGroups, documentIdOf, snippetOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
+import { documentGroups, documentIdOf, snippetOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
 import { CliError } from './errors.ts';
@@ -85,7 +86,7 @@ export class NodeSearchEngine {
     if (lex && isLexicalScheme(lex.scheme)) {
       const entry = index.manifest.files.find((f) => f.kind === 'lexical')!;
       const lunrIndex = loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...entry.path.split('/')))), entry.path);
-      engine.lexicalRanker = new LexicalRanker(lunrIndex, lex.scheme, index.metadata, engine.groups);
+      engine.lexicalRanker = new LexicalRanker(lunrIndex, lex.scheme, index.metadata, engine.groups, entry.path);
     }
     if (model) {
       const ort = await loadOnnxRuntimeNode();
@@ -140,35 +141,24 @@ export class NodeSearchEngine {
     }
   }
 
-  /** Lexical matches as passages, best first (one per document with a lunr-doc-1 index). */
-  lexical(query: string, k = FUSION_DEPTH): ScoredDoc[] {
-    if (!this.lexicalRanker) throw new CliError('this index has no lexical index (it was built with --no-lexical); use --mode neural', 2);
-    return this.lexicalRanker.rank(query, Math.max(FUSION_DEPTH, k));
+  private lexicalOrRefuse(): LexicalRanker {
+    if (this.lexicalRanker) return this.lexicalRanker;
+    const scheme = this.index.manifest.lexical?.scheme;
+    throw new CliError(scheme ? `this index's lexical scheme ${scheme} is not one this version reads; use --mode neural` : 'this index has no lexical index (it was built with --no-lexical); use --mode neural', 2);
   }
 
-  /** Passages best first, deep enough to yield `k` distinct documents where the collection has them. */
-  async rankPassages(query: string, mode: SearchMode, k: number): Promise<{ ranked: ScoredDoc[]; fusion?: SearchResult['fusion'] }> {
-    const n = this.index.manifest.docCount;
-    if (mode === 'lexical') return { ranked: this.lexical(query, k) };
-    const scores = await this.neuralScores(query);
-    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
-    const neural = order.map((doc) => ({ doc, score: scores[doc] }));
-    if (mode === 'neural') return { ranked: neural };
-    const depth = Math.max(FUSION_DEPTH, k);
-    // Fusion over documents (each at its best passage), k or more of them.
-    const lex = this.lexical(query, k);
-    const f = fuseDocuments(lex, neural, this.groups.docOf, this.groups.passages.length, depth);
-    // Below the fused candidates, continue in neural order (only reached when k exceeds them).
-    const inFused = new Set(f.ranked.map((h) => h.doc));
-    const tail = neural.filter((h) => !inFused.has(h.doc)).map((h) => ({ doc: h.doc, score: 0 }));
-    return { ranked: [...f.ranked, ...tail], fusion: { neuralWeight: f.neuralWeight, agreement: f.agreement } };
-  }
-
+  /** Up to k hits, one per document (src/core/modeRanking.ts, as the browser engine ranks). */
   async search(query: string, mode: SearchMode, k: number): Promise<SearchResult> {
     const t0 = performance.now();
-    const { ranked, fusion } = await this.rankPassages(query, mode, k);
-    const best = bestPassagePerDocument(ranked, this.docs, k);
-    const hits = best.map((h, i) => {
+    const lexical = mode === 'neural' ? undefined : this.lexicalOrRefuse();
+    let neural: ScoredDoc[] | undefined;
+    if (mode !== 'lexical') {
+      const scores = await this.neuralScores(query);
+      const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+      neural = order.map((doc) => ({ doc, score: scores[doc] }));
+    }
+    const { hits: ranked, fusion } = rankForMode({ mode, query, k, groups: this.groups, neural, lexical });
+    const hits = ranked.map((h, i) => {
       const m = this.docs[h.doc];
       return { rank: i + 1, passage: h.doc, id: m.id, docId: documentIdOf(m), title: m.title, url: m.url, snippet: snippetOf(m.text), score: h.score };
     });

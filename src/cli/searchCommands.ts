@@ -5,9 +5,9 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { sha256Hex } from '../core/formats/index.ts';
-import { isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
+import { LexicalRanker, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
-import { SEARCH_MODES, type SearchMode } from '../core/ranking.ts';
+import { SEARCH_MODES, documentGroups, type SearchMode } from '../core/ranking.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
 import { CliError } from './errors.ts';
 import { DEFAULT_MODEL_DIR, loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
@@ -89,9 +89,10 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
   try {
     idx = await readIndexBundle(indexDir, { model });
     const lex = idx.manifest.lexical;
-    if (isLexicalScheme(lex?.scheme)) {
+    if (lex && isLexicalScheme(lex.scheme)) {
       const e = idx.manifest.files.find((f) => f.kind === 'lexical')!;
-      loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...e.path.split('/')))), e.path);
+      const index = loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...e.path.split('/')))), e.path);
+      new LexicalRanker(index, lex.scheme, idx.metadata, documentGroups(idx.metadata), e.path); // checks every ref against the bundle
     }
   } catch (e) {
     throw new CliError(`${indexDir}: ${(e as Error).message}`, 1);

@@ -1,8 +1,9 @@
 // Hybrid ranking: BM25 and the neural q-net fused so that a weak signal cannot drown a strong one.
 //
+// It ranks whatever both lists number alike; the engines pass documents (src/core/modeRanking.ts).
 // Each signal's scores are min-max normalized over its own top M (M = max(100, k)): the best
-// passage gets 1, the M-th (or, for BM25 with fewer than M matches, a non-matching passage,
-// whose BM25 is 0) gets 0. The fused score is
+// item gets 1, the M-th (or, for BM25 with fewer than M matches, a non-matching one, whose BM25
+// is 0) gets 0. The fused score is
 //     norm_bm25 + w · norm_neural,
 // where w ∈ [0, 1] is the neural signal's *confidence for this query*, measured without any
 // labels as its agreement with BM25 beyond chance: with m = min(M, BM25 matches) and overlap
@@ -15,7 +16,7 @@
 // weight in proportion. BM25 is the anchor because its quality does not depend on which model
 // built the index. No constant here was fitted to any test collection. When BM25 matches nothing
 // (only stop words, or words absent from the collection) the neural ranking is used as is; when
-// the collection is no larger than m (every passage is in both lists) overlap says nothing, and
+// the collection is no larger than m (every item is in both lists) overlap says nothing, and
 // both signals get equal weight.
 
 export interface ScoredDoc {
@@ -34,9 +35,9 @@ export const FUSION_DEPTH = 100;
 
 /**
  * `lexical`: BM25 matches, best first (all of them, or at least the top `depth` + 1).
- * `neural`: the neural top `depth` (or more), best first. `n`: passages in the collection.
+ * `neural`: the neural top `depth` (or more), best first. `n`: items (documents) in the collection.
  * Returns every BM25 match and the neural top `depth`, fused, best first (ties: higher BM25,
- * higher neural score, lower passage number).
+ * higher neural score, lower number).
  */
 export function fuseHybrid(lexical: ScoredDoc[], neural: ScoredDoc[], n: number, depth = FUSION_DEPTH): FusionResult {
   const neuralTop = neural.slice(0, depth);
@@ -80,30 +81,3 @@ export function fuseHybrid(lexical: ScoredDoc[], neural: ScoredDoc[], n: number,
   return { ranked: rows.map(({ doc, score }) => ({ doc, score })), neuralWeight: w, agreement };
 }
 
-/**
- * Hybrid ranking of documents: each signal's passages collapse to their documents (a document
- * counts once, at its best passage's score), fuseHybrid runs over documents, and each fused
- * document is shown by the passage BM25 chose (it holds the query's words), else by the q-net's.
- * The neural side is the documents of the top `depth` passages, which is what the browser engine's
- * GPU top-k returns, so the Node engine (which scores every passage) fuses the same lists.
- * `docOf` maps passage → document; `documents` is how many the bundle has.
- */
-export function fuseDocuments(lexical: ScoredDoc[], neural: ScoredDoc[], docOf: Int32Array, documents: number, depth = FUSION_DEPTH): FusionResult {
-  const shown = new Map<number, number>();
-  const collapse = (hits: ScoredDoc[], overwrite: boolean): ScoredDoc[] => {
-    const seen = new Set<number>();
-    const out: ScoredDoc[] = [];
-    for (const h of hits) {
-      const d = docOf[h.doc];
-      if (seen.has(d)) continue;
-      seen.add(d);
-      out.push({ doc: d, score: h.score });
-      if (overwrite || !shown.has(d)) shown.set(d, h.doc);
-    }
-    return out;
-  };
-  const neuralDocs = collapse(neural.slice(0, depth), false);
-  const lexicalDocs = collapse(lexical, true);
-  const f = fuseHybrid(lexicalDocs, neuralDocs, documents, depth);
-  return { ...f, ranked: f.ranked.map((h) => ({ doc: shown.get(h.doc)!, score: h.score })) };
-}

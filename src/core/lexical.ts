@@ -15,7 +15,7 @@
 //     passage numbers.
 import lunr from 'lunr';
 import type { DocMetadata } from './formats/index.ts';
-import { FUSION_DEPTH, type ScoredDoc } from './fusion.ts';
+import type { ScoredDoc } from './fusion.ts';
 import type { DocumentGroups } from './ranking.ts';
 
 export const LEXICAL_SCHEME_PASSAGES = 'lunr-2';
@@ -51,14 +51,25 @@ export function buildLexicalIndex(docs: LexicalDoc[]): lunr.Index {
 }
 
 /**
- * The lexical records of scheme lunr-doc-1, one per document: its passages' distinct titles (a split
- * page's passages are titled "Page › Section") and all its passages' text, in order.
+ * The lexical records of scheme lunr-doc-1, one per document: its title and all its passages' text in
+ * document order (headings are in the text).
  */
 export function documentLexicalDocs(passages: LexicalDoc[], groups: DocumentGroups): LexicalDoc[] {
-  return groups.passages.map((ps) => ({
-    title: [...new Set(ps.map((p) => passages[p].title))].join('\n'),
-    text: ps.map((p) => passages[p].text).join('\n'),
-  }));
+  return groups.passages.map((ps) => ({ title: documentTitle(ps.map((p) => passages[p].title)), text: ps.map((p) => passages[p].text).join('\n') }));
+}
+
+/**
+ * A split page's passages are titled "Page › Section" (src/core/ingest/passages.ts): the title they
+ * share, once, so a page's title words do not count once per section. Titles with nothing in common
+ * are kept, each once.
+ */
+export function documentTitle(titles: string[]): string {
+  const distinct = [...new Set(titles)];
+  if (distinct.length === 1) return distinct[0];
+  const parts = distinct.map((t) => t.split(' › '));
+  const common: string[] = [];
+  for (let i = 0; parts.every((p) => i < p.length && p[i] === parts[0][i]); i++) common.push(parts[0][i]);
+  return common.length > 0 ? common.join(' › ') : distinct.join('\n');
 }
 
 /** UTF-8 JSON of the index, as stored in the bundle. */
@@ -80,8 +91,8 @@ export function loadLexicalIndex(bytes: Uint8Array | string, file = LEXICAL_FILE
   }
 }
 
-/** A text's indexed terms, stemmed (the steps Lunr's pipeline applies to documents). */
-function stemmedTerms(text: string): Set<string> {
+/** A text's indexed terms, stemmed: the steps Lunr's pipeline applies to documents (and, for a query, its search pipeline). */
+export function lexicalStems(text: string): Set<string> {
   const out = new Set<string>();
   for (const tok of lunr.tokenizer(lexicalText(text))) {
     let t: lunr.Token | null | undefined = tok;
@@ -94,50 +105,70 @@ function stemmedTerms(text: string): Set<string> {
   return out;
 }
 
-/**
- * Lexical ranking in passages for either scheme. With lunr-doc-1 each matching document is shown by
- * its passage holding the most distinct query terms (the first such passage on a tie), so a hit's
- * snippet has the words that matched.
- */
+/** One query's lexical matches as documents, and the passage that shows each. */
+export interface LexicalRanking {
+  /** Matching documents (document numbers, documentGroups'), best first, every match. */
+  docs: ScoredDoc[];
+  /** The passage that shows a matching document: its best BM25 passage (lunr-2) or its passage with the most query terms (lunr-doc-1). */
+  shownPassage(doc: number): number;
+}
+
+/** Cached passage stems at most (then the cache starts again): a long session must not grow without bound. */
+const STEM_CACHE_PASSAGES = 20_000;
+
+/** Lexical ranking for either scheme, in documents. */
 export class LexicalRanker {
-  private readonly terms = new Map<number, Set<string>>();
+  private readonly stems = new Map<number, Set<string>>();
 
   constructor(
     readonly index: lunr.Index,
     readonly scheme: LexicalScheme,
     private readonly docs: DocMetadata[],
     private readonly groups: DocumentGroups,
-  ) {}
+    file = 'lexical index',
+  ) {
+    // Every ref must name a record of this bundle: documents (lunr-doc-1) or passages (lunr-2).
+    const count = scheme === LEXICAL_SCHEME_DOCUMENTS ? groups.passages.length : docs.length;
+    // Lunr 2.3 keeps one vector per "field/ref" (not in its type declarations).
+    const vectors = (index as unknown as { fieldVectors: Record<string, unknown> }).fieldVectors;
+    for (const key of Object.keys(vectors)) {
+      const ref = key.slice(key.indexOf('/') + 1);
+      if (!/^(0|[1-9][0-9]*)$/.test(ref) || Number(ref) >= count) {
+        throw new Error(`${file}: ref "${ref}" is not a ${scheme === LEXICAL_SCHEME_DOCUMENTS ? 'document' : 'passage'} number of this bundle (0 … ${count - 1})`);
+      }
+    }
+  }
 
-  /**
-   * Every match best first: passages (lunr-2), or one passage per matching document (lunr-doc-1).
-   * With lunr-doc-1 only the first `show` documents get the passage with the most query terms (the
-   * rest their first passage): choosing means stemming the document's passages, 0.5–0.7 s for the
-   * first broad query on the demo corpus when every match was chosen for.
-   */
-  rank(query: string, show = FUSION_DEPTH): ScoredDoc[] {
+  rank(query: string): LexicalRanking {
     const hits = lexicalSearch(this.index, query);
-    if (this.scheme === LEXICAL_SCHEME_PASSAGES) return hits;
-    const want = [...stemmedTerms(query)];
-    return hits.map((h, i) => ({ doc: i < show ? this.shownPassage(h.doc, want) : this.passagesOf(h.doc)[0], score: h.score }));
+    if (this.scheme === LEXICAL_SCHEME_PASSAGES) {
+      // Passages → documents, each at its best passage.
+      const best = new Map<number, number>();
+      const docs: ScoredDoc[] = [];
+      for (const h of hits) {
+        const d = this.groups.docOf[h.doc];
+        if (best.has(d)) continue;
+        best.set(d, h.doc);
+        docs.push({ doc: d, score: h.score });
+      }
+      return { docs, shownPassage: (doc) => best.get(doc) ?? this.groups.passages[doc][0] };
+    }
+    const want = [...lexicalStems(query)];
+    return { docs: hits, shownPassage: (doc) => this.mostTermsPassage(doc, want) };
   }
 
-  private passagesOf(doc: number): number[] {
+  /** The document's passage holding the most distinct query terms; the first in document order on a tie. */
+  private mostTermsPassage(doc: number, want: string[]): number {
     const ps = this.groups.passages[doc];
-    if (!ps) throw new Error(`lexical index: document ${doc} is not in this bundle's metadata (${this.groups.passages.length} documents)`);
-    return ps;
-  }
-
-  private shownPassage(doc: number, want: string[]): number {
-    const ps = this.passagesOf(doc);
     if (ps.length === 1) return ps[0];
+    if (this.stems.size > STEM_CACHE_PASSAGES) this.stems.clear();
     let best = ps[0];
     let bestCount = -1;
     for (const p of ps) {
-      let have = this.terms.get(p);
+      let have = this.stems.get(p);
       if (!have) {
-        have = stemmedTerms(`${this.docs[p].title}\n${this.docs[p].text}`);
-        this.terms.set(p, have);
+        have = lexicalStems(`${this.docs[p].title}\n${this.docs[p].text}`);
+        this.stems.set(p, have);
       }
       const count = want.filter((t) => have.has(t)).length;
       if (count > bestCount) {

@@ -12,11 +12,15 @@ export function documentIdOf(meta: DocMetadata): string {
   return typeof p === 'string' ? p : meta.id;
 }
 
-/** The documents of a bundle: numbered in order of their first passage; each with its passages in order. */
+/**
+ * The documents of a bundle: numbered in the order of their first passage in the bundle; each with
+ * its passages in document order (`fields.passage`, which the indexer sets on a split document's
+ * passages; else bundle order: --locality may store a document's passages apart and out of order).
+ */
 export interface DocumentGroups {
   /** Passage number → document number. */
   docOf: Int32Array;
-  /** Document number → its passage numbers, ascending. */
+  /** Document number → its passage numbers, in document order. */
   passages: number[][];
 }
 
@@ -35,6 +39,11 @@ export function documentGroups(docs: DocMetadata[]): DocumentGroups {
     docOf[i] = g;
     passages[g].push(i);
   });
+  const place = (p: number) => {
+    const k = docs[p].fields?.passage;
+    return typeof k === 'number' ? k : Number.MAX_SAFE_INTEGER;
+  };
+  for (const ps of passages) if (ps.length > 1) ps.sort((a, b) => place(a) - place(b) || a - b);
   return { docOf, passages };
 }
 

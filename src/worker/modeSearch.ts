@@ -4,9 +4,10 @@
 // src/core/fusion.ts, then one hit per document (its best passage).
 import type lunr from 'lunr';
 import type { DocMetadata } from '../core/formats/index.ts';
-import { FUSION_DEPTH, fuseDocuments, type ScoredDoc } from '../core/fusion.ts';
+import { FUSION_DEPTH, type ScoredDoc } from '../core/fusion.ts';
 import { LexicalRanker, type LexicalScheme } from '../core/lexical.ts';
-import { bestPassagePerDocument, documentGroups, documentIdOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
+import { neuralPassageDepth, rankForMode } from '../core/modeRanking.ts';
+import { documentGroups, documentIdOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
 
 export interface ModeHit {
@@ -23,6 +24,8 @@ export type NeuralRanking = (query: string, depth: number) => Promise<ScoredDoc[
 export interface LexicalSource {
   scheme: LexicalScheme;
   index: lunr.Index | (() => Promise<lunr.Index>);
+  /** The file, for errors. */
+  file?: string;
 }
 
 export class ModeSearch {
@@ -42,7 +45,7 @@ export class ModeSearch {
     this.lexicalReady = retryingOnce(async () => {
       if (!src) throw new Error('this index has no lexical index');
       const index = typeof src.index === 'function' ? await src.index() : src.index;
-      return new LexicalRanker(index, src.scheme, docs, this.groups);
+      return new LexicalRanker(index, src.scheme, docs, this.groups, src.file);
     });
   }
 
@@ -50,18 +53,13 @@ export class ModeSearch {
     return this.lexical !== null;
   }
 
+  /** The Node engine's ranking (src/core/modeRanking.ts), with the q-net's passages from the GPU's top-k. */
   async search(query: string, mode: SearchMode, k: number): Promise<ModeHit[]> {
-    const n = this.docs.length;
-    let ranked: ScoredDoc[];
-    if (mode === 'lexical') {
-      ranked = (await this.lexicalReady()).rank(query, Math.max(FUSION_DEPTH, k));
-    } else {
-      // Deep enough that collapsing passages into documents still leaves k documents.
-      const depth = Math.min(n, this.maxK, Math.max(FUSION_DEPTH, 4 * k));
-      const neural = await this.neural(query, depth);
-      if (mode === 'neural') ranked = neural;
-      else ranked = fuseDocuments((await this.lexicalReady()).rank(query, Math.max(FUSION_DEPTH, k)), neural, this.groups.docOf, this.groups.passages.length, Math.max(FUSION_DEPTH, k)).ranked;
-    }
-    return bestPassagePerDocument(ranked, this.docs, k).map((h) => ({ passage: h.doc, id: this.docs[h.doc].id, docId: documentIdOf(this.docs[h.doc]), score: h.score }));
+    const lexical = mode === 'neural' ? undefined : await this.lexicalReady();
+    // Neural: deep enough that collapsing passages into documents still leaves k documents.
+    const depth = Math.min(this.docs.length, this.maxK, mode === 'hybrid' ? neuralPassageDepth(k) : Math.max(FUSION_DEPTH, 4 * k));
+    const neural = mode === 'lexical' ? undefined : await this.neural(query, depth);
+    const { hits } = rankForMode({ mode, query, k, groups: this.groups, neural, lexical });
+    return hits.map((h) => ({ passage: h.doc, id: this.docs[h.doc].id, docId: documentIdOf(this.docs[h.doc]), score: h.score }));
   }
 }

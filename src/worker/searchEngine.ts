@@ -112,8 +112,8 @@ export class SearchEngine {
     const adapter = await this.startBackends(scorerBackend, encoder);
     // The lexical index is fetched, verified and parsed at the first lexical or hybrid search.
     const scheme = bundles.manifest.lexical?.scheme;
-    const lexicalFile = isLexicalScheme(scheme) ? bundles.lexical : undefined;
-    const lexical = lexicalFile && isLexicalScheme(scheme) ? { scheme, index: async () => loadLexicalIndex(await lexicalFile.load(), lexicalFile.path) } : null;
+    const lexicalFile = bundles.lexical;
+    const lexical = isLexicalScheme(scheme) && lexicalFile ? { scheme, file: lexicalFile.path, index: async () => loadLexicalIndex(await lexicalFile.load(), lexicalFile.path) } : null;
     // Lexical and hybrid ranking share the Node engine's steps (modeSearch.ts); neural passages come from rankNeural.
     this.modeSearch = new ModeSearch((q, depth) => this.rankNeural(q, depth), bundles.docs, lexical, scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
     const modes: SearchMode[] = lexical ? ['neural', 'lexical', 'hybrid'] : ['neural'];

@@ -1,0 +1,68 @@
+// The three search modes' rankings, one hit per document, shared by the Node engine
+// (src/cli/nodeEngine.ts) and the browser's (src/worker/modeSearch.ts) so that they rank alike.
+//   neural:  the q-net's passages, each document at its best passage;
+//   lexical: BM25's documents (src/core/lexical.ts), each shown by its LexicalRanking passage;
+//   hybrid:  src/core/fusion.ts over documents: BM25's every match and the q-net's top M documents
+//            (M = max(100, k)), taken from the q-net's top 4·M passages; then the q-net's other
+//            documents among those passages in its order; each hit shown by BM25's passage when BM25
+//            matched the document (it holds the query's words), else by the q-net's.
+import { FUSION_DEPTH, fuseHybrid, type FusionResult, type ScoredDoc } from './fusion.ts';
+import type { LexicalRanker } from './lexical.ts';
+import type { DocumentGroups, SearchMode } from './ranking.ts';
+
+/** The q-net passages (best first) hybrid ranking reads for k hits; an engine must supply this many where the bundle has them. */
+export function neuralPassageDepth(k: number): number {
+  return 4 * Math.max(FUSION_DEPTH, k);
+}
+
+export interface ModeRankingInput {
+  mode: SearchMode;
+  query: string;
+  k: number;
+  groups: DocumentGroups;
+  /** The q-net's passages best first (neural and hybrid): at least neuralPassageDepth(k) for hybrid. */
+  neural?: ScoredDoc[];
+  /** Lexical and hybrid. */
+  lexical?: LexicalRanker;
+}
+
+export interface ModeRanking {
+  /** Up to k hits, one passage per document, best first. */
+  hits: ScoredDoc[];
+  /** Hybrid: the neural weight and the agreement it came from. */
+  fusion?: Pick<FusionResult, 'neuralWeight' | 'agreement'>;
+}
+
+export function rankForMode({ mode, query, k, groups, neural, lexical }: ModeRankingInput): ModeRanking {
+  if (mode === 'neural') return { hits: bestPerDocument(need(neural, 'neural'), groups, k).map(({ doc, score, passage }) => ({ doc: passage, score })) };
+  const lex = need(lexical, 'lexical').rank(query);
+  if (mode === 'lexical') return { hits: lex.docs.slice(0, k).map((h) => ({ doc: lex.shownPassage(h.doc), score: h.score })) };
+  const depth = Math.max(FUSION_DEPTH, k);
+  const neuralDocs = bestPerDocument(need(neural, 'neural').slice(0, neuralPassageDepth(k)), groups, Number.MAX_SAFE_INTEGER);
+  const f = fuseHybrid(lex.docs, neuralDocs.slice(0, depth), groups.passages.length, depth);
+  const fused = new Set(f.ranked.map((h) => h.doc));
+  const ranked = [...f.ranked, ...neuralDocs.filter((h) => !fused.has(h.doc)).map((h) => ({ doc: h.doc, score: 0 }))].slice(0, k);
+  const matched = new Set(lex.docs.map((h) => h.doc));
+  const neuralPassage = new Map(neuralDocs.map((h) => [h.doc, h.passage]));
+  const hits = ranked.map((h) => ({ doc: matched.has(h.doc) ? lex.shownPassage(h.doc) : neuralPassage.get(h.doc)!, score: h.score }));
+  return { hits, fusion: { neuralWeight: f.neuralWeight, agreement: f.agreement } };
+}
+
+/** Passages best first → documents best first, each at its best passage's score, up to k. */
+function bestPerDocument(passages: ScoredDoc[], groups: DocumentGroups, k: number): (ScoredDoc & { passage: number })[] {
+  const seen = new Set<number>();
+  const out: (ScoredDoc & { passage: number })[] = [];
+  for (const h of passages) {
+    const d = groups.docOf[h.doc];
+    if (seen.has(d)) continue;
+    seen.add(d);
+    out.push({ doc: d, score: h.score, passage: h.doc });
+    if (out.length === k) break;
+  }
+  return out;
+}
+
+function need<T>(x: T | undefined, what: string): T {
+  if (x === undefined) throw new Error(`rankForMode: this mode needs the ${what} ranking`);
+  return x;
+}
