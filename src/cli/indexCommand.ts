@@ -19,7 +19,7 @@ import { LEXICAL_FIELDS, LEXICAL_FILE, LEXICAL_SCHEME, buildLexicalIndex, docume
 import { documentGroups } from '../core/ranking.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors, encodeVectors, int8Absmax, type EncodedVectors, type StorageDtype } from '../core/vectorStorage.ts';
-import { MAX_TILE_BYTES } from '../core/formats/index.ts';
+import { MAX_TILE_BYTES, type DocMetadata } from '../core/formats/index.ts';
 import { chooseEntryPoints, localityLayout, permuteVectors } from '../core/graphBuild.ts';
 import { buildNeighborGraph } from './annGraph.ts';
 import { DocEncoder } from './docEncoder.ts';
@@ -359,14 +359,15 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     if (graph.entryPoints) graphInfo.entryPoints = graph.entryPoints.length;
     log(`neighbor graph: ${g.degree} neighbors per passage, ${g.method}, ${graphInfo.seconds.toFixed(1)} s${graph.entryPoints ? `, ${graph.entryPoints.length} entry points` : ''}`);
   }
+  const metadata = shardMetadata(passages);
   let lexical: { descriptor: { scheme: string; fields: string[] }; files: { path: string; data: Uint8Array }[] } | undefined;
   if (opts.lexical !== false) {
-    // One Lunr record per source document (scheme lunr-doc-1), documents numbered as the engines number them.
-    const groups = documentGroups(passages.map(({ id, title, url, text, fields }) => ({ id, title, url, text, fields })));
+    // One Lunr record per source document (scheme lunr-doc-1), grouped from the very metadata records
+    // written, as the engines group them.
+    const groups = documentGroups(metadata.flat() as DocMetadata[]);
     const data = serializeLexicalIndex(buildLexicalIndex(documentLexicalDocs(passages, groups)));
     lexical = { descriptor: { scheme: LEXICAL_SCHEME, fields: [...LEXICAL_FIELDS] }, files: [{ path: LEXICAL_FILE, data }] };
   }
-  const metadata = shardMetadata(passages);
 
   await writeIndexBundle(out, {
     manifestFields: { model: { id: model.id, sha256: modelJsonSha256 }, tileDocs },

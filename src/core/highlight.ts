@@ -3,7 +3,7 @@
 // ("how", "do", "the") are never marked. Pure: returns character ranges; the page turns them into
 // <mark> elements with text nodes (never HTML).
 import lunr from 'lunr';
-import { lexicalQueryTerms } from './lexical.ts';
+import { lexicalStems } from './lexical.ts';
 
 export interface TextRange {
   /** UTF-16 offsets into the text, end exclusive. */
@@ -20,14 +20,9 @@ function stem(word: string): string {
   return (lunr.stemmer(t) as lunr.Token).toString();
 }
 
-/** The stems a query highlights (empty when it has only stop words or punctuation). */
+/** The stems a query highlights (empty when it has only stop words or punctuation): the terms BM25 searches. */
 export function queryStems(query: string): Set<string> {
-  const out = new Set<string>();
-  for (const term of lexicalQueryTerms(query)) {
-    const s = stem(term);
-    if (s) out.add(s);
-  }
-  return out;
+  return lexicalStems(query);
 }
 
 /** Ranges of the words of `text` that match the query, in order, not overlapping. */
