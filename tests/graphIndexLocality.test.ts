@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readIndexBundle } from '../src/cli/readBundle.ts';
 import { computeChunkHashes, readLazyLayout } from '../src/core/formats/chunkHashes.ts';
 import { GRAPH_NO_NEIGHBOR, parseIndexManifest } from '../src/core/formats/index.ts';
-import { lexicalSearch, loadLexicalIndex } from '../src/core/lexical.ts';
+import { LEXICAL_SCHEME_DOCUMENTS, LexicalRanker, lexicalSearch, loadLexicalIndex } from '../src/core/lexical.ts';
 import { documentGroups } from '../src/core/ranking.ts';
 import { decodeVectors } from '../src/core/vectorStorage.ts';
 import { cli, makeSmallModel } from './helpers/smallModel.ts';
@@ -106,6 +106,33 @@ describe('index --locality --chunk-docs', () => {
     expect(readLazyLayout(JSON.parse(readFileSync(path.join(plain, 'manifest.json'), 'utf8')), a.idx.manifest).layout).toBeNull();
     // verify accepts the reordered bundle.
     expect(cli(['verify', local, '--model', model]).code).toBe(0);
+  }, 120_000);
+
+  // documentGroups' reordering of passages stored out of order is tested in ingest.test.ts; here the
+  // whole path: a split document indexed with --locality, one lexical record, shown by the right passage.
+  it('a split document indexed with --locality is one lexical record, its passages in document order', async () => {
+    let s = 11;
+    const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const words = (n: number) => Array.from({ length: n }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
+    const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `s${i}`, title: `short ${i}`, text: words(12) }));
+    lines.push(JSON.stringify({ id: 'long', title: 'Long report', text: `alphaword ${words(400)} omegaword` }));
+    const input = path.join(work, 'split.jsonl');
+    writeFileSync(input, `${lines.join('\n')}\n`);
+    const out = path.join(work, 'split-local');
+    const r = cli(['index', input, '--out', out, '--model', model, '--graph-method', 'exact', '--graph-degree', '6', '--locality', '--entry-points', '4', '-q']);
+    expect(r.code).toBe(0);
+    const { idx, ids } = await load(out);
+    const groups = documentGroups(idx.metadata);
+    const long = groups.docOf[ids.findIndex((id) => id.startsWith('long#'))];
+    const parts = groups.passages[long].map((p) => ids[p]);
+    expect(parts.length).toBeGreaterThan(2);
+    expect(parts).toEqual(parts.map((_, i) => `long#p${i + 1}`));
+    const ranker = new LexicalRanker(loadLexicalIndex(readFileSync(path.join(out, 'lexical', 'lunr.json'))), LEXICAL_SCHEME_DOCUMENTS, idx.metadata, groups);
+    for (const [word, want] of [['alphaword', parts[0]], ['omegaword', parts.at(-1)]] as const) {
+      const hit = ranker.rank(word);
+      expect(hit.docs.map((h) => h.doc)).toEqual([long]);
+      expect(ids[hit.shownPassage(long)]).toBe(want);
+    }
   }, 120_000);
 
   it('refuses --chunk-docs without entry points and --locality without a graph, writing nothing', () => {
