@@ -1,5 +1,6 @@
-// Shared by the Node and browser engines: passages → one hit per document (its best passage),
-// and the three search modes' names.
+// Passages and the documents they belong to (documentIdOf, documentGroups: what the engines and
+// the indexer group by), the three search modes' names, and snippets. The modes' rankings are in
+// modeRanking.ts.
 import type { DocMetadata } from './formats/index.ts';
 import type { ScoredDoc } from './fusion.ts';
 
@@ -47,7 +48,10 @@ export function documentGroups(docs: DocMetadata[]): DocumentGroups {
   return { docOf, passages };
 }
 
-/** The first (best) passage of each document, in order, up to k documents. */
+/**
+ * The first (best) passage of each document, in order, up to k documents, by document id: the e2e
+ * oracle's plain form of what modeRanking.ts does with documentGroups.
+ */
 export function bestPassagePerDocument(ranked: ScoredDoc[], docs: DocMetadata[], k: number): ScoredDoc[] {
   const seen = new Set<string>();
   const out: ScoredDoc[] = [];
