@@ -5,7 +5,7 @@ import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { sha256Hex } from '../core/formats/index.ts';
-import { LexicalRanker, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
+import { checkLexicalRefs, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
 import { SEARCH_MODES, documentGroups, type SearchMode } from '../core/ranking.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
@@ -92,7 +92,7 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
     if (lex && isLexicalScheme(lex.scheme)) {
       const e = idx.manifest.files.find((f) => f.kind === 'lexical')!;
       const index = loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...e.path.split('/')))), e.path);
-      new LexicalRanker(index, lex.scheme, idx.metadata, documentGroups(idx.metadata), e.path); // checks every ref against the bundle
+      checkLexicalRefs(index, lex.scheme, documentGroups(idx.metadata), e.path);
     }
   } catch (e) {
     throw new CliError(`${indexDir}: ${(e as Error).message}`, 1);

@@ -16,7 +16,7 @@
 import lunr from 'lunr';
 import type { DocMetadata } from './formats/index.ts';
 import type { ScoredDoc } from './fusion.ts';
-import type { DocumentGroups } from './ranking.ts';
+import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
 
 export const LEXICAL_SCHEME_PASSAGES = 'lunr-2';
 export const LEXICAL_SCHEME_DOCUMENTS = 'lunr-doc-1';
@@ -91,18 +91,22 @@ export function loadLexicalIndex(bytes: Uint8Array | string, file = LEXICAL_FILE
   }
 }
 
-/** A text's indexed terms, stemmed: the steps Lunr's pipeline applies to documents (and, for a query, its search pipeline). */
+/** A text's indexed terms, stemmed: lexicalQueryTerms, then the stemmer (Lunr's document pipeline, and a query's search pipeline). */
 export function lexicalStems(text: string): Set<string> {
-  const out = new Set<string>();
-  for (const tok of lunr.tokenizer(lexicalText(text))) {
-    let t: lunr.Token | null | undefined = tok;
-    for (const step of [lunr.trimmer, lunr.stopWordFilter, lunr.stemmer]) {
-      t = step(t!) as lunr.Token | null | undefined;
-      if (!t || t.toString() === '') break;
+  return new Set(lexicalQueryTerms(text).map((t) => (lunr.stemmer(new lunr.Token(t, {})) as lunr.Token).toString()));
+}
+
+/** Refuses a lexical index with a ref that names no record of this bundle: a document (lunr-doc-1) or a passage (lunr-2). */
+export function checkLexicalRefs(index: lunr.Index, scheme: LexicalScheme, groups: DocumentGroups, file = 'lexical index'): void {
+  const count = scheme === LEXICAL_SCHEME_DOCUMENTS ? groups.passages.length : groups.docOf.length;
+  // Lunr 2.3 keeps one vector per "field/ref" (not in its type declarations).
+  const vectors = (index as unknown as { fieldVectors: Record<string, unknown> }).fieldVectors;
+  for (const key of Object.keys(vectors)) {
+    const ref = key.slice(key.indexOf('/') + 1);
+    if (!/^(0|[1-9][0-9]*)$/.test(ref) || Number(ref) >= count) {
+      throw new Error(`${file}: ref "${ref}" is not a ${scheme === LEXICAL_SCHEME_DOCUMENTS ? 'document' : 'passage'} number of this bundle (0 … ${count - 1})`);
     }
-    if (t && t.toString() !== '') out.add(t.toString());
   }
-  return out;
 }
 
 /** One query's lexical matches as documents, and the passage that shows each. */
@@ -127,30 +131,14 @@ export class LexicalRanker {
     private readonly groups: DocumentGroups,
     file = 'lexical index',
   ) {
-    // Every ref must name a record of this bundle: documents (lunr-doc-1) or passages (lunr-2).
-    const count = scheme === LEXICAL_SCHEME_DOCUMENTS ? groups.passages.length : docs.length;
-    // Lunr 2.3 keeps one vector per "field/ref" (not in its type declarations).
-    const vectors = (index as unknown as { fieldVectors: Record<string, unknown> }).fieldVectors;
-    for (const key of Object.keys(vectors)) {
-      const ref = key.slice(key.indexOf('/') + 1);
-      if (!/^(0|[1-9][0-9]*)$/.test(ref) || Number(ref) >= count) {
-        throw new Error(`${file}: ref "${ref}" is not a ${scheme === LEXICAL_SCHEME_DOCUMENTS ? 'document' : 'passage'} number of this bundle (0 … ${count - 1})`);
-      }
-    }
+    checkLexicalRefs(index, scheme, groups, file);
   }
 
   rank(query: string): LexicalRanking {
     const hits = lexicalSearch(this.index, query);
     if (this.scheme === LEXICAL_SCHEME_PASSAGES) {
-      // Passages → documents, each at its best passage.
-      const best = new Map<number, number>();
-      const docs: ScoredDoc[] = [];
-      for (const h of hits) {
-        const d = this.groups.docOf[h.doc];
-        if (best.has(d)) continue;
-        best.set(d, h.doc);
-        docs.push({ doc: d, score: h.score });
-      }
+      const docs = documentsOfPassages(hits, this.groups);
+      const best = new Map(docs.map((h) => [h.doc, h.passage]));
       return { docs, shownPassage: (doc) => best.get(doc) ?? this.groups.passages[doc][0] };
     }
     const want = [...lexicalStems(query)];

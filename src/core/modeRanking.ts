@@ -8,9 +8,9 @@
 //            matched the document (it holds the query's words), else by the q-net's.
 import { FUSION_DEPTH, fuseHybrid, type FusionResult, type ScoredDoc } from './fusion.ts';
 import type { LexicalRanker } from './lexical.ts';
-import type { DocumentGroups, SearchMode } from './ranking.ts';
+import { documentsOfPassages, type DocumentGroups, type SearchMode } from './ranking.ts';
 
-/** The q-net passages (best first) hybrid ranking reads for k hits; an engine must supply this many where the bundle has them. */
+/** The q-net passages (best first) an engine supplies for k hits in neural or hybrid mode (all it has where the bundle has fewer). */
 export function neuralPassageDepth(k: number): number {
   return 4 * Math.max(FUSION_DEPTH, k);
 }
@@ -34,11 +34,11 @@ export interface ModeRanking {
 }
 
 export function rankForMode({ mode, query, k, groups, neural, lexical }: ModeRankingInput): ModeRanking {
-  if (mode === 'neural') return { hits: bestPerDocument(need(neural, 'neural'), groups, k).map(({ doc, score, passage }) => ({ doc: passage, score })) };
+  if (mode === 'neural') return { hits: documentsOfPassages(need(neural, 'neural'), groups, k).map(({ passage, score }) => ({ doc: passage, score })) };
   const lex = need(lexical, 'lexical').rank(query);
   if (mode === 'lexical') return { hits: lex.docs.slice(0, k).map((h) => ({ doc: lex.shownPassage(h.doc), score: h.score })) };
   const depth = Math.max(FUSION_DEPTH, k);
-  const neuralDocs = bestPerDocument(need(neural, 'neural').slice(0, neuralPassageDepth(k)), groups, Number.MAX_SAFE_INTEGER);
+  const neuralDocs = documentsOfPassages(need(neural, 'neural').slice(0, neuralPassageDepth(k)), groups);
   const f = fuseHybrid(lex.docs, neuralDocs.slice(0, depth), groups.passages.length, depth);
   const fused = new Set(f.ranked.map((h) => h.doc));
   const ranked = [...f.ranked, ...neuralDocs.filter((h) => !fused.has(h.doc)).map((h) => ({ doc: h.doc, score: 0 }))].slice(0, k);
@@ -46,20 +46,6 @@ export function rankForMode({ mode, query, k, groups, neural, lexical }: ModeRan
   const neuralPassage = new Map(neuralDocs.map((h) => [h.doc, h.passage]));
   const hits = ranked.map((h) => ({ doc: matched.has(h.doc) ? lex.shownPassage(h.doc) : neuralPassage.get(h.doc)!, score: h.score }));
   return { hits, fusion: { neuralWeight: f.neuralWeight, agreement: f.agreement } };
-}
-
-/** Passages best first → documents best first, each at its best passage's score, up to k. */
-function bestPerDocument(passages: ScoredDoc[], groups: DocumentGroups, k: number): (ScoredDoc & { passage: number })[] {
-  const seen = new Set<number>();
-  const out: (ScoredDoc & { passage: number })[] = [];
-  for (const h of passages) {
-    const d = groups.docOf[h.doc];
-    if (seen.has(d)) continue;
-    seen.add(d);
-    out.push({ doc: d, score: h.score, passage: h.doc });
-    if (out.length === k) break;
-  }
-  return out;
 }
 
 function need<T>(x: T | undefined, what: string): T {

@@ -1,6 +1,6 @@
 // Passages and the documents they belong to (documentIdOf, documentGroups: what the engines and
-// the indexer group by), the three search modes' names, and snippets. The modes' rankings are in
-// modeRanking.ts.
+// the indexer group by; documentsOfPassages), the three search modes' names, and snippets. The
+// modes' rankings are in modeRanking.ts.
 import type { DocMetadata } from './formats/index.ts';
 import type { ScoredDoc } from './fusion.ts';
 
@@ -46,6 +46,20 @@ export function documentGroups(docs: DocMetadata[]): DocumentGroups {
   };
   for (const ps of passages) if (ps.length > 1) ps.sort((a, b) => place(a) - place(b) || a - b);
   return { docOf, passages };
+}
+
+/** Passages best first → their documents best first, each once, at its best passage (kept) and that passage's score; up to k. */
+export function documentsOfPassages(passages: ScoredDoc[], groups: DocumentGroups, k = Number.MAX_SAFE_INTEGER): (ScoredDoc & { passage: number })[] {
+  const seen = new Set<number>();
+  const out: (ScoredDoc & { passage: number })[] = [];
+  for (const h of passages) {
+    if (out.length === k) break;
+    const d = groups.docOf[h.doc];
+    if (seen.has(d)) continue;
+    seen.add(d);
+    out.push({ doc: d, score: h.score, passage: h.doc });
+  }
+  return out;
 }
 
 /**

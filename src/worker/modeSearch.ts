@@ -4,7 +4,7 @@
 // src/core/fusion.ts, then one hit per document (its best passage).
 import type lunr from 'lunr';
 import type { DocMetadata } from '../core/formats/index.ts';
-import { FUSION_DEPTH, type ScoredDoc } from '../core/fusion.ts';
+import type { ScoredDoc } from '../core/fusion.ts';
 import { LexicalRanker, type LexicalScheme } from '../core/lexical.ts';
 import { neuralPassageDepth, rankForMode } from '../core/modeRanking.ts';
 import { documentGroups, documentIdOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
@@ -56,8 +56,7 @@ export class ModeSearch {
   /** The Node engine's ranking (src/core/modeRanking.ts), with the q-net's passages from the GPU's top-k. */
   async search(query: string, mode: SearchMode, k: number): Promise<ModeHit[]> {
     const lexical = mode === 'neural' ? undefined : await this.lexicalReady();
-    // Neural: deep enough that collapsing passages into documents still leaves k documents.
-    const depth = Math.min(this.docs.length, this.maxK, mode === 'hybrid' ? neuralPassageDepth(k) : Math.max(FUSION_DEPTH, 4 * k));
+    const depth = Math.min(this.docs.length, this.maxK, neuralPassageDepth(k));
     const neural = mode === 'lexical' ? undefined : await this.neural(query, depth);
     const { hits } = rankForMode({ mode, query, k, groups: this.groups, neural, lexical });
     return hits.map((h) => ({ passage: h.doc, id: this.docs[h.doc].id, docId: documentIdOf(this.docs[h.doc]), score: h.score }));
