@@ -36,12 +36,14 @@ const cases: (ParityCase & { name: string })[] = [
   { name: 'N = 2^20 + 1 in 17 tiles and many batches, [32,32,1]', dims: [32, 32, 1], n: (1 << 20) + 1, dtype: 'f16', k: 10, seed: 9, tileDocs: 65536, activationBytes: 32 * 4 * 131072 },
   { name: 'exact ties (200 distinct rows repeated) break by index; 4 queries with k 1, 512, 33 reuse the buffers', dims: [64, 64, 64, 1], n: 5000, dtype: 'f16', k: 50, seed: 10, distinct: 200, moreQueries: [1, 512, 33] },
   { name: 'non-residual widths 96→160→64, f32', dims: [96, 160, 64, 1], residual: [false, false], n: 200, dtype: 'f32', k: 10, seed: 8 },
+  // On CPU-emulated adapters a layer over 256 wide runs in column blocks and a narrower one as a whole row.
+  { name: 'mixed widths 96→320→48 (column blocks, then a whole row), f16, N=777', dims: [96, 320, 48, 1], residual: [false, false], n: 777, dtype: 'f16', k: 10, seed: 11 },
 ];
 
 // The kernel the scorer picks for this adapter runs every case above; each shipped variant is also
 // forced on these (the workgroup-memory kernel real GPUs get, the plain direct one, and the direct one
 // with quad-shared rows, skipped where the device has no suitable subgroups).
-const otherKernel = ['paper 768×6, f16', 'odd d=33, h=33, N=1', 'odd d=100 h=100 ×3, N=1000 (not a multiple of 64), int8', 'd=47 h=47, f32, N=129', 'odd d=47 h=47 ×2, int8, N=300', 'non-residual widths 96→160→64, f32'];
+const otherKernel = ['paper 768×6, f16', 'odd d=33, h=33, N=1', 'odd d=100 h=100 ×3, N=1000 (not a multiple of 64), int8', 'd=47 h=47, f32, N=129', 'odd d=47 h=47 ×2, int8, N=300', 'non-residual widths 96→160→64, f32', 'mixed widths 96→320→48 (column blocks, then a whole row), f16, N=777'];
 for (const kernel of ['tiled', 'direct', 'quad'] as const) {
   for (const c of cases.filter((x) => otherKernel.includes(x.name))) cases.push({ ...c, name: `${c.name} [${kernel} kernel]`, kernel });
 }

@@ -11,6 +11,8 @@
 // QUAD_A (direct only, needs the subgroups feature): the four lanes of a quad share their rows, so each
 // loads one of four adjacent inputs and quadBroadcast hands all four to every lane — a quarter of
 // the input loads (on SwiftShader every load is a gather; see qnetLayerProgram.ts).
+// WHOLE_ROW (with QUAD_A, N ≤ BN): one column block holds the whole row, so the LayerNorm runs on the
+// registers (ROW_EPILOGUE): no pre-norm store and no sweeps over y_out, one store per output.
 {{ENABLE}}
 
 const K: u32 = {{K}}u;               // input size of this layer
@@ -20,6 +22,7 @@ const RESIDUAL: bool = {{RESIDUAL}};
 const LAST: bool = {{LAST}};
 const EPS: f32 = {{EPS}};
 const DIRECT: bool = {{DIRECT}};
+const WHOLE_ROW: bool = {{WHOLE_ROW}};
 
 const BM: u32 = {{BM}}u;             // documents per workgroup
 const BN: u32 = {{BN}}u;             // columns per block
@@ -43,13 +46,14 @@ struct Params {
 @group(0) @binding(1) var<storage, read> x_in: array<{{X_ELEM}}>;   // rows of STRIDE words
 @group(0) @binding(2) var<storage, read> w: array<{{W_ELEM}}>;      // K × N f32, row-major
 @group(0) @binding(3) var<storage, read> bias: array<f32>;         // N
-@group(0) @binding(4) var<storage, read_write> y_out: array<f32>;  // rows × N
+@group(0) @binding(4) var<storage, read_write> y_out: array<{{Y_ELEM}}>; // rows × N f32 (vec4 where N allows)
 @group(0) @binding(5) var<storage, read> absmax: array<f32>;       // K, int8 input only
 @group(0) @binding(6) var<storage, read> w_out: array<f32>;        // N, last layer only
 @group(0) @binding(7) var<storage, read_write> scores: array<f32>; // last layer only
 
-var<workgroup> a_tile: array<vec4<f32>, BM * BK4>;   // [m][k/4]: four adjacent k per entry
-var<workgroup> b_tile: array<vec4<f32>, BK * BN4>;   // [k][n/4]: four adjacent columns per entry
+// The direct kernel never reads the tiles: one entry each keeps them out of its workgroup memory.
+var<workgroup> a_tile: array<vec4<f32>, select(BM * BK4, 1u, DIRECT)>;   // [m][k/4]: four adjacent k per entry
+var<workgroup> b_tile: array<vec4<f32>, select(BK * BN4, 1u, DIRECT)>;   // [k][n/4]: four adjacent columns per entry
 var<workgroup> row_part: array<f32, BM * WX>;        // per-row partial sums, one per column thread
 
 // The loaders are generated for this layer's input format and alignment (qnetLayerProgram.ts):
@@ -57,6 +61,8 @@ var<workgroup> row_part: array<f32, BM * WX>;        // per-row partial sums, on
 //   load_x4_at(word, k) -> vec4<f32> inputs k .. k+3 of the row starting at word `word`, zero past K
 //   load_w4(k, c) -> vec4<f32>       weights k, columns c .. c+3, zero outside W
 //   load_x1_at(word, k) -> f32       input k of the row starting at word `word`, zero past K (QUAD_A)
+//   load_y(i) -> f32, store_y(i, v)  element i of y_out, whatever its element type
+//   store_y4(r, c, v)                outputs c .. c+3 of row r, those inside N (WHOLE_ROW)
 // With vector element types where the sizes allow (one 16-byte load instead of four).
 {{LOADERS}}
 
@@ -67,7 +73,7 @@ fn store_relu(r: u32, c: u32, acc: vec4<f32>) -> f32 {
     for (var q = 0u; q < 4u; q++) {
       if (c + q < N) {
         let v = max(acc[q] + bias[c + q], 0.0);
-        y_out[r * N + c + q] = v;
+        store_y(r * N + c + q, v);
         sum += v;
       }
     }
@@ -110,6 +116,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   // Thread (tx, ty) owns rows ty + i·WY (i < TM) and column groups tx + g·WX (g < TNV).
   var part: array<f32, TM>;
   let last_row = rows - 1u;
+{{ACC_DECL_OUTER}}
   for (var n0 = 0u; n0 < N; n0 += BN) {
 {{ACC_DECL}}
     // DIRECT: operands straight from storage, no workgroup memory and no barriers (caches do the
@@ -140,6 +147,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     }
 {{ACC_STORE}}
   }
+  if (WHOLE_ROW) {
+{{ROW_EPILOGUE}}
+    return;
+  }
   var mean = reduce_rows(&part, ty, tx);
   for (var i = 0u; i < TM; i++) {
     mean[i] = mean[i] / f32(N);
@@ -154,7 +165,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         for (var q = 0u; q < 4u; q++) {
           let c = col(n0, tx, g, q);
           if (r < rows && c < N) {
-            let dv = y_out[r * N + c] - mean[i];
+            let dv = load_y(r * N + c) - mean[i];
             part[i] += dv * dv;
           }
         }
@@ -176,14 +187,14 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
         for (var q = 0u; q < 4u; q++) {
           let c = col(n0, tx, g, q);
           if (r < rows && c < N) {
-            var v = (y_out[r * N + c] - mean[i]) * rstd[i];
+            var v = (load_y(r * N + c) - mean[i]) * rstd[i];
             if (RESIDUAL) {
               v += load_x(r, c);
             }
             if (LAST) {
               part[i] += v * w_out[c];
             } else {
-              y_out[r * N + c] = v;
+              store_y(r * N + c, v);
             }
           }
         }

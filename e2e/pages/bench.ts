@@ -452,7 +452,7 @@ async function run(cfg: BenchConfig): Promise<BenchLine> {
   const arch: QNetArchitecture = { dims, activation: 'relu', layerNormEps: 1e-5, residual: paperResidual(dims) };
   const { device: dev, adapterInfo } = await device();
   const line: BenchLine = { N, dims, adapter: adapterInfo, k: c.k, reps: c.reps, storage: 'f16' };
-  line.ours_tiling = c.tiling ?? (await tilingFor(dev));
+  line.ours_tiling = c.tiling ?? (await tilingFor(dev, dims));
   const flops = flopsPerDoc(dims);
   line.flops_per_doc = flops;
   const w = randomWeights(arch, seededRandom(c.seed));

@@ -70,7 +70,7 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
   // The tilings tilingFor() ships: real GPUs' (workgroup memory) and CPU-emulated adapters' (direct,
   // with quad-shared rows where the device's subgroups allow them).
   const tiling = c.kernel ? { tiled: DEFAULT_TILING, direct: DIRECT_TILING, quad: QUAD_DIRECT_TILING }[c.kernel] : undefined;
-  if (c.kernel === 'quad' && !(await quadTilingRuns(device))) {
+  if (c.kernel === 'quad' && !(await quadTilingRuns(device, c.dims))) {
     return { adapter: shared.adapterInfo, n: c.n, maxRelErr: NaN, maxAbsErr: NaN, unwritten: 0, topkMismatches: [], gpuMs: 0, tiling: '', skipped: 'no subgroups with quads inside a workgroup row' };
   }
   const scorer = await QNetScorer.create(device, arch, { dtype: c.dtype, activationBytes: c.activationBytes, tiling });
@@ -153,14 +153,15 @@ function compareTopK(indices: Uint32Array, scores: Float32Array, ref: Float64Arr
 }
 
 /**
- * The quad-layout check on each workgroup shape QUAD_DIRECT_TILING's layers use, and on one it must
- * refuse (2 × 8: a quad spans two rows).
+ * The quad-layout check on the workgroup shapes QUAD_DIRECT_TILING's layers use (layers 768, 256, 100
+ * and 47 wide: column blocks, whole rows of 32, 28 and 12 threads), and on one it must refuse (2 × 8:
+ * a quad spans two rows).
  */
 async function quadCheck(): Promise<{ subgroups: boolean; shapes?: string[]; usable?: number[]; spanning?: number }> {
   shared ??= await requestScorerDevice();
   const { device } = shared;
   if (!device.features.has('subgroups')) return { subgroups: false };
-  const shapes = [QUAD_DIRECT_TILING, layerTiling(QUAD_DIRECT_TILING, QUAD_DIRECT_TILING.narrow!.maxOut)].map(workgroupShape);
+  const shapes = [768, 256, 100, 47].map((out) => workgroupShape(layerTiling(QUAD_DIRECT_TILING, out)));
   const usable: number[] = [];
   for (const { wx, wy } of shapes) usable.push(await quadRowMismatches(device, wx, wy));
   return { subgroups: true, shapes: shapes.map(({ wx, wy }) => `${wx}×${wy}`), usable, spanning: await quadRowMismatches(device, 2, 8) };

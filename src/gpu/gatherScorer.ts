@@ -130,13 +130,14 @@ export class GatherScorer {
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const stride = rowStrideWords(options.dtype, dims[0]);
     if (maxBatch * stride * 4 > limit) throw new Error(`gather scorer: maxBatch ${maxBatch} rows of ${stride * 4} bytes exceed this device's buffer limit ${limit}`);
-    const tiling = options.tiling ?? (await tilingFor(device));
-    await checkTiling(tiling, device);
+    const tiling = options.tiling ?? (await tilingFor(device, dims));
+    await checkTiling(tiling, device, dims);
     const hmax = Math.max(...dims.slice(1, -1));
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
     if (hmax * 4 * tiling.BM > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
     const bm = tiling.BM;
-    const fit = Math.floor(activationBytes / (hmax * 4) / bm) * bm;
+    // Capped so one layer dispatch stays within the device's workgroups per dimension (small BM, narrow layers).
+    const fit = Math.min(Math.floor(activationBytes / (hmax * 4) / bm), device.limits.maxComputeWorkgroupsPerDimension) * bm;
     const batchRows = Math.max(bm, Math.min(fit, Math.ceil(maxBatch / bm) * bm));
     const layerLayout = layerBindGroupLayout(device);
     const layerPipelines = await createQnetLayerPipelines(device, layerLayout, arch, options.dtype, stride, tiling);

@@ -40,22 +40,38 @@ export interface LayerTiling {
    */
   quadA?: boolean;
   /**
-   * Column blocks for narrow layers: a layer with at most `maxOut` outputs uses BN and TNV from here
-   * (BM and TM stay: every layer of a batch covers the same rows).
+   * With `direct` and `quadA`: layers with at most `maxOut` outputs (first entry that fits) run one column block
+   * as wide as the row, with TNV column groups per thread, and take their LayerNorm on the registers
+   * (qnet_layer.wgsl's ROW_EPILOGUE) instead of storing the pre-norm row and sweeping it twice.
+   * BM and TM stay: every layer of a batch covers the same rows.
    */
-  narrow?: { maxOut: number; BN: number; TNV: number };
+  wholeRow?: { maxOut: number; TNV: number }[];
+  /** Set by layerTiling on the tiling of one layer that runs as a whole row. */
+  rowInRegisters?: boolean;
 }
 
-/** The tiling one layer runs with: `narrow`'s column blocks where the layer has few enough outputs. */
+/**
+ * The tiling one layer runs with: one whole-row block where `wholeRow` has an entry for its width (BN
+ * rounded up to whole column groups per thread, and to whole quads of threads with quadA), else the
+ * tiling itself.
+ */
 export function layerTiling(t: LayerTiling, outDim: number): LayerTiling {
-  if (!t.narrow || outDim > t.narrow.maxOut) return t;
-  const { narrow, ...rest } = t;
-  return { ...rest, BN: narrow.BN, TNV: narrow.TNV };
+  const { wholeRow, ...rest } = t;
+  const row = wholeRow?.find((e) => outDim <= e.maxOut);
+  if (!row) return t;
+  const step = 4 * row.TNV * (t.quadA ? 4 : 1);
+  return { ...rest, BN: Math.ceil(outDim / step) * step, TNV: row.TNV, rowInRegisters: true };
 }
 
-/** Every tiling the layers of a scorer may run with: the tiling itself and, if it has one, its narrow variant. */
-function layerTilings(t: LayerTiling): LayerTiling[] {
-  return t.narrow ? [t, layerTiling(t, t.narrow.maxOut)] : [t];
+/** The distinct tilings the hidden layers of widths `outDims` run with. */
+function layerTilings(t: LayerTiling, outDims: readonly number[]): LayerTiling[] {
+  const byKey = new Map(outDims.map((o) => layerTiling(t, o)).map((l) => [JSON.stringify(l), l] as const));
+  return [...byKey.values()];
+}
+
+/** The output widths of a q-net's hidden layers (the layers the layer kernel runs). */
+export function hiddenOutDims(dims: readonly number[]): number[] {
+  return dims.slice(1, -1);
 }
 
 /** Threads across columns (WX) and rows (WY) of a workgroup. */
@@ -85,47 +101,50 @@ export const DIRECT_TILING: LayerTiling = { BM: 64, BN: 64, BK: 16, TM: 8, TNV: 
  * offsets into a gather, and the four lanes of a quad used to gather the same row values; measured
  * there in a plain GEMM (4608 × 768 × 768): 8 × 8 direct 7.9 GFLOP/s, 8 × 8 with quad-shared rows
  * 9.0, 12 × 8 with quad-shared rows 10.5–10.8 (12 × 8 without them 6.3; 16 × 8 and 24 × 4 10.0).
+ * Layers of ≤ 256 outputs run as whole rows (LayerNorm on the registers), one row of threads per
+ * workgroup (BM = TM). e2e/tune.spec.ts, search(10), two rounds each: [256,256,256,1] over 32,768
+ * documents 23.6k/23.9k docs/s against 20.7k/21.0k with 96-row workgroups and 64-column blocks
+ * (BM 24: 22.7k, BM 48: 19.8k, BM 96: 17.2k; 16 columns per thread: 19.9k); the shipped model's
+ * [100,100,100,1] over 24,802 72.8k/75.1k against 64.3k/67.0k; the paper's 768×6 the same (1,101
+ * docs/s at N = 4,096 with BM 12 and 96).
  */
 export const QUAD_DIRECT_TILING: LayerTiling = {
-  BM: 96,
+  BM: 12,
   BN: 64,
   BK: 16,
   TM: 12,
   TNV: 2,
   direct: true,
   quadA: true,
-  // Layers of ≤ 128 outputs: 16-column blocks, 4 per thread (less padding past N, fewer partial row
-  // sums). For the shipped model's [100,100,100,1] q-net, 23,552 documents: 67.0k/67.6k docs/s against
-  // 55.4k/54.9k with 64-column blocks; for 256- and 768-wide layers 16-column blocks were 10–17% slower.
-  narrow: { maxOut: 128, BN: 16, TNV: 1 },
+  wholeRow: [{ maxOut: 256, TNV: 2 }],
 };
 
 /**
  * Workgroup-memory tiles on real GPUs; direct reads on CPU-emulated adapters, with quad-shared rows
  * where the device has subgroups laid out as the kernel needs (checked by a dispatch, once per device).
  */
-export async function tilingFor(device: GPUDevice): Promise<LayerTiling> {
+export async function tilingFor(device: GPUDevice, dims: readonly number[]): Promise<LayerTiling> {
   if (!isCpuEmulated(device.adapterInfo)) return DEFAULT_TILING;
-  return (await quadTilingRuns(device)) ? QUAD_DIRECT_TILING : DIRECT_TILING;
+  return (await quadTilingRuns(device, dims)) ? QUAD_DIRECT_TILING : DIRECT_TILING;
 }
 
-/** Whether QUAD_DIRECT_TILING can run on this device: each of its workgroup shapes passes the quad check. */
-export function quadTilingRuns(device: GPUDevice): Promise<boolean> {
-  return quadLayoutHolds(device, QUAD_DIRECT_TILING);
+/** Whether QUAD_DIRECT_TILING can run the q-net `dims` on this device: each workgroup shape its layers use passes the quad check. */
+export function quadTilingRuns(device: GPUDevice, dims: readonly number[]): Promise<boolean> {
+  return quadLayoutHolds(device, QUAD_DIRECT_TILING, dims);
 }
 
-async function quadLayoutHolds(device: GPUDevice, tiling: LayerTiling): Promise<boolean> {
-  for (const t of layerTilings(tiling)) {
+async function quadLayoutHolds(device: GPUDevice, tiling: LayerTiling, dims: readonly number[]): Promise<boolean> {
+  for (const t of layerTilings(tiling, hiddenOutDims(dims))) {
     const { wx, wy } = workgroupShape(t);
     if (!(await quadsShareRows(device, wx, wy))) return false;
   }
   return true;
 }
 
-/** Refuses a tiling the device cannot run (sizes, limits, and for quadA the subgroup layout). */
-export async function checkTiling(tiling: LayerTiling, device: GPUDevice): Promise<void> {
-  for (const t of layerTilings(tiling)) checkLayerTiling(t, device.limits);
-  if (tiling.quadA && !(await quadLayoutHolds(device, tiling))) {
+/** Refuses a tiling the device cannot run for the q-net `dims` (sizes, limits, and for quadA the subgroup layout). */
+export async function checkTiling(tiling: LayerTiling, device: GPUDevice, dims: readonly number[]): Promise<void> {
+  for (const t of layerTilings(tiling, hiddenOutDims(dims))) checkLayerTiling(t, device.limits);
+  if (tiling.quadA && !(await quadLayoutHolds(device, tiling, dims))) {
     throw new Error(`q-net tiling ${JSON.stringify(tiling)}: quadA needs the 'subgroups' feature with every quad inside one row of the workgroup, and this device has not`);
   }
 }
@@ -135,13 +154,19 @@ function checkLayerTiling(t: LayerTiling, limits: GPUSupportedLimits): void {
   const ok = Number.isInteger(wx) && Number.isInteger(wy) && t.BK % 4 === 0 && wx >= 1 && wy >= 1;
   if (!ok) throw new Error(`q-net tiling ${JSON.stringify(t)}: BN must divide by 4·TNV, BM by TM, BK by 4`);
   if (t.quadA && (!t.direct || wx % 4 !== 0)) throw new Error(`q-net tiling ${JSON.stringify(t)}: quadA needs direct and a multiple of 4 threads across columns`);
+  if (t.rowInRegisters && !t.quadA) throw new Error(`q-net tiling ${JSON.stringify(t)}: wholeRow needs quadA (its row sums go through quad swaps)`);
   if (wx * wy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`q-net tiling ${JSON.stringify(t)}: ${wx * wy} threads exceed the device's ${limits.maxComputeInvocationsPerWorkgroup}`);
-  const bytes = (t.BM * t.BK + t.BK * t.BN + t.BM * wx) * 4;
+  // The direct kernel keeps one-entry stand-ins for the operand tiles (qnet_layer.wgsl).
+  const tileFloats = t.direct ? 8 : t.BM * t.BK + t.BK * t.BN;
+  const bytes = (tileFloats + t.BM * wx) * 4;
   if (bytes > limits.maxComputeWorkgroupStorageSize) throw new Error(`q-net tiling ${JSON.stringify(t)}: ${bytes} bytes of workgroup memory exceed the device's ${limits.maxComputeWorkgroupStorageSize}`);
 }
 
 /** The unrolled register block: declarations, the FMAs for four k, and the epilogue stores. */
-function registerBlock(t: LayerTiling): { ACC_DECL: string; ACC_FMA: string; ACC_FMA_DIRECT: string; ACC_STORE: string; DIRECT_BASES: string } {
+function registerBlock(
+  t: LayerTiling,
+  shape: LayerShape,
+): { ACC_DECL: string; ACC_DECL_OUTER: string; ACC_FMA: string; ACC_FMA_DIRECT: string; ACC_STORE: string; DIRECT_BASES: string; ROW_EPILOGUE: string } {
   const decl: string[] = [];
   const fma: string[] = [];
   const direct: string[] = [];
@@ -177,14 +202,74 @@ function registerBlock(t: LayerTiling): { ACC_DECL: string; ACC_FMA: string; ACC
       store.push(`    part[${i}] += store_relu(row0 + ty + ${i}u * WY, col(n0, tx, ${g}u, 0u), acc${i}_${g});`);
     }
   }
-  return { ACC_DECL: decl.join('\n'), ACC_FMA: fma.join('\n'), ACC_FMA_DIRECT: direct.join('\n'), ACC_STORE: store.join('\n'), DIRECT_BASES: bases.join('\n') };
+  const whole = !!t.rowInRegisters;
+  return {
+    // A whole-row block keeps its accumulators past the (single) column block for the epilogue.
+    ACC_DECL: whole ? '' : decl.join('\n'),
+    ACC_DECL_OUTER: whole ? decl.join('\n') : '',
+    ACC_FMA: fma.join('\n'),
+    ACC_FMA_DIRECT: direct.join('\n'),
+    ACC_STORE: whole ? '' : store.join('\n'),
+    DIRECT_BASES: bases.join('\n'),
+    ROW_EPILOGUE: whole ? rowEpilogue(t, shape) : '',
+  };
+}
+
+/**
+ * The whole-row epilogue (WHOLE_ROW): bias, ReLU, the exact two-pass LayerNorm and the residual on the
+ * registers, then one store per output, or for the last layer the output dot product. Columns past N
+ * hold 0 after ReLU (their weights and bias read as 0) and are masked out of the variance and the output.
+ */
+function rowEpilogue(t: LayerTiling, shape: LayerShape): string {
+  const TM = t.TM;
+  const G = t.TNV;
+  const reduce = 'reduce_rows_quad';
+  const L: string[] = [];
+  const each = (f: (i: number, g: number) => string) => {
+    for (let i = 0; i < TM; i++) for (let g = 0; g < G; g++) L.push(f(i, g));
+  };
+  const rowSum = (i: number, term: (g: number) => string) => Array.from({ length: G }, (_, g) => term(g)).join(' + ');
+  for (let g = 0; g < G; g++) {
+    L.push(`    let ec${g} = col(0u, tx, ${g}u, 0u);`);
+    L.push(`    let bv${g} = load_bias4(ec${g});`);
+    L.push(`    let cm${g} = vec4<bool>(ec${g} < N, ec${g} + 1u < N, ec${g} + 2u < N, ec${g} + 3u < N);`);
+  }
+  each((i, g) => `    acc${i}_${g} = max(acc${i}_${g} + bv${g}, vec4<f32>(0.0));`);
+  for (let i = 0; i < TM; i++) L.push(`    part[${i}] = dot(${rowSum(i, (g) => `acc${i}_${g}`)}, vec4<f32>(1.0));`);
+  L.push(`    let row_sum = ${reduce}(&part, ty, tx);`);
+  each((i, g) => `    acc${i}_${g} = select(vec4<f32>(0.0), acc${i}_${g} - vec4<f32>(row_sum[${i}] / f32(N)), cm${g});`);
+  for (let i = 0; i < TM; i++) L.push(`    part[${i}] = ${rowSum(i, (g) => `dot(acc${i}_${g}, acc${i}_${g})`)};`);
+  L.push(`    let row_sq = ${reduce}(&part, ty, tx);`);
+  for (let i = 0; i < TM; i++) {
+    L.push(`    let rs${i} = inverseSqrt(row_sq[${i}] / f32(N) + EPS);`);
+    L.push(`    let er${i} = row0 + ty + ${i}u * WY;`);
+    if (shape.residual) L.push(`    let eb${i} = params.in_offset + min(er${i}, last_row) * STRIDE;`);
+  }
+  // Residual reads past N are zeroed by the mask, as are whatever the loaders return there.
+  const value = (i: number, g: number) =>
+    shape.residual ? `select(vec4<f32>(0.0), acc${i}_${g} * rs${i} + load_x4_at(eb${i}, ec${g}), cm${g})` : `acc${i}_${g} * rs${i}`;
+  if (shape.last) {
+    for (let g = 0; g < G; g++) L.push(`    let wo${g} = load_wout4(ec${g});`);
+    for (let i = 0; i < TM; i++) L.push(`    part[${i}] = ${rowSum(i, (g) => `dot(${value(i, g)}, wo${g})`)};`);
+    L.push(`    let dots = ${reduce}(&part, ty, tx);`);
+    L.push(`    if (tx == 0u) {`);
+    for (let i = 0; i < TM; i++) L.push(`      if (er${i} < rows) { scores[params.score_offset + er${i}] = dots[${i}]; }`);
+    L.push(`    }`);
+  } else {
+    for (let i = 0; i < TM; i++) {
+      L.push(`    if (er${i} < rows) {`);
+      for (let g = 0; g < G; g++) L.push(`      store_y4(er${i}, ec${g}, ${value(i, g)});`);
+      L.push(`    }`);
+    }
+  }
+  return L.join('\n');
 }
 
 /**
  * The input and weight loaders for one layer: element types and bodies chosen by format and
  * alignment, so aligned layers read whole vec4s (no guards) and odd sizes stay exact.
  */
-function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: string; LOADERS: string } {
+function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: string; Y_ELEM: string; LOADERS: string } {
   const K = shape.inDim;
   const N = shape.outDim;
   const kAligned = K % 4 === 0;
@@ -201,6 +286,10 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
     x1 = `let w = params.in_offset + row * STRIDE + k;
   return bitcast<f32>(x_in[w >> 2u][w & 3u]);`;
     x4 = `return bitcast<vec4<f32>>(x_in[(word + k) >> 2u]);`;
+  } else if (shape.format === InputFormat.F32 && kAligned) {
+    // Whole vec4s of u32 words (quadA keeps u32 elements): no guards needed.
+    x1 = `return bitcast<f32>(x_in[params.in_offset + row * STRIDE + k]);`;
+    x4 = `return bitcast<vec4<f32>>(vec4<u32>(x_in[word + k], x_in[word + k + 1u], x_in[word + k + 2u], x_in[word + k + 3u]));`;
   } else if (shape.format === InputFormat.F32) {
     x1 = `return bitcast<f32>(x_in[params.in_offset + row * STRIDE + k]);`;
     x4 = `var v = vec4<f32>(0.0);
@@ -217,6 +306,11 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
   return select(pair.x, pair.y, (k & 1u) == 1u);`;
     x4 = `let p = x_in[(word + (k >> 1u)) >> 1u];
   return vec4<f32>(unpack2x16float(p.x), unpack2x16float(p.y));`;
+  } else if (shape.format === InputFormat.F16 && kAligned) {
+    x1 = `let pair = unpack2x16float(x_in[params.in_offset + row * STRIDE + (k >> 1u)]);
+  return select(pair.x, pair.y, (k & 1u) == 1u);`;
+    x4 = `let w = word + (k >> 1u);
+  return vec4<f32>(unpack2x16float(x_in[w]), unpack2x16float(x_in[w + 1u]));`;
   } else if (shape.format === InputFormat.F16) {
     x1 = `let pair = unpack2x16float(x_in[params.in_offset + row * STRIDE + (k >> 1u)]);
   return select(pair.x, pair.y, (k & 1u) == 1u);`;
@@ -268,13 +362,63 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
   let v = vec4<f32>(w[b + min(c, N - 1u)], w[b + min(c + 1u, N - 1u)], w[b + min(c + 2u, N - 1u)], w[b + min(c + 3u, N - 1u)]);
   return select(vec4<f32>(0.0), v, vec4<bool>(c < N, c + 1u < N, c + 2u < N, c + 3u < N) & vec4<bool>${inK});`;
   }
+  // y_out: whole vec4 elements where rows are whole vec4s (one 16-byte store per four outputs).
+  const yVec = N % 4 === 0;
+  const yAccess = yVec
+    ? [`fn load_y(i: u32) -> f32 {\n  return y_out[i >> 2u][i & 3u];\n}`, `fn store_y(i: u32, v: f32) {\n  y_out[i >> 2u][i & 3u] = v;\n}`]
+    : [`fn load_y(i: u32) -> f32 {\n  return y_out[i];\n}`, `fn store_y(i: u32, v: f32) {\n  y_out[i] = v;\n}`];
   const LOADERS = [
     `fn load_x(row: u32, k: u32) -> f32 {\n  ${x1}\n}`,
     `fn load_x4_at(word: u32, k: u32) -> vec4<f32> {\n  ${x4}\n}`,
     `fn load_w4(k: u32, c: u32) -> vec4<f32> {\n  ${w4}\n}`,
     ...(t.quadA ? [`fn load_x1_at(word: u32, k: u32) -> f32 {\n  ${x1at}\n}`] : []),
+    ...yAccess,
+    ...(t.rowInRegisters ? wholeRowHelpers(yVec) : []),
   ].join('\n\n');
-  return { X_ELEM, W_ELEM: wVec ? 'vec4<f32>' : 'f32', LOADERS };
+  return { X_ELEM, W_ELEM: wVec ? 'vec4<f32>' : 'f32', Y_ELEM: yVec ? 'vec4<f32>' : 'f32', LOADERS };
+}
+
+/** Four adjacent entries of an N-long vector, zero past N, without branches. */
+function vec4Past(name: string): string {
+  const at = (q: number) => `${name}[min(c${q ? ` + ${q}u` : ''}, N - 1u)]`;
+  return `return select(vec4<f32>(0.0), vec4<f32>(${[0, 1, 2, 3].map(at).join(', ')}), vec4<bool>(c < N, c + 1u < N, c + 2u < N, c + 3u < N));`;
+}
+
+/** The whole-row epilogue's loads, store and row reduction. */
+function wholeRowHelpers(yVec: boolean): string[] {
+  const store4 = yVec
+    ? `if (c < N) {\n    y_out[(r * N + c) >> 2u] = v;\n  }`
+    : `for (var q = 0u; q < 4u; q++) {\n    if (c + q < N) {\n      y_out[r * N + c + q] = v[q];\n    }\n  }`;
+  const helpers = [
+    `fn load_bias4(c: u32) -> vec4<f32> {\n  ${vec4Past('bias')}\n}`,
+    `fn load_wout4(c: u32) -> vec4<f32> {\n  ${vec4Past('w_out')}\n}`,
+    `fn store_y4(r: u32, c: u32, v: vec4<f32>) {\n  ${store4}\n}`,
+  ];
+  // The four lanes of a quad are threads tx & ~3 .. (tx & ~3) + 3 of one row (checked by
+  // quadLayout.ts), so the quad adds its partials with two swaps and one lane of it writes.
+  helpers.push(`fn reduce_rows_quad(part: ptr<function, array<f32, TM>>, ty: u32, tx: u32) -> array<f32, TM> {
+  const WQ = WX / 4u;
+  for (var i = 0u; i < TM; i++) {
+    var s = (*part)[i];
+    s += quadSwapX(s);
+    s += quadSwapY(s);
+    if ((tx & 3u) == 0u) {
+      row_part[(ty + i * WY) * WQ + tx / 4u] = s;
+    }
+  }
+  workgroupBarrier();
+  var total: array<f32, TM>;
+  for (var i = 0u; i < TM; i++) {
+    var s = 0.0;
+    for (var t = 0u; t < WQ; t++) {
+      s += row_part[(ty + i * WY) * WQ + t];
+    }
+    total[i] = s;
+  }
+  workgroupBarrier();
+  return total;
+}`);
+  return helpers;
 }
 
 export const LAYER_PARAMS_BYTES = 16;
@@ -295,9 +439,10 @@ export function layerWgsl(shape: LayerShape, tiling: LayerTiling = DEFAULT_TILIN
       TM: tiling.TM,
       TNV: tiling.TNV,
       DIRECT: !!tiling.direct,
+      WHOLE_ROW: !!tiling.rowInRegisters,
       ENABLE: tiling.quadA ? 'enable subgroups;' : '',
       QUAD_PARAM: tiling.quadA ? ', @builtin(subgroup_invocation_id) sg_lane: u32' : '',
-      ...registerBlock(tiling),
+      ...registerBlock(tiling, shape),
       ...loaders(shape, tiling),
     },
     'qnet_layer.wgsl',

@@ -113,8 +113,8 @@ export class QNetScorer {
     const { dims } = arch;
     const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
-    const tiling = options.tiling ?? (await tilingFor(device));
-    await checkTiling(tiling, device);
+    const tiling = options.tiling ?? (await tilingFor(device, dims));
+    await checkTiling(tiling, device, dims);
     // One batch holds at least one workgroup's BM rows of activations.
     const hmax = Math.max(...dims.slice(1, -1));
     if (hmax * 4 * tiling.BM > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
@@ -160,7 +160,9 @@ export class QNetScorer {
     // Activation rows per batch: as many as the activation budget allows, a multiple of the tiling's BM.
     const hmax = Math.max(...this.arch.dims.slice(1, -1));
     const bm = this.tiling.BM;
-    this.batchRows = Math.max(bm, Math.floor(this.activationBytes / (hmax * 4) / bm) * bm);
+    // Capped so one layer dispatch stays within the device's workgroups per dimension (small BM, narrow layers).
+    const fit = Math.min(Math.floor(this.activationBytes / (hmax * 4) / bm), this.device.limits.maxComputeWorkgroupsPerDimension);
+    this.batchRows = Math.max(bm, fit * bm);
     // Pack tiles into GPU buffers up to the binding limit, then cut each buffer into batches.
     const batches: Batch[] = [];
     let pending: EncodedVectors[] = [];
