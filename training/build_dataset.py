@@ -26,6 +26,7 @@ import random
 import re
 import subprocess
 import sys
+from html.parser import HTMLParser
 from typing import Dict, Iterator, List, Optional, Tuple
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -37,6 +38,14 @@ SOURCES = {
     "foldoc": {"package": "dict-foldoc", "path": "/usr/share/dictd/foldoc.dict.dz"},
     "manpages": {"package": "manpages manpages-dev", "path": "/usr/share/man"},
     "python-docs": {"package": "python3.11-doc (via data/demo/python-docs.jsonl)", "path": DEMO_CORPUS},
+    # Technical and scientific manuals (engineering mechanics, heat transfer and fluid flow; numerical
+    # methods; physics), for the vocabulary of science and engineering the sources above lack.
+    "calculix": {"package": "calculix-ccx-doc", "path": "/usr/share/doc/calculix-ccx-doc/ccx",
+                 "include": [r"^node\d+\.html$"], "exclude": []},
+    "scipy-docs": {"package": "python-scipy-doc", "path": "/usr/share/doc/python-scipy-doc/html",
+                   "include": [r"^(tutorial|reference)/.*\.html$"], "exclude": [r"genindex|search\.html"]},
+    "sympy-docs": {"package": "python-sympy-doc", "path": "/usr/share/doc/python-sympy-doc/html",
+                   "include": [r"\.html$"], "exclude": [r"^_|genindex|search\.html|py-modindex"]},
 }
 
 WORD = re.compile(r"\S+")
@@ -194,12 +203,110 @@ def python_doc_passages() -> Iterator[Tuple[str, str]]:
                 yield title, clean_space(rec["text"])
 
 
+class _HtmlBlocks(HTMLParser):
+    """Headings and prose blocks (paragraphs, list items, definitions) of one HTML page, in order.
+    Code, math markup, navigation and sidebars are dropped: the passages are what a reader reads."""
+
+    PROSE = {"p", "li", "dd"}
+    DROP = {"script", "style", "pre", "nav", "aside", "header", "footer", "address", "table", "math", "img", "svg"}
+    DROP_CLASS = re.compile(r"\b(navigation|highlight|sphinxsidebar|related|headerlink|bd-sidebar|"
+                            r"sig|math|doctest|toctree|toc-tree|sidebar|bd-header|prev-next)")
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.blocks: List[Tuple[str, str]] = []  # ("h", text) or ("p", text)
+        self.stack: List[Tuple[str, bool]] = []  # (tag, drops its content)
+        self.buf: List[str] = []
+        self.kind: Optional[str] = None
+
+    def _dropping(self) -> bool:
+        return any(d for _, d in self.stack)
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("br", "hr", "img", "meta", "link", "input", "wbr"):
+            return
+        cls = dict(attrs).get("class") or ""
+        drop = tag in self.DROP or bool(self.DROP_CLASS.search(cls))
+        self.stack.append((tag, drop))
+        if not self._dropping() and self.kind is None:
+            if re.fullmatch(r"h[1-4]", tag):
+                self.kind, self.buf = "h", []
+            elif tag in self.PROSE:
+                self.kind, self.buf = "p", []
+
+    def handle_endtag(self, tag):
+        if not any(t == tag for t, _ in self.stack):
+            return
+        while self.stack:
+            t, _ = self.stack.pop()
+            if t == tag:
+                break
+        if self.kind and ((self.kind == "h" and re.fullmatch(r"h[1-4]", tag)) or (self.kind == "p" and tag in self.PROSE)):
+            text = clean_space("".join(self.buf)).replace("¶", "").strip()
+            if text:
+                self.blocks.append((self.kind, text))
+            self.kind, self.buf = None, []
+
+    def handle_data(self, data):
+        if self.kind and not self._dropping():
+            self.buf.append(data)
+
+
+def html_doc_passages(name: str, min_words: int = 40, max_words: int = 160) -> Iterator[Tuple[str, str]]:
+    """(section heading, prose) passages of an HTML manual: the prose blocks under one heading packed
+    in order into passages of up to max_words (a block is never split; shorter tails are dropped)."""
+    src = SOURCES[name]
+    root = src["path"]
+    if not os.path.isdir(root):
+        raise SourceMissing(f"{root} (apt-get install {src['package']})")
+    files = []
+    for dirpath, _, names in os.walk(root):
+        for n in names:
+            rel = os.path.relpath(os.path.join(dirpath, n), root)
+            if any(re.search(p, rel) for p in src["include"]) and not any(re.search(p, rel) for p in src["exclude"]):
+                files.append(rel)
+    for rel in sorted(files):
+        with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
+            parser = _HtmlBlocks()
+            parser.feed(f.read())
+        heading, cur = "", []
+
+        def flush():
+            body = " ".join(cur)
+            if words(body) >= min_words:
+                return (heading, body)
+            return None
+
+        for kind, text in parser.blocks:
+            if kind == "h":
+                out = flush()
+                if out:
+                    yield out
+                heading, cur = re.sub(r"^[\d.]+\s+", "", text), []
+                continue
+            text = re.sub(r"\\\(.*?\\\)|\\\[.*?\\\]|\$[^$]*\$", " ", text)  # inline LaTeX
+            if words(text) < 4:
+                continue
+            if cur and words(" ".join(cur)) + words(text) > max_words:
+                out = flush()
+                if out:
+                    yield out
+                cur = []
+            cur.append(clip_words(text, max_words))
+        out = flush()
+        if out:
+            yield out
+
+
 READERS = {
     "wordnet": wordnet_passages,
     "gcide": lambda: dictd_passages("gcide"),
     "foldoc": lambda: dictd_passages("foldoc"),
     "manpages": man_pages,
     "python-docs": python_doc_passages,
+    "calculix": lambda: html_doc_passages("calculix"),
+    "scipy-docs": lambda: html_doc_passages("scipy-docs"),
+    "sympy-docs": lambda: html_doc_passages("sympy-docs"),
 }
 
 # ---------------------------------------------------------------------------------------------

@@ -42,7 +42,10 @@ from hypencoder import (QNET_LAYER_NORM_EPS, HypencoderDualEncoder, load_state_d
 
 MAX_QUERY_TOKENS = 32
 MAX_DOC_TOKENS = 128
-SOURCE_WEIGHTS = {"python-docs": 0.3, "gcide": 0.2, "wordnet": 0.2, "foldoc": 0.15, "manpages": 0.15}
+SOURCE_WEIGHTS = {"python-docs": 0.3, "gcide": 0.2, "wordnet": 0.2, "foldoc": 0.15, "manpages": 0.15,
+                  # The technical manuals (build_dataset.py): small sources, sampled in proportion to size
+                  # so that a run of a few thousand steps sees each pair a few times, not dozens.
+                  "calculix": 0.02, "scipy-docs": 0.08, "sympy-docs": 0.08}
 
 
 def batched_qnet_scores(matrices: List[torch.Tensor], biases: List[torch.Tensor], docs: torch.Tensor,
@@ -93,6 +96,16 @@ def load_pairs(path: str, dev_per_source: int, seed: int) -> Tuple[Dict[str, Lis
         k = min(dev_per_source, len(ps) // 10)
         dev[s], train[s] = ps[:k], ps[k:]
     return train, dev
+
+
+def dev_pairs_moved(prev_pairs: str, dev: Dict[str, List[Dict]], dev_per_source: int, seed: int) -> Optional[str]:
+    """The first source with a dev pair of `prev_pairs` (split by load_pairs) that is not in `dev`, if any."""
+    _, prev_dev = load_pairs(prev_pairs, dev_per_source, seed)
+    for src, ps in prev_dev.items():
+        ours = {(p["q"], p["d"]) for p in dev.get(src, [])}
+        if any((p["q"], p["d"]) not in ours for p in ps):
+            return src
+    return None
 
 
 def tokenize_split(tok: BertTokenizer, split: Dict[str, List[Dict]], doc_tokens: int
@@ -170,15 +183,26 @@ def main(argv: Optional[List[str]] = None) -> int:
     tok = BertTokenizer(vocab_path)
     pad_id = tok.vocab["[PAD]"]
 
+    train_pairs, dev_pairs = load_pairs(a.pairs, 0 if a.smoke else 500, a.seed)
     if a.init_checkpoint:
-        # The dev pairs are drawn from --pairs by --seed: stage one's own must stay out of training.
+        # Stage one's dev pairs must stay out of this run's training: the same --pairs and --seed keep
+        # them out, and so does a pairs file with more sources appended (build_dataset.py writes
+        # sources in order, and load_pairs draws each source's dev pairs in file order): checked here.
         prev_path = os.path.join(os.path.dirname(os.path.normpath(a.init_checkpoint)), "train_config.json")
         if os.path.exists(prev_path):
             prev = json.load(open(prev_path, encoding="utf-8"))
-            if prev.get("seed") != a.seed or os.path.realpath(prev.get("pairs", "")) != os.path.realpath(a.pairs):
-                raise SystemExit(f"{prev_path}: stage one ran with --pairs {prev.get('pairs')} --seed {prev.get('seed')}; "
-                                 "the second stage needs the same, or its dev pairs would be trained on")
-    train_pairs, dev_pairs = load_pairs(a.pairs, 0 if a.smoke else 500, a.seed)
+            same_file = os.path.realpath(prev.get("pairs", "")) == os.path.realpath(a.pairs)
+            if prev.get("seed") != a.seed:
+                raise SystemExit(f"{prev_path}: stage one ran with --seed {prev.get('seed')}; the second stage "
+                                 "needs the same, or stage one's dev pairs would be trained on")
+            if not same_file:
+                if not os.path.exists(prev.get("pairs", "")):
+                    raise SystemExit(f"{prev_path}: stage one's pairs {prev.get('pairs')} are gone: cannot check "
+                                     "that its dev pairs stay out of training")
+                src = dev_pairs_moved(prev["pairs"], dev_pairs, 0 if a.smoke else 500, a.seed)
+                if src:
+                    raise SystemExit(f"{a.pairs}: source {src}'s dev pairs differ from stage one's ({prev['pairs']}); "
+                                     "some would be trained on (append new sources after the old ones)")
     train = tokenize_split(tok, train_pairs, a.train_doc_tokens)
     dev = tokenize_split(tok, dev_pairs, a.train_doc_tokens)
     sizes = {s: len(v[0]) for s, v in train.items()}
