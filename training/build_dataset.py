@@ -309,6 +309,10 @@ READERS = {
     "sympy-docs": lambda: html_doc_passages("sympy-docs"),
 }
 
+# The default model's first stage; the manuals come after them (a second stage's pairs file appends
+# them, so that load_pairs draws the same dev pairs for the first five).
+STAGE_ONE_SOURCES = ["wordnet", "gcide", "foldoc", "manpages", "python-docs"]
+
 # ---------------------------------------------------------------------------------------------
 # Pairs
 
@@ -335,7 +339,9 @@ def make_pairs(source: str, passages: List[Tuple[str, str]], rng: random.Random,
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", required=True)
-    ap.add_argument("--sources", default=",".join(READERS), help="comma-separated: " + ", ".join(READERS))
+    ap.add_argument("--sources", default=",".join(STAGE_ONE_SOURCES),
+                    help="comma-separated, in this order in the output (default: the first stage's "
+                         f"{', '.join(STAGE_ONE_SOURCES)}); known: " + ", ".join(READERS))
     ap.add_argument("--limit", type=int, default=0, help="passages per source (0 = all)")
     ap.add_argument("--max-doc-words", type=int, default=120)
     ap.add_argument("--seed", type=int, default=13)
