@@ -8,7 +8,8 @@ Pair kinds (the `kind` field), each a short text that should find a longer one:
   ict       inverse cloze: one sentence of a passage → the passage (the sentence removed half the time,
             so the model learns both topical and exact-term matching)
 
-Usage (rebuilds training/data/pairs.jsonl deterministically):
+Usage (rebuilds training/data/pairs.jsonl deterministically; the second stage's file is in
+training/README.md and needs calculix-ccx-doc python-scipy-doc python-sympy-doc too):
   sudo apt-get install -y wordnet-base dict-gcide dict-foldoc manpages manpages-dev python3.11-doc
   /usr/bin/python3 training/build_dataset.py --out training/data/pairs.jsonl
 
