@@ -2,7 +2,7 @@
 // whole rows, how wide their block is, and which tilings are refused before any pipeline is built.
 // The kernels themselves are checked against the CPU reference in e2e/scorer.spec.ts.
 import { describe, expect, it } from 'vitest';
-import { QUAD_DIRECT_TILING, checkTiling, hiddenOutDims, layerTiling, layerWgsl, workgroupShape, type LayerTiling } from '../src/gpu/qnetLayerProgram';
+import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, checkTiling, hiddenOutDims, layerTiling, layerWgsl, workgroupShape, type LayerTiling } from '../src/gpu/qnetLayerProgram';
 
 // A device as checkTiling sees it: WebGPU's default limits, no subgroups.
 const device = {
@@ -42,6 +42,23 @@ describe('layerTiling', () => {
     const blocks = layerWgsl({ ...shape, inDim: 768, outDim: 768, strideWords: 384 }, layerTiling(QUAD_DIRECT_TILING, 768));
     expect(blocks).toContain('const WHOLE_ROW: bool = false;');
     expect(blocks).not.toContain('reduce_rows_quad');
+  });
+
+  it('never lets a caller\'s rowInRegisters reach a layer wider than its block', () => {
+    const forced: LayerTiling = { ...QUAD_DIRECT_TILING, rowInRegisters: true };
+    expect(layerTiling(forced, 768).rowInRegisters).toBeUndefined();
+    expect(layerTiling(forced, 768).BN).toBe(64);
+  });
+
+  it('leaves the real-GPU and plain direct kernels with f32 activations and no whole-row code', () => {
+    const shape = { inDim: 256, outDim: 256, strideWords: 128, format: 1 as const, residual: true, last: false, eps: 1e-5 };
+    for (const t of [DEFAULT_TILING, DIRECT_TILING]) {
+      const src = layerWgsl(shape, layerTiling(t, 256));
+      expect(src).toContain('var<storage, read_write> y_out: array<f32>;');
+      expect(src).toContain('const WHOLE_ROW: bool = false;');
+      expect(src).not.toContain('reduce_rows_quad');
+    }
+    expect(layerWgsl(shape, layerTiling(QUAD_DIRECT_TILING, 256))).toContain('y_out: array<vec4<f32>>;');
   });
 
   it('lists the hidden layers\' widths', () => {

@@ -209,7 +209,7 @@ class _HtmlBlocks(HTMLParser):
     Code, math markup, navigation and sidebars are dropped: the passages are what a reader reads."""
 
     PROSE = {"p", "li", "dd"}
-    DROP = {"script", "style", "pre", "nav", "aside", "header", "footer", "address", "table", "math", "img", "svg"}
+    DROP = {"script", "style", "pre", "nav", "aside", "header", "footer", "address", "table", "math", "svg"}
     DROP_CLASS = re.compile(r"\b(navigation|highlight|sphinxsidebar|related|headerlink|bd-sidebar|"
                             r"sig|math|doctest|toctree|toc-tree|sidebar|bd-header|prev-next)")
 
@@ -255,7 +255,9 @@ class _HtmlBlocks(HTMLParser):
 
 def html_doc_passages(name: str, min_words: int = 40, max_words: int = 160) -> Iterator[Tuple[str, str]]:
     """(section heading, prose) passages of an HTML manual: the prose blocks under one heading packed
-    in order into passages of up to max_words (a block is never split; shorter tails are dropped)."""
+    in order into passages of up to max_words (blocks are kept whole, except that a block longer than
+    max_words is cut to its first max_words words; passages under min_words are dropped). Inline math
+    between \\( \\), \\[ \\] or $ signs is removed, which can take prose between two dollar signs with it."""
     src = SOURCES[name]
     root = src["path"]
     if not os.path.isdir(root):

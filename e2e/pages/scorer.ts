@@ -153,15 +153,15 @@ function compareTopK(indices: Uint32Array, scores: Float32Array, ref: Float64Arr
 }
 
 /**
- * The quad-layout check on the workgroup shapes QUAD_DIRECT_TILING's layers use (layers 768, 256, 100
- * and 47 wide: column blocks, whole rows of 32, 28 and 12 threads), and on one it must refuse (2 × 8:
- * a quad spans two rows).
+ * The quad-layout check on the workgroup shapes QUAD_DIRECT_TILING's layers use (layers 768, 256, 160
+ * and 100 wide: column blocks of 8 threads, whole rows of 32, 20 and 16 threads), and on one it must
+ * refuse (2 × 8: a quad spans two rows).
  */
 async function quadCheck(): Promise<{ subgroups: boolean; shapes?: string[]; usable?: number[]; spanning?: number }> {
   shared ??= await requestScorerDevice();
   const { device } = shared;
   if (!device.features.has('subgroups')) return { subgroups: false };
-  const shapes = [768, 256, 100, 47].map((out) => workgroupShape(layerTiling(QUAD_DIRECT_TILING, out)));
+  const shapes = [768, 256, 160, 100].map((out) => workgroupShape(layerTiling(QUAD_DIRECT_TILING, out)));
   const usable: number[] = [];
   for (const { wx, wy } of shapes) usable.push(await quadRowMismatches(device, wx, wy));
   return { subgroups: true, shapes: shapes.map(({ wx, wy }) => `${wx}×${wy}`), usable, spanning: await quadRowMismatches(device, 2, 8) };

@@ -58,7 +58,11 @@ export interface LayerTiling {
 export function layerTiling(t: LayerTiling, outDim: number): LayerTiling {
   const { wholeRow, ...rest } = t;
   const row = wholeRow?.find((e) => outDim <= e.maxOut);
-  if (!row) return t;
+  if (!row) {
+    // A caller's rowInRegisters never reaches a layer wider than its block (BN < N would be wrong).
+    const { rowInRegisters: _, ...blocks } = t;
+    return blocks;
+  }
   const step = 4 * row.TNV * (t.quadA ? 4 : 1);
   return { ...rest, BN: Math.ceil(outDim / step) * step, TNV: row.TNV, rowInRegisters: true };
 }
@@ -145,7 +149,7 @@ async function quadLayoutHolds(device: GPUDevice, tiling: LayerTiling, dims: rea
 export async function checkTiling(tiling: LayerTiling, device: GPUDevice, dims: readonly number[]): Promise<void> {
   for (const t of layerTilings(tiling, hiddenOutDims(dims))) checkLayerTiling(t, device.limits);
   if (tiling.quadA && !(await quadLayoutHolds(device, tiling, dims))) {
-    throw new Error(`q-net tiling ${JSON.stringify(tiling)}: quadA needs the 'subgroups' feature with every quad inside one row of the workgroup, and this device has not`);
+    throw new Error(`q-net tiling ${JSON.stringify(tiling)}: quadA needs the 'subgroups' feature with every quad four consecutive threads of one row of the workgroup, and this device has not`);
   }
 }
 
@@ -223,23 +227,22 @@ function registerBlock(
 function rowEpilogue(t: LayerTiling, shape: LayerShape): string {
   const TM = t.TM;
   const G = t.TNV;
-  const reduce = 'reduce_rows_quad';
   const L: string[] = [];
   const each = (f: (i: number, g: number) => string) => {
     for (let i = 0; i < TM; i++) for (let g = 0; g < G; g++) L.push(f(i, g));
   };
-  const rowSum = (i: number, term: (g: number) => string) => Array.from({ length: G }, (_, g) => term(g)).join(' + ');
+  const overGroups = (term: (g: number) => string) => Array.from({ length: G }, (_, g) => term(g)).join(' + ');
   for (let g = 0; g < G; g++) {
     L.push(`    let ec${g} = col(0u, tx, ${g}u, 0u);`);
     L.push(`    let bv${g} = load_bias4(ec${g});`);
     L.push(`    let cm${g} = vec4<bool>(ec${g} < N, ec${g} + 1u < N, ec${g} + 2u < N, ec${g} + 3u < N);`);
   }
   each((i, g) => `    acc${i}_${g} = max(acc${i}_${g} + bv${g}, vec4<f32>(0.0));`);
-  for (let i = 0; i < TM; i++) L.push(`    part[${i}] = dot(${rowSum(i, (g) => `acc${i}_${g}`)}, vec4<f32>(1.0));`);
-  L.push(`    let row_sum = ${reduce}(&part, ty, tx);`);
+  for (let i = 0; i < TM; i++) L.push(`    part[${i}] = dot(${overGroups((g) => `acc${i}_${g}`)}, vec4<f32>(1.0));`);
+  L.push(`    let row_sum = reduce_rows_quad(&part, ty, tx);`);
   each((i, g) => `    acc${i}_${g} = select(vec4<f32>(0.0), acc${i}_${g} - vec4<f32>(row_sum[${i}] / f32(N)), cm${g});`);
-  for (let i = 0; i < TM; i++) L.push(`    part[${i}] = ${rowSum(i, (g) => `dot(acc${i}_${g}, acc${i}_${g})`)};`);
-  L.push(`    let row_sq = ${reduce}(&part, ty, tx);`);
+  for (let i = 0; i < TM; i++) L.push(`    part[${i}] = ${overGroups((g) => `dot(acc${i}_${g}, acc${i}_${g})`)};`);
+  L.push(`    let row_sq = reduce_rows_quad(&part, ty, tx);`);
   for (let i = 0; i < TM; i++) {
     L.push(`    let rs${i} = inverseSqrt(row_sq[${i}] / f32(N) + EPS);`);
     L.push(`    let er${i} = row0 + ty + ${i}u * WY;`);
@@ -250,8 +253,8 @@ function rowEpilogue(t: LayerTiling, shape: LayerShape): string {
     shape.residual ? `select(vec4<f32>(0.0), acc${i}_${g} * rs${i} + load_x4_at(eb${i}, ec${g}), cm${g})` : `acc${i}_${g} * rs${i}`;
   if (shape.last) {
     for (let g = 0; g < G; g++) L.push(`    let wo${g} = load_wout4(ec${g});`);
-    for (let i = 0; i < TM; i++) L.push(`    part[${i}] = ${rowSum(i, (g) => `dot(${value(i, g)}, wo${g})`)};`);
-    L.push(`    let dots = ${reduce}(&part, ty, tx);`);
+    for (let i = 0; i < TM; i++) L.push(`    part[${i}] = ${overGroups((g) => `dot(${value(i, g)}, wo${g})`)};`);
+    L.push(`    let dots = reduce_rows_quad(&part, ty, tx);`);
     L.push(`    if (tx == 0u) {`);
     for (let i = 0; i < TM; i++) L.push(`      if (er${i} < rows) { scores[params.score_offset + er${i}] = dots[${i}]; }`);
     L.push(`    }`);
@@ -362,8 +365,9 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
   let v = vec4<f32>(w[b + min(c, N - 1u)], w[b + min(c + 1u, N - 1u)], w[b + min(c + 2u, N - 1u)], w[b + min(c + 3u, N - 1u)]);
   return select(vec4<f32>(0.0), v, vec4<bool>(c < N, c + 1u < N, c + 2u < N, c + 3u < N) & vec4<bool>${inK});`;
   }
-  // y_out: whole vec4 elements where rows are whole vec4s (one 16-byte store per four outputs).
-  const yVec = N % 4 === 0;
+  // y_out: whole vec4 elements for whole-row layers whose rows are whole vec4s (one 16-byte store per
+  // four outputs); every other kernel keeps f32 elements, as before whole rows existed.
+  const yVec = !!t.rowInRegisters && N % 4 === 0;
   const yAccess = yVec
     ? [`fn load_y(i: u32) -> f32 {\n  return y_out[i >> 2u][i & 3u];\n}`, `fn store_y(i: u32, v: f32) {\n  y_out[i >> 2u][i & 3u] = v;\n}`]
     : [`fn load_y(i: u32) -> f32 {\n  return y_out[i];\n}`, `fn store_y(i: u32, v: f32) {\n  y_out[i] = v;\n}`];

@@ -28,7 +28,7 @@ export interface ScorerOptions {
   dtype: StorageDtype;
   /** Upper bound on the bytes of one activation buffer; batches of documents are sized to fit. */
   activationBytes?: number;
-  /** Kernel tile sizes (default: tilingFor(device), chosen by measurement; see docs/SCORER.md). */
+  /** Kernel tile sizes (default: tilingFor(device, dims), chosen by measurement; see docs/SCORER.md). */
   tiling?: LayerTiling;
 }
 
@@ -125,7 +125,7 @@ export class QNetScorer {
     return new QNetScorer(device, arch, options.dtype, layerLayout, layerPipelines, topkLayout, [topk[0], topk[1]], activationBytes, tiling);
   }
 
-  /** The tile sizes this scorer's kernels were built with (tilingFor(device) unless given). */
+  /** The tile sizes this scorer's kernels were built with (tilingFor(device, dims) unless given). */
   get kernelTiling(): LayerTiling {
     return this.tiling;
   }

@@ -14,8 +14,9 @@ export function quadValuesWgsl(v: string): string {
 }
 
 /**
- * Whether, in a wx × wy workgroup on this device, the four lanes of every quad share one row (the same
- * local_invocation_id.y). False without the subgroups feature or when wx is not a multiple of 4.
+ * Whether, in a wx × wy workgroup on this device, the four lanes of every quad are four consecutive
+ * threads x = 4q .. 4q+3 of one row (the same local_invocation_id.y), in lane order. False without the
+ * subgroups feature or when wx is not a multiple of 4.
  * Answered once per device and shape. The check runs its own small shader: a compiler that picks the
  * subgroup width per pipeline could lay out another pipeline's lanes differently, which the parity
  * tests would then catch on that device.
