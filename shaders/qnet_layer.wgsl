@@ -23,6 +23,9 @@ const LAST: bool = {{LAST}};
 const EPS: f32 = {{EPS}};
 const DIRECT: bool = {{DIRECT}};
 const WHOLE_ROW: bool = {{WHOLE_ROW}};
+// Threads whose row partials are added before workgroup memory: 4 where each quad adds its own with
+// lane_sum (whole rows: fewer slots to read back), else 1 (lane_sum is the identity).
+const SUM_LANES: u32 = {{SUM_LANES}}u;
 
 const BM: u32 = {{BM}}u;             // documents per workgroup
 const BN: u32 = {{BN}}u;             // columns per block
@@ -54,7 +57,7 @@ struct Params {
 // The direct kernel never reads the tiles: one entry each keeps them out of its workgroup memory.
 var<workgroup> a_tile: array<vec4<f32>, select(BM * BK4, 1u, DIRECT)>;   // [m][k/4]: four adjacent k per entry
 var<workgroup> b_tile: array<vec4<f32>, select(BK * BN4, 1u, DIRECT)>;   // [k][n/4]: four adjacent columns per entry
-var<workgroup> row_part: array<f32, BM * WX>;        // per-row partial sums, one per column thread
+var<workgroup> row_part: array<f32, BM * WX / SUM_LANES>; // per-row partial sums, one per slot
 
 // The loaders are generated for this layer's input format and alignment (qnetLayerProgram.ts):
 //   load_x(row, k) -> f32            one input value (residual)
@@ -63,6 +66,7 @@ var<workgroup> row_part: array<f32, BM * WX>;        // per-row partial sums, on
 //   load_x1_at(word, k) -> f32       input k of the row starting at word `word`, zero past K (QUAD_A)
 //   load_y(i) -> f32, store_y(i, v)  element i of y_out, whatever its element type
 //   store_y4(r, c, v)                outputs c .. c+3 of row r, those inside N (WHOLE_ROW)
+//   lane_sum(v) -> f32               v summed over the SUM_LANES threads that share a slot
 // With vector element types where the sizes allow (one 16-byte load instead of four).
 {{LOADERS}}
 
@@ -81,17 +85,22 @@ fn store_relu(r: u32, c: u32, acc: vec4<f32>) -> f32 {
   return sum;
 }
 
-// Sums the per-thread partials of each of this thread's rows across the WX column threads.
+// Sums the per-thread partials of each of this thread's rows across the WX column threads: each group
+// of SUM_LANES threads adds its own first and its first thread writes the group's slot.
 fn reduce_rows(part: ptr<function, array<f32, TM>>, ty: u32, tx: u32) -> array<f32, TM> {
+  const SLOTS = WX / SUM_LANES;
   for (var i = 0u; i < TM; i++) {
-    row_part[(ty + i * WY) * WX + tx] = (*part)[i];
+    let s = lane_sum((*part)[i]);
+    if (tx % SUM_LANES == 0u) {
+      row_part[(ty + i * WY) * SLOTS + tx / SUM_LANES] = s;
+    }
   }
   workgroupBarrier();
   var total: array<f32, TM>;
   for (var i = 0u; i < TM; i++) {
     var s = 0.0;
-    for (var t = 0u; t < WX; t++) {
-      s += row_part[(ty + i * WY) * WX + t];
+    for (var t = 0u; t < SLOTS; t++) {
+      s += row_part[(ty + i * WY) * SLOTS + t];
     }
     total[i] = s;
   }

@@ -2,7 +2,8 @@
 // whole rows, how wide their block is, and which tilings are refused before any pipeline is built.
 // The kernels themselves are checked against the CPU reference in e2e/scorer.spec.ts.
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, checkTiling, hiddenOutDims, layerTiling, layerWgsl, workgroupShape, type LayerTiling } from '../src/gpu/qnetLayerProgram';
+import { hiddenOutDims } from '../src/core/qnet';
+import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, checkTiling, layerTiling, layerWgsl, workgroupShape, type LayerTiling } from '../src/gpu/qnetLayerProgram';
 
 // A device as checkTiling sees it: WebGPU's default limits, no subgroups.
 const device = {
@@ -34,14 +35,14 @@ describe('layerTiling', () => {
     const shape = { inDim: 100, outDim: 100, strideWords: 50, format: 1 as const, residual: true, last: false, eps: 1e-5 };
     const whole = layerWgsl(shape, layerTiling(QUAD_DIRECT_TILING, 100));
     expect(whole).toContain('const WHOLE_ROW: bool = true;');
-    expect(whole).toContain('reduce_rows_quad');
+    expect(whole).toContain('quadSwapX');
     expect(whole).toMatch(/store_y4\(er0, ec0, select\(vec4<f32>\(0\.0\), acc0_0 \* rs0 \+ load_x4_at\(eb0, ec0\), cm0\)\)/);
     const last = layerWgsl({ ...shape, residual: false, last: true }, layerTiling(QUAD_DIRECT_TILING, 100));
     expect(last).not.toContain('load_x4_at(eb0');
     expect(last).toContain('scores[params.score_offset + er0] = dots[0]');
     const blocks = layerWgsl({ ...shape, inDim: 768, outDim: 768, strideWords: 384 }, layerTiling(QUAD_DIRECT_TILING, 768));
     expect(blocks).toContain('const WHOLE_ROW: bool = false;');
-    expect(blocks).not.toContain('reduce_rows_quad');
+    expect(blocks).not.toContain('quadSwapX');
   });
 
   it('never lets a caller\'s rowInRegisters reach a layer wider than its block', () => {
@@ -56,7 +57,7 @@ describe('layerTiling', () => {
       const src = layerWgsl(shape, layerTiling(t, 256));
       expect(src).toContain('var<storage, read_write> y_out: array<f32>;');
       expect(src).toContain('const WHOLE_ROW: bool = false;');
-      expect(src).not.toContain('reduce_rows_quad');
+      expect(src).not.toContain('quadSwapX');
     }
     expect(layerWgsl(shape, layerTiling(QUAD_DIRECT_TILING, 256))).toContain('y_out: array<vec4<f32>>;');
   });

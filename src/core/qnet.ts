@@ -39,6 +39,11 @@ export function hiddenLayerCount(arch: QNetArchitecture): number {
   return arch.dims.length - 2;
 }
 
+/** The output widths of a q-net's hidden layers: dims without the input and the final 1. */
+export function hiddenOutDims(dims: readonly number[]): number[] {
+  return dims.slice(1, -1);
+}
+
 /** Throws with a message naming the field when the architecture is not a valid q-net. */
 export function checkArchitecture(arch: QNetArchitecture, where = 'qnet'): void {
   const { dims, residual } = arch;

@@ -11,7 +11,7 @@
 // is made per query. Documents may be written in any order and at any time (writeRows): a lazily
 // loaded index uploads the chunks a walk needs as they arrive.
 import gatherSource from '../../shaders/qnet_gather.wgsl?raw';
-import { checkArchitecture, checkWeights, type QNetArchitecture, type QNetWeights } from '../core/qnet';
+import { checkArchitecture, checkWeights, hiddenOutDims, type QNetArchitecture, type QNetWeights } from '../core/qnet';
 import { rowStrideWords, type EncodedVectors, type StorageDtype } from '../core/vectorStorage';
 import {
   checkTiling,
@@ -107,7 +107,7 @@ export class GatherScorer {
     this.batchRows = batchRows;
     this.maxBatch = maxBatch;
     this.maxBufferRows = options.maxBufferRows ?? Infinity;
-    const hmax = Math.max(...arch.dims.slice(1, -1));
+    const hmax = Math.max(...hiddenOutDims(arch.dims));
     const batches = Math.ceil(maxBatch / batchRows);
     this.idBuffer = this.buffer('gather ids', maxBatch * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
     this.gathered = this.buffer('gathered rows', maxBatch * this.stride * 4, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
@@ -132,7 +132,7 @@ export class GatherScorer {
     if (maxBatch * stride * 4 > limit) throw new Error(`gather scorer: maxBatch ${maxBatch} rows of ${stride * 4} bytes exceed this device's buffer limit ${limit}`);
     const tiling = options.tiling ?? (await tilingFor(device, dims));
     await checkTiling(tiling, device, dims);
-    const hmax = Math.max(...dims.slice(1, -1));
+    const hmax = Math.max(...hiddenOutDims(dims));
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
     if (hmax * 4 * tiling.BM > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
     const bm = tiling.BM;

@@ -1,7 +1,7 @@
 // The fused q-net layer kernel (shaders/qnet_layer.wgsl) as a program with explicit shapes:
 // one pipeline per distinct (in, out, input format, residual, last) — built once per scorer.
 import layerSource from '../../shaders/qnet_layer.wgsl?raw';
-import type { QNetArchitecture } from '../core/qnet';
+import { hiddenOutDims, type QNetArchitecture } from '../core/qnet';
 import type { StorageDtype } from '../core/vectorStorage';
 import { isCpuEmulated } from './device';
 import { quadValuesWgsl, quadsShareRows } from './quadLayout';
@@ -71,11 +71,6 @@ export function layerTiling(t: LayerTiling, outDim: number): LayerTiling {
 function layerTilings(t: LayerTiling, outDims: readonly number[]): LayerTiling[] {
   const byKey = new Map(outDims.map((o) => layerTiling(t, o)).map((l) => [JSON.stringify(l), l] as const));
   return [...byKey.values()];
-}
-
-/** The output widths of a q-net's hidden layers (the layers the layer kernel runs). */
-export function hiddenOutDims(dims: readonly number[]): number[] {
-  return dims.slice(1, -1);
 }
 
 /** Threads across columns (WX) and rows (WY) of a workgroup. */
@@ -162,7 +157,7 @@ function checkLayerTiling(t: LayerTiling, limits: GPUSupportedLimits): void {
   if (wx * wy > limits.maxComputeInvocationsPerWorkgroup) throw new Error(`q-net tiling ${JSON.stringify(t)}: ${wx * wy} threads exceed the device's ${limits.maxComputeInvocationsPerWorkgroup}`);
   // The direct kernel keeps one-entry stand-ins for the operand tiles (qnet_layer.wgsl).
   const tileFloats = t.direct ? 8 : t.BM * t.BK + t.BK * t.BN;
-  const bytes = (tileFloats + t.BM * wx) * 4;
+  const bytes = (tileFloats + (t.BM * wx) / (t.rowInRegisters ? 4 : 1)) * 4;
   if (bytes > limits.maxComputeWorkgroupStorageSize) throw new Error(`q-net tiling ${JSON.stringify(t)}: ${bytes} bytes of workgroup memory exceed the device's ${limits.maxComputeWorkgroupStorageSize}`);
 }
 
@@ -239,10 +234,10 @@ function rowEpilogue(t: LayerTiling, shape: LayerShape): string {
   }
   each((i, g) => `    acc${i}_${g} = max(acc${i}_${g} + bv${g}, vec4<f32>(0.0));`);
   for (let i = 0; i < TM; i++) L.push(`    part[${i}] = dot(${overGroups((g) => `acc${i}_${g}`)}, vec4<f32>(1.0));`);
-  L.push(`    let row_sum = reduce_rows_quad(&part, ty, tx);`);
+  L.push(`    let row_sum = reduce_rows(&part, ty, tx);`);
   each((i, g) => `    acc${i}_${g} = select(vec4<f32>(0.0), acc${i}_${g} - vec4<f32>(row_sum[${i}] / f32(N)), cm${g});`);
   for (let i = 0; i < TM; i++) L.push(`    part[${i}] = ${overGroups((g) => `dot(acc${i}_${g}, acc${i}_${g})`)};`);
-  L.push(`    let row_sq = reduce_rows_quad(&part, ty, tx);`);
+  L.push(`    let row_sq = reduce_rows(&part, ty, tx);`);
   for (let i = 0; i < TM; i++) {
     L.push(`    let rs${i} = inverseSqrt(row_sq[${i}] / f32(N) + EPS);`);
     L.push(`    let er${i} = row0 + ty + ${i}u * WY;`);
@@ -254,7 +249,7 @@ function rowEpilogue(t: LayerTiling, shape: LayerShape): string {
   if (shape.last) {
     for (let g = 0; g < G; g++) L.push(`    let wo${g} = load_wout4(ec${g});`);
     for (let i = 0; i < TM; i++) L.push(`    part[${i}] = ${overGroups((g) => `dot(${value(i, g)}, wo${g})`)};`);
-    L.push(`    let dots = reduce_rows_quad(&part, ty, tx);`);
+    L.push(`    let dots = reduce_rows(&part, ty, tx);`);
     L.push(`    if (tx == 0u) {`);
     for (let i = 0; i < TM; i++) L.push(`      if (er${i} < rows) { scores[params.score_offset + er${i}] = dots[${i}]; }`);
     L.push(`    }`);
@@ -377,6 +372,7 @@ function loaders(shape: LayerShape, t: LayerTiling): { X_ELEM: string; W_ELEM: s
     `fn load_w4(k: u32, c: u32) -> vec4<f32> {\n  ${w4}\n}`,
     ...(t.quadA ? [`fn load_x1_at(word: u32, k: u32) -> f32 {\n  ${x1at}\n}`] : []),
     ...yAccess,
+    laneSum(t),
     ...(t.rowInRegisters ? wholeRowHelpers(yVec) : []),
   ].join('\n\n');
   return { X_ELEM, W_ELEM: wVec ? 'vec4<f32>' : 'f32', Y_ELEM: yVec ? 'vec4<f32>' : 'f32', LOADERS };
@@ -388,7 +384,25 @@ function vec4Past(name: string): string {
   return `return select(vec4<f32>(0.0), vec4<f32>(${[0, 1, 2, 3].map(at).join(', ')}), vec4<bool>(c < N, c + 1u < N, c + 2u < N, c + 3u < N));`;
 }
 
-/** The whole-row epilogue's loads, store and row reduction. */
+/** Threads that add their row partials before the workgroup reduction (qnet_layer.wgsl's SUM_LANES). */
+function sumLanes(t: LayerTiling): number {
+  return t.rowInRegisters ? 4 : 1;
+}
+
+/**
+ * lane_sum for reduce_rows. Whole rows: the four lanes of a quad are threads 4q .. 4q+3 of one row
+ * (checked by quadLayout.ts), so two quad swaps give each of them the quad's sum, and one slot per quad
+ * is read back instead of four.
+ */
+function laneSum(t: LayerTiling): string {
+  const body = sumLanes(t) === 4 ? `var s = v + quadSwapX(v);
+  return s + quadSwapY(s);` : `return v;`;
+  return `fn lane_sum(v: f32) -> f32 {
+  ${body}
+}`;
+}
+
+/** The whole-row epilogue's loads and store. */
 function wholeRowHelpers(yVec: boolean): string[] {
   const store4 = yVec
     ? `if (c < N) {\n    y_out[(r * N + c) >> 2u] = v;\n  }`
@@ -398,30 +412,6 @@ function wholeRowHelpers(yVec: boolean): string[] {
     `fn load_wout4(c: u32) -> vec4<f32> {\n  ${vec4Past('w_out')}\n}`,
     `fn store_y4(r: u32, c: u32, v: vec4<f32>) {\n  ${store4}\n}`,
   ];
-  // The four lanes of a quad are threads tx & ~3 .. (tx & ~3) + 3 of one row (checked by
-  // quadLayout.ts), so the quad adds its partials with two swaps and one lane of it writes.
-  helpers.push(`fn reduce_rows_quad(part: ptr<function, array<f32, TM>>, ty: u32, tx: u32) -> array<f32, TM> {
-  const WQ = WX / 4u;
-  for (var i = 0u; i < TM; i++) {
-    var s = (*part)[i];
-    s += quadSwapX(s);
-    s += quadSwapY(s);
-    if ((tx & 3u) == 0u) {
-      row_part[(ty + i * WY) * WQ + tx / 4u] = s;
-    }
-  }
-  workgroupBarrier();
-  var total: array<f32, TM>;
-  for (var i = 0u; i < TM; i++) {
-    var s = 0.0;
-    for (var t = 0u; t < WQ; t++) {
-      s += row_part[(ty + i * WY) * WQ + t];
-    }
-    total[i] = s;
-  }
-  workgroupBarrier();
-  return total;
-}`);
   return helpers;
 }
 
@@ -444,6 +434,7 @@ export function layerWgsl(shape: LayerShape, tiling: LayerTiling = DEFAULT_TILIN
       TNV: tiling.TNV,
       DIRECT: !!tiling.direct,
       WHOLE_ROW: !!tiling.rowInRegisters,
+      SUM_LANES: sumLanes(tiling),
       ENABLE: tiling.quadA ? 'enable subgroups;' : '',
       QUAD_PARAM: tiling.quadA ? ', @builtin(subgroup_invocation_id) sg_lane: u32' : '',
       ...registerBlock(tiling, shape),

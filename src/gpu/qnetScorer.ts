@@ -3,7 +3,7 @@
 // and score buffers. Per query only the weights change (written, or bound from onnxruntime-web's
 // own GPU buffers), then one command buffer runs every layer over every batch and the top-k steps;
 // k (score, index) pairs come back.
-import { checkArchitecture, checkWeights, type QNetArchitecture, type QNetWeights } from '../core/qnet';
+import { checkArchitecture, checkWeights, hiddenOutDims, type QNetArchitecture, type QNetWeights } from '../core/qnet';
 import type { EncodedVectors, StorageDtype } from '../core/vectorStorage';
 import { rowStrideWords } from '../core/vectorStorage';
 import {
@@ -116,7 +116,7 @@ export class QNetScorer {
     const tiling = options.tiling ?? (await tilingFor(device, dims));
     await checkTiling(tiling, device, dims);
     // One batch holds at least one workgroup's BM rows of activations.
-    const hmax = Math.max(...dims.slice(1, -1));
+    const hmax = Math.max(...hiddenOutDims(dims));
     if (hmax * 4 * tiling.BM > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
     const layerLayout = layerBindGroupLayout(device);
     const layerPipelines = await createQnetLayerPipelines(device, layerLayout, arch, options.dtype, rowStrideWords(options.dtype, dims[0]), tiling);
@@ -158,7 +158,7 @@ export class QNetScorer {
     });
     if (total < 1) throw new Error('setDocuments: no documents');
     // Activation rows per batch: as many as the activation budget allows, a multiple of the tiling's BM.
-    const hmax = Math.max(...this.arch.dims.slice(1, -1));
+    const hmax = Math.max(...hiddenOutDims(this.arch.dims));
     const bm = this.tiling.BM;
     // Capped so one layer dispatch stays within the device's workgroups per dimension (small BM, narrow layers).
     const fit = Math.min(Math.floor(this.activationBytes / (hmax * 4) / bm), this.device.limits.maxComputeWorkgroupsPerDimension);
