@@ -7,6 +7,7 @@
 //   → written to a temporary folder and renamed into place (writeIndexBundle); work folder removed.
 // Same input, model and options → byte-identical bundle.
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -26,6 +27,7 @@ import { DocEncoder } from './docEncoder.ts';
 import { CliError } from './errors.ts';
 import { loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
 import { readInput, type InputSummary } from './readInput.ts';
+import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers, lockOutput } from './outputPath.ts';
 import { writeIndexBundle } from './writeIndex.ts';
 
 export interface IndexOptions {
@@ -46,6 +48,8 @@ export interface IndexOptions {
   chunkDocs?: number;
   lexical?: boolean;
   baseUrl?: string;
+  /** Follow symbolic links in a folder input that lead outside it (default: skipped and counted). */
+  followExternalLinks?: boolean;
   resume?: boolean;
   threads?: number;
   json?: boolean;
@@ -83,12 +87,39 @@ export const DEFAULT_GRAPH_DEGREE = 16;
 const METADATA_SHARD_BYTES = 4 << 20;
 const WORK_FORMAT = 'hypencoder-index-work';
 
-function intOption(name: string, min: number) {
+/** Ranges of the numeric options: generous for real work, small enough that no value exhausts the machine. */
+export const OPTION_RANGES = {
+  tileDocs: [1, 1 << 20],
+  batchSize: [1, 1024],
+  graphDegree: [1, 256],
+  entryPoints: [0, 1 << 16],
+  chunkDocs: [1, 1 << 16],
+  threads: [1, 1024],
+} as const;
+
+function intOption(name: string, [min, max]: readonly [number, number]) {
   return (v: string) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new CliError(`${name} must be an integer >= ${min}, got ${JSON.stringify(v)}`, 2);
+    if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`, 2);
     return n;
   };
+}
+
+/** --base-url: an http(s) URL, or a path (absolute like /docs/, or relative like docs/) on the site. */
+export function checkBaseUrl(base: string): void {
+  const shown = JSON.stringify(base);
+  if (base.trim() === '' || /[\u0000-\u001f\u007f\s]/u.test(base)) throw new CliError(`--base-url ${shown}: empty or holds spaces or control characters`, 2);
+  if (/^[a-z][a-z0-9+.-]*:/i.test(base)) {
+    let u: URL;
+    try {
+      u = new URL(base);
+    } catch {
+      throw new CliError(`--base-url ${shown}: not a valid URL`, 2);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError(`--base-url ${shown}: only http: and https: URLs (or a path such as /docs/) are accepted, got ${u.protocol}`, 2);
+    return;
+  }
+  if (base.startsWith('//')) throw new CliError(`--base-url ${shown}: a protocol-relative URL names another host; write https://${base.slice(2)} or a path such as /docs/`, 2);
 }
 
 export function registerIndex(program: Command): void {
@@ -100,19 +131,20 @@ export function registerIndex(program: Command): void {
     .option('-m, --model <dir>', 'model bundle (default: models/default/)')
     .addOption(new Option('--dtype <dtype>', 'vector storage').choices(['f16', 'f32', 'int8']).default('f16'))
     .option('--force', 'replace --out if it already holds something')
-    .option('--tile-docs <n>', 'documents per vector tile (also the unit of resumption)', intOption('--tile-docs', 1), DEFAULT_TILE_DOCS)
-    .option('--batch-size <n>', 'documents per encoder call', intOption('--batch-size', 1), DEFAULT_BATCH)
+    .option('--tile-docs <n>', 'documents per vector tile (also the unit of resumption)', intOption('--tile-docs', OPTION_RANGES.tileDocs), DEFAULT_TILE_DOCS)
+    .option('--batch-size <n>', 'documents per encoder call', intOption('--batch-size', OPTION_RANGES.batchSize), DEFAULT_BATCH)
     .addOption(new Option('--long <how>', "documents over the model's token limit: split into passages, or truncate for the encoder").choices(['split', 'truncate']).default('split'))
-    .option('--graph-degree <k>', 'neighbors per document in the neighbor graph', intOption('--graph-degree', 1), DEFAULT_GRAPH_DEGREE)
+    .option('--graph-degree <k>', 'neighbors per document in the neighbor graph', intOption('--graph-degree', OPTION_RANGES.graphDegree), DEFAULT_GRAPH_DEGREE)
     .addOption(new Option('--graph-method <m>', 'neighbor graph: exact k-NN, HNSW k-NN lists, or HNSW layer-0 links (degree-bounded, long links; for approximate search); auto = exact up to 1000 passages, else hnsw').choices(['auto', 'exact', 'hnsw', 'hnsw0']).default('auto'))
-    .option('--entry-points <n>', 'store about n k-means entry points for approximate graph search in the manifest (graph.entry_points); 0 = none', intOption('--entry-points', 0), 0)
+    .option('--entry-points <n>', 'store about n k-means entry points for approximate graph search in the manifest (graph.entry_points); 0 = none', intOption('--entry-points', OPTION_RANGES.entryPoints), 0)
     .option('--locality', 'store passages in locality order — the k-means entry points first, then each k-means leaf\'s passages together — so an approximate search fetches few chunks of a lazily loaded index (metadata, lexical index and graph follow the order; implies --entry-points, default about sqrt(passages))')
-    .option('--chunk-docs <n>', 'write the SHA-256 of every n rows of the vector tiles and graph shards (files[i].chunks) so clients can fetch them lazily with Range requests; needs entry points', intOption('--chunk-docs', 1))
+    .option('--chunk-docs <n>', 'write the SHA-256 of every n rows of the vector tiles and graph shards (files[i].chunks) so clients can fetch them lazily with Range requests; needs entry points', intOption('--chunk-docs', OPTION_RANGES.chunkDocs))
     .option('--no-graph', 'write no neighbor graph')
     .option('--no-lexical', 'write no lexical (BM25) index')
-    .option('--base-url <url>', 'prefix for page URLs of a folder input (default: paths relative to the folder)')
+    .option('--base-url <url>', 'prefix for page URLs of a folder input: an http(s) URL or a site path such as /docs/ (default: paths relative to the folder)')
+    .option('--follow-external-links', 'follow symbolic links in the input folder that lead outside it (default: skipped and counted)')
     .option('--no-resume', 'start over even if an interrupted run left finished tiles')
-    .option('--threads <n>', 'onnxruntime threads (default: all cores)', intOption('--threads', 1))
+    .option('--threads <n>', 'onnxruntime threads (default: all cores; more than the cores are capped to them)', intOption('--threads', OPTION_RANGES.threads))
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no progress output')
     .action(async (input: string, opts: IndexOptions) => {
@@ -161,16 +193,17 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   const tileDocs = opts.tileDocs ?? DEFAULT_TILE_DOCS;
   const batchSize = opts.batchSize ?? DEFAULT_BATCH;
   const graphDegree = opts.graphDegree ?? DEFAULT_GRAPH_DEGREE;
-  const out = path.resolve(opts.out);
 
-  // 1. Everything that can be refused is refused before anything is written.
-  if (existsSync(out)) {
-    if (!statSync(out).isDirectory()) throw new CliError(`--out ${opts.out}: exists and is not a folder`, 2);
-    if (!opts.force && readdirSync(out).length > 0) {
-      const what = existsSync(path.join(out, 'manifest.json')) ? 'already holds an index' : 'exists and is not empty';
-      throw new CliError(`--out ${opts.out}: ${what}; pass --force to replace it`, 2);
-    }
-  }
+  // 1. Everything that can be refused is refused before anything is written: the output folder
+  // first (checked, locked, leftovers of interrupted runs cleaned), then the options and the input.
+  const out = checkOutputFolder(opts.out, { flag: '--out', force: opts.force, inputs: [input], recognizer: INDEX_BUNDLE });
+  lockOutput(out, '--out');
+  const cleaned = cleanLeftovers(out, INDEX_BUNDLE);
+  for (const line of cleaned) log(`--out ${opts.out}: ${line}`);
+  // A bundle put back from an interrupted run is an existing index again: the same rules apply.
+  if (cleaned.length > 0) checkOutputFolder(opts.out, { flag: '--out', force: opts.force, inputs: [input], recognizer: INDEX_BUNDLE });
+  const threads = opts.threads === undefined ? undefined : Math.min(opts.threads, availableParallelism());
+  if (threads !== undefined && threads < opts.threads!) log(`--threads ${opts.threads}: this machine has ${threads} cores; using ${threads}`);
   const modelDir = resolveModelDir(opts.model);
   const { model, modelJsonSha256 } = await loadModelWithEncoders(modelDir);
   const enc = model.encoders!;
@@ -182,17 +215,11 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     throw new CliError(`${flag} needs the neighbor graph; drop --no-graph`, 2);
   }
   if (opts.chunkDocs && !opts.locality && !opts.entryPoints) throw new CliError('--chunk-docs: a lazily loaded index needs graph entry points; add --entry-points N or --locality', 2);
-  if (opts.baseUrl !== undefined) {
-    try {
-      new URL(opts.baseUrl);
-    } catch {
-      throw new CliError(`--base-url ${JSON.stringify(opts.baseUrl)}: not an absolute URL (e.g. https://docs.example.org/)`, 2);
-    }
-  }
+  if (opts.baseUrl !== undefined) checkBaseUrl(opts.baseUrl);
 
   let docs, inputSummary;
   try {
-    ({ docs, summary: inputSummary } = await readInput(input, { urlBase: opts.baseUrl }));
+    ({ docs, summary: inputSummary } = await readInput(input, { urlBase: opts.baseUrl, followExternalLinks: opts.followExternalLinks }));
   } catch (e) {
     if (e instanceof InputError) throw new CliError(e.message, 2);
     throw e;
@@ -215,7 +242,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   });
   const n = passages.length;
   log(
-    `${inputSummary.files} file(s)${inputSummary.skippedFiles ? ` (+${inputSummary.skippedFiles} of other types skipped)` : ''}: ${stats.documents} documents → ${n} passages` +
+    `${inputSummary.files} file(s)${inputSummary.skippedFiles ? ` (+${inputSummary.skippedFiles} of other types skipped)` : ''}${linksSkipped(inputSummary)}: ${stats.documents} documents → ${n} passages` +
       `${stats.longDocuments ? `; ${stats.longDocuments} longer than the model's ${enc.maxDocumentTokens} tokens (${opts.long === 'truncate' ? 'truncated for the encoder' : 'split into passages'})` : ''}` +
       `${stats.emptyDocuments ? `; ${stats.emptyDocuments} with no text` : ''}`,
   );
@@ -263,7 +290,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   const encodeStart = performance.now();
   let encoded = 0;
   if (todo.length > 0) {
-    const encoder = await DocEncoder.open(modelDir, model, opts.threads);
+    const encoder = await DocEncoder.open(modelDir, model, threads);
     log(`encoding ${todoPassages} passages with ${model.id} (dim ${dim}, ≤ ${enc.maxDocumentTokens} tokens) on ${encoder.threads} onnxruntime threads, batches of ${batchSize}`);
     const bar =
       !opts.quiet && process.stderr.isTTY
@@ -376,6 +403,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     graph,
     lexical,
     force: opts.force,
+    output: { flag: '--out', inputs: [input], log },
     ...(opts.chunkDocs ? { chunkDocs: opts.chunkDocs } : {}),
   });
   await rm(work, { recursive: true, force: true });
@@ -400,7 +428,7 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
     lexical: lexical ? { scheme: LEXICAL_SCHEME, bytes: lexical.files[0].data.byteLength } : null,
     bundleBytes,
     bytesPerPassage: bundleBytes / n,
-    threads: opts.threads ?? 0,
+    threads: threads ?? 0,
   };
   log(
     `wrote ${opts.out}: ${n} passages of ${stats.documents} documents, ${dtype}, ${tiles} tile(s), ${(bundleBytes / 1e6).toFixed(2)} MB (${Math.round(bundleBytes / n)} bytes/passage); ` +
@@ -408,6 +436,12 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
       `${stats.longDocuments ? `; ${stats.longDocuments} long documents ${opts.long === 'truncate' ? 'truncated' : 'split'}` : ''}`,
   );
   return summary;
+}
+
+function linksSkipped(s: InputSummary): string {
+  const { broken, outside } = s.skippedLinks;
+  const parts = [broken ? `${broken} broken or looping` : '', outside ? `${outside} leading outside the input folder (--follow-external-links follows them)` : ''].filter(Boolean);
+  return parts.length ? ` (symbolic links skipped: ${parts.join(', ')})` : '';
 }
 
 /** Entry points when --locality is given without --entry-points: about sqrt(n), 16 … 4096. */

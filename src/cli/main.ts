@@ -29,6 +29,13 @@ export async function main(argv: string[] = process.argv): Promise<void> {
       process.exitCode = e.exitCode;
       return;
     }
+    // A file-system error that no command turned into a message: one line with the path, no stack.
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
+      process.stderr.write(`error: ${err.path ?? ''}${err.path ? ': ' : ''}${err.code} (${err.syscall}): ${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}\n`);
+      process.exitCode = 1;
+      return;
+    }
     throw e;
   }
 }

@@ -6,7 +6,6 @@
 //   - 'reference': the Float64 reference scorer (src/core/qnet.ts), the oracle of every other one.
 // BM25 from the bundle's Lunr index; hybrid through src/core/fusion.ts. Results are one hit per
 // document (best passage).
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { qnetWeightsFromOutputs, type DocMetadata, type OutputTensor } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
@@ -19,7 +18,8 @@ import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
 import { CliError } from './errors.ts';
 import { loadModelWithEncoders } from './modelDir.ts';
-import { readIndexBundle, type LoadedIndex, type LoadedModel } from './readBundle.ts';
+import { boundQuery, queryCutNotice } from '../core/query.ts';
+import { readIndexBundle, readVerified, type LoadedIndex, type LoadedModel } from './readBundle.ts';
 import { loadOnnxRuntimeNode } from './verifyBundle.ts';
 
 type Ort = typeof import('onnxruntime-node');
@@ -43,6 +43,8 @@ export interface SearchResult {
   hits: Hit[];
   /** Hybrid only: the neural weight the fusion gave this query, and the BM25/neural agreement it came from. */
   fusion?: { neuralWeight: number; agreement: number };
+  /** Set when the query was cut (src/core/query.ts): to MAX_QUERY_CHARS, or to the model's token limit. */
+  notice?: string;
   ms: number;
 }
 
@@ -85,7 +87,7 @@ export class NodeSearchEngine {
     const lex = index.manifest.lexical;
     if (lex && isLexicalScheme(lex.scheme)) {
       const entry = index.manifest.files.find((f) => f.kind === 'lexical')!;
-      const lunrIndex = loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...entry.path.split('/')))), entry.path);
+      const lunrIndex = loadLexicalIndex(await readVerified(indexDir, entry), entry.path);
       engine.lexicalRanker = new LexicalRanker(lunrIndex, lex.scheme, index.metadata, engine.groups, entry.path);
     }
     if (model) {
@@ -94,7 +96,7 @@ export class NodeSearchEngine {
       const enc = model.model.encoders!;
       engine.ort = ort;
       engine.session = await ort.InferenceSession.create(path.join(modelDir!, enc.files.queryEncoder.path));
-      engine.tokenizer = BertWordPieceTokenizer.fromVocab(await readFile(path.join(modelDir!, enc.files.vocab.path), 'utf8'), {
+      engine.tokenizer = BertWordPieceTokenizer.fromVocab(new TextDecoder().decode(await readVerified(modelDir!, enc.files.vocab)), {
         lowercase: enc.tokenizer.lowercase,
         stripAccents: enc.tokenizer.stripAccents,
       });
@@ -148,8 +150,13 @@ export class NodeSearchEngine {
   }
 
   /** Up to k hits, one per document (src/core/modeRanking.ts, as the browser engine ranks). */
-  async search(query: string, mode: SearchMode, k: number): Promise<SearchResult> {
+  async search(original: string, mode: SearchMode, k: number): Promise<SearchResult> {
     const t0 = performance.now();
+    const bounded = boundQuery(original);
+    const query = bounded.text;
+    const enc = this.model?.model.encoders;
+    const pieces = mode !== 'lexical' && this.tokenizer && enc ? { pieces: this.tokenizer.pieceIds(query).length, maxTokens: enc.maxQueryTokens - 2 } : undefined;
+    const notice = queryCutNotice(bounded, pieces);
     const lexical = mode === 'neural' ? undefined : this.lexicalOrRefuse();
     let neural: ScoredDoc[] | undefined;
     if (mode !== 'lexical') {
@@ -162,7 +169,7 @@ export class NodeSearchEngine {
       const m = this.docs[h.doc];
       return { rank: i + 1, passage: h.doc, id: m.id, docId: documentIdOf(m), title: m.title, url: m.url, snippet: snippetOf(m.text), score: h.score };
     });
-    return { query, mode, hits, ...(fusion ? { fusion } : {}), ms: performance.now() - t0 };
+    return { query, mode, hits, ...(fusion ? { fusion } : {}), ...(notice ? { notice } : {}), ms: performance.now() - t0 };
   }
 
   async close(): Promise<void> {

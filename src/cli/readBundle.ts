@@ -1,8 +1,10 @@
 // Reads model and index bundles from disk and validates every file through src/core/formats.
 // As a script: `npx tsx src/cli/readBundle.ts <dir> [--model <modelDir>]` prints a summary or the first problem.
-import { access, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { access, open } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { MAX_JSON_FILE_BYTES } from '../core/formats/fields.ts';
 import {
   MANIFEST_FILE_NAME,
   MODEL_FILE_NAME,
@@ -22,17 +24,44 @@ import {
 } from '../core/formats/index.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
 
-async function readBundleFile(dir: string, path: string): Promise<Uint8Array> {
+/**
+ * Reads one file of a bundle with its size bounded before any byte is read: only a regular file
+ * (a FIFO, a device or /dev/zero behind a link is refused; opened non-blocking so a FIFO cannot
+ * hang the open), of exactly `expectedBytes` when the bundle states its size, else at most
+ * MAX_JSON_FILE_BYTES (manifest.json, model.json).
+ */
+export async function readBundleFile(dir: string, path: string, expectedBytes?: number): Promise<Uint8Array> {
+  const file = join(dir, ...path.split('/'));
+  let fh;
   try {
-    return new Uint8Array(await readFile(join(dir, ...path.split('/'))));
+    fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error(`${path}: missing from the bundle in ${dir}`);
-    throw e;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new Error(`${path}: missing from the bundle in ${dir}`);
+    throw new Error(`${path}: cannot open it in ${dir} (${code ?? (e as Error).message})`);
+  }
+  try {
+    const st = await fh.stat();
+    if (!st.isFile()) throw new Error(`${path}: not a regular file (a device, FIFO or socket); a bundle holds plain files only`);
+    if (expectedBytes !== undefined && st.size !== expectedBytes) {
+      throw new Error(`${path}: ${st.size < expectedBytes ? 'truncated' : 'oversized'}: expected ${expectedBytes} bytes, got ${st.size}`);
+    }
+    if (expectedBytes === undefined && st.size > MAX_JSON_FILE_BYTES) throw new Error(`${path}: ${st.size} bytes, over the ${MAX_JSON_FILE_BYTES}-byte limit for a bundle's JSON file`);
+    const bytes = new Uint8Array(st.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const { bytesRead } = await fh.read(bytes, at, bytes.length - at, at);
+      if (bytesRead === 0) throw new Error(`${path}: truncated while being read: expected ${bytes.length} bytes, got ${at}`);
+      at += bytesRead;
+    }
+    return bytes;
+  } finally {
+    await fh.close();
   }
 }
 
 async function readVerified(dir: string, ref: FileRef): Promise<Uint8Array> {
-  const bytes = await readBundleFile(dir, ref.path);
+  const bytes = await readBundleFile(dir, ref.path, ref.bytes);
   await verifyFile(ref, bytes);
   return bytes;
 }
@@ -44,6 +73,8 @@ export interface LoadedModel {
 }
 
 /** Reads model.json and checks the length and hash of every file it lists. */
+export { readVerified };
+
 export async function readModelBundle(dir: string): Promise<LoadedModel> {
   const bytes = await readBundleFile(dir, MODEL_FILE_NAME);
   const model = parseModelJson(bytes);

@@ -1,11 +1,15 @@
 // The index command's input: a JSONL file, a Markdown / HTML / text file, or a folder of them
 // (e.g. a built static site), read in byte order of their paths so that the same folder always
 // gives the same documents in the same order. Hidden entries (.git, .DS_Store) and node_modules
-// are skipped; other file types are counted and skipped.
-import { readFile, readdir, stat } from 'node:fs/promises';
+// are skipped; other file types are counted and skipped. Symbolic links are followed only when
+// they lead to a file or folder inside the input folder (unless followExternalLinks); broken and
+// looping links are skipped and counted. JSONL is read as a stream, line by line, so a file of any
+// size is read with memory for its documents only (no whole-file buffer or string).
+import { createReadStream } from 'node:fs';
+import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { extractHtml } from '../core/ingest/html.ts';
-import { parseJsonlDocs } from '../core/ingest/jsonl.ts';
+import { parseJsonlLine } from '../core/ingest/jsonl.ts';
 import { extractMarkdown } from '../core/ingest/markdown.ts';
 import type { SourceDoc } from '../core/ingest/types.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
@@ -20,6 +24,38 @@ export interface InputSummary {
   /** Files of other types in a folder, not indexed. */
   skippedFiles: number;
   byKind: Record<'jsonl' | 'html' | 'markdown' | 'text', number>;
+  /** Symbolic links skipped: broken or looping, or leading outside the input folder. */
+  skippedLinks: { broken: number; outside: number };
+}
+
+/** The longest JSONL line (one document) read: V8's strings stop at 2^29 characters. */
+export const MAX_JSONL_LINE_BYTES = 256 * 1024 * 1024;
+/** The largest Markdown / HTML / text file read (each is one document, held whole). */
+export const MAX_PAGE_FILE_BYTES = 256 * 1024 * 1024;
+
+export interface ReadInputOptions {
+  /** Prefix of page URLs: an http(s) URL ("https://docs.example.org/") or a site path ("/docs/"); default: the path relative to the folder. */
+  urlBase?: string;
+  /** Follow links that lead outside the input folder too. */
+  followExternalLinks?: boolean;
+}
+
+function fsError(e: unknown, where: string): InputError {
+  const err = e as NodeJS.ErrnoException;
+  return new InputError(`${where}: ${err.code ? `${err.code}: ` : ''}${String(err.message ?? e).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}`);
+}
+
+function isUnder(child: string, parent: string): boolean {
+  const rel = path.relative(parent, child);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** A page URL from its path relative to the input folder. */
+export function pageUrl(rel: string, urlBase?: string): string {
+  const encoded = rel.split('/').map(encodeURIComponent).join('/');
+  if (!urlBase) return rel;
+  if (/^https?:/i.test(urlBase)) return new URL(encoded, urlBase).href;
+  return `${urlBase.endsWith('/') ? urlBase : `${urlBase}/`}${encoded}`;
 }
 
 function kindOf(file: string): keyof InputSummary['byKind'] | null {
@@ -31,10 +67,17 @@ function kindOf(file: string): keyof InputSummary['byKind'] | null {
   return null;
 }
 
-async function listFiles(root: string): Promise<string[]> {
+async function listFiles(root: string, summary: InputSummary, followExternal: boolean): Promise<string[]> {
   const out: string[] = [];
+  const realRoot = await realpath(root);
+  const visited = new Set<string>([realRoot]);
   const walk = async (dir: string) => {
-    const entries = await readdir(dir, { withFileTypes: true });
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (e) {
+      throw fsError(e, dir);
+    }
     const names = entries.map((e) => e.name).sort(); // code-unit order: locale-independent
     const byName = new Map(entries.map((e) => [e.name, e]));
     for (const name of names) {
@@ -42,24 +85,81 @@ async function listFiles(root: string): Promise<string[]> {
       const e = byName.get(name)!;
       const p = path.join(dir, name);
       if (e.isDirectory()) await walk(p);
-      else if (e.isFile() || (e.isSymbolicLink() && (await stat(p)).isFile())) out.push(p);
+      else if (e.isFile()) out.push(p);
+      else if (e.isSymbolicLink()) {
+        let real: string;
+        let st;
+        try {
+          real = await realpath(p); // ELOOP for a loop, ENOENT for a broken link
+          st = await stat(real);
+        } catch {
+          summary.skippedLinks.broken++;
+          continue;
+        }
+        if (!followExternal && !isUnder(real, realRoot)) {
+          summary.skippedLinks.outside++;
+          continue;
+        }
+        if (st.isFile()) out.push(p);
+        else if (st.isDirectory() && !visited.has(real)) {
+          visited.add(real); // a link back up the tree is walked once, never in circles
+          await walk(p);
+        }
+      }
     }
   };
   await walk(root);
   return out;
 }
 
-/** `urlBase` prefixes page URLs (e.g. "https://docs.example.org/"); default: the path relative to the folder. */
-export async function readInput(input: string, opts: { urlBase?: string } = {}): Promise<{ docs: SourceDoc[]; summary: InputSummary }> {
+/** Streams a JSONL file line by line: each line decoded strictly and parsed on its own. */
+async function readJsonl(file: string, shown: string, docs: SourceDoc[]): Promise<void> {
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let line = 1;
+  const take = (bytes: Uint8Array) => {
+    let text = decodeUtf8Strict(bytes, shown, line);
+    if (line > 1 && text.charCodeAt(0) === 0xfeff) text = `\ufeff${text}`; // a BOM is dropped only at the file's start
+    const doc = parseJsonlLine(text, `${shown}:${line}`);
+    if (doc) docs.push(doc);
+    line++;
+  };
+  try {
+    for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+      let from = 0;
+      for (let nl = chunk.indexOf(0x0a, from); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
+        const part = chunk.subarray(from, nl);
+        if (pendingBytes + part.length > MAX_JSONL_LINE_BYTES) throw new InputError(`${shown}:${line}: a line (one document) longer than ${MAX_JSONL_LINE_BYTES} bytes; split the document`);
+        take(pending.length ? Buffer.concat([...pending, part]) : part);
+        pending = [];
+        pendingBytes = 0;
+        from = nl + 1;
+      }
+      if (from < chunk.length) {
+        pendingBytes += chunk.length - from;
+        if (pendingBytes > MAX_JSONL_LINE_BYTES) throw new InputError(`${shown}:${line}: a line (one document) longer than ${MAX_JSONL_LINE_BYTES} bytes; split the document`);
+        pending.push(Buffer.from(chunk.subarray(from))); // a copy: the stream may reuse its buffer
+      }
+    }
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw fsError(e, shown);
+  }
+  if (pendingBytes > 0) take(Buffer.concat(pending));
+}
+
+export async function readInput(input: string, opts: ReadInputOptions = {}): Promise<{ docs: SourceDoc[]; summary: InputSummary }> {
   let st;
   try {
     st = await stat(input);
-  } catch {
-    throw new InputError(`${input}: no such file or folder`);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw code === 'ENOENT' ? new InputError(`${input}: no such file or folder`) : fsError(e, input);
   }
+  if (!st.isDirectory() && !st.isFile()) throw new InputError(`${input}: not a regular file or a folder`);
   const root = st.isDirectory() ? input : path.dirname(input);
-  const files = st.isDirectory() ? await listFiles(input) : [input];
-  const summary: InputSummary = { files: 0, skippedFiles: 0, byKind: { jsonl: 0, html: 0, markdown: 0, text: 0 } };
+  const summary: InputSummary = { files: 0, skippedFiles: 0, byKind: { jsonl: 0, html: 0, markdown: 0, text: 0 }, skippedLinks: { broken: 0, outside: 0 } };
+  const files = st.isDirectory() ? await listFiles(input, summary, opts.followExternalLinks ?? false) : [input];
   const docs: SourceDoc[] = [];
   for (const file of files) {
     const kind = kindOf(file);
@@ -72,14 +172,23 @@ export async function readInput(input: string, opts: { urlBase?: string } = {}):
     summary.byKind[kind]++;
     const rel0 = path.relative(process.cwd(), file);
     const shown = rel0 && !rel0.startsWith('..') ? rel0 : file;
-    const text = decodeUtf8Strict(new Uint8Array(await readFile(file)), shown);
     if (kind === 'jsonl') {
-      docs.push(...parseJsonlDocs(text, shown));
+      await readJsonl(file, shown, docs);
       continue;
     }
+    let bytes: Uint8Array;
+    try {
+      const size = (await stat(file)).size;
+      if (size > MAX_PAGE_FILE_BYTES) throw new InputError(`${shown}: ${size} bytes, over the ${MAX_PAGE_FILE_BYTES}-byte limit for one page; split it or give it as JSONL`);
+      bytes = new Uint8Array(await readFile(file));
+    } catch (e) {
+      if (e instanceof InputError) throw e;
+      throw fsError(e, shown);
+    }
+    const text = decodeUtf8Strict(bytes, shown);
     const rel = path.relative(root, file).split(path.sep).join('/');
     const fallbackTitle = path.basename(file, path.extname(file));
-    const url = opts.urlBase ? new URL(rel.split('/').map(encodeURIComponent).join('/'), opts.urlBase).href : rel;
+    const url = pageUrl(rel, opts.urlBase);
     if (kind === 'text') {
       docs.push({ id: rel, title: fallbackTitle, url, sections: [{ heading: '', anchor: '', text: text.trim() }], where: shown });
     } else {

@@ -1,6 +1,6 @@
 // `hypencoder-web verify`, `search` and `eval` (Node engine; `eval --engine browser` runs the same
 // queries through the browser engine in headless Chromium, see browserEngine.ts).
-import { createWriteStream, existsSync, readFileSync } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
@@ -9,10 +9,12 @@ import { checkLexicalRefs, isLexicalScheme, loadLexicalIndex } from '../core/lex
 import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
 import { SEARCH_MODES, documentGroups, type SearchMode } from '../core/ranking.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
+import { displayUrl, terminalText } from '../core/displayText.ts';
 import { CliError } from './errors.ts';
+import { checkOutputFile } from './outputPath.ts';
 import { DEFAULT_MODEL_DIR, loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
 import { NodeSearchEngine, type NodeScorer, type SearchResult } from './nodeEngine.ts';
-import { readIndexBundle } from './readBundle.ts';
+import { readBundleFile, readIndexBundle, readVerified } from './readBundle.ts';
 
 function kOption(v: string): number {
   const n = Number(v);
@@ -36,7 +38,7 @@ export function registerSearchCommands(program: Command): void {
     .command('search')
     .description('search an index from the command line')
     .requiredOption('-i, --index <dir>', 'index bundle folder')
-    .argument('<query>', 'the query')
+    .argument('<query>', 'the query, or - to read it from standard input (long queries are cut to the first 2,048 characters, with a notice)')
     .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid modes; default: models/default/)')
     .option('-k, --k <n>', 'number of results (one per document)', kOption, 10)
     .addOption(new Option('--mode <mode>', 'ranking: neural (Hypencoder q-net), lexical (BM25) or hybrid (both fused)').choices(SEARCH_MODES))
@@ -53,10 +55,12 @@ export function registerSearchCommands(program: Command): void {
         mode = 'lexical';
         process.stderr.write(`the index was built with another model than the default (${DEFAULT_MODEL_DIR}): lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n`);
       }
+      if (query === '-') query = await readStdinQuery();
       const engine = await openEngine(opts.index, opts.model, mode, opts.scorer);
       mode ??= engine.hasLexical() ? 'hybrid' : 'neural';
       const r = await engine.search(query, mode, opts.k);
       await engine.close();
+      if (r.notice) process.stderr.write(`note: ${r.notice}\n`);
       process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : formatResults(r));
     });
 
@@ -91,7 +95,7 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
     const lex = idx.manifest.lexical;
     if (lex && isLexicalScheme(lex.scheme)) {
       const e = idx.manifest.files.find((f) => f.kind === 'lexical')!;
-      const index = loadLexicalIndex(new Uint8Array(await readFile(path.join(indexDir, ...e.path.split('/')))), e.path);
+      const index = loadLexicalIndex(await readVerified(indexDir, e), e.path);
       checkLexicalRefs(index, lex.scheme, documentGroups(idx.metadata), e.path);
     }
   } catch (e) {
@@ -110,9 +114,25 @@ async function openEngine(indexDir: string, model: string | undefined, mode: Sea
   return NodeSearchEngine.open(indexDir, needsModel ? resolveModelDir(model) : null, { scorer });
 }
 
+/** Standard input as the query: at most STDIN_QUERY_BYTES are read (boundQuery keeps far fewer). */
+const STDIN_QUERY_BYTES = 1 << 20;
+async function readStdinQuery(): Promise<string> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of process.stdin as AsyncIterable<Buffer>) {
+    chunks.push(c);
+    n += c.length;
+    if (n >= STDIN_QUERY_BYTES) break;
+  }
+  process.stdin.destroy();
+  return new TextDecoder().decode(Buffer.concat(chunks).subarray(0, STDIN_QUERY_BYTES)).trim();
+}
+
+/** Text output: every string from a document goes through terminalText (no escape sequences reach the terminal). */
 function formatResults(r: SearchResult): string {
+  const t = terminalText;
   if (r.hits.length === 0) return `no results for ${JSON.stringify(r.query)} (${r.mode})\n`;
-  const lines = r.hits.map((h) => `${String(h.rank).padStart(3)}. ${h.title || h.id}  [${h.docId}]  ${h.score.toFixed(4)}\n     ${h.url ? `${h.url}\n     ` : ''}${h.snippet}\n`);
+  const lines = r.hits.map((h) => `${String(h.rank).padStart(3)}. ${t(h.title || h.id)}  [${t(h.docId)}]  ${h.score.toFixed(4)}\n     ${h.url ? `${t(displayUrl(h.url))}\n     ` : ''}${t(h.snippet)}\n`);
   const fusion = r.fusion ? `, neural weight ${r.fusion.neuralWeight.toFixed(2)} (top-100 agreement with BM25 ${r.fusion.agreement.toFixed(2)})` : '';
   return `${lines.join('')}(${r.mode}, ${r.ms.toFixed(0)} ms${fusion})\n`;
 }
@@ -177,6 +197,7 @@ export type EvalOutput = Record<(typeof METRIC_NAMES)[number], number> & {
 };
 
 export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
+  if (opts.run !== undefined) checkOutputFile(opts.run, '--run'); // before any search runs
   const queries = await readQueries(opts.queries);
   let qrels: Qrels;
   try {
@@ -232,8 +253,8 @@ async function writeRunFile(file: string, queries: Query[], results: Map<string,
 /** Whether the index's manifest names the default model (by model.json's SHA-256). */
 async function builtWithDefaultModel(indexDir: string): Promise<boolean> {
   try {
-    const manifest = JSON.parse(readFileSync(path.join(indexDir, 'manifest.json'), 'utf8')) as { model?: { sha256?: unknown } };
-    return manifest.model?.sha256 === (await sha256Hex(readFileSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))));
+    const manifest = JSON.parse(new TextDecoder().decode(await readBundleFile(indexDir, 'manifest.json'))) as { model?: { sha256?: unknown } };
+    return manifest.model?.sha256 === (await sha256Hex(await readBundleFile(DEFAULT_MODEL_DIR, 'model.json')));
   } catch {
     return true; // an unreadable manifest: let the engine report it precisely
   }

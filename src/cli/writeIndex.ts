@@ -1,7 +1,7 @@
-// Writes index bundles to disk (Node). Everything goes into a temporary sibling folder that is
-// renamed into place at the end, so a reader never sees a half-written bundle.
-import { chmod, mkdir, mkdtemp, readdir, rename, rm, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+// Writes index bundles to disk (Node). Everything goes into a staging folder beside the target that
+// is renamed into place at the end, so a reader never sees a half-written bundle.
+import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import {
   MANIFEST_FILE_NAME,
   buildIndexManifest,
@@ -14,6 +14,7 @@ import {
 } from '../core/formats/index.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
 import { addLazyFields } from './lazyBundle.ts';
+import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers, lockOutput, replaceFolder, stagingFolder, unlockOutput } from './outputPath.ts';
 
 export interface WriteIndexInput {
   /** dim, dtype and absmax come from the tiles, graph from `graph`; tileDocs defaults to the first tile's size. */
@@ -26,8 +27,10 @@ export interface WriteIndexInput {
   graph?: { degree: number; shards: Uint32Array[]; entryPoints?: Uint32Array };
   /** Optional lexical index: the manifest's `lexical` descriptor and its files (kind lexical). */
   lexical?: { descriptor: { scheme: string; [key: string]: unknown }; files: { path: string; data: Uint8Array }[] };
-  /** Replace an existing non-empty outDir. */
+  /** Replace an existing index bundle in outDir. */
   force?: boolean;
+  /** Where the output folder came from and who hears about cleaned leftovers. */
+  output?: OutputOptions;
   /**
    * Rows per hashed chunk: files[i].chunks on every vector tile and graph shard (lazy loading,
    * docs/FORMATS.md); needs graph.entryPoints. Added before the bundle is renamed into place.
@@ -40,52 +43,39 @@ export function shardPath(folder: string, i: number, ext: string): string {
   return `${folder}/${String(i).padStart(5, '0')}.${ext}`;
 }
 
-async function isNonEmptyDir(dir: string): Promise<boolean> {
-  try {
-    return (await readdir(dir)).length > 0;
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return false;
-    throw e;
-  }
+export interface OutputOptions {
+  /** The option that named the folder, for messages (default "out"). */
+  flag?: string;
+  /** Input paths the folder must not be or contain. */
+  inputs?: string[];
+  /** Told what cleaning the leftovers of interrupted runs did. */
+  log?: (line: string) => void;
 }
 
 /**
- * Runs `fill(tmp)` on a fresh temporary folder next to outDir, then puts it in outDir's place.
- * Refuses a non-empty outDir unless `force`; on any failure the temporary folder is removed and
- * outDir is left as it was.
+ * Runs `fill(tmp)` on a fresh staging folder beside outDir, then puts it in outDir's place
+ * (src/cli/outputPath.ts: checks, lock, leftovers, replacement). Refuses a non-empty outDir unless
+ * `force`, and even then anything but an index bundle this tool wrote; on any failure the staging
+ * folder is removed and outDir is left as it was.
  */
-export async function writeDirAtomically(outDir: string, force: boolean, fill: (tmp: string) => Promise<void>): Promise<void> {
-  const target = resolve(outDir);
-  if (!force && (await isNonEmptyDir(target))) {
-    throw new Error(`${outDir}: exists and is not empty; refusing to overwrite it (pass force to replace it)`);
-  }
-  const parent = dirname(target);
-  await mkdir(parent, { recursive: true });
-  // A sibling, so the final rename stays on one filesystem and is atomic.
-  const tmp = await mkdtemp(join(parent, `.${basename(target)}.tmp-`));
+export async function writeDirAtomically(outDir: string, force: boolean, fill: (tmp: string) => Promise<void>, o: OutputOptions = {}): Promise<void> {
+  const flag = o.flag ?? 'out';
+  const target = checkOutputFolder(outDir, { flag, force, inputs: o.inputs, recognizer: INDEX_BUNDLE });
+  const locked = lockOutput(target, flag);
   try {
-    await chmod(tmp, 0o755); // mkdtemp's 0700 would survive the rename and hide the bundle from a web server
-    await fill(tmp);
-    let old: string | null = null;
+    for (const line of cleanLeftovers(target, INDEX_BUNDLE)) o.log?.(`${flag} ${outDir}: ${line}`);
+    await mkdir(dirname(target), { recursive: true });
+    const tmp = stagingFolder(target);
     try {
-      await rename(tmp, target);
+      await chmod(tmp, 0o755); // mkdtemp's 0700 would survive the rename and hide the bundle from a web server
+      await fill(tmp);
+      replaceFolder(tmp, target);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOTEMPTY' && code !== 'EEXIST' && code !== 'EISDIR') throw e;
-      // outDir exists (empty, or force): move it aside, move ours in, then delete it.
-      old = await mkdtemp(join(parent, `.${basename(target)}.old-`));
-      await rename(target, join(old, 'd'));
-      try {
-        await rename(tmp, target);
-      } catch (e2) {
-        await rename(join(old, 'd'), target);
-        throw e2;
-      }
+      await rm(tmp, { recursive: true, force: true });
+      throw e;
     }
-    if (old) await rm(old, { recursive: true, force: true });
-  } catch (e) {
-    await rm(tmp, { recursive: true, force: true });
-    throw e;
+  } finally {
+    if (locked) unlockOutput(target);
   }
 }
 
@@ -173,9 +163,14 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
 export async function writeIndexBundle(outDir: string, input: WriteIndexInput): Promise<IndexManifest> {
   let manifest: IndexManifest | undefined;
   if (input.chunkDocs !== undefined && !input.graph?.entryPoints) throw new Error('writeIndexBundle: chunkDocs (lazy loading) needs a graph with entryPoints');
-  await writeDirAtomically(outDir, input.force ?? false, async (tmp) => {
-    manifest = await writeIndexFiles(tmp, input);
-    if (input.chunkDocs !== undefined) manifest = await addLazyFields(tmp, { chunkDocs: input.chunkDocs });
-  });
+  await writeDirAtomically(
+    outDir,
+    input.force ?? false,
+    async (tmp) => {
+      manifest = await writeIndexFiles(tmp, input);
+      if (input.chunkDocs !== undefined) manifest = await addLazyFields(tmp, { chunkDocs: input.chunkDocs });
+    },
+    input.output,
+  );
   return manifest!;
 }

@@ -19,8 +19,34 @@ export function fail(file: string, path: string, problem: string): never {
   throw new Error(path ? `${file}: ${path} ${problem}` : `${file}: ${problem}`);
 }
 
-/** JSON.parse of text or UTF-8 bytes, with the file named on failure. */
+/**
+ * The largest JSON file (manifest.json, model.json, a metadata shard) a reader accepts: a manifest
+ * of a 10M-passage index with per-chunk hashes is a few MB; anything near this is not a bundle.
+ */
+export const MAX_JSON_FILE_BYTES = 64 * 1024 * 1024;
+/** The deepest nesting of arrays and objects a bundle's JSON may have (ours reach 5). */
+export const MAX_JSON_DEPTH = 64;
+
+/** Refuses JSON nested deeper than MAX_JSON_DEPTH before JSON.parse recurses into it. */
+function checkJsonDepth(text: string, file: string): void {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 0x5c) i++; // backslash: skip the escaped character
+      else if (c === 0x22) inString = false;
+    } else if (c === 0x22) inString = true;
+    else if (c === 0x5b || c === 0x7b) {
+      if (++depth > MAX_JSON_DEPTH) fail(file, '', `nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels; not a bundle file`);
+    } else if (c === 0x5d || c === 0x7d) depth--;
+  }
+}
+
+/** JSON.parse of text or UTF-8 bytes, with the file named on failure; size and depth bounded. */
 export function parseJsonText(input: string | Uint8Array, file: string): unknown {
+  const size = typeof input === 'string' ? input.length : input.byteLength;
+  if (size > MAX_JSON_FILE_BYTES) fail(file, '', `is ${size} bytes, over the ${MAX_JSON_FILE_BYTES}-byte limit for a bundle's JSON file`);
   let text: string;
   if (typeof input === 'string') text = input;
   else {
@@ -30,6 +56,7 @@ export function parseJsonText(input: string | Uint8Array, file: string): unknown
       fail(file, '', 'is not valid UTF-8');
     }
   }
+  checkJsonDepth(text, file);
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -10,15 +10,18 @@ export class InputError extends Error {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
-/** Decodes UTF-8 (a leading byte-order mark is dropped) or throws an InputError naming file:line. */
-export function decodeUtf8Strict(bytes: Uint8Array, file: string): string {
+/**
+ * Decodes UTF-8 (a leading byte-order mark is dropped) or throws an InputError naming file:line;
+ * `firstLine` is the line number of the bytes' first line (a streaming reader decodes line by line).
+ */
+export function decodeUtf8Strict(bytes: Uint8Array, file: string, firstLine = 1): string {
   try {
     const text = decoder.decode(bytes);
     return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   } catch {
     // Find the first line that does not decode, and the byte within it.
     let start = 0;
-    let line = 1;
+    let line = firstLine;
     while (start <= bytes.length) {
       let end = bytes.indexOf(0x0a, start);
       if (end < 0) end = bytes.length;
