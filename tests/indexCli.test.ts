@@ -144,7 +144,7 @@ describe('index → verify → search → eval', () => {
   it('refuses an output folder that already holds an index unless --force', () => {
     const again = cli(['index', path.join(work, 'small.jsonl'), '--model', model, '--out', out]);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/--out .*idx: already holds an index; pass --force to replace it/);
+    expect(again.stderr).toMatch(/--out .*idx": already holds an index; pass --force to replace it/);
     const forced = cli(['index', path.join(work, 'small.jsonl'), '--model', model, '--out', out, '--tile-docs', '8', '--force', '-q']);
     expect(forced.code).toBe(0);
   });

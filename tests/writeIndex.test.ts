@@ -63,14 +63,17 @@ describe('writeIndexBundle', () => {
     });
   }
 
-  it('refuses a non-empty outDir unless force, and replaces it with force', async () => {
+  it('refuses a non-empty outDir, even with force unless it holds only a bundle; replaces a bundle with force', async () => {
     const out = join(root, 'idx');
     await mkdir(out);
     await writeFile(join(out, 'keep.txt'), 'precious');
-    await expect(writeIndexBundle(out, input())).rejects.toThrow(`${out}: exists and is not empty; refusing to overwrite it (pass force to replace it)`);
+    await expect(writeIndexBundle(out, input())).rejects.toThrow(`out "${out}": exists and is not empty; choose an empty or new folder`);
+    await expect(writeIndexBundle(out, { ...input(), force: true })).rejects.toThrow(/is not a bundle this tool wrote .*nothing was touched/);
     expect(await readFile(join(out, 'keep.txt'), 'utf8')).toBe('precious');
+    await rm(join(out, 'keep.txt'));
+    await writeIndexBundle(out, input());
+    await expect(writeIndexBundle(out, input())).rejects.toThrow(/already holds an index; pass --force/);
     await writeIndexBundle(out, { ...input(), force: true });
-    expect(await listing(out)).not.toContain('keep.txt');
     expect(await listing(out)).toContain('manifest.json');
     expect(await readdir(root)).toEqual(['idx']);
   });

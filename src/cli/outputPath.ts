@@ -140,7 +140,9 @@ export function checkOutputFolder(out: string, o: OutputFolderCheck): string {
     }
   } catch (e) {
     if (e instanceof CliError) throw e;
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`${o.flag} ${shown}: ${errnoText(e)}`, 2);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTDIR') throw new CliError(`${o.flag} ${shown}: ${nearestExisting(target)}: a file stands where a folder is needed`, 2);
+    if (code !== 'ENOENT') throw new CliError(`${o.flag} ${shown}: ${errnoText(e)}`, 2);
   }
   // Compare real paths, so that ../here or a link to the current folder is seen for what it is.
   const real = realPathOf(target);
