@@ -126,6 +126,12 @@ describe('output paths are checked before any work', () => {
     }
   });
 
+  it('an --out under folders that do not exist yet is created', () => {
+    const out = path.join(work, 'new', 'deep', 'idx');
+    expect(index(out).code).toBe(0);
+    expect(readdirSync(path.dirname(out))).toEqual(['idx']);
+  });
+
   it('a symbolic link to a bundle folder: the link stays, its target gets the new bundle', () => {
     const real = path.join(work, 'real-target');
     cpSync(bundle, real, { recursive: true });

@@ -6,7 +6,7 @@
 // new one in): POSIX has no atomic exchange of two non-empty folders, and Linux's
 // renameat2(RENAME_EXCHANGE) is not reachable from Node. A run killed in that window leaves the old
 // bundle in `.NAME.old-*`, and the next run on NAME puts it back before anything else.
-import { accessSync, constants, existsSync, lstatSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, statfsSync, unlinkSync, writeSync, closeSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, statfsSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { CliError } from './errors.ts';
@@ -295,6 +295,11 @@ function alive(pid: number): boolean {
 export function lockOutput(target: string, flag: string): boolean {
   if (held.has(target)) return false;
   const file = lockPath(target);
+  try {
+    mkdirSync(path.dirname(target), { recursive: true }); // checked before: the nearest existing folder takes new files
+  } catch (e) {
+    throw new CliError(`${flag} ${target}: cannot create its folder (${errnoText(e)})`, 2);
+  }
   const me = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() });
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
