@@ -8,6 +8,8 @@
 import { registerSW } from 'virtual:pwa-register';
 import { ortWasmUrl, type EncoderBackend } from '../worker/ortFiles.ts';
 import { MANIFEST_FILE_NAME, MODEL_FILE_NAME, parseIndexManifest, parseModelJson } from '../core/formats/index.ts';
+import { MAX_JSON_FILE_BYTES } from '../core/formats/fields.ts';
+import { readBodyBounded } from '../worker/boundedFetch.ts';
 
 /** Runtime cache names; they must match the runtimeCaching entries in vite.config.ts. */
 export const BUNDLE_CACHE = 'hypencoder-bundles';
@@ -38,7 +40,7 @@ export async function bundleUrls(modelUrl: string, indexUrl: string, encoder: En
     [modelJson, manifestJson].map(async (u) => {
       const r = await fetch(u);
       if (!r.ok) throw new Error(`${u.href}: HTTP ${r.status}`);
-      return new Uint8Array(await r.arrayBuffer());
+      return readBodyBounded(r, u.pathname.split('/').pop()!, { max: MAX_JSON_FILE_BYTES }); // as the engine reads them
     }),
   );
   const model = parseModelJson(modelBytes);

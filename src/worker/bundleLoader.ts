@@ -17,7 +17,9 @@ import {
   type IndexManifest,
   type ModelBundle,
 } from '../core/formats/index.ts';
+import { MAX_JSON_FILE_BYTES } from '../core/formats/fields.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
+import { readBodyBounded, type BodyBound } from './boundedFetch.ts';
 import { FileCache, type CacheState } from './fileCache.ts';
 
 export interface LoadProgress {
@@ -54,7 +56,7 @@ function folder(url: string): URL {
 /** The JSON descriptors always come from the network (so a new version is seen); offline, from the cache. */
 async function fetchJson(url: URL, what: string, cache: FileCache): Promise<Uint8Array> {
   try {
-    const bytes = await fetchBytes(url, what);
+    const bytes = await fetchBytes(url, what, { max: MAX_JSON_FILE_BYTES });
     await cache.put('json', url.href, bytes);
     return bytes;
   } catch (e) {
@@ -64,19 +66,24 @@ async function fetchJson(url: URL, what: string, cache: FileCache): Promise<Uint
   }
 }
 
-async function fetchBytes(url: URL, what: string): Promise<Uint8Array> {
+/** The file's bytes, read no further than `bound` allows (boundedFetch.ts). */
+async function fetchBytes(url: URL, what: string, bound: BodyBound): Promise<Uint8Array> {
   let res: Response;
   try {
     res = await fetch(url);
   } catch (e) {
     throw new Error(`${what}: could not fetch ${url.href} (${(e as Error).message})`);
   }
-  if (!res.ok) throw new Error(`${what}: ${url.href} answered HTTP ${res.status}`);
+  if (!res.ok) {
+    res.body?.cancel().catch(() => {});
+    throw new Error(`${what}: ${url.href} answered HTTP ${res.status}`);
+  }
   // Static hosts and dev servers often answer a missing file with the site's HTML page.
   if ((res.headers.get('content-type') ?? '').includes('text/html')) {
+    res.body?.cancel().catch(() => {});
     throw new Error(`${what}: ${url.href} answered with an HTML page, not the file (is the file missing?)`);
   }
-  return new Uint8Array(await res.arrayBuffer());
+  return readBodyBounded(res, what, bound);
 }
 
 export async function loadBundles(
@@ -119,7 +126,7 @@ export async function loadBundles(
       }
     }
     if (!bytes) {
-      bytes = await fetchBytes(new URL(ref.path, dir), ref.path);
+      bytes = await fetchBytes(new URL(ref.path, dir), ref.path, { expected: ref.bytes });
       await verifyFile(ref, bytes);
       await cache.put(version, ref.path, bytes);
     }

@@ -11,9 +11,10 @@ import {
   sha256Hex,
   type IndexManifest,
 } from '../core/formats/index.ts';
-import { parseJsonText } from '../core/formats/fields.ts';
+import { MAX_JSON_FILE_BYTES, parseJsonText } from '../core/formats/fields.ts';
 import { chunkByteRange, readLazyLayout, type ChunkedFile, type LazyLayout } from '../core/formats/chunkHashes.ts';
 import { GRAPH_NO_NEIGHBOR, type GraphView } from '../core/graphSearch.ts';
+import { readBodyBounded } from './boundedFetch.ts';
 import { FileCache } from './fileCache.ts';
 
 export interface FetchCounters {
@@ -73,7 +74,7 @@ export class LazyIndex {
     const url = new URL(MANIFEST_FILE_NAME, dir);
     const res = await fetchImpl(url);
     if (!res.ok) throw new Error(`${MANIFEST_FILE_NAME}: ${url.href} answered HTTP ${res.status}`);
-    const bytes = new Uint8Array(await res.arrayBuffer());
+    const bytes = await readBodyBounded(res, MANIFEST_FILE_NAME, { max: MAX_JSON_FILE_BYTES });
     const manifest = parseIndexManifest(bytes);
     const { layout, reason } = readLazyLayout(parseJsonText(bytes, MANIFEST_FILE_NAME), manifest);
     if (!layout) throw new Error(`${MANIFEST_FILE_NAME}: this index cannot be loaded lazily: ${reason}`);
@@ -225,20 +226,26 @@ export class LazyIndex {
     } catch (e) {
       throw new Error(`${file.entry.path}: could not fetch bytes ${start}–${end - 1} of ${url.href} (${(e as Error).message})`);
     }
-    const body = new Uint8Array(await res.arrayBuffer());
-    this.counters.networkBytes += body.byteLength;
     this.counters.requests++;
     if (res.status === 206) {
       const cr = res.headers.get('content-range') ?? '';
       const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim());
-      if (!m || Number(m[1]) !== start || Number(m[2]) !== end - 1) throw new Error(`${file.entry.path}: asked for bytes ${start}–${end - 1}, the server answered Content-Range ${JSON.stringify(cr)}`);
-      if (body.byteLength !== end - start) throw new Error(`${file.entry.path}: bytes ${start}–${end - 1}: ${body.byteLength < end - start ? 'truncated' : 'oversized'}: expected ${end - start} bytes, got ${body.byteLength}`);
+      if (!m || Number(m[1]) !== start || Number(m[2]) !== end - 1) {
+        res.body?.cancel().catch(() => {});
+        throw new Error(`${file.entry.path}: asked for bytes ${start}–${end - 1}, the server answered Content-Range ${JSON.stringify(cr)}`);
+      }
+      // The body is read no further than the range asked for.
+      const body = await readBodyBounded(res, `${file.entry.path}: bytes ${start}–${end - 1}`, { expected: end - start });
+      this.counters.networkBytes += body.byteLength;
       return body;
     }
     if (res.status === 200) {
-      if (body.byteLength !== file.entry.bytes) throw new Error(`${file.entry.path}: the server ignored the Range request and sent ${body.byteLength} bytes, but the file has ${file.entry.bytes}`);
+      // The host ignored Range and sends the whole file: read no more than the manifest says it has.
+      const body = await readBodyBounded(res, `${file.entry.path} (the server ignored the Range request and sent the whole file)`, { expected: file.entry.bytes });
+      this.counters.networkBytes += body.byteLength;
       return body.subarray(start, end);
     }
+    res.body?.cancel().catch(() => {});
     throw new Error(`${file.entry.path}: bytes ${start}–${end - 1} of ${url.href}: HTTP ${res.status}`);
   }
 }
