@@ -13,6 +13,7 @@ import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import type { WeightBuffers } from '../gpu/qnetScorer.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
 import { ortWasmUrl, type EncoderBackend } from './ortFiles.ts';
+import { neuralTokenCut, type TokenCut } from './queryBounds.ts';
 
 export type { EncoderBackend };
 
@@ -92,6 +93,11 @@ export class QueryEncoder {
     });
     const device = backend === 'webgpu' ? ((await ort.env.webgpu.device) as GPUDevice) : null;
     return new QueryEncoder(ort, model, session, tokenizer, backend, device);
+  }
+
+  /** How many WordPiece pieces the query has and how many of them the encoder reads. */
+  tokenCut(query: string): TokenCut {
+    return neuralTokenCut(this.tokenizer, this.model.encoders!.maxQueryTokens, query);
   }
 
   private feeds(query: string): Record<string, Ort.Tensor> {

@@ -17,6 +17,7 @@ import { isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { documentIdOf, type SearchMode } from '../core/ranking.ts';
 import { MAX_K } from '../gpu/topkProgram.ts';
 import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
+import { prepareQuery } from './queryBounds.ts';
 
 export type ScorerBackend = 'webgpu' | 'cpu';
 
@@ -73,7 +74,10 @@ export interface SearchHit {
 }
 
 export interface SearchResponse {
+  /** The query as it was asked (the rankers saw it cut to MAX_QUERY_CHARS, src/core/query.ts). */
   query: string;
+  /** Set when the query was cut, by characters or by the neural model's token limit: text for the person. */
+  notice?: string;
   /** A newer search started before this one finished: its answer was dropped (hits is empty). */
   superseded?: boolean;
   hits: SearchHit[];
@@ -202,19 +206,23 @@ export class SearchEngine {
     const dropped = (): SearchResponse => ({ query, superseded: true, hits: [], backend: this.info!.backend, timingsMs: { qnet: 0, score: 0, total: 0 } });
     if (superseded()) return dropped();
     if (this.lostDevice) await this.recover();
+    // Bounded before it is tokenized or searched: a pasted book costs what 2,048 characters do.
+    const encoder = this.encoder;
+    const { text, notice } = prepareQuery(query, mode !== 'lexical' && encoder ? (t) => encoder.tokenCut(t) : undefined);
+    const noted = notice ? { notice } : {};
     if (mode !== 'neural' || this.hasPassages) {
       const t0 = performance.now();
-      const ranked = await this.modeSearch!.search(query, mode, k);
+      const ranked = await this.modeSearch!.search(text, mode, k);
       const ms = performance.now() - t0;
       if (superseded()) return dropped();
       const hits = ranked.map((h, i) => toHit(this.bundles!.docs[h.passage], h.passage, i + 1, h.score));
-      return { query, hits, backend: this.info.backend, timingsMs: { qnet: 0, score: ms, total: ms } };
+      return { query, ...noted, hits, backend: this.info.backend, timingsMs: { qnet: 0, score: ms, total: ms } };
     }
     const t0 = performance.now();
-    const r = await this.neuralTopK(query, k, superseded);
+    const r = await this.neuralTopK(text, k, superseded);
     if (!r) return dropped();
     const hits = Array.from(r.indices, (doc, i) => toHit(this.bundles!.docs[doc], doc, i + 1, r.scores[i]));
-    return { query, hits, backend: this.info.backend, timingsMs: { qnet: r.encodeMs, score: r.scoreMs, total: performance.now() - t0 } };
+    return { query, ...noted, hits, backend: this.info.backend, timingsMs: { qnet: r.encodeMs, score: r.scoreMs, total: performance.now() - t0 } };
   }
 
   /** Encode the query, score every document, keep the best k; null when `superseded` turns true. */
@@ -257,13 +265,14 @@ export class SearchEngine {
   /** Lexical, neural or hybrid ranking as the Node engine reports it (passage, id, document id). */
   async rankForEval(query: string, mode: SearchMode, k: number): Promise<ModeHit[]> {
     if (!this.modeSearch) throw new Error('rankForEval: no index loaded');
-    return this.modeSearch.search(query, mode, k);
+    return this.modeSearch.search(prepareQuery(query).text, mode, k);
   }
 
   /** The q-net of a query as plain arrays (for parity checks against other engines). */
   async qnetFor(query: string): Promise<QNetWeights> {
     if (!this.bundles) throw new Error('qnetFor: no index loaded');
-    return this.encoder ? this.encoder.encodeToCpu(query) : syntheticQueryWeights(this.bundles.model.qnet, query);
+    const { text } = prepareQuery(query);
+    return this.encoder ? this.encoder.encodeToCpu(text) : syntheticQueryWeights(this.bundles.model.qnet, text);
   }
 
   private release(): void {
