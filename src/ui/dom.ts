@@ -1,4 +1,5 @@
 // Tiny DOM helpers. Text goes in as text nodes (Element.append with strings), never as HTML.
+import { displayUrl } from '../core/displayText.ts';
 import { highlightRanges, splitHighlights } from '../core/highlight.ts';
 
 type Props<K extends keyof HTMLElementTagNameMap> = Partial<Omit<HTMLElementTagNameMap[K], 'innerHTML' | 'outerHTML'>> & {
@@ -31,13 +32,24 @@ export function safeHref(url: string, base: string): string | null {
   }
 }
 
-/** A short readable form of a URL: host and path, no scheme, no trailing slash. */
-export function displayUrl(href: string): string {
+/**
+ * A short readable form of a link target: host and path, no scheme, no trailing slash; escapes for
+ * ordinary characters decoded, but bidi overrides, controls and invisible characters kept
+ * percent-encoded (displayUrl), so a hit cannot show a URL that reads otherwise than it leads.
+ */
+export function shownUrl(href: string): string {
+  let short: string;
   try {
     const u = new URL(href);
-    const path = decodeURI(u.pathname).replace(/\/$/, '');
-    return `${u.host}${path}${u.search}${u.hash}`;
+    short = `${u.host}${u.pathname.replace(/\/$/, '')}${u.search}${u.hash}`;
   } catch {
-    return href;
+    short = href;
   }
+  return displayUrl(short);
+}
+
+/** The query in quotes for a status line: a long one shortened (the whole query stays in the box). */
+export function quotedQuery(query: string, maxChars = 120): string {
+  const chars = Array.from(query);
+  return `“${chars.length > maxChars ? `${chars.slice(0, maxChars - 1).join('').trimEnd()}…` : query}”`;
 }

@@ -1,8 +1,11 @@
 // The search page: reads its configuration (the JSON block in index.html, overridden by URL
-// parameters), mounts the search view and registers the offline service worker.
+// parameters within its allowBundlesFrom list), mounts the search view and registers the offline
+// service worker.
 import pageCss from './page.css?inline';
 import viewCss from './style.css?inline';
+import { boundQuery } from '../core/query.ts';
 import { createSearch, SEARCH_MODES, type SearchMode } from '../lib/search.ts';
+import { checkBundleParam, parseAllowList } from './bundleSource.ts';
 import { cacheBundles, registerOffline } from './offline.ts';
 import { mountSearchView } from './view.ts';
 
@@ -12,6 +15,8 @@ interface PageConfig {
   examples?: string[];
   /** A demo.json (scripts/demoIndex.js) describing the configured bundles: corpus, model, example queries. */
   about?: string;
+  /** Where ?model= / ?index= may point: origins or URL folder prefixes; absent: this page's origin only. */
+  allowBundlesFrom?: string[];
 }
 
 /** What scripts/demoIndex.js records about the demo bundles (public/generated/demo/demo.json). */
@@ -30,6 +35,8 @@ function readConfig(): PageConfig {
     index: cfg.index ?? '/generated/demo/index/',
     examples: Array.isArray(cfg.examples) ? cfg.examples.filter((e): e is string => typeof e === 'string') : [],
     about: typeof cfg.about === 'string' ? cfg.about : undefined,
+    // Anything but an array of strings is treated as absent: the strict default, same origin only.
+    allowBundlesFrom: Array.isArray(cfg.allowBundlesFrom) ? cfg.allowBundlesFrom.filter((e): e is string => typeof e === 'string') : undefined,
   };
 }
 
@@ -57,10 +64,23 @@ function aboutLine(a: DemoAbout): string | undefined {
 
 const params = new URLSearchParams(location.search);
 const config = readConfig();
-const modelUrl = params.get('model') ?? config.model;
-const indexUrl = params.get('index') ?? config.index;
+const allowed = parseAllowList(config.allowBundlesFrom, location.href);
+if (allowed.invalid.length) console.warn(`hypencoder-config: allowBundlesFrom entries ignored (not http(s) URLs): ${allowed.invalid.join(', ')}`);
+/** Bundle URLs from the address bar that lie outside allowBundlesFrom: refused, said on the page. */
+const refusals: { what: 'model' | 'index'; reason: string }[] = [];
+function bundleUrl(what: 'model' | 'index', configured: string): string {
+  const value = params.get(what);
+  if (value === null) return configured;
+  const checked = checkBundleParam(what, value, location.href, allowed.places);
+  if (checked.ok) return checked.url;
+  refusals.push({ what, reason: checked.reason });
+  return configured; // the link cannot replace the configured bundles
+}
+const modelUrl = bundleUrl('model', config.model);
+const indexUrl = bundleUrl('index', config.index);
+const configuredBundles = modelUrl === config.model && indexUrl === config.index;
 // demo.json describes the configured bundles only: not the ones ?model= / ?index= name.
-const about = params.has('model') || params.has('index') ? null : await readAbout(config.about);
+const about = configuredBundles ? await readAbout(config.about) : null;
 const aboutExamples = Array.isArray(about?.examples) ? about.examples.filter((e): e is string => typeof e === 'string') : [];
 const scorer = params.get('backend');
 const encoder = params.get('encoder');
@@ -107,7 +127,8 @@ const view = mountSearchView(document.getElementById('app')!, search, {
   onChange(query, mode) {
     // The address bar holds the query and mode, so a search can be shared or bookmarked.
     const u = new URL(location.href);
-    if (query.trim()) u.searchParams.set('q', query.trim());
+    // The query as the engine searches it (cut to MAX_QUERY_CHARS): a pasted book stays out of the URL.
+    if (query.trim()) u.searchParams.set('q', boundQuery(query.trim()).text);
     else u.searchParams.delete('q');
     if (mode !== 'neural') u.searchParams.set('mode', mode);
     else u.searchParams.delete('mode');
@@ -128,12 +149,35 @@ const view = mountSearchView(document.getElementById('app')!, search, {
 });
 view.input.focus();
 
+if (refusals.length) {
+  // Above the view, as text: the link's bundles were not loaded; the configured ones are searched.
+  const refused = document.createElement('div');
+  refused.className = 'refused';
+  refused.setAttribute('role', 'alert');
+  refused.dataset.testid = 'bundle-refused';
+  for (const r of refusals) {
+    refused.append(Object.assign(document.createElement('p'), { textContent: `The ${r.what} named in the link was not loaded: ${r.reason}. This site's own ${r.what} is used instead.` }));
+  }
+  document.getElementById('app')!.before(refused);
+}
+
 // "/" anywhere on the page jumps to the search box, as on most search sites.
 document.addEventListener('keydown', (e) => {
   const t = e.target as HTMLElement;
   if (e.key === '/' && !e.ctrlKey && !e.metaKey && !e.altKey && !(t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t.isContentEditable)) {
     e.preventDefault();
     view.input.focus();
+
+if (refusals.length) {
+  // Above the view, as text: the link's own bundles were not loaded, the configured ones were.
+  const refused = Object.assign(document.createElement('p'), {
+    className: 'refused',
+    role: 'alert',
+    textContent: `Not loaded from the link: ${refusals.join('; ')}. Showing this site's own ${modelUrl === config.model && indexUrl === config.index ? 'bundles' : 'bundle for what was refused'} instead.`,
+  });
+  refused.dataset.testid = 'bundle-refused';
+  document.getElementById('app')!.before(refused);
+}
     view.input.select();
   }
 });

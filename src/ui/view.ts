@@ -3,8 +3,9 @@
 // (src/ui/main.ts) into the document and by <hypencoder-search> (src/ui/element.ts) into its shadow
 // root. Document text only ever enters the DOM as text nodes.
 import { queryStems } from '../core/highlight.ts';
+import { boundQuery } from '../core/query.ts';
 import { SEARCH_MODES, engineModes, type EngineInfo, type HypencoderSearch, type LoadProgress, type SearchMode, type SearchResponse } from '../lib/search.ts';
-import { displayUrl, el, highlighted, safeHref } from './dom.ts';
+import { el, highlighted, quotedQuery, safeHref, shownUrl } from './dom.ts';
 
 export interface ViewOptions {
   /** A heading above the box (the page has one; the element does not). */
@@ -119,23 +120,28 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   const status = el('p', { className: 'status', attrs: { role: 'status' } }, 'Loading…');
   const results = el('ol', { className: 'results', id: `${id}-results`, attrs: { 'aria-label': 'Results' } });
   const timings = el('p', { className: 'timings' });
+  // What the engine cut from a long query (characters, the model's tokens): small print, as text.
+  const queryNotice = el('p', { className: 'query-notice', hidden: true, dataset: { testid: 'query-notice' } });
 
   const header = el('header', { className: 'bar' }, ...(opts.title ? [el('h1', {}, opts.title)] : []), badge);
   const about = opts.about ? el('p', { className: 'about', dataset: { testid: 'about' } }, opts.about) : null;
   root.classList.add('hs');
-  const summary = el('div', { className: 'summary' }, status, timings);
+  const summary = el('div', { className: 'summary' }, status, timings, queryNotice);
   root.replaceChildren(header, ...(about ? [about] : []), notice, form, modes, ...(examples ? [examples] : []), load, summary, results, help);
 
   // --- modes ---
   function updateModes(info: EngineInfo | null): void {
-    const available = engineModes(info);
+    // Until the engine reports its modes, the chosen one (a shared link's ?mode=) stays chosen: only
+    // the engine can say it is not available, and then the view falls back to neural.
+    const available = info ? engineModes(info) : [...new Set<SearchMode>(['neural', mode])];
     for (const [m, radio] of modeInputs) {
       radio.disabled = !available.includes(m);
-      radio.closest('label')!.title = radio.disabled ? 'Needs an index with a lexical part and an engine that searches it' : '';
+      radio.closest('label')!.title = radio.disabled && info ? 'Needs an index with a lexical part and an engine that searches it' : '';
     }
     if (!available.includes(mode)) {
       mode = 'neural';
       modeInputs.get('neural')!.checked = true;
+      opts.onChange?.(input.value, mode); // the page's address bar stops naming a mode it cannot serve
     }
     const missing = SEARCH_MODES.filter((m) => !available.includes(m));
     modeNote.textContent = info && missing.length ? `${missing.map((m) => MODE_LABELS[m]).join(' and ')}: not available for this index` : '';
@@ -216,6 +222,8 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     results.replaceChildren();
     delete results.dataset.query;
     timings.textContent = '';
+    queryNotice.hidden = true;
+    queryNotice.textContent = '';
   }
 
   async function runQuery(): Promise<void> {
@@ -244,7 +252,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   }
 
   function render(r: SearchResponse): void {
-    const stems = queryStems(r.query);
+    const stems = queryStems(boundQuery(r.query).text); // the words the engine searched
     const base = root.ownerDocument.baseURI;
     results.replaceChildren(
       ...r.hits.map((h) => {
@@ -253,7 +261,8 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
         const li = el('li', { className: 'hit', tabIndex: -1, dataset: { testid: 'hit', docId: h.id, documentId: h.documentId } });
         const heading = el(hitHeading, { className: 'hit-title' }, href ? el('a', { href, rel: 'noopener' }, ...highlighted(title, stems)) : el('span', {}, ...highlighted(title, stems)));
         li.append(heading);
-        if (href) li.append(el('p', { className: 'url' }, displayUrl(href)));
+        // Shown with bidi overrides and controls percent-encoded; the link target is the href as is.
+        if (href) li.append(el('p', { className: 'url' }, shownUrl(href)));
         if (h.snippet) li.append(el('p', { className: 'snippet' }, ...highlighted(h.snippet, stems)));
         li.append(el('p', { className: 'meta' }, `#${h.rank} · ${h.id} · score ${h.score.toFixed(4)}`));
         return li;
@@ -263,7 +272,9 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     results.dataset.query = r.query; // which query the list answers (tests wait on it)
     results.dataset.mode = mode;
     const n = r.hits.length;
-    status.textContent = n ? `${n} result${n === 1 ? '' : 's'} for “${r.query}”` : `No results for “${r.query}”`;
+    status.textContent = n ? `${n} result${n === 1 ? '' : 's'} for ${quotedQuery(r.query)}` : `No results for ${quotedQuery(r.query)}`;
+    queryNotice.hidden = !r.notice;
+    queryNotice.textContent = r.notice ? `Long query: ${r.notice}.` : '';
     const t = r.timingsMs as Record<string, number>;
     const parts = Object.entries(t)
       .filter(([key, v]) => key !== 'total' && typeof v === 'number')
