@@ -1,7 +1,7 @@
 // hypencoder-web command line. Subcommands register themselves on the commander program.
 import { Command } from 'commander';
 import { registerConvert } from './convert.ts';
-import { CliError } from './errors.ts';
+import { CliError, errnoText } from './errors.ts';
 import { registerIndex } from './indexCommand.ts';
 import { registerParity } from './parity.ts';
 import { registerSearchCommands } from './searchCommands.ts';
@@ -32,7 +32,7 @@ export async function main(argv: string[] = process.argv): Promise<void> {
     // A file-system error that no command turned into a message: one line with the path, no stack.
     const err = e as NodeJS.ErrnoException;
     if (err && typeof err.code === 'string' && typeof err.syscall === 'string') {
-      process.stderr.write(`error: ${err.path ?? ''}${err.path ? ': ' : ''}${err.code} (${err.syscall}): ${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}\n`);
+      process.stderr.write(`error: ${err.path ? `${err.path}: ` : ''}${errnoText(err)} (${err.syscall})\n`);
       process.exitCode = 1;
       return;
     }

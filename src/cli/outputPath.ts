@@ -9,7 +9,7 @@
 import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, statfsSync, unlinkSync, writeSync, closeSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
-import { CliError } from './errors.ts';
+import { CliError, errnoText } from './errors.ts';
 
 /** statfs magic numbers of kernel pseudo-filesystems, where a bundle can never live. */
 const PSEUDO_FS: Record<number, string> = {
@@ -48,11 +48,6 @@ export const INDEX_BUNDLE: BundleRecognizer = {
   name: 'an index',
   listed: (j) => (Array.isArray(j.files) ? j.files.map((f) => String((f as { path?: unknown })?.path ?? '')) : []),
 };
-
-function errnoText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  return err.code ? `${err.code}: ${err.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}` : String(err.message ?? e);
-}
 
 function isUnder(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);

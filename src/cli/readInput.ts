@@ -12,6 +12,7 @@ import { extractHtml } from '../core/ingest/html.ts';
 import { parseJsonlLine } from '../core/ingest/jsonl.ts';
 import { extractMarkdown } from '../core/ingest/markdown.ts';
 import type { SourceDoc } from '../core/ingest/types.ts';
+import { errnoText } from './errors.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
 
 export const JSONL_EXT = new Set(['.jsonl', '.ndjson']);
@@ -41,8 +42,7 @@ export interface ReadInputOptions {
 }
 
 function fsError(e: unknown, where: string): InputError {
-  const err = e as NodeJS.ErrnoException;
-  return new InputError(`${where}: ${err.code ? `${err.code}: ` : ''}${String(err.message ?? e).replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, '')}`);
+  return new InputError(`${where}: ${errnoText(e)}`);
 }
 
 function isUnder(child: string, parent: string): boolean {
