@@ -18,7 +18,7 @@ import { createServer } from 'vite';
 
 register();
 const { convert } = await import('../src/cli/convert.ts');
-const { runTrainingScript } = await import('../src/cli/parity.ts');
+const { runTrainingScript } = await import('../src/cli/python.ts');
 const { DEFAULT_PYTHON } = await import('../src/cli/python.ts');
 const { writeIndexBundle } = await import('../src/cli/writeIndex.ts');
 const { sha256Hex } = await import('../src/core/formats/index.ts');

@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { ModelBundle } from '../core/formats/index.ts';
 import type { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { CliError } from './errors.ts';
-import { loadOnnxRuntimeNode } from './verifyBundle.ts';
+import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;

@@ -30,6 +30,7 @@ import { readInput, type InputSummary } from './readInput.ts';
 import { OPTION_RANGES, checkBaseUrl, intOption } from './indexOptions.ts';
 import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers, lockOutput } from './outputPath.ts';
 import { writeIndexBundle } from './writeIndex.ts';
+import { writeFileAtomic } from './atomicWrite.ts';
 
 export interface IndexOptions {
   out: string;
@@ -122,12 +123,6 @@ export function registerIndex(program: Command): void {
 function workDirFor(out: string): string {
   const abs = path.resolve(out);
   return path.join(path.dirname(abs), `.${path.basename(abs)}.index-work`);
-}
-
-async function writeAtomic(file: string, data: Uint8Array | string): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}`;
-  await writeFile(tmp, data);
-  await rename(tmp, file);
 }
 
 function sha256(data: Uint8Array | string): string {
@@ -294,9 +289,9 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
           },
         );
         const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
-        await writeAtomic(tileFile(t), bytes);
+        await writeFileAtomic(tileFile(t), bytes);
         finished[String(t)] = sha256(bytes);
-        await writeAtomic(stateFile, JSON.stringify({ format: WORK_FORMAT, key, tiles, finished }));
+        await writeFileAtomic(stateFile, JSON.stringify({ format: WORK_FORMAT, key, tiles, finished }));
         encodedVectors.set(v, a * dim);
         if (!bar) {
           const secs = (performance.now() - encodeStart) / 1000;

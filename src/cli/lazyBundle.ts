@@ -3,7 +3,8 @@
 // files are read and verified first; the manifest is replaced atomically (a temporary file renamed
 // over it). Old clients ignore both fields.
 // As a script: `npx tsx src/cli/lazyBundle.ts <index dir> [--chunk-docs 256] [--entry-points 0,17,33]`
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
+import { writeFileAtomic } from './atomicWrite.ts';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MANIFEST_FILE_NAME, parseIndexManifest, verifyFile, type IndexManifest } from '../core/formats/index.ts';
@@ -36,9 +37,7 @@ export async function addLazyFields(indexDir: string, opts: LazyFieldsOptions): 
   const out = parseIndexManifest(text, path);
   const { layout, reason } = readLazyLayout(JSON.parse(text), out, path);
   if (!layout) throw new Error(`${path}: ${reason}`);
-  const tmp = `${path}.tmp-${process.pid}`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  await writeFileAtomic(path, text);
   return out;
 }
 

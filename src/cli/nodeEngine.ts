@@ -20,7 +20,7 @@ import { CliError } from './errors.ts';
 import { loadModelWithEncoders } from './modelDir.ts';
 import { boundQuery, queryCutNotice } from '../core/query.ts';
 import { readIndexBundle, readVerified, type LoadedIndex, type LoadedModel } from './readBundle.ts';
-import { loadOnnxRuntimeNode } from './verifyBundle.ts';
+import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;

@@ -14,8 +14,8 @@ import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { Option, type Command } from 'commander';
 import { convert, type Dtype } from './convert.ts';
 import { CliError } from './errors.ts';
-import { checkPythonTorch, pythonPath, TRAINING_DIR } from './python.ts';
-import { loadOnnxRuntimeNode } from './verifyBundle.ts';
+import { checkPythonTorch, pythonPath, runTrainingScript, TRAINING_DIR } from './python.ts';
+import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 /**
  * Tolerances, relative to the largest magnitude of the PyTorch values compared (max |Δ| / max |ref|).
@@ -273,22 +273,6 @@ export async function runParity(bundleDir: string, fixtureDir: string, opts: { o
     qnetPerQueryRefMs: refMs / nq,
     worstOrtWebQnetRel: ortWeb ? Math.max(...queries.map((q) => q.ortWebQnetRel ?? Infinity)) : null,
   };
-}
-
-/** Runs a Python script from training/ and resolves with its stdout; rejects with its stderr. */
-export function runTrainingScript(python: string, script: string, args: string[]): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(python, [path.join(TRAINING_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code === 0) resolve(out);
-      else reject(new CliError(`${script} exited with status ${code}:\n${err.trim()}`, code === 2 ? 2 : 1));
-    });
-  });
 }
 
 export function formatParityReport(r: ParityReport): string {

@@ -1,6 +1,7 @@
 // Finding the Python that has PyTorch: Debian's /usr/bin/python3 with python3-torch and python3-onnx
 // (pip cannot reach PyPI on our machines, and a pyenv `python3` on PATH lacks them).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError } from './errors.ts';
 
@@ -43,4 +44,20 @@ export function checkPythonTorch(python: string): PythonInfo {
   }
   const [torch, onnx] = r.stdout.trim().split(/\s+/);
   return { python, torch, onnx };
+}
+
+/** Runs a Python script from training/ and resolves with its stdout; rejects with its stderr. */
+export function runTrainingScript(python: string, script: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(python, [path.join(TRAINING_DIR, script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (err += s));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      if (code === 0) resolve(out);
+      else reject(new CliError(`${script} exited with status ${code}:\n${err.trim()}`, code === 2 ? 2 : 1));
+    });
+  });
 }

@@ -1,7 +1,7 @@
 // `hypencoder-web verify`, `search` and `eval` (Node engine; `eval --engine browser` runs the same
 // queries through the browser engine in headless Chromium, see browserEngine.ts).
-import { createWriteStream, existsSync } from 'node:fs';
-import { readFile, rename, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { sha256Hex } from '../core/formats/index.ts';
@@ -11,6 +11,7 @@ import { SEARCH_MODES, documentGroups, type SearchMode } from '../core/ranking.t
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
 import { displayUrl, terminalText } from '../core/displayText.ts';
 import { CliError } from './errors.ts';
+import { writeStreamAtomic } from './atomicWrite.ts';
 import { checkOutputFile } from './outputPath.ts';
 import { DEFAULT_MODEL_DIR, loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
 import { NodeSearchEngine, type NodeScorer, type SearchResult } from './nodeEngine.ts';
@@ -238,16 +239,9 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
 }
 
 async function writeRunFile(file: string, queries: Query[], results: Map<string, { id: string; score: number }[]>, tag: string): Promise<void> {
-  const tmp = path.join(path.dirname(path.resolve(file)), `.${path.basename(file)}.tmp-${process.pid}`);
-  const out = createWriteStream(tmp);
-  for (const q of queries) out.write(trecRunLines(q.id, results.get(q.id) ?? [], tag));
-  await new Promise<void>((resolve, reject) => out.end((e?: Error | null) => (e ? reject(e) : resolve())));
-  try {
-    await rename(tmp, file);
-  } catch (e) {
-    if (existsSync(tmp)) await rm(tmp, { force: true });
-    throw e;
-  }
+  await writeStreamAtomic(file, (put) => {
+    for (const q of queries) put(trecRunLines(q.id, results.get(q.id) ?? [], tag));
+  });
 }
 
 /** Whether the index's manifest names the default model (by model.json's SHA-256). */

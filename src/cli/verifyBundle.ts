@@ -1,6 +1,7 @@
 // Checks an exported bundle with onnxruntime-node against PyTorch's outputs for a sample query and
 // two documents (written by export_onnx.py --check-out). Node only.
 import path from 'node:path';
+import { loadOnnxRuntimeNode, type OnnxRuntimeNode } from './onnxRuntime.ts';
 
 export interface TorchCheck {
   query: { input_ids: number[]; attention_mask: number[]; outputs: Record<string, number[]> };
@@ -27,15 +28,7 @@ export interface VerifyReport {
  */
 export const VERIFY_TOLERANCE = { fp32: 1e-3, fp16: 5e-2 } as const;
 
-type Ort = typeof import('onnxruntime-node');
-
-export async function loadOnnxRuntimeNode(): Promise<Ort | null> {
-  try {
-    return await import('onnxruntime-node');
-  } catch {
-    return null;
-  }
-}
+type Ort = OnnxRuntimeNode;
 
 function int64(ort: Ort, rows: number[][]): InstanceType<Ort['Tensor']> {
   const S = rows[0].length;
