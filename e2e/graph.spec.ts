@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import { rm } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { makeScaleIndex } from '../src/cli/scaleIndex.ts';
+import { makeScaleIndex } from '../bench/scaleIndex.ts';
 import { SCORER_REL_TOL } from './helpers/tolerances.ts';
 import { untilServed } from './helpers/served.ts';
 import type { GatherCase, LazyCase, WalkCase } from './pages/graph';
@@ -19,7 +19,17 @@ test.beforeEach(async ({ page }) => {
 });
 
 const gatherCases: (GatherCase & { name: string })[] = [
-  { name: '[100,100,100,1] f16, 3000 ids with repeats over 5 document buffers, 3 slices, several batches each', dims: [100, 100, 100, 1], n: 5000, dtype: 'f16', seed: 1, ids: 3000, maxBatch: 1024, maxBufferRows: 1200, activationBytes: 100 * 4 * 256 },
+  {
+    name: '[100,100,100,1] f16, 3000 ids with repeats over 5 document buffers, 3 slices, several batches each',
+    dims: [100, 100, 100, 1],
+    n: 5000,
+    dtype: 'f16',
+    seed: 1,
+    ids: 3000,
+    maxBatch: 1024,
+    maxBufferRows: 1200,
+    activationBytes: 100 * 4 * 256,
+  },
   { name: 'odd [33,47,1] f32, 77 ids, batch 64', dims: [33, 47, 1], n: 300, dtype: 'f32', seed: 2, ids: 77, maxBatch: 64, maxBufferRows: 100 },
   { name: 'int8 [100,100,100,100,1], 500 ids', dims: [100, 100, 100, 100, 1], n: 2000, dtype: 'int8', seed: 3, ids: 500, maxBatch: 8192 },
   { name: 'one id', dims: [64, 64, 64, 1], n: 10, dtype: 'f16', seed: 4, ids: 1, maxBatch: 16 },
@@ -37,7 +47,17 @@ for (const c of gatherCases) {
 }
 
 test('GPU graph walk = CPU graph walk (same ids, scored, rounds); a walk covering the corpus = exhaustive GPU top-k', async ({ page }) => {
-  const c: WalkCase = { dims: [100, 100, 100, 1], n: 4000, clusters: 20, degree: 16, seed: 7, queries: 4, entries: 20, walk: { k: 10, beam: 16, maxIterations: 20 }, cover: true };
+  const c: WalkCase = {
+    dims: [100, 100, 100, 1],
+    n: 4000,
+    clusters: 20,
+    degree: 16,
+    seed: 7,
+    queries: 4,
+    entries: 20,
+    walk: { k: 10, beam: 16, maxIterations: 20 },
+    cover: true,
+  };
   const { results, graphBuildMs } = await page.evaluate((cc) => window.graphHarness.walkParity(cc), c);
   console.log(`k-NN graph built in the page in ${graphBuildMs.toFixed(0)} ms`);
   for (const [q, r] of results.entries()) {
@@ -68,11 +88,15 @@ test.describe('lazily loaded index', () => {
 
   const walk = { k: 10, beam: 16, maxIterations: 12 };
 
-  test('Range-fetched, verified chunks give the eager walk (also through a paged resident pool that evicts); repeated and cached queries fetch nothing', async ({ page }) => {
+  test('Range-fetched, verified chunks give the eager walk (also through a paged resident pool that evicts); repeated and cached queries fetch nothing', async ({
+    page,
+  }) => {
     // Paged: 32 chunk slots of 128 rows × 128 bytes (d = 64, f16) for 47 chunks, so chunks get evicted and reloaded.
     const c: LazyCase = { base: `/generated/${LAZY}`, seeds: [1, 2, 3], walk, db: `lazy-test-${Date.now()}`, residentBytes: 32 * 128 * 128 };
     const r = await page.evaluate((cc) => window.graphHarness.lazyParity(cc), c);
-    console.log(`bytes per query ${JSON.stringify(r.queryBytes)} of ${r.indexBytes}; warm: network ${r.warmNetworkBytes}, cache ${r.warmCachedBytes}; paged: ${r.evictions} evictions, GPU bytes ${r.pagedGpuBytes} vs ${r.fullGpuBytes}`);
+    console.log(
+      `bytes per query ${JSON.stringify(r.queryBytes)} of ${r.indexBytes}; warm: network ${r.warmNetworkBytes}, cache ${r.warmCachedBytes}; paged: ${r.evictions} evictions, GPU bytes ${r.pagedGpuBytes} vs ${r.fullGpuBytes}`,
+    );
     expect(r.lazyIds).toEqual(r.eagerIds);
     expect(r.pagedIds).toEqual(r.eagerIds);
     expect(r.evictions).toBeGreaterThan(0);

@@ -1,5 +1,5 @@
 // Plain f32 GEMM, C[M,N] = A[M,K]·B[K,N], row-major: the benchmark's yardstick for the adapter's
-// matrix-multiply peak (src/gpu/gemmPeak.ts tries several configurations and keeps the fastest).
+// matrix-multiply peak (bench/gemmPeak.ts tries several configurations and keeps the fastest).
 //
 // Register blocking: every invocation accumulates a TM × 4·TNV block of C in vec4 registers; k advances
 // 4 at a time (A read as vec4 along k), so each loaded value feeds several FMAs. The register block is

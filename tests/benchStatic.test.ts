@@ -1,4 +1,4 @@
-// The static benchmark page (scripts/bench-static.js + serve.py), as a GPU machine without Node runs it:
+// The static benchmark page (bench/benchStatic.ts + serve.py), as a GPU machine without Node runs it:
 // built here, served by serve.py, driven by the page itself in headless Chromium (SwiftShader here).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -6,14 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { chromium } from '@playwright/test';
-import { chromiumPath } from '../scripts/lib/browser.js';
+import { chromiumPath } from '../scripts/lib/browser.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'bench-static-'));
 const site = join(dir, 'site');
 const browser = chromiumPath() ?? chromium.executablePath();
 
 beforeAll(() => {
-  execFileSync(process.execPath, ['scripts/bench-static.js', '--out', site], { stdio: 'pipe' });
+  execFileSync(process.execPath, ['--import', 'tsx', 'bench/benchStatic.ts', '--out', site], { stdio: 'pipe' });
 }, 120_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -21,9 +21,14 @@ function serve(grid: object, name: string) {
   const config = join(dir, `${name}.json`);
   const out = join(dir, `${name}.jsonl`);
   writeFileSync(config, JSON.stringify(grid));
-  const r = spawnSync('python3', [join(site, 'serve.py'), '--browser', browser, '--no-gpu-flags', '--out', out, '--config', config, '--timeout', '150'], { encoding: 'utf8' });
+  const r = spawnSync('python3', [join(site, 'serve.py'), '--browser', browser, '--no-gpu-flags', '--out', out, '--config', config, '--timeout', '150'], {
+    encoding: 'utf8',
+  });
   if (!existsSync(out)) throw new Error(`serve.py exited ${r.status} without ${out}:\n${r.stderr.slice(-3000)}`);
-  const lines = readFileSync(out, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = readFileSync(out, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   return { status: r.status, stderr: r.stderr, lines };
 }
 
@@ -72,7 +77,9 @@ test('a run that outlasts --timeout exits 2 and leaves its lines in OUT.partial,
   const out = join(dir, 'slow.jsonl');
   // Seconds of CPU reference per pass: far beyond the 3 s allowed.
   writeFileSync(config, JSON.stringify({ peak: false, configs: [{ N: 100000, dims: [768, 768, 768, 1], engines: ['cpu'], reps: 3, baselineSeconds: 30 }] }));
-  const r = spawnSync('python3', [join(site, 'serve.py'), '--browser', browser, '--no-gpu-flags', '--out', out, '--config', config, '--timeout', '3'], { encoding: 'utf8' });
+  const r = spawnSync('python3', [join(site, 'serve.py'), '--browser', browser, '--no-gpu-flags', '--out', out, '--config', config, '--timeout', '3'], {
+    encoding: 'utf8',
+  });
   expect(r.status, r.stderr.slice(-2000)).toBe(2);
   expect(r.stderr).toMatch(/TIMED OUT/);
   expect(existsSync(out)).toBe(false);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseIndexManifest, sha256Hex } from '../src/core/formats/index.ts';
 import { chunkByteRange, computeChunkHashes, readLazyLayout } from '../src/core/formats/chunkHashes.ts';
-import { writeScaleBundle } from '../src/cli/scaleIndex.ts';
+import { writeScaleBundle } from '../bench/scaleIndex.ts';
 import { addLazyFields } from '../src/cli/lazyBundle.ts';
 import { randomVectors, seededRandom } from '../src/core/qnet.ts';
 import { exactKnnGraph } from '../src/core/knn.ts';
@@ -16,7 +16,16 @@ async function bundle(): Promise<{ dir: string; index: string; json: Record<stri
   const n = 300;
   const d = 8;
   const v = randomVectors(n, d, seededRandom(1));
-  await writeScaleBundle(join(dir, 'b'), { vectors: v, n, dim: d, graphRows: exactKnnGraph(v, n, d, 4), degree: 4, entryPoints: [0, 5, 9], tileDocs: 128, chunkDocs: 50 });
+  await writeScaleBundle(join(dir, 'b'), {
+    vectors: v,
+    n,
+    dim: d,
+    graphRows: exactKnnGraph(v, n, d, 4),
+    degree: 4,
+    entryPoints: [0, 5, 9],
+    tileDocs: 128,
+    chunkDocs: 50,
+  });
   const index = join(dir, 'b', 'index');
   return { dir, index, json: JSON.parse(await readFile(join(index, 'manifest.json'), 'utf8')) };
 }
@@ -69,7 +78,9 @@ describe('chunk hashes', () => {
       const meta = structuredClone(json);
       const i = meta.files.findIndex((f: { kind: string }) => f.kind === 'metadata');
       meta.files[i].chunks = { docs: 10, sha256: [] };
-      expect(() => readLazyLayout(meta, m)).toThrow(`manifest.json: files[${i}].chunks is only for files of kind vectors or graph, this one has kind "metadata"`);
+      expect(() => readLazyLayout(meta, m)).toThrow(
+        `manifest.json: files[${i}].chunks is only for files of kind vectors or graph, this one has kind "metadata"`,
+      );
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

@@ -181,7 +181,7 @@ document.getElementById('status')!.textContent = 'ready';
 
 /**
  * Warm throughput of search(k) for a random q-net, or of scoreAll() with k = 0 (no top-k), used to
- * choose tile sizes and to see where time goes; the benchmark is scripts/bench.js.
+ * choose tile sizes and to see where time goes; the benchmark is bench/bench.ts.
  */
 async function timeSearch(dims: number[], n: number, reps: number, tiling?: import('../../src/gpu/qnetLayerProgram').LayerTiling, k = 10): Promise<{ docsPerS: number; ms: number[] }> {
   shared ??= await requestScorerDevice();

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Query-encoding latency in the browser, and what binding the q-net's GPU buffers saves:
-//   node scripts/encoder-latency.js [--config base|small] [--qnet-layers 6] [--dtypes fp32,fp16] [--queries 20]
-//   node scripts/encoder-latency.js --model models/default      (an existing bundle, e.g. the shipped model)
+//   npx tsx bench/encoderLatency.ts [--config base|small] [--qnet-layers 6] [--dtypes fp32,fp16] [--queries 20]
+//   npx tsx bench/encoderLatency.ts --model models/default      (an existing bundle, e.g. the shipped model)
 // Makes a random Hypencoder checkpoint (the released architecture with --config base), converts it
 // per dtype, writes a small random index for it, then in headless Chromium loads each bundle with
 // the page's engine (e2e/pages/engine.html) on every path and prints one JSON object per path:
@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './lib/browser.js';
+import { launchChromium } from '../scripts/lib/browser.ts';
 import { register } from 'tsx/esm/api';
 import { createServer } from 'vite';
 
@@ -39,9 +39,16 @@ const { values: o } = parseArgs({
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const log = (s) => process.stderr.write(`${s}\n`);
 const QUERIES = [
-  'what is a hypencoder', 'how do neural retrieval models score documents?', 'symptoms of vitamin d deficiency in adults',
-  'why is the sky blue', '1998 world cup final score', 'boundary layer transition on a flat plate', 'best way to cook rice',
-  'history of the roman empire', 'how does a transformer attention layer work', 'capital of australia',
+  'what is a hypencoder',
+  'how do neural retrieval models score documents?',
+  'symptoms of vitamin d deficiency in adults',
+  'why is the sky blue',
+  '1998 world cup final score',
+  'boundary layer transition on a flat plate',
+  'best way to cook rice',
+  'history of the roman empire',
+  'how does a transformer attention layer work',
+  'capital of australia',
 ];
 const queries = Array.from({ length: Number(o.queries) }, (_, i) => `${QUERIES[i % QUERIES.length]}${i >= QUERIES.length ? ` ${i}` : ''}`);
 // cache: false — each path loads in a fresh browser context; storing a 0.5 GB encoder in IndexedDB would only slow the load.
@@ -76,7 +83,12 @@ async function prepare(dtype, ckpt) {
 const work = mkdtempSync(join(tmpdir(), 'hypencoder-latency-'));
 const served = join(root, 'public', 'generated', 'latency');
 // No file watching or hot reload: an edit in the tree must not reload the page mid-measurement.
-const server = await createServer({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false, watch: null } });
+const server = await createServer({
+  root,
+  configFile: join(root, 'vite.config.ts'),
+  logLevel: 'error',
+  server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
+});
 let browser;
 try {
   const ckpt = join(work, 'checkpoint');
@@ -106,11 +118,25 @@ try {
       const enc = run.results.map((r) => r.timingsMs.qnet).sort((a, b) => a - b);
       const tot = run.results.map((r) => r.timingsMs.total).sort((a, b) => a - b);
       const q = (a, p) => +a[Math.min(a.length - 1, Math.floor(p * a.length))].toFixed(1);
-      console.log(JSON.stringify({
-        config: o.model ?? o.config, qnet_dims: model.qnet.dims, dtype, query_encoder_bytes: onnxBytes, path: name, ...PATHS[name],
-        adapter: first.info.adapter, load_ms: +first.loadMs.toFixed(0), first_query_ms: +first.results[0].timingsMs.total.toFixed(0),
-        encode_ms_median: q(enc, 0.5), encode_ms_p95: q(enc, 0.95), search_ms_median: q(tot, 0.5), search_ms_p95: q(tot, 0.95), queries: queries.length, docs: n,
-      }));
+      console.log(
+        JSON.stringify({
+          config: o.model ?? o.config,
+          qnet_dims: model.qnet.dims,
+          dtype,
+          query_encoder_bytes: onnxBytes,
+          path: name,
+          ...PATHS[name],
+          adapter: first.info.adapter,
+          load_ms: +first.loadMs.toFixed(0),
+          first_query_ms: +first.results[0].timingsMs.total.toFixed(0),
+          encode_ms_median: q(enc, 0.5),
+          encode_ms_p95: q(enc, 0.95),
+          search_ms_median: q(tot, 0.5),
+          search_ms_p95: q(tot, 0.95),
+          queries: queries.length,
+          docs: n,
+        }),
+      );
       await page.close();
     }
   }
@@ -120,7 +146,16 @@ try {
   await page.waitForFunction(() => window.engineHarnessReady === true);
   const dims = JSON.parse(readFileSync(join(served, dtypes[0], 'model', 'model.json'), 'utf8')).qnet.dims;
   const t = await page.evaluate((d) => window.measureQnetTransfer(d), dims);
-  console.log(JSON.stringify({ measure: 'qnet_readback_and_reupload', qnet_dims: dims, qnet_bytes: t.bytes, readback_ms_median: +t.readbackMs.toFixed(2), upload_ms_median: +t.uploadMs.toFixed(2), saved_ms_per_query: +(t.readbackMs + t.uploadMs).toFixed(2) }));
+  console.log(
+    JSON.stringify({
+      measure: 'qnet_readback_and_reupload',
+      qnet_dims: dims,
+      qnet_bytes: t.bytes,
+      readback_ms_median: +t.readbackMs.toFixed(2),
+      upload_ms_median: +t.uploadMs.toFixed(2),
+      saved_ms_per_query: +(t.readbackMs + t.uploadMs).toFixed(2),
+    }),
+  );
   await page.close();
 } finally {
   await browser?.close();

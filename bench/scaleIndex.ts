@@ -2,17 +2,17 @@
 // [d, h, …, 1], no encoders) and an index bundle with vectors, a neighbor graph, minimal metadata,
 // and the lazy-loading fields (chunk hashes, entry points), so the same folder serves the eager
 // path (whole files), the lazy path (Range requests) and the exhaustive scorer.
-// The vectors, graph and entry points come from the caller (scripts/bench-scale.js builds them
-// with src/core; scripts/bench-scale-browser.js --make uses makeClusteredCorpus below).
+// The vectors, graph and entry points come from the caller (bench/benchScale.ts builds them
+// with src/core; bench/benchScaleBrowser.ts --make uses makeClusteredCorpus below).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MODEL_FILE_NAME, serializeModelJson, sha256Hex, type IndexManifest } from '../core/formats/index.ts';
-import { gaussianFrom, paperArchitecture, seededRandom } from '../core/qnet.ts';
-import { encodeVectors, type EncodedVectors, type StorageDtype } from '../core/vectorStorage.ts';
-import { writeDirAtomically, writeIndexFiles } from './writeIndex.ts';
-import { addLazyFields } from './lazyBundle.ts';
-import { SYNTHETIC_MODEL_ID } from './syntheticIndex.ts';
+import { MODEL_FILE_NAME, serializeModelJson, sha256Hex, type IndexManifest } from '../src/core/formats/index.ts';
+import { gaussianFrom, paperArchitecture, seededRandom } from '../src/core/qnet.ts';
+import { encodeVectors, type EncodedVectors, type StorageDtype } from '../src/core/vectorStorage.ts';
+import { writeDirAtomically, writeIndexFiles } from '../src/cli/writeIndex.ts';
+import { addLazyFields } from '../src/cli/lazyBundle.ts';
+import { SYNTHETIC_MODEL_ID } from '../src/cli/syntheticIndex.ts';
 
 export interface ScaleBundleInput {
   /** n × dim row-major, in the order the index stores them (locality-ordered by the caller). */
@@ -145,10 +145,11 @@ export async function makeScaleIndex(outDir: string, o: ScaleIndexOptions): Prom
   }
   const isEntry = new Uint8Array(n);
   const order: number[] = [];
-  for (const m of medoid) if (m >= 0) {
-    isEntry[m] = 1;
-    order.push(m);
-  }
+  for (const m of medoid)
+    if (m >= 0) {
+      isEntry[m] = 1;
+      order.push(m);
+    }
   const entries = order.length;
   for (let i = 0; i < n; i++) if (!isEntry[i]) order.push(i);
   const ordered = new Float32Array(n * dim);
@@ -156,7 +157,7 @@ export async function makeScaleIndex(outDir: string, o: ScaleIndexOptions): Prom
   const degree = o.degree ?? 32;
   log(`scale index: ${n} docs, ${clusters} clusters, building the ${degree}-NN graph…`);
   const t = Date.now();
-  const { buildNeighborGraph } = await import('./annGraph.ts');
+  const { buildNeighborGraph } = await import('../src/cli/annGraph.ts');
   const graph = buildNeighborGraph(ordered, n, dim, degree);
   log(`scale index: ${graph.method} graph in ${((Date.now() - t) / 1000).toFixed(0)} s; writing`);
   return writeScaleBundle(outDir, {
@@ -172,11 +173,15 @@ export async function makeScaleIndex(outDir: string, o: ScaleIndexOptions): Prom
 }
 
 /**
- * A bundle from scripts/bench-scale.js's dataset cache (one folder: vectors.f32 in layout order and
+ * A bundle from bench/benchScale.ts's dataset cache (one folder: vectors.f32 in layout order and
  * as stored, entries.u32, graph-<method>-<degree>.u32 with its .json), so the browser rows run on
  * exactly the data of the Node rows.
  */
-export async function bundleFromBenchCache(cacheDir: string, outDir: string, o: { dim: number; graph?: string; chunkDocs?: number; force?: boolean }): Promise<IndexManifest> {
+export async function bundleFromBenchCache(
+  cacheDir: string,
+  outDir: string,
+  o: { dim: number; graph?: string; chunkDocs?: number; force?: boolean },
+): Promise<IndexManifest> {
   const { readFile } = await import('node:fs/promises');
   const u8 = async (f: string) => {
     const b = await readFile(join(cacheDir, f));
@@ -190,7 +195,8 @@ export async function bundleFromBenchCache(cacheDir: string, outDir: string, o: 
   const n = vectors.length / o.dim;
   if (!Number.isInteger(n)) throw new Error(`${cacheDir}/vectors.f32: ${vectors.length} values is not a multiple of dim ${o.dim}`);
   const degree = meta.degree;
-  if (typeof degree !== 'number' || rows.length !== n * degree) throw new Error(`${cacheDir}/${graph}.json: degree ${String(degree)} does not fit ${rows.length} graph ids for ${n} documents`);
+  if (typeof degree !== 'number' || rows.length !== n * degree)
+    throw new Error(`${cacheDir}/${graph}.json: degree ${String(degree)} does not fit ${rows.length} graph ids for ${n} documents`);
   return writeScaleBundle(outDir, { vectors, n, dim: o.dim, graphRows: rows, degree, entryPoints, chunkDocs: o.chunkDocs, force: o.force });
 }
 
@@ -201,7 +207,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1]
     const [cacheDir, outDir] = [args[from + 1], args[from + 2]];
     const num = (name: string) => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
     if (!cacheDir || !outDir) {
-      console.error('usage: npx tsx src/cli/scaleIndex.ts --from-cache <bench-scale cache folder> <outDir> [--dim 100] [--chunk-docs 256]');
+      console.error('usage: npx tsx bench/scaleIndex.ts --from-cache <bench-scale cache folder> <outDir> [--dim 100] [--chunk-docs 256]');
       process.exit(2);
     }
     bundleFromBenchCache(cacheDir, outDir, { dim: num('--dim') ?? 100, chunkDocs: num('--chunk-docs'), force: true }).then(
@@ -222,7 +228,7 @@ function mainMake(args: string[]): void {
   const outDir = args[0];
   const n = flag('--n');
   if (!outDir || !n) {
-    console.error('usage: npx tsx src/cli/scaleIndex.ts <outDir> --n N [--dim 100] [--clusters C] [--spread 0.7] [--degree 32] [--chunk-docs 256] [--seed 1]');
+    console.error('usage: npx tsx bench/scaleIndex.ts <outDir> --n N [--dim 100] [--clusters C] [--spread 0.7] [--degree 32] [--chunk-docs 256] [--seed 1]');
     process.exit(2);
   }
   makeScaleIndex(outDir, {

@@ -2,9 +2,9 @@
 // plain tiled, register-blocked GEMM (shaders/gemm_peak.wgsl). The benchmark divides our q-net's GFLOP/s
 // by this figure. Every configuration's result is checked at sampled entries against a Float64 product,
 // so a broken kernel cannot report a fantasy peak.
-import gemmSource from '../../shaders/gemm_peak.wgsl?raw';
-import { quadValuesWgsl, quadsShareRows } from './quadLayout';
-import { fillWgsl } from './wgslTemplate';
+import gemmSource from '../shaders/gemm_peak.wgsl?raw';
+import { quadValuesWgsl, quadsShareRows } from '../src/gpu/quadLayout';
+import { fillWgsl } from '../src/gpu/wgslTemplate';
 
 export interface GemmConfig {
   /**
@@ -83,10 +83,7 @@ export function gemmWgsl(source: string, c: GemmConfig): string {
     ...rows.map((i) => `let a${i} = As[(r + ${i}u) * BKV + kv];`),
     ...ks.flatMap((k) => cols.map((j) => `let b${k}_${j} = Bs[(kv * 4u + ${k}u) * BNV + cv + ${j}u];`)),
   ];
-  const quadA = (i: number) => [
-    `let q${i} = Af[(rowBase + ${i}u) * dims.K + kv * 4u + quad_lane];`,
-    `let a${i} = ${quadValuesWgsl(`q${i}`)};`,
-  ];
+  const quadA = (i: number) => [`let q${i} = Af[(rowBase + ${i}u) * dims.K + kv * 4u + quad_lane];`, `let a${i} = ${quadValuesWgsl(`q${i}`)};`];
   const loadGlobal = [
     ...(c.kind === 'quad' ? ['let quad_lane = sg_lane & 3u;'] : []),
     ...rows.flatMap((i) => (c.kind === 'quad' ? quadA(i) : [`let a${i} = A[(rowBase + ${i}u) * KV + kv];`])),
@@ -119,7 +116,20 @@ const entryPointOf = (c: GemmConfig) => (c.kind === 'tiled' ? 'main_tiled' : 'ma
 
 /** dims, A, B, C; quad kernels bind A at binding 4 (as array<f32>) instead of binding 1. */
 function bindings(c: GemmConfig, [dims, a, b, out]: GPUBuffer[]): GPUBindGroupEntry[] {
-  const used = c.kind === 'quad' ? [[0, dims], [4, a], [2, b], [3, out]] : [[0, dims], [1, a], [2, b], [3, out]];
+  const used =
+    c.kind === 'quad'
+      ? [
+          [0, dims],
+          [4, a],
+          [2, b],
+          [3, out],
+        ]
+      : [
+          [0, dims],
+          [1, a],
+          [2, b],
+          [3, out],
+        ];
   return used.map(([binding, buffer]) => ({ binding: binding as number, resource: { buffer: buffer as GPUBuffer } }));
 }
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // What a first visit to the demo costs: bytes over the network until the first result, and the time.
-//   node scripts/first-visit-bytes.js [--url http://127.0.0.1:4173/] [--query "..."] [--backend webgpu|cpu] [--list] [--offline-wait 120]
+//   npx tsx bench/firstVisitBytes.ts [--url http://127.0.0.1:4173/] [--query "..."] [--backend webgpu|cpu] [--list] [--offline-wait 120]
 // Without --url it makes the demo bundles if needed (scripts/demoIndex.js) and serves the repository
 // with Vite's dev server (modules unbundled: the js/wasm figure is the dev server's, not a built
 // site's; measure a build with `npm run build && npm run preview` and --url). A fresh browser
@@ -15,7 +15,7 @@
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './lib/browser.js';
+import { launchChromium } from '../scripts/lib/browser.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -48,7 +48,7 @@ export function kindOf(url, modelPath, indexPath, contentType = '') {
 let server = null;
 let base = o.url;
 if (!base) {
-  const { ensureDemoIndex } = await import('./demoIndex.js');
+  const { ensureDemoIndex } = await import('../scripts/demoIndex.ts');
   await ensureDemoIndex({ log: (s) => process.stderr.write(`${s}\n`) });
   const { createServer } = await import('vite');
   server = await createServer({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false } });
@@ -76,7 +76,13 @@ try {
     try {
       const s = await req.sizes();
       const resp = await req.response();
-      finished.push({ url: req.url(), kind: kindOf(req.url(), modelPath, indexPath, resp?.headers()['content-type'] ?? ''), bytes: s.responseHeadersSize + s.responseBodySize, at, fromServiceWorker: resp?.fromServiceWorker() ?? false });
+      finished.push({
+        url: req.url(),
+        kind: kindOf(req.url(), modelPath, indexPath, resp?.headers()['content-type'] ?? ''),
+        bytes: s.responseHeadersSize + s.responseBodySize,
+        at,
+        fromServiceWorker: resp?.fromServiceWorker() ?? false,
+      });
     } catch {
       // a request of a closed page
     }
@@ -107,14 +113,21 @@ try {
   if (hasWorker && Number(o['offline-wait']) > 0) {
     const t = await page
       .waitForFunction(() => document.body.dataset.offline, undefined, { timeout: Number(o['offline-wait']) * 1000 })
-      .then(() => Date.now(), () => null);
+      .then(
+        () => Date.now(),
+        () => null,
+      );
     await new Promise((r) => setTimeout(r, 500));
     offline = { state: await page.evaluate(() => document.body.dataset.offline ?? null), ready_ms: t === null ? null : t - t0 };
   }
   const offlineAt = offline?.ready_ms != null ? t0 + offline.ready_ms + 500 : Date.now();
   const before = finished.filter((f) => f.at <= firstResultAt && !f.fromServiceWorker);
   const after = finished.filter((f) => f.at > firstResultAt && f.at <= offlineAt && !f.fromServiceWorker);
-  if (o.list) for (const f of finished) process.stderr.write(`${f.at <= firstResultAt ? 'before' : 'after '} ${f.fromServiceWorker ? 'sw ' : '   '} ${f.kind.padEnd(8)} ${String(f.bytes).padStart(9)} ${f.url}\n`);
+  if (o.list)
+    for (const f of finished)
+      process.stderr.write(
+        `${f.at <= firstResultAt ? 'before' : 'after '} ${f.fromServiceWorker ? 'sw ' : '   '} ${f.kind.padEnd(8)} ${String(f.bytes).padStart(9)} ${f.url}\n`,
+      );
   const bytesByKind = Object.fromEntries(KINDS.map((k) => [k, before.filter((f) => f.kind === k).reduce((s, f) => s + f.bytes, 0)]));
   const requestsByKind = Object.fromEntries(KINDS.map((k) => [k, before.filter((f) => f.kind === k).length]));
   const total = Object.values(bytesByKind).reduce((a, b) => a + b, 0);
@@ -123,7 +136,10 @@ try {
 
   // The index's size per document, from its manifest (what a visit downloads is a subset).
   const manifest = await (await fetch(new URL(indexPath + 'manifest.json', base))).json();
-  const about = await fetch(new URL(cfg.about ?? '/generated/demo/demo.json', base)).then((r) => (r.ok ? r.json() : null), () => null);
+  const about = await fetch(new URL(cfg.about ?? '/generated/demo/demo.json', base)).then(
+    (r) => (r.ok ? r.json() : null),
+    () => null,
+  );
   const byFileKind = {};
   for (const f of manifest.files ?? []) byFileKind[f.kind] = (byFileKind[f.kind] ?? 0) + f.bytes;
   const indexBytes = Object.values(byFileKind).reduce((a, b) => a + b, 0);

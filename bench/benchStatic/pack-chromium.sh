@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Packs this machine's Debian Chromium with the shared libraries it links (glibc and libstdc++ left out:
 # the target has its own) into OUT.tar.xz, to run the static benchmark on a Linux GPU machine that has
-# Python and an NVIDIA driver but no browser (scripts/bench-static/run-on-gpu-host.sh unpacks and runs it).
-#   scripts/bench-static/pack-chromium.sh OUT.tar.xz
+# Python and an NVIDIA driver but no browser (bench/benchStatic/run-on-gpu-host.sh unpacks and runs it).
+#   bench/benchStatic/pack-chromium.sh OUT.tar.xz
 set -euo pipefail
 out=${1:?usage: pack-chromium.sh OUT.tar.xz}
 src=${CHROMIUM_DIR:-/usr/lib/chromium}

@@ -1,12 +1,12 @@
 #!/usr/bin/env node
 // The benchmark driver: `npm run bench -- [--json] [--n 10000,100000] [--dims paper|small|768,768,1 ...]`
-// Serves the repository with Vite on a free port, opens e2e/pages/bench.html in headless Chromium
+// Serves the repository with Vite on a free port, opens bench/pages/bench.html in headless Chromium
 // (WebGPU), measures the adapter's GEMM peak once, then runs every (dims, N) of the grid on that page.
 // stdout: one JSON object per configuration with --json (a table otherwise); stderr: progress.
 import { loadavg, cpus } from 'node:os';
 import { resolve, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, startQuietVite } from './lib/browser.js';
+import { freePort, launchChromium, startQuietVite } from '../scripts/lib/browser.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -33,7 +33,20 @@ const USAGE = `usage: npm run bench -- [options]
   --port P               Vite port (default: a free one)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000], dims: [], engines: undefined, reps: 3, baselineSeconds: 3, peakSize: undefined, peak: true, k: 10, port: 0, ort: ['jsep', 'native'], oursSeconds: 30 };
+  const o = {
+    json: false,
+    n: [10000, 100000],
+    dims: [],
+    engines: undefined,
+    reps: 3,
+    baselineSeconds: 3,
+    peakSize: undefined,
+    peak: true,
+    k: 10,
+    port: 0,
+    ort: ['jsep', 'native'],
+    oursSeconds: 30,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
@@ -48,28 +61,72 @@ function parseArgs(argv) {
       return v;
     };
     switch (flag) {
-      case '--json': o.json = true; break;
-      case '--n': o.n = val().split(',').map((s) => { const v = Number(s); if (!Number.isInteger(v) || v < 1) throw new Error(`--n: bad count ${s}`); return v; }); break;
-      case '--dims': o.dims.push(...val().split(';').filter(Boolean)); break;
-      case '--engines': o.engines = val().split(',').map((s) => { if (!['ours', 'ort', 'naive', 'cpu'].includes(s)) throw new Error(`--engines: unknown engine ${s}`); return s; }); break;
-      case '--reps': o.reps = Math.round(num()); break;
-      case '--baseline-seconds': o.baselineSeconds = num(); break;
-      case '--ours-seconds': o.oursSeconds = num(); break;
-      case '--full': o.oursSeconds = null; break;
-      case '--peak-size': o.peakSize = Math.round(num()); break;
-      case '--no-peak': o.peak = false; break;
-      case '--k': o.k = Math.round(num()); break;
-      case '--ort': o.ort = val().split(','); if (o.ort.some((v) => !['jsep', 'native'].includes(v))) throw new Error('--ort: jsep, native or both (jsep,native)'); break;
-      case '--port': o.port = Math.round(num()); break;
-      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
-      default: throw new Error(`unknown option ${a}\n${USAGE}`);
+      case '--json':
+        o.json = true;
+        break;
+      case '--n':
+        o.n = val()
+          .split(',')
+          .map((s) => {
+            const v = Number(s);
+            if (!Number.isInteger(v) || v < 1) throw new Error(`--n: bad count ${s}`);
+            return v;
+          });
+        break;
+      case '--dims':
+        o.dims.push(...val().split(';').filter(Boolean));
+        break;
+      case '--engines':
+        o.engines = val()
+          .split(',')
+          .map((s) => {
+            if (!['ours', 'ort', 'naive', 'cpu'].includes(s)) throw new Error(`--engines: unknown engine ${s}`);
+            return s;
+          });
+        break;
+      case '--reps':
+        o.reps = Math.round(num());
+        break;
+      case '--baseline-seconds':
+        o.baselineSeconds = num();
+        break;
+      case '--ours-seconds':
+        o.oursSeconds = num();
+        break;
+      case '--full':
+        o.oursSeconds = null;
+        break;
+      case '--peak-size':
+        o.peakSize = Math.round(num());
+        break;
+      case '--no-peak':
+        o.peak = false;
+        break;
+      case '--k':
+        o.k = Math.round(num());
+        break;
+      case '--ort':
+        o.ort = val().split(',');
+        if (o.ort.some((v) => !['jsep', 'native'].includes(v))) throw new Error('--ort: jsep, native or both (jsep,native)');
+        break;
+      case '--port':
+        o.port = Math.round(num());
+        break;
+      case '-h':
+      case '--help':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${a}\n${USAGE}`);
     }
   }
   if (o.dims.length === 0) o.dims = ['paper', 'small'];
   o.dims = o.dims.map((spec) => {
     if (PRESETS[spec]) return PRESETS[spec];
     const d = spec.split(',').map(Number);
-    if (d.length < 3 || d.some((v) => !Number.isInteger(v) || v < 1) || d[d.length - 1] !== 1) throw new Error(`--dims: bad q-net dims "${spec}" (need d,h,...,1)`);
+    if (d.length < 3 || d.some((v) => !Number.isInteger(v) || v < 1) || d[d.length - 1] !== 1)
+      throw new Error(`--dims: bad q-net dims "${spec}" (need d,h,...,1)`);
     return d;
   });
   return o;
@@ -86,7 +143,9 @@ function table(line) {
     `  vs naive      ×${f(line.speedup_vs_naive)} (${f(line.naive_docs_per_s)} docs/s on ${line.timed_docs_naive} docs)`,
     `  vs cpu        ×${f(line.speedup_vs_cpu)} (${f(line.cpu_docs_per_s)} docs/s on ${line.timed_docs_cpu} docs)`,
     line.errors ? `  errors: ${Object.keys(line.errors).join(', ')}` : '',
-  ].filter(Boolean).join('\n');
+  ]
+    .filter(Boolean)
+    .join('\n');
 }
 
 async function main() {
@@ -124,7 +183,7 @@ async function main() {
     });
     page.on('pageerror', (e) => err(`[page error] ${e.message}`));
     page.on('crash', () => err('[page crashed]'));
-    await page.goto(`${base}/e2e/pages/bench.html`);
+    await page.goto(`${base}/bench/pages/bench.html`);
     await page.waitForFunction(() => window.hypBenchReady === true, null, { timeout: 120_000 });
     err(`bench: adapter ${await page.evaluate(() => window.hypBench.adapter())}`);
     if (opts.peak) {
@@ -138,7 +197,15 @@ async function main() {
         const t0 = Date.now();
         const loadBefore = loadavg()[0];
         err(`bench: N=${N} dims=[${dims}] … (1-min load average ${loadBefore.toFixed(1)} on ${cpus().length} CPUs)`);
-        const cfg = { N, dims, reps: opts.reps, baselineSeconds: opts.baselineSeconds, k: opts.k, ortVariants: opts.ort, oursSeconds: opts.oursSeconds ?? Infinity };
+        const cfg = {
+          N,
+          dims,
+          reps: opts.reps,
+          baselineSeconds: opts.baselineSeconds,
+          k: opts.k,
+          ortVariants: opts.ort,
+          oursSeconds: opts.oursSeconds ?? Infinity,
+        };
         if (opts.engines) cfg.engines = opts.engines;
         const line = await page.evaluate((c) => window.hypBench.run(c), cfg);
         line.wall_s = Math.round((Date.now() - t0) / 100) / 10;

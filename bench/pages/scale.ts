@@ -1,5 +1,5 @@
-// The approximate-search benchmark page (driven by scripts/bench-scale-browser.js, not a test).
-// On one adapter it times, for the same random q-nets over one index bundle (src/cli/scaleIndex.ts):
+// The approximate-search benchmark page (driven by bench/benchScaleBrowser.ts, not a test).
+// On one adapter it times, for the same random q-nets over one index bundle (bench/scaleIndex.ts):
 //   exhaustive — QNetScorer scores every document and selects the top k on the GPU;
 //   approximate — the graph walk (src/core/graphSearch.ts) scoring candidate batches with the
 //                 gather scorer (src/gpu/gatherScorer.ts), everything resident (eager);

@@ -1,27 +1,27 @@
 #!/usr/bin/env node
 // Approximate vs exhaustive q-net search on the GPU, in headless Chromium (WebGPU):
-//   node scripts/bench-scale-browser.js [--json] [--n 10000,100000,1000000] [--make] [options]
-// For each N it serves an index bundle and opens e2e/pages/scale.html. The data: scripts/bench-scale.js's
+//   npx tsx bench/benchScaleBrowser.ts [--json] [--n 10000,100000,1000000] [--make] [options]
+// For each N it serves an index bundle and opens bench/pages/scale.html. The data: bench/benchScale.ts's
 // cached dataset for N (bench-results/scale-cache/: its locality layout, k-means entry points and hnsw0
-// graph) turned into a bundle under public/generated/scale-cache-nN (src/cli/scaleIndex.ts
+// graph) turned into a bundle under public/generated/scale-cache-nN (bench/scaleIndex.ts
 // --from-cache), so these rows and the Node rows share data and q-nets (seeds 50000 + q); without that
-// cache, public/generated/scale-N (--make builds it: src/cli/scaleIndex.ts), or --bundle. Engines:
+// cache, public/generated/scale-N (--make builds it: bench/scaleIndex.ts), or --bundle. Engines:
 //   gpu-exhaustive — QNetScorer, every document scored, top k on the GPU;
 //   gpu-graph      — the graph walk (core's graphSearch) with the gather scorer, index resident;
 //                    cold_* fields: the same walk on a lazily loaded copy with an empty IndexedDB
 //                    store, every chunk over HTTP Range requests (network bytes counted, manifest included).
 // stdout: JSON lines (one per engine/variant and N) with --json, else a table; stderr: progress.
-// scripts/bench-scale.js --browser calls this for its GPU rows.
+// bench/benchScale.ts --browser calls this for its GPU rows.
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, startQuietVite } from './lib/browser.js';
+import { freePort, launchChromium, startQuietVite } from '../scripts/lib/browser.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
-const USAGE = `usage: node scripts/bench-scale-browser.js [options]
+const USAGE = `usage: npx tsx bench/benchScaleBrowser.ts [options]
   --json               JSON lines on stdout (default: a table)
   --n LIST             document counts (default 10000,100000,1000000)
   --bundle DIR         one bundle folder under public/ (holding model/ and index/) instead of --n
@@ -40,7 +40,24 @@ const USAGE = `usage: node scripts/bench-scale-browser.js [options]
   --port P             Vite port (default: a free one)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], bundle: null, make: false, cache: resolve(root, 'bench-results/scale-cache'), queries: 5, cold: 2, k: 10, beam: 8, pools: [128, 512], paperWalk: false, entries: null, residentMb: null, maxBatch: 8192, exhaustive: true, port: 0 };
+  const o = {
+    json: false,
+    n: [10000, 100000, 1000000],
+    bundle: null,
+    make: false,
+    cache: resolve(root, 'bench-results/scale-cache'),
+    queries: 5,
+    cold: 2,
+    k: 10,
+    beam: 8,
+    pools: [128, 512],
+    paperWalk: false,
+    entries: null,
+    residentMb: null,
+    maxBatch: 8192,
+    exhaustive: true,
+    port: 0,
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -53,27 +70,73 @@ function parseArgs(argv) {
       if (!Number.isInteger(v) || v < 0) throw new Error(`${a}: expected an integer ≥ 0`);
       return v;
     };
-    const list = () => val().split(',').map((x) => { const v = Number(x); if (!Number.isInteger(v) || v < 1) throw new Error(`${a}: bad value ${x}`); return v; });
+    const list = () =>
+      val()
+        .split(',')
+        .map((x) => {
+          const v = Number(x);
+          if (!Number.isInteger(v) || v < 1) throw new Error(`${a}: bad value ${x}`);
+          return v;
+        });
     switch (a) {
-      case '--json': o.json = true; break;
-      case '--n': o.n = list(); break;
-      case '--bundle': o.bundle = val(); break;
-      case '--make': o.make = true; break;
-      case '--cache': o.cache = resolve(val()); break;
-      case '--entries': o.entries = int(); break;
-      case '--queries': o.queries = int(); break;
-      case '--cold': o.cold = int(); break;
-      case '--k': o.k = int(); break;
-      case '--beam': o.beam = int(); break;
-      case '--beams': o.beams = list(); break;
-      case '--pools': o.pools = list(); break;
-      case '--paper-walk': o.paperWalk = true; break;
-      case '--max-batch': o.maxBatch = int(); break;
-      case '--resident-mb': o.residentMb = int(); break;
-      case '--no-exhaustive': o.exhaustive = false; break;
-      case '--port': o.port = int(); break;
-      case '-h': case '--help': console.log(USAGE); process.exit(0); break;
-      default: throw new Error(`unknown option ${a}\n${USAGE}`);
+      case '--json':
+        o.json = true;
+        break;
+      case '--n':
+        o.n = list();
+        break;
+      case '--bundle':
+        o.bundle = val();
+        break;
+      case '--make':
+        o.make = true;
+        break;
+      case '--cache':
+        o.cache = resolve(val());
+        break;
+      case '--entries':
+        o.entries = int();
+        break;
+      case '--queries':
+        o.queries = int();
+        break;
+      case '--cold':
+        o.cold = int();
+        break;
+      case '--k':
+        o.k = int();
+        break;
+      case '--beam':
+        o.beam = int();
+        break;
+      case '--beams':
+        o.beams = list();
+        break;
+      case '--pools':
+        o.pools = list();
+        break;
+      case '--paper-walk':
+        o.paperWalk = true;
+        break;
+      case '--max-batch':
+        o.maxBatch = int();
+        break;
+      case '--resident-mb':
+        o.residentMb = int();
+        break;
+      case '--no-exhaustive':
+        o.exhaustive = false;
+        break;
+      case '--port':
+        o.port = int();
+        break;
+      case '-h':
+      case '--help':
+        console.log(USAGE);
+        process.exit(0);
+        break;
+      default:
+        throw new Error(`unknown option ${a}\n${USAGE}`);
     }
   }
   if (o.cold > o.queries) throw new Error('--cold must not exceed --queries');
@@ -81,7 +144,10 @@ function parseArgs(argv) {
 }
 
 const err = (msg) => process.stderr.write(`${msg}\n`);
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
+};
 const mean = (xs) => xs.reduce((s, v) => s + v, 0) / xs.length;
 const r3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v);
 const r4 = (v) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : v);
@@ -94,16 +160,19 @@ function ensureBundle(n, o) {
     const dir = resolve(root, `public/generated/scale-cache-n${n}-e${entries}`);
     if (!existsSync(resolve(dir, 'index/manifest.json'))) {
       err(`bench-scale-browser: bundling ${relative(root, cached)} → ${relative(root, dir)} …`);
-      const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', '--from-cache', cached, dir], { cwd: root, stdio: ['ignore', 2, 2] });
+      const r = spawnSync('npx', ['tsx', 'bench/scaleIndex.ts', '--from-cache', cached, dir], { cwd: root, stdio: ['ignore', 2, 2] });
       if (r.status !== 0) throw new Error(`scaleIndex --from-cache failed for N=${n}`);
     }
     return { dir, data: `bench-scale cache ${relative(root, cached)}` };
   }
   const dir = resolve(root, `public/generated/scale-${n}`);
   if (existsSync(resolve(dir, 'index/manifest.json'))) return { dir, data: 'scaleIndex clustered (sqrt(N) clusters, spread 0.7, HNSW k-NN graph)' };
-  if (!o.make) throw new Error(`no dataset for N=${n}: neither ${relative(root, cached)} (run npm run bench:scale -- --n ${n}) nor ${relative(root, dir)} (run with --make)`);
+  if (!o.make)
+    throw new Error(
+      `no dataset for N=${n}: neither ${relative(root, cached)} (run npm run bench:scale -- --n ${n}) nor ${relative(root, dir)} (run with --make)`,
+    );
   err(`bench-scale-browser: building ${relative(root, dir)} …`);
-  const r = spawnSync('npx', ['tsx', 'src/cli/scaleIndex.ts', dir, '--n', String(n)], { cwd: root, stdio: ['ignore', 2, 2] });
+  const r = spawnSync('npx', ['tsx', 'bench/scaleIndex.ts', dir, '--n', String(n)], { cwd: root, stdio: ['ignore', 2, 2] });
   if (r.status !== 0) throw new Error(`scaleIndex failed for N=${n}`);
   return { dir, data: 'scaleIndex clustered (sqrt(N) clusters, spread 0.7, HNSW k-NN graph)' };
 }
@@ -126,7 +195,11 @@ async function main() {
   let vite = null;
   let browser = null;
   const stop = async () => {
-    try { await browser?.close(); } catch { /* gone */ }
+    try {
+      await browser?.close();
+    } catch {
+      /* gone */
+    }
     await vite?.close();
   };
   process.once('SIGINT', () => stop().then(() => process.exit(130)));
@@ -138,13 +211,15 @@ async function main() {
     browser = await launchChromium();
     const page = await browser.newPage();
     page.setDefaultTimeout(0);
-    page.on('console', (m) => { if (!/\[vite\]|WebSocket|server-hmr|your current setup|Failed to load resource/.test(m.text())) err(`[page ${m.type()}] ${m.text()}`); });
+    page.on('console', (m) => {
+      if (!/\[vite\]|WebSocket|server-hmr|your current setup|Failed to load resource/.test(m.text())) err(`[page ${m.type()}] ${m.text()}`);
+    });
     page.on('pageerror', (e) => err(`[page error] ${e.message}`));
     page.on('crash', () => err('[page crashed]'));
     // Vite may discover and pre-bundle a dependency on first load and then ask for a reload, which
     // with HMR off never comes: load the page again once if it does not get ready.
     for (let attempt = 1; ; attempt++) {
-      await page.goto(`${base}/e2e/pages/scale.html`);
+      await page.goto(`${base}/bench/pages/scale.html`);
       try {
         await page.waitForFunction(() => window.hypScaleReady === true, null, { timeout: 90_000 });
         break;
@@ -155,7 +230,12 @@ async function main() {
     }
     // Rows named as bench-scale.js names them (its beam is 8); other beams get a -beamB suffix.
     const beams = opts.beams ?? [opts.beam];
-    const variants = opts.pools.flatMap((pool) => beams.map((beam) => ({ name: `best-first-pool${pool}${beam === 8 ? '' : `-beam${beam}`}`, params: { k: opts.k, beam, pool, strategy: 'best-first', maxIterations: 1000 } })));
+    const variants = opts.pools.flatMap((pool) =>
+      beams.map((beam) => ({
+        name: `best-first-pool${pool}${beam === 8 ? '' : `-beam${beam}`}`,
+        params: { k: opts.k, beam, pool, strategy: 'best-first', maxIterations: 1000 },
+      })),
+    );
     if (opts.paperWalk) variants.push({ name: 'paper-walk-kmeans-entries', params: { k: opts.k, beam: opts.beam, maxIterations: 64, strategy: 'paper' } });
     const seeds = Array.from({ length: opts.queries }, (_, q) => 50_000 + q);
     for (const { dir, data } of bundles) {
@@ -164,7 +244,9 @@ async function main() {
       const loadBefore = loadavg()[0];
       err(`bench-scale-browser: loading ${url} …`);
       const info = await page.evaluate(([u, mb]) => window.hypScale.load(u, mb), [url, opts.maxBatch]);
-      err(`bench-scale-browser: N=${info.n} loaded in ${(info.load_ms / 1000).toFixed(1)} s on ${info.adapter} (maxStorageBufferBindingSize ${info.max_storage_buffer_binding_size}, maxBufferSize ${info.max_buffer_size})`);
+      err(
+        `bench-scale-browser: N=${info.n} loaded in ${(info.load_ms / 1000).toFixed(1)} s on ${info.adapter} (maxStorageBufferBindingSize ${info.max_storage_buffer_binding_size}, maxBufferSize ${info.max_buffer_size})`,
+      );
       // Warm-up (pipelines, caches): one more q-net, not timed.
       if (opts.exhaustive) await page.evaluate(([s, k]) => window.hypScale.exhaustive(s, k), [49_999, opts.k]);
       for (const v of variants) await page.evaluate(([s, p]) => window.hypScale.approximate(s, p), [49_999, v.params]);
@@ -176,10 +258,30 @@ async function main() {
         exact.push(r);
       }
       const indexBytes = info.vector_bytes + info.graph_bytes;
-      const common = { N: info.n, data, engine: 'browser-webgpu', adapter: info.adapter, dims: info.dims, k: opts.k, queries: seeds.length, host_cpus: cpus().length };
+      const common = {
+        N: info.n,
+        data,
+        engine: 'browser-webgpu',
+        adapter: info.adapter,
+        dims: info.dims,
+        k: opts.k,
+        queries: seeds.length,
+        host_cpus: cpus().length,
+      };
       const lines = [];
       const exLatency = median(exact.map((r) => r.ms));
-      if (opts.exhaustive) lines.push({ ...common, mode: 'gpu-exhaustive', variant: 'exhaustive', recall_at_10: 1, scored_share: 1, latency_ms: r3(exLatency), cold_bytes_share: 1, gpu_bytes: info.exhaustive_gpu_bytes, index_bytes: indexBytes });
+      if (opts.exhaustive)
+        lines.push({
+          ...common,
+          mode: 'gpu-exhaustive',
+          variant: 'exhaustive',
+          recall_at_10: 1,
+          scored_share: 1,
+          latency_ms: r3(exLatency),
+          cold_bytes_share: 1,
+          gpu_bytes: info.exhaustive_gpu_bytes,
+          index_bytes: indexBytes,
+        });
       for (const v of variants) {
         const rows = [];
         for (const [q, s] of seeds.entries()) {
@@ -193,9 +295,15 @@ async function main() {
         }
         const colds = [];
         for (const [q, s] of seeds.slice(0, opts.cold).entries()) {
-          const c = await page.evaluate(([seed, p, mb, rb]) => window.hypScale.coldQuery(seed, p, mb, rb ?? undefined), [s, v.params, opts.maxBatch, opts.residentMb === null ? null : opts.residentMb * 1024 * 1024]);
+          const c = await page.evaluate(
+            ([seed, p, mb, rb]) => window.hypScale.coldQuery(seed, p, mb, rb ?? undefined),
+            [s, v.params, opts.maxBatch, opts.residentMb === null ? null : opts.residentMb * 1024 * 1024],
+          );
           c.same_as_eager = c.ids.length === rows[q].ids.length && c.ids.every((x, i) => x === rows[q].ids[i]);
-          if (!c.same_as_eager) { failed = true; err(`  cold seed ${s}: ids differ from the eager walk: ${JSON.stringify(c.ids)} vs ${JSON.stringify(rows[q].ids)}`); }
+          if (!c.same_as_eager) {
+            failed = true;
+            err(`  cold seed ${s}: ids differ from the eager walk: ${JSON.stringify(c.ids)} vs ${JSON.stringify(rows[q].ids)}`);
+          }
           err(`  ${v.name} cold seed ${s}: ${c.network_bytes} bytes in ${c.requests} requests, ${c.cold_ms.toFixed(0)} ms`);
           colds.push(c);
         }

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // End-to-end latency of the search page, as a person sees it:
-//   node scripts/page-latency.js [--queries 100] [--backends webgpu,cpu]
+//   npx tsx bench/pageLatency.ts [--queries 100] [--backends webgpu,cpu]
 // Serves the repository (the demo index is made if missing), opens the page in headless Chromium,
 // and prints one JSON object per backend: first load (empty cache) and second load (reload; files
 // from IndexedDB) until the page is ready, then the time from typing each query to its results on
@@ -8,13 +8,30 @@
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from './lib/browser.js';
+import { launchChromium } from '../scripts/lib/browser.ts';
 import { createServer } from 'vite';
-import { ensureDemoIndex } from './demoIndex.js';
+import { ensureDemoIndex } from '../scripts/demoIndex.ts';
 
 const { values: o } = parseArgs({ options: { queries: { type: 'string', default: '100' }, backends: { type: 'string', default: 'webgpu,cpu' } } });
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const WORDS = ['wing', 'lift', 'boundary', 'layer', 'heat', 'transfer', 'shock', 'wave', 'flow', 'pressure', 'supersonic', 'panel', 'flutter', 'nozzle', 'drag', 'vortex'];
+const WORDS = [
+  'wing',
+  'lift',
+  'boundary',
+  'layer',
+  'heat',
+  'transfer',
+  'shock',
+  'wave',
+  'flow',
+  'pressure',
+  'supersonic',
+  'panel',
+  'flutter',
+  'nozzle',
+  'drag',
+  'vortex',
+];
 const queries = Array.from({ length: Number(o.queries) }, (_, i) => `${WORDS[i % WORDS.length]} ${WORDS[(i * 7 + 3) % WORDS.length]} ${i}`);
 
 await ensureDemoIndex();
@@ -44,9 +61,24 @@ try {
       await page.waitForFunction((t) => document.querySelector('ol.results')?.getAttribute('data-query') === t, text, { timeout: 120_000, polling: 5 });
       times.push(Date.now() - t0);
     }
-    const info = await page.evaluate(() => ({ badge: document.querySelector('[data-testid=backend]')?.textContent, status: document.querySelector('[role=status]')?.textContent }));
+    const info = await page.evaluate(() => ({
+      badge: document.querySelector('[data-testid=backend]')?.textContent,
+      status: document.querySelector('[role=status]')?.textContent,
+    }));
     times.sort((a, b) => a - b);
-    console.log(JSON.stringify({ page: 'demo', backend, badge: info.badge, first_load_ms: firstLoadMs, second_load_ms: secondLoadMs, queries: times.length, e2e_ms_median: q(times, 0.5), e2e_ms_p95: q(times, 0.95), e2e_ms_max: times[times.length - 1] }));
+    console.log(
+      JSON.stringify({
+        page: 'demo',
+        backend,
+        badge: info.badge,
+        first_load_ms: firstLoadMs,
+        second_load_ms: secondLoadMs,
+        queries: times.length,
+        e2e_ms_median: q(times, 0.5),
+        e2e_ms_p95: q(times, 0.95),
+        e2e_ms_max: times[times.length - 1],
+      }),
+    );
     await context.close();
   }
 } finally {

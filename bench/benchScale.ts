@@ -15,7 +15,7 @@
 // vector and graph files that the walk asked to load, plus the manifest's entry list) over the
 // index's vector + graph bytes.
 // stdout: one JSON object per (N, data, mode, variant) with --json (a table otherwise); stderr: progress.
-// --browser also runs scripts/bench-scale-browser.js (the WebGPU rows, another driver's options:
+// --browser also runs bench/benchScaleBrowser.ts (the WebGPU rows, another driver's options:
 // --json --n --queries --k --beam are passed) when it exists; its JSON lines are passed through.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
@@ -74,11 +74,40 @@ const USAGE = `usage: npm run bench:scale -- [options]
                      and --knn add theirs): paper, paper-walk, best-first, adaptive, random-entries,
                      knn, revlinks (hnsw0 rows with their padding filled by addReverseLinks)
   --k K              top-k (default 10)
-  --browser          also run scripts/bench-scale-browser.js if present (WebGPU rows)
+  --browser          also run bench/benchScaleBrowser.ts if present (WebGPU rows)
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
 function parseArgs(argv) {
-  const o = { json: false, n: [10000, 100000, 1000000], d: 100, hidden: null, queries: 20, qnets: null, data: 'synthetic', noise: 0.5, long: 'truncate', corpus: join(root, 'data', 'demo', 'python-docs.jsonl'), model: null, dtype: 'f16', entries: null, degree: 32, beam: 8, pools: [64, 128], paper: false, knn: false, chunkDocs: 256, chunkList: [256], variants: null, efc: 128, pieceDocs: null, probes: [4, 16], spread: [0.3, 0.8], k: 10, browser: false, cache: join(root, 'bench-results', 'scale-cache') };
+  const o = {
+    json: false,
+    n: [10000, 100000, 1000000],
+    d: 100,
+    hidden: null,
+    queries: 20,
+    qnets: null,
+    data: 'synthetic',
+    noise: 0.5,
+    long: 'truncate',
+    corpus: join(root, 'data', 'demo', 'python-docs.jsonl'),
+    model: null,
+    dtype: 'f16',
+    entries: null,
+    degree: 32,
+    beam: 8,
+    pools: [64, 128],
+    paper: false,
+    knn: false,
+    chunkDocs: 256,
+    chunkList: [256],
+    variants: null,
+    efc: 128,
+    pieceDocs: null,
+    probes: [4, 16],
+    spread: [0.3, 0.8],
+    k: 10,
+    browser: false,
+    cache: join(root, 'bench-results', 'scale-cache'),
+  };
   const num = (a, v) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
@@ -91,9 +120,15 @@ function parseArgs(argv) {
       return argv[++i];
     };
     if (a === '--json') o.json = true;
-    else if (a === '--n') o.n = v().split(',').map((x) => num(a, x));
+    else if (a === '--n')
+      o.n = v()
+        .split(',')
+        .map((x) => num(a, x));
     else if (a === '--d') o.d = num(a, v());
-    else if (a === '--hidden') o.hidden = v().split(',').map((x) => num(a, x));
+    else if (a === '--hidden')
+      o.hidden = v()
+        .split(',')
+        .map((x) => num(a, x));
     else if (a === '--queries') o.queries = num(a, v());
     else if (a === '--qnets') {
       o.qnets = v();
@@ -116,23 +151,31 @@ function parseArgs(argv) {
     else if (a === '--degree') o.degree = num(a, v());
     else if (a === '--ef-construction') o.efc = num(a, v());
     else if (a === '--piece-docs') o.pieceDocs = num(a, v());
-    else if (a === '--probes') o.probes = v().split(',').map((x) => num(a, x));
+    else if (a === '--probes')
+      o.probes = v()
+        .split(',')
+        .map((x) => num(a, x));
     else if (a === '--beam') o.beam = num(a, v());
-    else if (a === '--pools') o.pools = v().split(',').map((x) => num(a, x));
+    else if (a === '--pools')
+      o.pools = v()
+        .split(',')
+        .map((x) => num(a, x));
     else if (a === '--paper') o.paper = true;
     else if (a === '--knn') o.knn = true;
     else if (a === '--spread') {
       o.spread = v().split(',').map(Number);
-      if (o.spread.length !== 2 || !o.spread.every((x) => x > 0) || o.spread[0] > o.spread[1]) throw new Error(`--spread needs LO,HI with 0 < LO <= HI, got ${o.spread.join(',')}`);
+      if (o.spread.length !== 2 || !o.spread.every((x) => x > 0) || o.spread[0] > o.spread[1])
+        throw new Error(`--spread needs LO,HI with 0 < LO <= HI, got ${o.spread.join(',')}`);
     } else if (a === '--chunk-docs') {
-      o.chunkList = v().split(',').map((x) => num(a, x));
+      o.chunkList = v()
+        .split(',')
+        .map((x) => num(a, x));
       o.chunkDocs = o.chunkList[0];
     } else if (a === '--variants') {
       o.variants = v().split(',');
       const known = ['paper', 'paper-walk', 'best-first', 'adaptive', 'random-entries', 'knn', 'revlinks', 'probe'];
       for (const x of o.variants) if (!known.includes(x)) throw new Error(`--variants: unknown variant ${x} (known: ${known.join(', ')})`);
-    }
-    else if (a === '--k') o.k = num(a, v());
+    } else if (a === '--k') o.k = num(a, v());
     else if (a === '--browser') o.browser = true;
     else if (a === '--cache') o.cache = resolve(v());
     else if (a === '--help' || a === '-h') {
@@ -247,7 +290,15 @@ function dataset(o, n) {
   const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`);
   const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, () => syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]));
   const graphs = graphsOf(o, dir, vectors, n);
-  return { dir, vectors, entryIds, leafStart, graphs, label: `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+  return {
+    dir,
+    vectors,
+    entryIds,
+    leafStart,
+    graphs,
+    label: `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`,
+    timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')),
+  };
 }
 
 async function sha256File(file) {
@@ -268,8 +319,23 @@ async function demoDataset(o) {
     const { runIndex } = await imp('src/cli/indexCommand.ts');
     log(`demo: indexing ${o.corpus} with ${modelDir} (locality order, hnsw0 degree ${o.degree})…`);
     const t = now();
-    const s = await runIndex(o.corpus, { out: indexDir, model: modelDir, dtype: o.dtype, locality: true, graphMethod: 'hnsw0', graphDegree: o.degree, chunkDocs: o.chunkDocs, long: o.long, force: true, quiet: false, ...(o.entries ? { entryPoints: o.entries } : {}) });
-    writeAtomic(join(dir, 'timings.json'), JSON.stringify({ index_s: (now() - t) / 1000, encode_s: s.encodeSeconds, layout_s: s.locality.seconds, graph_s: s.graph.seconds }));
+    const s = await runIndex(o.corpus, {
+      out: indexDir,
+      model: modelDir,
+      dtype: o.dtype,
+      locality: true,
+      graphMethod: 'hnsw0',
+      graphDegree: o.degree,
+      chunkDocs: o.chunkDocs,
+      long: o.long,
+      force: true,
+      quiet: false,
+      ...(o.entries ? { entryPoints: o.entries } : {}),
+    });
+    writeAtomic(
+      join(dir, 'timings.json'),
+      JSON.stringify({ index_s: (now() - t) / 1000, encode_s: s.encodeSeconds, layout_s: s.locality.seconds, graph_s: s.graph.seconds }),
+    );
   }
   const { readIndexBundle } = await imp('src/cli/readBundle.ts');
   const idx = await readIndexBundle(indexDir);
@@ -287,17 +353,36 @@ async function demoDataset(o) {
     rows.set(g, row);
     row += g.length;
   }
-  // The plain cache layout too (scripts/bench-scale-browser.js / scaleIndex --from-cache read it).
+  // The plain cache layout too (bench/benchScaleBrowser.ts / scaleIndex --from-cache read it).
   if (!existsSync(join(dir, 'vectors.f32'))) {
     writeAtomic(join(dir, 'vectors.f32'), bytesOf(vectors));
     writeAtomic(join(dir, 'entries.u32'), bytesOf(idx.manifest.graph.entryPoints));
     writeAtomic(join(dir, `graph-hnsw0-${o.degree}.u32`), bytesOf(rows));
     const timings = JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8'));
-    writeAtomic(join(dir, `graph-hnsw0-${o.degree}.json`), JSON.stringify({ seconds: timings.graph_s, degree: idx.manifest.graph.degree, efConstruction: 200 }));
+    writeAtomic(
+      join(dir, `graph-hnsw0-${o.degree}.json`),
+      JSON.stringify({ seconds: timings.graph_s, degree: idx.manifest.graph.degree, efConstruction: 200 }),
+    );
   }
-  const graphs = { hnsw0: { rows, degree: idx.manifest.graph.degree, buildSeconds: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')).graph_s, efConstruction: HNSW_EF_CONSTRUCTION } };
+  const graphs = {
+    hnsw0: {
+      rows,
+      degree: idx.manifest.graph.degree,
+      buildSeconds: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')).graph_s,
+      efConstruction: HNSW_EF_CONSTRUCTION,
+    },
+  };
   if (o.knn) Object.assign(graphs, { hnsw: graphsOf({ ...o, knn: true }, dir, vectors, n).hnsw });
-  return { dir, n, vectors, entryIds: idx.manifest.graph.entryPoints, graphs, metadata: idx.metadata, label: `demo-python-docs-${o.long}-${key}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+  return {
+    dir,
+    n,
+    vectors,
+    entryIds: idx.manifest.graph.entryPoints,
+    graphs,
+    metadata: idx.metadata,
+    label: `demo-python-docs-${o.long}-${key}`,
+    timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')),
+  };
 }
 
 /**
@@ -345,7 +430,10 @@ function derivedVectors(real, m, d, realRows, degree, n, noise, seed) {
 
 async function derivedDataset(o, n, demo) {
   const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
-  const dir = join(o.cache, `derived-${demo.label.replace('demo-python-docs-', '')}-n${n}-noise${o.noise}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`);
+  const dir = join(
+    o.cache,
+    `derived-${demo.label.replace('demo-python-docs-', '')}-n${n}-noise${o.noise}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`,
+  );
   const g = demo.graphs.hnsw0;
   let info = null;
   const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, () => {
@@ -355,7 +443,15 @@ async function derivedDataset(o, n, demo) {
   });
   if (info) writeAtomic(join(dir, 'derived.json'), JSON.stringify(info));
   const graphs = graphsOf(o, dir, vectors, n);
-  return { dir, vectors, entryIds, leafStart, graphs, label: `derived-from-demo-noise${o.noise}`, timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')) };
+  return {
+    dir,
+    vectors,
+    entryIds,
+    leafStart,
+    graphs,
+    label: `derived-from-demo-noise${o.noise}`,
+    timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')),
+  };
 }
 
 function resolveModel(o) {
@@ -382,11 +478,15 @@ async function qnets(o, count) {
   const { qnetWeightsFromOutputs } = await imp('src/core/formats/index.ts');
   const dir = resolveModel(o);
   const model = await loadModelWithEncoders(dir);
-  if (model.model.qnet.dims[0] !== o.d) throw new Error(`--qnets model: the model's q-net takes d=${model.model.qnet.dims[0]}, pass --d ${model.model.qnet.dims[0]}`);
+  if (model.model.qnet.dims[0] !== o.d)
+    throw new Error(`--qnets model: the model's q-net takes d=${model.model.qnet.dims[0]}, pass --d ${model.model.qnet.dims[0]}`);
   const ort = await loadOrt();
   const enc = model.model.encoders;
   const session = await ort.InferenceSession.create(join(dir, enc.files.queryEncoder.path));
-  const tok = BertWordPieceTokenizer.fromVocab(readFileSync(join(dir, enc.files.vocab.path), 'utf8'), { lowercase: enc.tokenizer.lowercase, stripAccents: enc.tokenizer.stripAccents });
+  const tok = BertWordPieceTokenizer.fromVocab(readFileSync(join(dir, enc.files.vocab.path), 'utf8'), {
+    lowercase: enc.tokenizer.lowercase,
+    stripAccents: enc.tokenizer.stripAccents,
+  });
   const out = [];
   for (const { text, kind } of queryTexts(o, count)) {
     const { ids } = tok.encode(text, enc.maxQueryTokens);
@@ -406,14 +506,20 @@ async function qnets(o, count) {
  * from --corpus (distinct texts).
  */
 function queryTexts(o, count) {
-  const examples = JSON.parse(readFileSync(join(root, 'data', 'demo', 'example-queries.json'), 'utf8')).examples.map((e) => ({ text: e.query, kind: 'example' }));
-  const docs = readFileSync(o.corpus, 'utf8').split('\n').filter((l) => l.trim()).map((l, i) => {
-    try {
-      return JSON.parse(l);
-    } catch {
-      throw new Error(`${o.corpus}:${i + 1}: not valid JSON`);
-    }
-  });
+  const examples = JSON.parse(readFileSync(join(root, 'data', 'demo', 'example-queries.json'), 'utf8')).examples.map((e) => ({
+    text: e.query,
+    kind: 'example',
+  }));
+  const docs = readFileSync(o.corpus, 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l, i) => {
+      try {
+        return JSON.parse(l);
+      } catch {
+        throw new Error(`${o.corpus}:${i + 1}: not valid JSON`);
+      }
+    });
   const out = examples.slice(0, count);
   const seen = new Set(out.map((q) => q.text));
   const r = seededRandom(77);
@@ -425,10 +531,13 @@ function queryTexts(o, count) {
       text = String(doc.title ?? '').trim();
       kind = 'title';
     } else {
-      const sentences = String(doc.text ?? '').split(/(?<=[.!?])\s+|\n+/).map((x) => x.trim()).filter((x) => {
-        const w = x.split(/\s+/).length;
-        return w >= 5 && w <= 25;
-      });
+      const sentences = String(doc.text ?? '')
+        .split(/(?<=[.!?])\s+|\n+/)
+        .map((x) => x.trim())
+        .filter((x) => {
+          const w = x.split(/\s+/).length;
+          return w >= 5 && w <= 25;
+        });
       text = sentences.length ? sentences[Math.floor(r() * sentences.length)] : '';
       kind = 'sentence';
     }
@@ -504,9 +613,19 @@ async function benchN(o, n, nets, ort, emit, ds) {
     log(`N=${n}: addReverseLinks filled ${added} slots (${(added / n).toFixed(1)} per document)`);
     ds.graphs.rev = { ...main, rows };
   }
-  const bf = (pool, extra = {}) => ({ graph: 'hnsw0', entries: entryIds, beam: o.beam, pool, strategy: 'best-first', maxIterations: 100000, adaptive: false, ...extra });
+  const bf = (pool, extra = {}) => ({
+    graph: 'hnsw0',
+    entries: entryIds,
+    beam: o.beam,
+    pool,
+    strategy: 'best-first',
+    maxIterations: 100000,
+    adaptive: false,
+    ...extra,
+  });
   if (want.has('paper')) variants.push({ name: 'paper', graph: 'hnsw0', entries: paperEntries, beam: 50, maxIterations: 16, adaptive: false });
-  if (want.has('paper-walk')) variants.push({ name: 'paper-walk-kmeans-entries', graph: 'hnsw0', entries: entryIds, beam: o.beam, maxIterations: 64, adaptive: false });
+  if (want.has('paper-walk'))
+    variants.push({ name: 'paper-walk-kmeans-entries', graph: 'hnsw0', entries: entryIds, beam: o.beam, maxIterations: 64, adaptive: false });
   for (const pool of o.pools) {
     if (want.has('best-first')) variants.push({ name: `best-first-pool${pool}`, ...bf(pool) });
     if (want.has('adaptive')) variants.push({ name: `best-first-pool${pool}-adaptive`, ...bf(pool, { adaptive: true }) });
@@ -516,7 +635,8 @@ async function benchN(o, n, nets, ort, emit, ds) {
     if (!ds.leafStart) log(`N=${n}: no leaf-start.u32 in ${ds.dir}: no probe rows`);
     else for (const P of o.probes) for (const pool of o.pools.slice(0, 2)) variants.push({ name: `probe${P}-best-first-pool${pool}`, ...bf(pool), probe: P });
   }
-  if (want.has('random-entries')) variants.push({ name: `best-first-pool${o.pools[0]}-random-entries`, ...bf(o.pools[0], { entries: randomEntryPoints(n, entryIds.length, 3) }) });
+  if (want.has('random-entries'))
+    variants.push({ name: `best-first-pool${o.pools[0]}-random-entries`, ...bf(o.pools[0], { entries: randomEntryPoints(n, entryIds.length, 3) }) });
   if (want.has('knn') && ds.graphs.hnsw) variants.push({ name: `best-first-pool${o.pools[0]}-knn-graph`, ...bf(o.pools[0], { graph: 'hnsw' }) });
 
   const acc = { exhaustive: { lat: [], oracleErr: [] } };
@@ -552,13 +672,24 @@ async function benchN(o, n, nets, ort, emit, ds) {
         // of the best `probe` of them (entry i is leaf i: localityLayout's order).
         await ensureLoaded(v.entries, 'vectors');
         const es = await sc.batch(v.entries);
-        const best = Array.from(v.entries.keys()).sort((a, b) => es[b] - es[a] || a - b).slice(0, v.probe);
+        const best = Array.from(v.entries.keys())
+          .sort((a, b) => es[b] - es[a] || a - b)
+          .slice(0, v.probe);
         const list = Array.from(v.entries);
         for (const l of best) for (let i = ds.leafStart[l]; i < ds.leafStart[l + 1]; i++) list.push(i);
         entries = Uint32Array.from(list);
         extra = 0; // the entry points are scored again inside the walk's first round: counted once there
       }
-      const r = await graphSearch(view, (ids) => sc.batch(ids), { k: o.k, entryIds: entries, beam: v.beam, maxIterations: v.maxIterations, adaptive: v.adaptive, strategy: v.strategy, pool: v.pool, ensureLoaded });
+      const r = await graphSearch(view, (ids) => sc.batch(ids), {
+        k: o.k,
+        entryIds: entries,
+        beam: v.beam,
+        maxIterations: v.maxIterations,
+        adaptive: v.adaptive,
+        strategy: v.strategy,
+        pool: v.pool,
+        ensureLoaded,
+      });
       r.scored += extra;
       const ms = now() - t;
       const a = acc[v.name];
@@ -574,7 +705,10 @@ async function benchN(o, n, nets, ort, emit, ds) {
       // Bytes of the chunks (of C rows) holding a touched row, vectors and graph, plus the entry list.
       const coldShare = (C) => {
         let bytes = v.entries.length * 4;
-        for (const [what, rowBytes] of [['vectors', vecRowBytes], ['graph', g.degree * 4]]) {
+        for (const [what, rowBytes] of [
+          ['vectors', vecRowBytes],
+          ['graph', g.degree * 4],
+        ]) {
           const m = touched[what];
           for (let c = 0; c * C < n; c++) {
             const end = Math.min(n, (c + 1) * C);
@@ -592,7 +726,9 @@ async function benchN(o, n, nets, ort, emit, ds) {
       a.cold.push(a.coldBy[0].at(-1));
     }
     await sc.session.release?.();
-    log(`N=${n}: query ${q + 1}/${nets.length} ${variants.map((v) => `${v.name} r=${acc[v.name].recall.at(-1)} s=${(100 * acc[v.name].scored.at(-1)).toFixed(2)}%`).join(', ')}`);
+    log(
+      `N=${n}: query ${q + 1}/${nets.length} ${variants.map((v) => `${v.name} r=${acc[v.name].recall.at(-1)} s=${(100 * acc[v.name].scored.at(-1)).toFixed(2)}%`).join(', ')}`,
+    );
   }
   const indexBytes = (deg) => n * (vecRowBytes + deg * 4);
   emit({
@@ -667,12 +803,15 @@ async function main() {
     await benchN(o, n, nets, ort, emit, ds);
   }
   if (o.browser) {
-    const driver = join(root, 'scripts', 'bench-scale-browser.js');
-    if (!existsSync(driver)) log('--browser: scripts/bench-scale-browser.js does not exist (yet); no browser rows');
-    else {
-      const r = spawnSync(process.execPath, [driver, '--json', '--n', o.n.join(','), '--queries', String(o.queries), '--k', String(o.k), '--beam', String(o.beam)], { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    const driver = join(root, 'bench', 'benchScaleBrowser.ts');
+    {
+      const r = spawnSync(
+        process.execPath,
+        ['--import', 'tsx', driver, '--json', '--n', o.n.join(','), '--queries', String(o.queries), '--k', String(o.k), '--beam', String(o.beam)],
+        { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
+      );
       for (const line of r.stdout.split('\n').filter((l) => l.trim().startsWith('{'))) emit(JSON.parse(line));
-      if (r.status !== 0) log(`--browser: bench-scale-browser.js exited with ${r.status}`);
+      if (r.status !== 0) log(`--browser: benchScaleBrowser.ts exited with ${r.status}`);
     }
   }
   if (!o.json) {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # On a Linux GPU machine without Node or a browser: unpack the Chromium from pack-chromium.sh and the
-# static site from scripts/bench-static.js, point Chromium's Vulkan loader at the NVIDIA driver, run.
+# static site from bench/benchStatic.ts, point Chromium's Vulkan loader at the NVIDIA driver, run.
 #   run-on-gpu-host.sh CHROMIUM.tar.xz SITE_DIR OUT.jsonl [GRID.json]
 # How the H100 figures of docs/BENCHMARK.md were taken (GRID: "requireGpu": true, so a browser that fell
 # back to SwiftShader stops at once instead of benchmarking the CPU).

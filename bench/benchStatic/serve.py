@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Runs the static benchmark page (built by scripts/bench-static.js) where there is no Node.
+"""Runs the static benchmark page (built by bench/benchStatic.ts) where there is no Node.
 
 Serves this folder on 127.0.0.1 with COOP/COEP (as vite.config.ts does), launches a headless
-Chromium on /e2e/pages/bench.html?auto, and writes every JSON line the page POSTs to --out (and
+Chromium on /bench/pages/bench.html?auto, and writes every JSON line the page POSTs to --out (and
 stdout). Exits 0 when the page reports done without error lines, 1 otherwise, 2 on a timeout (the
 lines that came are then in OUT.partial: OUT is written only by a finished run).
 
@@ -102,7 +102,7 @@ def main():
     server = http.server.ThreadingHTTPServer(('127.0.0.1', 0), Handler)
     port = server.server_address[1]
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f'http://127.0.0.1:{port}/e2e/pages/bench.html?auto'
+    url = f'http://127.0.0.1:{port}/bench/pages/bench.html?auto'
     profile = tempfile.mkdtemp(prefix='bench-static-profile-')
     cmd = [args.browser, *FLAGS, *([] if args.no_gpu_flags else GPU_FLAGS), *args.flag, f'--user-data-dir={profile}', url]
     print('bench-static: ' + ' '.join(cmd), file=sys.stderr, flush=True)

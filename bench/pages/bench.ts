@@ -1,9 +1,9 @@
-// The benchmark page (driven by scripts/bench.js, not a test): on one page and one adapter it times
+// The benchmark page (driven by bench/bench.ts, not a test): on one page and one adapter it times
 //   ours   — QNetScorer (src/gpu/qnetScorer.ts): scores every document and selects the top k on the GPU;
 //   ort    — the same q-net as an ONNX graph (src/core/qnetOnnx.ts) through onnxruntime-web's WebGPU EP;
 //   naive  — one invocation per document (shaders/qnet_naive.wgsl);
 //   cpu    — the Float64 reference scorer (src/core/qnet.ts referenceScores), on the main thread;
-// and measures the adapter's f32 GEMM peak (src/gpu/gemmPeak.ts). Every engine scores the same f16-stored
+// and measures the adapter's f32 GEMM peak (bench/gemmPeak.ts). Every engine scores the same f16-stored
 // documents (the baselines get them decoded to f32) with the same weights.
 //
 // Timing: each engine is warmed up, then timed as the median of `reps` full passes; a pass ends only
@@ -11,20 +11,12 @@
 // downloaded). Slow baselines are timed on the first `timed_docs_*` documents instead of all N, sized so
 // a pass takes about `baselineSeconds`; docs/s is a rate, so the ratios stay comparable (reported).
 import type * as OrtModule from 'onnxruntime-web';
-import {
-  randomVectors,
-  randomWeights,
-  referenceScores,
-  referenceTopK,
-  seededRandom,
-  type QNetArchitecture,
-  type QNetWeights,
-} from '../../src/core/qnet';
+import { randomVectors, randomWeights, referenceScores, referenceTopK, seededRandom, type QNetArchitecture, type QNetWeights } from '../../src/core/qnet';
 import { decodeVectors, encodeVectors, type EncodedVectors } from '../../src/core/vectorStorage';
 import { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } from '../../src/core/qnetOnnx';
 import { isCpuEmulated, requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
-import { NaiveScorer } from '../../src/gpu/naiveScorer';
-import { gemmRunner, measureGemmPeak, type GemmPeak } from '../../src/gpu/gemmPeak';
+import { NaiveScorer } from '../naiveScorer';
+import { gemmRunner, measureGemmPeak, type GemmPeak } from '../gemmPeak';
 import { tilingFor, type LayerTiling } from '../../src/gpu/qnetLayerProgram';
 
 export type Engine = 'ours' | 'ort' | 'naive' | 'cpu';
@@ -282,7 +274,15 @@ async function prepareOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeight
 }
 
 /** Ours on the first ref.length documents, against the reference: every score and the top k. */
-async function checkOurs(dev: GPUDevice, arch: QNetArchitecture, w: QNetWeights, docs: Docs, ref: Float64Array, k: number, tiling?: LayerTiling): Promise<BenchLine> {
+async function checkOurs(
+  dev: GPUDevice,
+  arch: QNetArchitecture,
+  w: QNetWeights,
+  docs: Docs,
+  ref: Float64Array,
+  k: number,
+  tiling?: LayerTiling,
+): Promise<BenchLine> {
   const { QNetScorer } = await import('../../src/gpu/qnetScorer');
   const n = ref.length;
   const scorer = await QNetScorer.create(dev, arch, { dtype: 'f16', tiling });
@@ -617,8 +617,8 @@ window.hypBenchReady = true;
 document.getElementById('status')!.textContent = 'ready';
 
 /**
- * Self-driven mode for a machine with a browser and Python but no Node (scripts/bench-static.js builds
- * the page; scripts/bench-static/serve.py serves it and launches the browser): reads bench-config.json
+ * Self-driven mode for a machine with a browser and Python but no Node (bench/benchStatic.ts builds
+ * the page; bench/benchStatic/serve.py serves it and launches the browser): reads bench-config.json
  * ({ peak, peakSize, requireGpu, configs: BenchConfig[] }) at the site's root, POSTs every result line to /bench-line,
  * then /bench-done.
  */
