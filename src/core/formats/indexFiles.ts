@@ -1,5 +1,6 @@
 // The data files of an index bundle: vector tiles, metadata shards, graph shards.
 // Call verifyFile (length + SHA-256) first; these check structure and size.
+import { STORAGE_CODECS } from '../storageCodecs.ts';
 import type { EncodedVectors } from '../vectorStorage.ts';
 import { fail, isObject, parseJsonText, show, type JsonObject } from './fields.ts';
 import { GRAPH_NO_NEIGHBOR, type IndexManifest, type ShardEntry } from './indexManifest.ts';
@@ -26,9 +27,7 @@ export function parseVectorTile(entry: ShardEntry, bytes: Uint8Array, manifest: 
   const n = entry.docCount;
   checkSize(entry, bytes.byteLength, n * strideWords * 4, `${n} documents × ${strideWords} words × 4`);
   const words =
-    bytes.byteOffset % 4 === 0
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset, n * strideWords)
-      : new Uint32Array(bytes.slice().buffer, 0, n * strideWords);
+    bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n * strideWords) : new Uint32Array(bytes.slice().buffer, 0, n * strideWords);
   const out: EncodedVectors = { dtype, d: manifest.dim, n, strideWords, words };
   if (absmax) out.absmax = absmax;
   return out;
@@ -40,27 +39,9 @@ export function parseVectorTile(entry: ShardEntry, bytes: Uint8Array, manifest: 
  * `firstDoc` only makes the message point at the index-wide document number.
  */
 export function checkVectorTileValues(file: string, tile: EncodedVectors, firstDoc = 0): void {
-  const { n, d, strideWords, words, dtype } = tile;
-  const where = (r: number, i: number) => `doc ${firstDoc + r} dimension ${i}`;
-  for (let r = 0; r < n; r++) {
-    const row = r * strideWords;
-    if (dtype === 'f32') {
-      for (let i = 0; i < d; i++) if ((words[row + i] & 0x7f800000) === 0x7f800000) fail(file, '', `${where(r, i)} is NaN or infinite`);
-    } else if (dtype === 'f16') {
-      for (let i = 0; i < d; i++) {
-        const h = (words[row + (i >> 1)] >>> ((i & 1) * 16)) & 0xffff;
-        if ((h & 0x7c00) === 0x7c00) fail(file, '', `${where(r, i)} is NaN or infinite`);
-      }
-      if (d & 1 && words[row + (d >> 1)] >>> 16 !== 0) fail(file, '', `doc ${firstDoc + r}: padding half after dimension ${d - 1} must be 0`);
-    } else {
-      for (let i = 0; i < d; i++) {
-        if (((words[row + (i >> 2)] >>> ((i & 3) * 8)) & 0xff) === 0x80) fail(file, '', `${where(r, i)} is the int8 code -128 (codes are -127..127)`);
-      }
-      for (let i = d; i < strideWords * 4; i++) {
-        if (((words[row + (i >> 2)] >>> ((i & 3) * 8)) & 0xff) !== 0) fail(file, '', `doc ${firstDoc + r}: padding byte ${i} must be 0`);
-      }
-    }
-  }
+  STORAGE_CODECS[tile.dtype].checkValues(tile, (r, dim, problem) =>
+    fail(file, '', dim === null ? `doc ${firstDoc + r}: ${problem}` : `doc ${firstDoc + r} dimension ${dim} ${problem}`),
+  );
 }
 
 /** One document's metadata: what a result shows. Extra, free-form fields go under `fields`. */

@@ -1,4 +1,5 @@
 // manifest.json: the index bundle's descriptor (see docs/FORMATS.md, "Index bundle").
+import { STORAGE_CODECS, readStorageExtras, storageExtrasObject } from '../storageCodecs.ts';
 import { STORAGE_DTYPES, rowStrideWords, type StorageDtype } from '../vectorStorage.ts';
 import { ObjectReader, checkFormatHeader, fail, parseJsonText, show, type JsonObject } from './fields.ts';
 import { readFileRef, type FileRef } from './fileRef.ts';
@@ -94,25 +95,18 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
   const strideWords = s.int('stride_words', 1);
   const wantStride = rowStrideWords(dtype, dim);
   if (strideWords !== wantStride) {
-    const rule = { f32: 'dim', f16: 'ceil(dim / 2)', int8: 'ceil(dim / 4)' }[dtype];
-    fail(file, 'storage.stride_words', `must be ${wantStride} for dtype ${dtype} and dim ${dim} (${rule}), got ${strideWords}`);
+    fail(file, 'storage.stride_words', `must be ${wantStride} for dtype ${dtype} and dim ${dim} (${STORAGE_CODECS[dtype].strideRule}), got ${strideWords}`);
   }
-  const storage: StorageSpec = { dtype, strideWords };
-  if (dtype === 'int8') {
-    const a = s.array('absmax');
-    if (a.length !== dim) fail(file, 'storage.absmax', `must have dim (${dim}) values, got ${a.length}`);
-    a.forEach((v, i) => {
-      if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) fail(file, `storage.absmax[${i}]`, `must be a finite number > 0, got ${show(v)}`);
-    });
-    storage.absmax = Float32Array.from(a as number[]);
-  } else if (s.has('absmax')) {
-    fail(file, 'storage.absmax', `is only for int8 storage, but storage.dtype is ${dtype}`);
-  }
+  const storage: StorageSpec = { dtype, strideWords, ...readStorageExtras(s, dtype, dim) };
 
   const tileDocs = r.int('tile_docs', 1);
   const tileBytes = tileDocs * strideWords * 4;
   if (tileBytes > MAX_TILE_BYTES) {
-    fail(file, 'tile_docs', `× stride_words × 4 = ${tileBytes} bytes exceeds ${MAX_TILE_BYTES}, the largest storage buffer every WebGPU adapter can bind; use tile_docs <= ${Math.floor(MAX_TILE_BYTES / (strideWords * 4))}`);
+    fail(
+      file,
+      'tile_docs',
+      `× stride_words × 4 = ${tileBytes} bytes exceeds ${MAX_TILE_BYTES}, the largest storage buffer every WebGPU adapter can bind; use tile_docs <= ${Math.floor(MAX_TILE_BYTES / (strideWords * 4))}`,
+    );
   }
 
   const graph = r.has('graph') ? readGraph(r.object('graph'), docCount) : null;
@@ -140,7 +134,8 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
   const where = (e: IndexFileEntry) => `files[${files.indexOf(e)}] (${e.path})`;
 
   checkCover(file, 'vector tiles', 'vector tile', vectorTiles, docCount, where, (e, last) => {
-    if (!last && e.docCount !== tileDocs) fail(file, where(e), `doc_count must be tile_docs (${tileDocs}), got ${e.docCount}: only the last vector tile may be shorter`);
+    if (!last && e.docCount !== tileDocs)
+      fail(file, where(e), `doc_count must be tile_docs (${tileDocs}), got ${e.docCount}: only the last vector tile may be shorter`);
     if (last && e.docCount > tileDocs) fail(file, where(e), `doc_count must be at most tile_docs (${tileDocs}), got ${e.docCount}`);
     return e.docCount * strideWords * 4;
   });
@@ -211,8 +206,7 @@ function checkCover(
 
 /** manifest.json's object (snake_case, as docs/FORMATS.md). */
 export function indexManifestObject(m: IndexManifest): Record<string, unknown> {
-  const storage: Record<string, unknown> = { dtype: m.storage.dtype, stride_words: m.storage.strideWords };
-  if (m.storage.absmax) storage.absmax = Array.from(m.storage.absmax);
+  const storage = { dtype: m.storage.dtype, stride_words: m.storage.strideWords, ...storageExtrasObject(m.storage) };
   const out: Record<string, unknown> = { format: INDEX_FORMAT, format_version: m.formatVersion };
   if (m.synthetic) out.synthetic = true;
   Object.assign(out, {
@@ -280,8 +274,7 @@ export async function buildIndexManifest(fields: IndexManifestFields, files: Bun
     entries.push(e);
   }
   const docCount = files.filter((f) => f.kind === 'vectors').reduce((s, f) => s + (f.docCount ?? 0), 0);
-  const storage: Record<string, unknown> = { dtype: fields.dtype, stride_words: rowStrideWords(fields.dtype, fields.dim) };
-  if (fields.absmax !== undefined) storage.absmax = Array.from(fields.absmax);
+  const storage = { dtype: fields.dtype, stride_words: rowStrideWords(fields.dtype, fields.dim), ...storageExtrasObject(fields) };
   const json: Record<string, unknown> = {
     format: INDEX_FORMAT,
     format_version: INDEX_FORMAT_VERSION,
