@@ -3,28 +3,23 @@
 // gives the same documents in the same order. Hidden entries (.git, .DS_Store) and node_modules
 // are skipped; other file types are counted and skipped. Symbolic links are followed only when
 // they lead to a file or folder inside the input folder (unless followExternalLinks); broken and
-// looping links are skipped and counted. JSONL is read as a stream, line by line, so a file of any
-// size is read with memory for its documents only (no whole-file buffer or string).
+// looping links are skipped and counted. Each file's bytes go to the ingester its name's ending
+// picks (src/core/ingest/registry.ts): a line format (JSONL) is streamed line by line, so a file
+// of any size is read with memory for its documents only (no whole-file buffer or string).
 import { createReadStream } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { extractHtml } from '../core/ingest/html.ts';
-import { parseJsonlLine } from '../core/ingest/jsonl.ts';
-import { extractMarkdown } from '../core/ingest/markdown.ts';
+import { type IngestKind, type IngestSource, type Ingester, countsByKind, formatList, ingesterFor } from '../core/ingest/registry.ts';
 import type { SourceDoc } from '../core/ingest/types.ts';
+import { InputError } from '../core/ingest/utf8.ts';
 import { errnoText } from './errors.ts';
-import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
-
-export const JSONL_EXT = new Set(['.jsonl', '.ndjson']);
-export const HTML_EXT = new Set(['.html', '.htm', '.xhtml']);
-export const MARKDOWN_EXT = new Set(['.md', '.markdown', '.mdx']);
-export const TEXT_EXT = new Set(['.txt', '.text']);
 
 export interface InputSummary {
   files: number;
   /** Files of other types in a folder, not indexed. */
   skippedFiles: number;
-  byKind: Record<'jsonl' | 'html' | 'markdown' | 'text', number>;
+  /** Files read per format (src/core/ingest/registry.ts). */
+  byKind: Record<IngestKind, number>;
   /** Symbolic links skipped: broken or looping, or leading outside the input folder. */
   skippedLinks: { broken: number; outside: number };
 }
@@ -56,15 +51,6 @@ export function pageUrl(rel: string, urlBase?: string): string {
   if (!urlBase) return rel;
   if (/^https?:/i.test(urlBase)) return new URL(encoded, urlBase).href;
   return `${urlBase.endsWith('/') ? urlBase : `${urlBase}/`}${encoded}`;
-}
-
-function kindOf(file: string): keyof InputSummary['byKind'] | null {
-  const ext = path.extname(file).toLowerCase();
-  if (JSONL_EXT.has(ext)) return 'jsonl';
-  if (HTML_EXT.has(ext)) return 'html';
-  if (MARKDOWN_EXT.has(ext)) return 'markdown';
-  if (TEXT_EXT.has(ext)) return 'text';
-  return null;
 }
 
 async function listFiles(root: string, summary: InputSummary, followExternal: boolean): Promise<string[]> {
@@ -112,32 +98,26 @@ async function listFiles(root: string, summary: InputSummary, followExternal: bo
   return out;
 }
 
-/** Streams a JSONL file line by line: each line decoded strictly and parsed on its own. */
-async function readJsonl(file: string, shown: string, docs: SourceDoc[]): Promise<void> {
+/** Streams a file line by line: each line's bytes handed to `take` with its number (from 1). */
+async function readLines(file: string, shown: string, take: (bytes: Uint8Array, line: number) => void): Promise<void> {
   let pending: Buffer[] = [];
   let pendingBytes = 0;
   let line = 1;
-  const take = (bytes: Uint8Array) => {
-    let text = decodeUtf8Strict(bytes, shown, line);
-    if (line > 1 && text.charCodeAt(0) === 0xfeff) text = `\ufeff${text}`; // a BOM is dropped only at the file's start
-    const doc = parseJsonlLine(text, `${shown}:${line}`);
-    if (doc) docs.push(doc);
-    line++;
-  };
+  const tooLong = () => new InputError(`${shown}:${line}: a line (one document) longer than ${MAX_JSONL_LINE_BYTES} bytes; split the document`);
   try {
     for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
       let from = 0;
       for (let nl = chunk.indexOf(0x0a, from); nl >= 0; nl = chunk.indexOf(0x0a, from)) {
         const part = chunk.subarray(from, nl);
-        if (pendingBytes + part.length > MAX_JSONL_LINE_BYTES) throw new InputError(`${shown}:${line}: a line (one document) longer than ${MAX_JSONL_LINE_BYTES} bytes; split the document`);
-        take(pending.length ? Buffer.concat([...pending, part]) : part);
+        if (pendingBytes + part.length > MAX_JSONL_LINE_BYTES) throw tooLong();
+        take(pending.length ? Buffer.concat([...pending, part]) : part, line++);
         pending = [];
         pendingBytes = 0;
         from = nl + 1;
       }
       if (from < chunk.length) {
         pendingBytes += chunk.length - from;
-        if (pendingBytes > MAX_JSONL_LINE_BYTES) throw new InputError(`${shown}:${line}: a line (one document) longer than ${MAX_JSONL_LINE_BYTES} bytes; split the document`);
+        if (pendingBytes > MAX_JSONL_LINE_BYTES) throw tooLong();
         pending.push(Buffer.from(chunk.subarray(from))); // a copy: the stream may reuse its buffer
       }
     }
@@ -145,7 +125,26 @@ async function readJsonl(file: string, shown: string, docs: SourceDoc[]): Promis
     if (e instanceof InputError) throw e;
     throw fsError(e, shown);
   }
-  if (pendingBytes > 0) take(Buffer.concat(pending));
+  if (pendingBytes > 0) take(Buffer.concat(pending), line);
+}
+
+/** A whole file's bytes, refused over MAX_PAGE_FILE_BYTES before it is read. */
+async function readWhole(file: string, shown: string): Promise<Uint8Array> {
+  try {
+    const size = (await stat(file)).size;
+    if (size > MAX_PAGE_FILE_BYTES)
+      throw new InputError(`${shown}: ${size} bytes, over the ${MAX_PAGE_FILE_BYTES}-byte limit for one page; split it or give it as JSONL`);
+    return new Uint8Array(await readFile(file));
+  } catch (e) {
+    if (e instanceof InputError) throw e;
+    throw fsError(e, shown);
+  }
+}
+
+/** One file's documents, from the bytes handed to its ingester whole or line by line. */
+async function ingestFile(ingester: Ingester, file: string, source: IngestSource, docs: SourceDoc[]): Promise<void> {
+  if (ingester.unit === 'line') await readLines(file, source.shown, (bytes, line) => docs.push(...ingester.parse(bytes, source, line)));
+  else docs.push(...ingester.parse(await readWhole(file, source.shown), source, 1));
 }
 
 export async function readInput(input: string, opts: ReadInputOptions = {}): Promise<{ docs: SourceDoc[]; summary: InputSummary }> {
@@ -158,46 +157,28 @@ export async function readInput(input: string, opts: ReadInputOptions = {}): Pro
   }
   if (!st.isDirectory() && !st.isFile()) throw new InputError(`${input}: not a regular file or a folder`);
   const root = st.isDirectory() ? input : path.dirname(input);
-  const summary: InputSummary = { files: 0, skippedFiles: 0, byKind: { jsonl: 0, html: 0, markdown: 0, text: 0 }, skippedLinks: { broken: 0, outside: 0 } };
+  const summary: InputSummary = { files: 0, skippedFiles: 0, byKind: countsByKind(), skippedLinks: { broken: 0, outside: 0 } };
   const files = st.isDirectory() ? await listFiles(input, summary, opts.followExternalLinks ?? false) : [input];
   const docs: SourceDoc[] = [];
   for (const file of files) {
-    const kind = kindOf(file);
-    if (!kind) {
-      if (!st.isDirectory()) throw new InputError(`${file}: unknown file type ${JSON.stringify(path.extname(file))}; give a .jsonl, .md, .html or .txt file, or a folder of them`);
+    const ingester = ingesterFor(path.extname(file));
+    if (!ingester) {
+      if (!st.isDirectory())
+        throw new InputError(`${file}: unknown file type ${JSON.stringify(path.extname(file))}; give a ${formatList()} file, or a folder of them`);
       summary.skippedFiles++;
       continue;
     }
     summary.files++;
-    summary.byKind[kind]++;
+    summary.byKind[ingester.kind]++;
     const rel0 = path.relative(process.cwd(), file);
     const shown = rel0 && !rel0.startsWith('..') ? rel0 : file;
-    if (kind === 'jsonl') {
-      await readJsonl(file, shown, docs);
-      continue;
-    }
-    let bytes: Uint8Array;
-    try {
-      const size = (await stat(file)).size;
-      if (size > MAX_PAGE_FILE_BYTES) throw new InputError(`${shown}: ${size} bytes, over the ${MAX_PAGE_FILE_BYTES}-byte limit for one page; split it or give it as JSONL`);
-      bytes = new Uint8Array(await readFile(file));
-    } catch (e) {
-      if (e instanceof InputError) throw e;
-      throw fsError(e, shown);
-    }
-    const text = decodeUtf8Strict(bytes, shown);
     const rel = path.relative(root, file).split(path.sep).join('/');
-    const fallbackTitle = path.basename(file, path.extname(file));
-    const url = pageUrl(rel, opts.urlBase);
-    if (kind === 'text') {
-      docs.push({ id: rel, title: fallbackTitle, url, sections: [{ heading: '', anchor: '', text: text.trim() }], where: shown });
-    } else {
-      const page = kind === 'html' ? extractHtml(text, fallbackTitle) : extractMarkdown(text, fallbackTitle);
-      docs.push({ id: rel, title: page.title, url, sections: page.sections, where: shown });
-    }
+    await ingestFile(ingester, file, { rel, shown, url: pageUrl(rel, opts.urlBase), fallbackTitle: path.basename(file, path.extname(file)) }, docs);
   }
   if (docs.length === 0) {
-    const what = st.isDirectory() ? `${input}: holds no .jsonl, .md, .html or .txt documents${summary.skippedFiles ? ` (${summary.skippedFiles} files of other types skipped)` : ''}` : `${input}: holds no documents`;
+    const what = st.isDirectory()
+      ? `${input}: holds no ${formatList()} documents${summary.skippedFiles ? ` (${summary.skippedFiles} files of other types skipped)` : ''}`
+      : `${input}: holds no documents`;
     throw new InputError(`${what}; nothing to index`);
   }
   const seen = new Map<string, string>();
