@@ -1,16 +1,12 @@
-#!/usr/bin/env node
 // The benchmark driver: `npm run bench -- [--json] [--n 10000,100000] [--dims paper|small|768,768,1 ...]`
 // Serves the repository with Vite on a free port, opens bench/pages/bench.html in headless Chromium
 // (WebGPU), measures the adapter's GEMM peak once, then runs every (dims, N) of the grid on that page.
 // stdout: one JSON object per configuration with --json (a table otherwise); stderr: progress.
-import { loadavg, cpus } from 'node:os';
-import { resolve, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, startQuietVite } from '../scripts/lib/browser.ts';
+import { cpus, loadavg } from 'node:os';
+import { messageOf, openBenchSession, stackOf } from './benchPage.ts';
+import type { BenchConfig, BenchLine, Engine, OrtVariant } from './pages/bench.ts';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-
-const PRESETS = {
+const PRESETS: Record<string, number[]> = {
   paper: [768, 768, 768, 768, 768, 768, 768, 1],
   small: [256, 256, 256, 1],
 };
@@ -32,15 +28,33 @@ const USAGE = `usage: npm run bench -- [options]
                          (onnxruntime-web/webgpu, the C++ EP); default jsep,native, ratio vs the faster
   --port P               Vite port (default: a free one)`;
 
-function parseArgs(argv) {
-  const o = {
+interface Options {
+  json: boolean;
+  n: number[];
+  dims: number[][];
+  engines?: Engine[];
+  reps: number;
+  baselineSeconds: number;
+  peakSize?: number;
+  peak: boolean;
+  k: number;
+  port: number;
+  ort: OrtVariant[];
+  /** null: --full */
+  oursSeconds: number | null;
+}
+
+const ENGINES: readonly string[] = ['ours', 'ort', 'naive', 'cpu'] satisfies Engine[];
+const ORT_VARIANTS: readonly string[] = ['jsep', 'native'] satisfies OrtVariant[];
+
+function parseArgs(argv: string[]): Options {
+  const specs: string[] = [];
+  const o: Options = {
     json: false,
     n: [10000, 100000],
     dims: [],
-    engines: undefined,
     reps: 3,
     baselineSeconds: 3,
-    peakSize: undefined,
     peak: true,
     k: 10,
     port: 0,
@@ -74,14 +88,14 @@ function parseArgs(argv) {
           });
         break;
       case '--dims':
-        o.dims.push(...val().split(';').filter(Boolean));
+        specs.push(...val().split(';').filter(Boolean));
         break;
       case '--engines':
         o.engines = val()
           .split(',')
           .map((s) => {
-            if (!['ours', 'ort', 'naive', 'cpu'].includes(s)) throw new Error(`--engines: unknown engine ${s}`);
-            return s;
+            if (!ENGINES.includes(s)) throw new Error(`--engines: unknown engine ${s}`);
+            return s as Engine;
           });
         break;
       case '--reps':
@@ -106,8 +120,11 @@ function parseArgs(argv) {
         o.k = Math.round(num());
         break;
       case '--ort':
-        o.ort = val().split(',');
-        if (o.ort.some((v) => !['jsep', 'native'].includes(v))) throw new Error('--ort: jsep, native or both (jsep,native)');
+        {
+          const variants = val().split(',');
+          if (variants.some((v) => !ORT_VARIANTS.includes(v))) throw new Error('--ort: jsep, native or both (jsep,native)');
+          o.ort = variants as OrtVariant[];
+        }
         break;
       case '--port':
         o.port = Math.round(num());
@@ -121,8 +138,8 @@ function parseArgs(argv) {
         throw new Error(`unknown option ${a}\n${USAGE}`);
     }
   }
-  if (o.dims.length === 0) o.dims = ['paper', 'small'];
-  o.dims = o.dims.map((spec) => {
+  if (specs.length === 0) specs.push('paper', 'small');
+  o.dims = specs.map((spec) => {
     if (PRESETS[spec]) return PRESETS[spec];
     const d = spec.split(',').map(Number);
     if (d.length < 3 || d.some((v) => !Number.isInteger(v) || v < 1) || d[d.length - 1] !== 1)
@@ -132,10 +149,10 @@ function parseArgs(argv) {
   return o;
 }
 
-const err = (msg) => process.stderr.write(`${msg}\n`);
+const err = (msg: string) => process.stderr.write(`${msg}\n`);
 
-function table(line) {
-  const f = (v, d = 3) => (typeof v === 'number' ? (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(d)) : String(v));
+function table(line: BenchLine): string {
+  const f = (v: unknown, d = 3) => (typeof v === 'number' ? (Math.abs(v) >= 1000 ? v.toFixed(0) : v.toPrecision(d)) : String(v));
   return [
     `N=${line.N} dims=[${line.dims}] on ${line.adapter}`,
     `  ours   ${f(line.docs_per_s)} docs/s  ${f(line.gflops)} GFLOP/s  (${f(line.peak_share)} of GEMM peak ${f(line.peak_gflops)} GFLOP/s, ${line.peak_config})`,
@@ -149,55 +166,35 @@ function table(line) {
 }
 
 async function main() {
-  let opts;
+  let opts: Options;
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
-    err(`bench: ${e.message}`);
+    err(`bench: ${messageOf(e)}`);
     process.exit(2);
   }
-  const port = opts.port || (await freePort());
-  const base = `http://127.0.0.1:${port}`;
-  let vite = null;
-  let browser = null;
-  const stop = async () => {
-    try {
-      await browser?.close();
-    } catch {
-      // already gone
-    }
-    await vite?.close();
-  };
-  process.once('SIGINT', () => stop().then(() => process.exit(130)));
-  process.once('SIGTERM', () => stop().then(() => process.exit(143)));
   let failed = false;
+  let session: Awaited<ReturnType<typeof openBenchSession>> | undefined;
   try {
-    err(`bench: starting vite on ${base}`);
-    vite = await startQuietVite(port);
-    browser = await launchChromium();
-    const page = await browser.newPage();
-    page.on('console', (m) => {
-      // Vite's client complains that it has no HMR socket (disabled on purpose), and the page has no favicon.
-      if (/\[vite\]|WebSocket|server-hmr|your current setup|<--\[|Failed to load resource/.test(m.text())) return;
-      err(`[page ${m.type()}] ${m.text()}`);
-    });
-    page.on('pageerror', (e) => err(`[page error] ${e.message}`));
-    page.on('crash', () => err('[page crashed]'));
+    session = await openBenchSession(opts.port, (msg) => err(msg.startsWith('[') ? msg : `bench: ${msg}`));
+    const { base, page } = session;
     await page.goto(`${base}/bench/pages/bench.html`);
     await page.waitForFunction(() => window.hypBenchReady === true, null, { timeout: 120_000 });
     err(`bench: adapter ${await page.evaluate(() => window.hypBench.adapter())}`);
     if (opts.peak) {
       const t0 = Date.now();
       const p = await page.evaluate((size) => window.hypBench.measurePeak({ size }), opts.peakSize);
-      err(`bench: GEMM peak ${p.peak_gflops} GFLOP/s (${p.peak_config}, ${p.gemm_shape.join('×')}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
-      err(`bench: all GEMM configs ${JSON.stringify(p.all)}${p.skipped.length ? ` skipped ${JSON.stringify(p.skipped)}` : ''}`);
+      err(
+        `bench: GEMM peak ${p.peak_gflops} GFLOP/s (${p.peak_config}, ${(p.gemm_shape as number[]).join('×')}) in ${((Date.now() - t0) / 1000).toFixed(0)} s`,
+      );
+      err(`bench: all GEMM configs ${JSON.stringify(p.all)}${(p.skipped as unknown[]).length ? ` skipped ${JSON.stringify(p.skipped)}` : ''}`);
     }
     for (const dims of opts.dims) {
       for (const N of opts.n) {
         const t0 = Date.now();
         const loadBefore = loadavg()[0];
         err(`bench: N=${N} dims=[${dims}] … (1-min load average ${loadBefore.toFixed(1)} on ${cpus().length} CPUs)`);
-        const cfg = {
+        const cfg: BenchConfig = {
           N,
           dims,
           reps: opts.reps,
@@ -219,11 +216,11 @@ async function main() {
     }
   } catch (e) {
     failed = true;
-    err(`bench: ${e?.stack ?? e}`);
+    err(`bench: ${stackOf(e)}`);
   } finally {
-    await stop();
+    await session?.close();
   }
   process.exitCode = failed ? 1 : 0;
 }
 
-main();
+await main();

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // `npm run bench:scale -- [--json] [options]`: exhaustive vs approximate (graph walk) q-net search at
 // N = 10k, 100k, 1M documents, on the CPU in Node (issue 7; docs/INDEXING.md, "Approximate search").
 //
@@ -16,22 +15,30 @@
 // index's vector + graph bytes.
 // stdout: one JSON object per (N, data, mode, variant) with --json (a table otherwise); stderr: progress.
 // --browser also runs bench/benchScaleBrowser.ts (the WebGPU rows, another driver's options:
-// --json --n --queries --k --beam are passed) when it exists; its JSON lines are passed through.
+// --json --n --queries --k --beam are passed); its JSON lines are passed through.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { register } from 'tsx/esm/api';
+import { fileURLToPath } from 'node:url';
+import type { InferenceSession } from 'onnxruntime-node';
+import { type GraphMethod, buildNeighborGraph, HNSW_EF_CONSTRUCTION } from '../src/cli/annGraph.ts';
+import { writeFileAtomicSync } from '../src/cli/atomicWrite.ts';
+import { runIndex } from '../src/cli/indexCommand.ts';
+import { loadModelWithEncoders } from '../src/cli/modelDir.ts';
+import { loadOnnxRuntimeNode, type OnnxRuntimeNode } from '../src/cli/onnxRuntime.ts';
+import { readIndexBundle } from '../src/cli/readBundle.ts';
+import { qnetWeightsFromOutputs } from '../src/core/formats/index.ts';
+import { addReverseLinks, localityLayout, permuteVectors, randomEntryPoints } from '../src/core/graphBuild.ts';
+import { graphSearch, graphViewOf } from '../src/core/graphSearch.ts';
+import { gaussianFrom, paperArchitecture, type QNetWeights, randomVectors, randomWeights, referenceScores, seededRandom } from '../src/core/qnet.ts';
+import { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } from '../src/core/qnetOnnx.ts';
+import { BertWordPieceTokenizer } from '../src/core/tokenizer.ts';
+import { decodeVectors, encodeVectors } from '../src/core/vectorStorage.ts';
+import { messageOf } from './benchPage.ts';
+import { mean, median } from './stats.ts';
 
-register();
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const imp = (p) => import(pathToFileURL(join(root, p)).href);
-const { graphSearch, graphViewOf } = await imp('src/core/graphSearch.ts');
-const { addReverseLinks, localityLayout, permuteVectors, randomEntryPoints } = await imp('src/core/graphBuild.ts');
-const { buildNeighborGraph, HNSW_EF_CONSTRUCTION } = await imp('src/cli/annGraph.ts');
-const { paperArchitecture, randomVectors, randomWeights, referenceScores, seededRandom, gaussianFrom } = await imp('src/core/qnet.ts');
-const { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } = await imp('src/core/qnetOnnx.ts');
-const { encodeVectors, decodeVectors } = await imp('src/core/vectorStorage.ts');
 
 const USAGE = `usage: npm run bench:scale -- [options]
   --json             one JSON object per row on stdout (default: a table)
@@ -77,8 +84,48 @@ const USAGE = `usage: npm run bench:scale -- [options]
   --browser          also run bench/benchScaleBrowser.ts if present (WebGPU rows)
   --cache DIR        dataset cache (default bench-results/scale-cache)`;
 
-function parseArgs(argv) {
-  const o = {
+type DataSource = 'synthetic' | 'demo' | 'derived';
+type QNetSource = 'random' | 'model';
+
+interface Options {
+  json: boolean;
+  n: number[];
+  d: number;
+  hidden: number[];
+  queries: number;
+  qnets: QNetSource;
+  data: DataSource;
+  noise: number;
+  long: 'split' | 'truncate';
+  corpus: string;
+  model: string | null;
+  dtype: 'f16' | 'f32';
+  entries: number | null;
+  degree: number;
+  beam: number;
+  pools: number[];
+  paper: boolean;
+  knn: boolean;
+  chunkDocs: number;
+  chunkList: number[];
+  variants: string[];
+  efc: number;
+  pieceDocs: number | null;
+  probes: number[];
+  spread: number[];
+  k: number;
+  browser: boolean;
+  cache: string;
+}
+
+/** `value`, if it is one of `allowed`; else the error `what must be …`. */
+function oneOf<T extends string>(what: string, value: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${what} must be ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}, got ${value}`);
+  return value as T;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Omit<Options, 'hidden' | 'qnets' | 'variants'> & { hidden: number[] | null; qnets: QNetSource | null; variants: string[] | null } = {
     json: false,
     n: [10000, 100000, 1000000],
     d: 100,
@@ -108,7 +155,7 @@ function parseArgs(argv) {
     browser: false,
     cache: join(root, 'bench-results', 'scale-cache'),
   };
-  const num = (a, v) => {
+  const num = (a: string, v: string) => {
     const x = Number(v);
     if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
     return x;
@@ -130,24 +177,16 @@ function parseArgs(argv) {
         .split(',')
         .map((x) => num(a, x));
     else if (a === '--queries') o.queries = num(a, v());
-    else if (a === '--qnets') {
-      o.qnets = v();
-      if (!['random', 'model'].includes(o.qnets)) throw new Error(`--qnets must be random or model, got ${o.qnets}`);
-    } else if (a === '--data') {
-      o.data = v();
-      if (!['synthetic', 'demo', 'derived'].includes(o.data)) throw new Error(`--data must be synthetic, demo or derived, got ${o.data}`);
-    } else if (a === '--noise') {
+    else if (a === '--qnets') o.qnets = oneOf<QNetSource>('--qnets', v(), ['random', 'model']);
+    else if (a === '--data') o.data = oneOf('--data', v(), ['synthetic', 'demo', 'derived']);
+    else if (a === '--noise') {
       o.noise = Number(v());
       if (!(o.noise >= 0)) throw new Error(`--noise needs a number >= 0`);
-    } else if (a === '--long') {
-      o.long = v();
-      if (!['split', 'truncate'].includes(o.long)) throw new Error(`--long must be split or truncate, got ${o.long}`);
-    } else if (a === '--corpus') o.corpus = resolve(v());
+    } else if (a === '--long') o.long = oneOf('--long', v(), ['split', 'truncate']);
+    else if (a === '--corpus') o.corpus = resolve(v());
     else if (a === '--model') o.model = v();
-    else if (a === '--dtype') {
-      o.dtype = v();
-      if (!['f16', 'f32'].includes(o.dtype)) throw new Error(`--dtype must be f16 or f32, got ${o.dtype}`);
-    } else if (a === '--entries') o.entries = num(a, v());
+    else if (a === '--dtype') o.dtype = oneOf('--dtype', v(), ['f16', 'f32']);
+    else if (a === '--entries') o.entries = num(a, v());
     else if (a === '--degree') o.degree = num(a, v());
     else if (a === '--ef-construction') o.efc = num(a, v());
     else if (a === '--piece-docs') o.pieceDocs = num(a, v());
@@ -183,32 +222,67 @@ function parseArgs(argv) {
       process.exit(0);
     } else throw new Error(`unknown option ${a}\n${USAGE}`);
   }
-  o.hidden ??= [o.d, o.d];
-  o.variants ??= ['paper-walk', 'best-first', 'adaptive', 'random-entries', ...(o.paper ? ['paper'] : []), ...(o.knn ? ['knn'] : [])];
-  if (o.variants.includes('paper')) o.paper = true;
-  if (o.variants.includes('knn')) o.knn = true;
-  o.qnets ??= o.data === 'synthetic' ? 'random' : 'model';
-  if (o.data === 'demo') o.n = [0];
-  return o;
+  const variants = o.variants ?? ['paper-walk', 'best-first', 'adaptive', 'random-entries', ...(o.paper ? ['paper'] : []), ...(o.knn ? ['knn'] : [])];
+  return {
+    ...o,
+    hidden: o.hidden ?? [o.d, o.d],
+    variants,
+    paper: o.paper || variants.includes('paper'),
+    knn: o.knn || variants.includes('knn'),
+    qnets: o.qnets ?? (o.data === 'synthetic' ? 'random' : 'model'),
+    n: o.data === 'demo' ? [0] : o.n,
+  };
 }
 
-const log = (...a) => console.error('[bench:scale]', ...a);
+const log = (...a: unknown[]) => console.error('[bench:scale]', ...a);
 const now = () => performance.now();
 
-function writeAtomic(file, data) {
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(`${file}.tmp`, data);
-  renameSync(`${file}.tmp`, file);
+/** One neighbor graph of a dataset (rows padded with 0xffffffff). */
+interface Graph {
+  rows: Uint32Array;
+  degree: number;
+  buildSeconds?: number;
+  efConstruction: number;
 }
-function readCached(file, Type) {
+
+/** Vectors in layout order (as stored), entry points and graphs, cached in `dir`. */
+interface Dataset {
+  dir: string;
+  /** Set where the data decides N (the demo corpus). */
+  n?: number;
+  vectors: Float32Array;
+  entryIds: Uint32Array;
+  leafStart?: Uint32Array | null;
+  graphs: Record<string, Graph>;
+  label: string;
+  timings: Record<string, number>;
+}
+
+/** A query's q-net; `kind` says where a model query's text came from. */
+interface Net {
+  name: string;
+  kind?: string;
+  weights: QNetWeights;
+}
+
+type Row = Record<string, unknown>;
+
+function writeAtomic(file: string, data: Uint8Array | string) {
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileAtomicSync(file, data);
+}
+function readCached<T>(file: string, Type: { new (buf: ArrayBufferLike, offset: number, length: number): T; BYTES_PER_ELEMENT: number }): T | null {
   if (!existsSync(file)) return null;
   const b = readFileSync(file);
   return new Type(b.buffer, b.byteOffset, b.byteLength / Type.BYTES_PER_ELEMENT);
 }
-const bytesOf = (a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+/** ~sqrt(N) k-means entry points, at least 64, at most 2048 (--entries overrides). */
+const entryCountFor = (o: Options, n: number) => o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
 
 /** Synthetic clustered vectors: N/500 unit-Gaussian centers (at least 20), per-cluster spread uniform in --spread, sizes uneven. */
-function syntheticVectors(n, d, seed, spreadLo, spreadHi) {
+function syntheticVectors(n: number, d: number, seed: number, spreadLo: number, spreadHi: number): Float32Array {
   const r = seededRandom(seed);
   const g = gaussianFrom(r);
   const c = Math.max(20, Math.round(n / 500));
@@ -234,14 +308,14 @@ function syntheticVectors(n, d, seed, spreadLo, spreadHi) {
 }
 
 /** The neighbor graph(s) of a dataset folder (cached there as graph-<method>-<degree>.u32 + .json). */
-function graphsOf(o, dir, vectors, n) {
-  const graphs = {};
-  const wanted = [['hnsw0', o.degree]];
+function graphsOf(o: Options, dir: string, vectors: Float32Array, n: number): Record<string, Graph> {
+  const graphs: Record<string, Graph> = {};
+  const wanted: [GraphMethod, number][] = [['hnsw0', o.degree]];
   if (o.knn) wanted.push(['hnsw', o.degree]);
   for (const [method, degree] of wanted) {
     const name = `graph-${method}-${degree}${o.efc === 64 ? '' : `-efc${o.efc}`}`; // efc 64: the first runs' file names
     const file = join(dir, `${name}.u32`);
-    let rows = readCached(file, Uint32Array);
+    let rows: Uint32Array | null = readCached(file, Uint32Array);
     if (!rows) {
       const t = now();
       log(`N=${n}: building ${method} graph, degree ${degree}…`);
@@ -252,19 +326,19 @@ function graphsOf(o, dir, vectors, n) {
       writeAtomic(file, bytesOf(rows));
       writeAtomic(join(dir, `${name}.json`), JSON.stringify({ seconds: s, degree: g.degree, efConstruction: o.efc }));
     }
-    const meta = JSON.parse(readFileSync(join(dir, `${name}.json`), 'utf8'));
+    const meta = readJson(join(dir, `${name}.json`));
     graphs[method] = { rows, degree: meta.degree, buildSeconds: meta.seconds, efConstruction: meta.efConstruction ?? 64 };
   }
   return graphs;
 }
 
 /** Raw vectors → cached folder: locality layout, stored precision, entries. */
-function layoutAndStore(o, dir, n, make) {
-  const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
-  let vectors = readCached(join(dir, 'vectors.f32'), Float32Array);
-  let entryIds = readCached(join(dir, 'entries.u32'), Uint32Array);
+function layoutAndStore(o: Options, dir: string, n: number, make: () => Float32Array) {
+  const entries = entryCountFor(o, n);
+  let vectors: Float32Array | null = readCached(join(dir, 'vectors.f32'), Float32Array);
+  let entryIds: Uint32Array | null = readCached(join(dir, 'entries.u32'), Uint32Array);
   if (!vectors || !entryIds) {
-    const timings = {};
+    const timings: Record<string, number> = {};
     let t = now();
     const raw = make();
     timings.generate_s = (now() - t) / 1000;
@@ -285,8 +359,8 @@ function layoutAndStore(o, dir, n, make) {
 }
 
 /** Synthetic clustered dataset for N (cached): vectors in layout order (as stored), entries, graph(s). */
-function dataset(o, n) {
-  const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
+function dataset(o: Options, n: number): Dataset {
+  const entries = entryCountFor(o, n);
   const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`);
   const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, () => syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]));
   const graphs = graphsOf(o, dir, vectors, n);
@@ -297,26 +371,22 @@ function dataset(o, n) {
     leafStart,
     graphs,
     label: `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`,
-    timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')),
+    timings: readJson(join(dir, 'timings.json')),
   };
 }
 
-async function sha256File(file) {
-  const { createHash } = await import('node:crypto');
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
-}
+const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
 
 /**
  * The demo corpus indexed with the model by the index command itself (--locality, hnsw0, f16,
  * --chunk-docs), cached; vectors/entries/graph are also written in the cache's plain layout.
  */
-async function demoDataset(o) {
+async function demoDataset(o: Options): Promise<Dataset & { n: number }> {
   const modelDir = resolveModel(o);
-  const key = `${(await sha256File(join(modelDir, 'model.json'))).slice(0, 12)}-${(await sha256File(o.corpus)).slice(0, 12)}`;
+  const key = `${sha256File(join(modelDir, 'model.json')).slice(0, 12)}-${sha256File(o.corpus).slice(0, 12)}`;
   const dir = join(o.cache, `demo-${key}-${o.long}-deg${o.degree}-${o.dtype}`);
   const indexDir = join(dir, 'index');
   if (!existsSync(join(indexDir, 'manifest.json'))) {
-    const { runIndex } = await imp('src/cli/indexCommand.ts');
     log(`demo: indexing ${o.corpus} with ${modelDir} (locality order, hnsw0 degree ${o.degree})…`);
     const t = now();
     const s = await runIndex(o.corpus, {
@@ -334,12 +404,14 @@ async function demoDataset(o) {
     });
     writeAtomic(
       join(dir, 'timings.json'),
-      JSON.stringify({ index_s: (now() - t) / 1000, encode_s: s.encodeSeconds, layout_s: s.locality.seconds, graph_s: s.graph.seconds }),
+      JSON.stringify({ index_s: (now() - t) / 1000, encode_s: s.encodeSeconds, layout_s: s.locality?.seconds, graph_s: s.graph?.seconds }),
     );
   }
-  const { readIndexBundle } = await imp('src/cli/readBundle.ts');
   const idx = await readIndexBundle(indexDir);
   const n = idx.manifest.docCount;
+  const graph = idx.manifest.graph;
+  const entryIds = graph?.entryPoints;
+  if (!graph || !entryIds) throw new Error(`${indexDir}: the index has no graph with entry points`);
   if (idx.manifest.dim !== o.d) throw new Error(`--data demo: the index has dim ${idx.manifest.dim}; pass --d ${idx.manifest.dim}`);
   const vectors = new Float32Array(n * o.d);
   let row = 0;
@@ -347,7 +419,7 @@ async function demoDataset(o) {
     vectors.set(decodeVectors(t), row * o.d);
     row += t.n;
   }
-  const rows = new Uint32Array(n * idx.manifest.graph.degree);
+  const rows = new Uint32Array(n * graph.degree);
   row = 0;
   for (const g of idx.graph) {
     rows.set(g, row);
@@ -356,19 +428,16 @@ async function demoDataset(o) {
   // The plain cache layout too (bench/benchScaleBrowser.ts / scaleIndex --from-cache read it).
   if (!existsSync(join(dir, 'vectors.f32'))) {
     writeAtomic(join(dir, 'vectors.f32'), bytesOf(vectors));
-    writeAtomic(join(dir, 'entries.u32'), bytesOf(idx.manifest.graph.entryPoints));
+    writeAtomic(join(dir, 'entries.u32'), bytesOf(entryIds));
     writeAtomic(join(dir, `graph-hnsw0-${o.degree}.u32`), bytesOf(rows));
-    const timings = JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8'));
-    writeAtomic(
-      join(dir, `graph-hnsw0-${o.degree}.json`),
-      JSON.stringify({ seconds: timings.graph_s, degree: idx.manifest.graph.degree, efConstruction: 200 }),
-    );
+    const timings = readJson(join(dir, 'timings.json'));
+    writeAtomic(join(dir, `graph-hnsw0-${o.degree}.json`), JSON.stringify({ seconds: timings.graph_s, degree: graph.degree, efConstruction: 200 }));
   }
-  const graphs = {
+  const graphs: Record<string, Graph> = {
     hnsw0: {
       rows,
-      degree: idx.manifest.graph.degree,
-      buildSeconds: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')).graph_s,
+      degree: graph.degree,
+      buildSeconds: readJson(join(dir, 'timings.json')).graph_s,
       efConstruction: HNSW_EF_CONSTRUCTION,
     },
   };
@@ -377,11 +446,10 @@ async function demoDataset(o) {
     dir,
     n,
     vectors,
-    entryIds: idx.manifest.graph.entryPoints,
+    entryIds,
     graphs,
-    metadata: idx.metadata,
     label: `demo-python-docs-${o.long}-${key}`,
-    timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')),
+    timings: readJson(join(dir, 'timings.json')),
   };
 }
 
@@ -391,10 +459,10 @@ async function demoDataset(o) {
  *   ε ~ N(0, (noise · δ / sqrt(d))² I), δ = median distance of a real vector to its nearest,
  * and then every dimension is shifted and scaled to the real vectors' mean and standard deviation.
  */
-function derivedVectors(real, m, d, realRows, degree, n, noise, seed) {
+function derivedVectors(real: Float32Array, m: number, d: number, realRows: Uint32Array, degree: number, n: number, noise: number, seed: number) {
   const r = seededRandom(seed);
   const g = gaussianFrom(r);
-  const nn = [];
+  const nn: number[] = [];
   for (let i = 0; i < m; i++) {
     const j = realRows[i * degree];
     if (j === 0xffffffff) continue;
@@ -413,7 +481,7 @@ function derivedVectors(real, m, d, realRows, degree, n, noise, seed) {
     const t = 0.5 * r();
     for (let c = 0; c < d; c++) out[k * d + c] = (1 - t) * real[i * d + c] + t * real[j * d + c] + sigma * g();
   }
-  const stats = (v, rows) => {
+  const stats = (v: Float32Array, rows: number) => {
     const mu = new Float64Array(d);
     const sd = new Float64Array(d);
     for (let i = 0; i < rows; i++) for (let c = 0; c < d; c++) mu[c] += v[i * d + c];
@@ -428,14 +496,14 @@ function derivedVectors(real, m, d, realRows, degree, n, noise, seed) {
   return { vectors: out, delta, sigma };
 }
 
-async function derivedDataset(o, n, demo) {
-  const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
+function derivedDataset(o: Options, n: number, demo: Dataset & { n: number }): Dataset {
+  const entries = entryCountFor(o, n);
   const dir = join(
     o.cache,
     `derived-${demo.label.replace('demo-python-docs-', '')}-n${n}-noise${o.noise}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`,
   );
   const g = demo.graphs.hnsw0;
-  let info = null;
+  let info: { delta: number; sigma: number } | null = null;
   const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, () => {
     const made = derivedVectors(demo.vectors, demo.n, o.d, g.rows, g.degree, n, o.noise, 2000 + n);
     info = { delta: made.delta, sigma: made.sigma };
@@ -450,44 +518,43 @@ async function derivedDataset(o, n, demo) {
     leafStart,
     graphs,
     label: `derived-from-demo-noise${o.noise}`,
-    timings: JSON.parse(readFileSync(join(dir, 'timings.json'), 'utf8')),
+    timings: readJson(join(dir, 'timings.json')),
   };
 }
 
-function resolveModel(o) {
+function resolveModel(o: Options): string {
   const dir = resolve(o.model ?? join(root, 'models', 'default'));
   if (!existsSync(join(dir, 'model.json'))) throw new Error(`${dir}/model.json: no model bundle there; pass --model DIR`);
   return dir;
 }
 
-async function loadOrt() {
-  const require = (await import('node:module')).createRequire(import.meta.url);
-  return require('onnxruntime-node');
+async function loadOrt(): Promise<OnnxRuntimeNode> {
+  const ort = await loadOnnxRuntimeNode();
+  if (!ort) throw new Error('onnxruntime-node is not installed: this benchmark scores on it');
+  return ort;
 }
 
 /** q-nets: seeded random weights, or the model's query encoder on generated queries. */
-async function qnets(o, count) {
+async function qnets(o: Options, count: number): Promise<Net[]> {
   if (o.qnets === 'random') {
     const arch = paperArchitecture(o.d, o.hidden[0], o.hidden.length);
     arch.dims = [o.d, ...o.hidden, 1];
     arch.residual = o.hidden.map((h, j) => j < o.hidden.length - 1 && (j === 0 ? o.d : o.hidden[j - 1]) === h);
     return Array.from({ length: count }, (_, q) => ({ name: `random-${q}`, weights: randomWeights(arch, seededRandom(50_000 + q)) }));
   }
-  const { loadModelWithEncoders } = await imp('src/cli/modelDir.ts');
-  const { BertWordPieceTokenizer } = await imp('src/core/tokenizer.ts');
-  const { qnetWeightsFromOutputs } = await imp('src/core/formats/index.ts');
   const dir = resolveModel(o);
   const model = await loadModelWithEncoders(dir);
   if (model.model.qnet.dims[0] !== o.d)
     throw new Error(`--qnets model: the model's q-net takes d=${model.model.qnet.dims[0]}, pass --d ${model.model.qnet.dims[0]}`);
   const ort = await loadOrt();
   const enc = model.model.encoders;
+  if (!enc) throw new Error(`${dir}: the model has no query encoder (--qnets model needs one)`);
   const session = await ort.InferenceSession.create(join(dir, enc.files.queryEncoder.path));
   const tok = BertWordPieceTokenizer.fromVocab(readFileSync(join(dir, enc.files.vocab.path), 'utf8'), {
     lowercase: enc.tokenizer.lowercase,
     stripAccents: enc.tokenizer.stripAccents,
   });
-  const out = [];
+  const out: Net[] = [];
   for (const { text, kind } of queryTexts(o, count)) {
     const { ids } = tok.encode(text, enc.maxQueryTokens);
     const shape = [1, ids.length];
@@ -505,15 +572,15 @@ async function qnets(o, count) {
  * title of a passage and one sentence (5–25 words) of another, passages drawn with a fixed seed
  * from --corpus (distinct texts).
  */
-function queryTexts(o, count) {
-  const examples = JSON.parse(readFileSync(join(root, 'data', 'demo', 'example-queries.json'), 'utf8')).examples.map((e) => ({
+function queryTexts(o: Options, count: number): { text: string; kind: string }[] {
+  const examples: { text: string; kind: string }[] = readJson(join(root, 'data', 'demo', 'example-queries.json')).examples.map((e: { query: string }) => ({
     text: e.query,
     kind: 'example',
   }));
   const docs = readFileSync(o.corpus, 'utf8')
     .split('\n')
     .filter((l) => l.trim())
-    .map((l, i) => {
+    .map((l, i): { title?: unknown; text?: unknown } => {
       try {
         return JSON.parse(l);
       } catch {
@@ -525,8 +592,8 @@ function queryTexts(o, count) {
   const r = seededRandom(77);
   for (let tries = 0; out.length < count && tries < 100 * count; tries++) {
     const doc = docs[Math.floor(r() * docs.length)];
-    let text;
-    let kind;
+    let text: string;
+    let kind: string;
     if (out.length % 2 === 0) {
       text = String(doc.title ?? '').trim();
       kind = 'title';
@@ -549,16 +616,16 @@ function queryTexts(o, count) {
 }
 
 /** A q-net scorer over in-memory rows: onnxruntime-node, batches gathered into one buffer. */
-async function scorerFor(ort, weights, vectors, d) {
-  const session = await ort.InferenceSession.create(buildQNetOnnx(weights));
+async function scorerFor(ort: OnnxRuntimeNode, weights: QNetWeights, vectors: Float32Array, d: number) {
+  const session: InferenceSession = await ort.InferenceSession.create(buildQNetOnnx(weights));
   let buf = new Float32Array(4096 * d);
-  const run = async (x, rows) => {
+  const run = async (x: Float32Array, rows: number) => {
     const r = await session.run({ [QNET_ONNX_INPUT]: new ort.Tensor('float32', x, [rows, d]) });
-    return r[QNET_ONNX_OUTPUT].data;
+    return r[QNET_ONNX_OUTPUT].data as Float32Array;
   };
   return {
     session,
-    async all(n) {
+    async all(n: number) {
       const out = new Float32Array(n);
       const step = 65536;
       for (let a = 0; a < n; a += step) {
@@ -567,7 +634,7 @@ async function scorerFor(ort, weights, vectors, d) {
       }
       return out;
     },
-    async batch(ids) {
+    async batch(ids: ArrayLike<number>) {
       if (buf.length < ids.length * d) buf = new Float32Array(ids.length * d * 2);
       for (let i = 0; i < ids.length; i++) buf.set(vectors.subarray(ids[i] * d, ids[i] * d + d), i * d);
       return Float32Array.from(await run(buf.subarray(0, ids.length * d), ids.length));
@@ -576,8 +643,8 @@ async function scorerFor(ort, weights, vectors, d) {
 }
 
 /** top-k indices of a full score array: score descending, then index ascending. */
-function topK(scores, k) {
-  const idx = [];
+function topK(scores: Float32Array, k: number): number[] {
+  const idx: number[] = [];
   for (let i = 0; i < scores.length; i++) {
     if (idx.length < k || scores[i] > scores[idx[idx.length - 1]]) {
       let p = idx.length < k ? idx.length : k - 1;
@@ -592,18 +659,39 @@ function topK(scores, k) {
   return idx;
 }
 
-const median = (a) => {
-  const s = [...a].sort((x, y) => x - y);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
-const mean = (a) => a.reduce((x, y) => x + y, 0) / a.length;
-const r4 = (x) => Math.round(x * 1e4) / 1e4;
+const r4 = (x: number) => Math.round(x * 1e4) / 1e4;
 
-async function benchN(o, n, nets, ort, emit, ds) {
+/** One graph-walk row: which graph, entry points and walk parameters. */
+interface Variant {
+  name: string;
+  graph: string;
+  entries: Uint32Array;
+  beam: number;
+  maxIterations: number;
+  adaptive: boolean;
+  strategy?: 'paper' | 'best-first';
+  pool?: number;
+  /** Score the entry points, then walk from every document of the leaves of the best `probe`. */
+  probe?: number;
+}
+
+/** What one variant's queries gave. */
+interface Tally {
+  recall: number[];
+  scored: number[];
+  lat: number[];
+  ratio: number[];
+  cold: number[];
+  coldBy: number[][];
+  iters: number[];
+  kinds: Record<string, number[]>;
+}
+
+async function benchN(o: Options, n: number, nets: Net[], ort: OnnxRuntimeNode, emit: (row: Row) => void, ds: Dataset) {
   const { vectors, entryIds } = ds;
   const d = o.d;
   const vecRowBytes = o.dtype === 'f16' ? Math.ceil(d / 2) * 4 : d * 4;
-  const variants = [];
+  const variants: Variant[] = [];
   const main = ds.graphs.hnsw0;
   const paperEntries = randomEntryPoints(n, Math.min(10000, Math.floor(n / 10)), 3);
   const want = new Set(o.variants);
@@ -613,7 +701,7 @@ async function benchN(o, n, nets, ort, emit, ds) {
     log(`N=${n}: addReverseLinks filled ${added} slots (${(added / n).toFixed(1)} per document)`);
     ds.graphs.rev = { ...main, rows };
   }
-  const bf = (pool, extra = {}) => ({
+  const bf = (pool: number, extra: Partial<Variant> = {}): Omit<Variant, 'name'> => ({
     graph: 'hnsw0',
     entries: entryIds,
     beam: o.beam,
@@ -639,7 +727,8 @@ async function benchN(o, n, nets, ort, emit, ds) {
     variants.push({ name: `best-first-pool${o.pools[0]}-random-entries`, ...bf(o.pools[0], { entries: randomEntryPoints(n, entryIds.length, 3) }) });
   if (want.has('knn') && ds.graphs.hnsw) variants.push({ name: `best-first-pool${o.pools[0]}-knn-graph`, ...bf(o.pools[0], { graph: 'hnsw' }) });
 
-  const acc = { exhaustive: { lat: [], oracleErr: [] } };
+  const exhaustive = { lat: [] as number[], oracleErr: [] as number[] };
+  const acc: Record<string, Tally> = {};
   for (const v of variants) acc[v.name] = { recall: [], scored: [], lat: [], ratio: [], cold: [], coldBy: o.chunkList.map(() => []), iters: [], kinds: {} };
   const base = { N: n, data: ds.label, qnets: o.qnets, dtype: o.dtype, engine: 'node-cpu-onnx', k: o.k, queries: nets.length };
   for (let q = 0; q < nets.length; q++) {
@@ -647,20 +736,20 @@ async function benchN(o, n, nets, ort, emit, ds) {
     let t = now();
     const all = await sc.all(n);
     const truth = topK(all, o.k);
-    acc.exhaustive.lat.push(now() - t);
+    exhaustive.lat.push(now() - t);
     // Oracle check: the exhaustive top-k's scores against the Float64 reference scorer.
     const rows = new Float32Array(truth.length * d);
     truth.forEach((id, i) => rows.set(vectors.subarray(id * d, id * d + d), i * d));
     const ref = referenceScores(nets[q].weights, rows, truth.length);
     let err = 0;
     truth.forEach((id, i) => (err = Math.max(err, Math.abs(ref[i] - all[id]) / (1 + Math.abs(ref[i])))));
-    acc.exhaustive.oracleErr.push(err);
+    exhaustive.oracleErr.push(err);
     const want = new Set(truth);
     for (const v of variants) {
       const g = ds.graphs[v.graph];
       const view = graphViewOf(g.rows, n, g.degree);
       const touched = { vectors: new Uint8Array(n), graph: new Uint8Array(n) };
-      const ensureLoaded = async (ids, what) => {
+      const ensureLoaded = async (ids: ArrayLike<number>, what: 'vectors' | 'graph') => {
         const m = touched[what];
         for (let i = 0; i < ids.length; i++) m[ids[i]] = 1;
       };
@@ -672,11 +761,12 @@ async function benchN(o, n, nets, ort, emit, ds) {
         // of the best `probe` of them (entry i is leaf i: localityLayout's order).
         await ensureLoaded(v.entries, 'vectors');
         const es = await sc.batch(v.entries);
+        const leafStart = ds.leafStart as Uint32Array; // probe rows exist only with it
         const best = Array.from(v.entries.keys())
           .sort((a, b) => es[b] - es[a] || a - b)
           .slice(0, v.probe);
         const list = Array.from(v.entries);
-        for (const l of best) for (let i = ds.leafStart[l]; i < ds.leafStart[l + 1]; i++) list.push(i);
+        for (const l of best) for (let i = leafStart[l]; i < leafStart[l + 1]; i++) list.push(i);
         entries = Uint32Array.from(list);
         extra = 0; // the entry points are scored again inside the walk's first round: counted once there
       }
@@ -698,17 +788,17 @@ async function benchN(o, n, nets, ort, emit, ds) {
       a.recall.push(hit / Math.min(o.k, n));
       a.scored.push(r.scored / n);
       a.lat.push(ms);
-      a.ratio.push(ms / acc.exhaustive.lat.at(-1));
+      a.ratio.push(ms / (exhaustive.lat.at(-1) as number));
       a.iters.push(r.iterations);
       const kind = nets[q].kind ?? 'random';
       (a.kinds[kind] ??= []).push(hit / Math.min(o.k, n));
       // Bytes of the chunks (of C rows) holding a touched row, vectors and graph, plus the entry list.
-      const coldShare = (C) => {
+      const coldShare = (C: number) => {
         let bytes = v.entries.length * 4;
         for (const [what, rowBytes] of [
           ['vectors', vecRowBytes],
           ['graph', g.degree * 4],
-        ]) {
+        ] as const) {
           const m = touched[what];
           for (let c = 0; c * C < n; c++) {
             const end = Math.min(n, (c + 1) * C);
@@ -723,25 +813,25 @@ async function benchN(o, n, nets, ort, emit, ds) {
         return bytes / (n * (vecRowBytes + g.degree * 4));
       };
       o.chunkList.forEach((C, j) => a.coldBy[j].push(coldShare(C)));
-      a.cold.push(a.coldBy[0].at(-1));
+      a.cold.push(a.coldBy[0].at(-1) as number);
     }
-    await sc.session.release?.();
+    await sc.session.release();
     log(
-      `N=${n}: query ${q + 1}/${nets.length} ${variants.map((v) => `${v.name} r=${acc[v.name].recall.at(-1)} s=${(100 * acc[v.name].scored.at(-1)).toFixed(2)}%`).join(', ')}`,
+      `N=${n}: query ${q + 1}/${nets.length} ${variants.map((v) => `${v.name} r=${acc[v.name].recall.at(-1)} s=${(100 * (acc[v.name].scored.at(-1) as number)).toFixed(2)}%`).join(', ')}`,
     );
   }
-  const indexBytes = (deg) => n * (vecRowBytes + deg * 4);
+  const indexBytes = (deg: number) => n * (vecRowBytes + deg * 4);
   emit({
     ...base,
     mode: 'exhaustive',
     variant: 'exhaustive',
     recall_at_10: 1,
     scored_share: 1,
-    latency_ms: r4(median(acc.exhaustive.lat)),
+    latency_ms: r4(median(exhaustive.lat)),
     cold_bytes_share: 1,
     index_bytes: indexBytes(main.degree),
     memory_bytes: n * vecRowBytes,
-    oracle_max_rel_err: Number(Math.max(...acc.exhaustive.oracleErr).toExponential(2)),
+    oracle_max_rel_err: Number(Math.max(...exhaustive.oracleErr).toExponential(2)),
   });
   for (const v of variants) {
     const a = acc[v.name];
@@ -780,15 +870,15 @@ async function benchN(o, n, nets, ort, emit, ds) {
 }
 
 async function main() {
-  let o;
+  let o: Options;
   try {
     o = parseArgs(process.argv.slice(2));
   } catch (e) {
-    console.error(e.message);
+    console.error(messageOf(e));
     process.exit(2);
   }
-  const rows = [];
-  const emit = (row) => {
+  const rows: Row[] = [];
+  const emit = (row: Row) => {
     rows.push(row);
     if (o.json) console.log(JSON.stringify(row));
   };
@@ -797,22 +887,17 @@ async function main() {
   const demo = o.data === 'synthetic' ? null : await demoDataset(o);
   for (const n0 of o.n) {
     const t0 = now();
-    const ds = o.data === 'synthetic' ? dataset(o, n0) : o.data === 'demo' ? demo : await derivedDataset(o, n0, demo);
+    const ds = !demo ? dataset(o, n0) : o.data === 'demo' ? demo : derivedDataset(o, n0, demo);
     const n = ds.n ?? n0;
     log(`N=${n}: dataset ready in ${((now() - t0) / 1000).toFixed(1)} s (${ds.dir})`);
     await benchN(o, n, nets, ort, emit, ds);
   }
   if (o.browser) {
     const driver = join(root, 'bench', 'benchScaleBrowser.ts');
-    {
-      const r = spawnSync(
-        process.execPath,
-        ['--import', 'tsx', driver, '--json', '--n', o.n.join(','), '--queries', String(o.queries), '--k', String(o.k), '--beam', String(o.beam)],
-        { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' },
-      );
-      for (const line of r.stdout.split('\n').filter((l) => l.trim().startsWith('{'))) emit(JSON.parse(line));
-      if (r.status !== 0) log(`--browser: benchScaleBrowser.ts exited with ${r.status}`);
-    }
+    const args = ['--import', 'tsx', driver, '--json', '--n', o.n.join(','), '--queries', String(o.queries), '--k', String(o.k), '--beam', String(o.beam)];
+    const r = spawnSync(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], encoding: 'utf8' });
+    for (const line of r.stdout.split('\n').filter((l) => l.trim().startsWith('{'))) emit(JSON.parse(line));
+    if (r.status !== 0) log(`--browser: benchScaleBrowser.ts exited with ${r.status}`);
   }
   if (!o.json) {
     const cols = ['N', 'mode', 'variant', 'recall_at_10', 'scored_share', 'latency_ms', 'cold_bytes_share'];

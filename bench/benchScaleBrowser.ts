@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Approximate vs exhaustive q-net search on the GPU, in headless Chromium (WebGPU):
 //   npx tsx bench/benchScaleBrowser.ts [--json] [--n 10000,100000,1000000] [--make] [options]
 // For each N it serves an index bundle and opens bench/pages/scale.html. The data: bench/benchScale.ts's
@@ -17,7 +16,9 @@ import { spawnSync } from 'node:child_process';
 import { cpus, loadavg } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, launchChromium, startQuietVite } from '../scripts/lib/browser.ts';
+import { messageOf, openBenchSession, stackOf } from './benchPage.ts';
+import type { ApproxRow, ColdRow, ExhaustiveRow, WalkParams } from './pages/scale.ts';
+import { mean, median } from './stats.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -25,10 +26,10 @@ const USAGE = `usage: npx tsx bench/benchScaleBrowser.ts [options]
   --json               JSON lines on stdout (default: a table)
   --n LIST             document counts (default 10000,100000,1000000)
   --bundle DIR         one bundle folder under public/ (holding model/ and index/) instead of --n
-  --make               build a missing own scale-N bundle (when bench-scale.js has no cached dataset)
-  --cache DIR          bench-scale.js's dataset cache (default bench-results/scale-cache)
-  --entries E          which cached dataset: its entry-point count (default as bench-scale.js: sqrt(N) in 64..2048)
-  --queries Q          q-nets per N (default 5; seeds 50000 .. 50000+Q-1, as bench-scale.js; one more warms up)
+  --make               build a missing own scale-N bundle (when benchScale.ts has no cached dataset)
+  --cache DIR          benchScale.ts's dataset cache (default bench-results/scale-cache)
+  --entries E          which cached dataset: its entry-point count (default as benchScale.ts: sqrt(N) in 64..2048)
+  --queries Q          q-nets per N (default 5; seeds 50000 .. 50000+Q-1, as benchScale.ts; one more warms up)
   --cold C             cold-cache lazy queries per variant (default 2, the first C seeds)
   --k K                top k (default 10)
   --beam B             documents expanded per round (default 8); --beams LIST for several (one row each)
@@ -39,8 +40,28 @@ const USAGE = `usage: npx tsx bench/benchScaleBrowser.ts [options]
   --no-exhaustive      skip the exhaustive scorer (no recall)
   --port P             Vite port (default: a free one)`;
 
-function parseArgs(argv) {
-  const o = {
+interface Options {
+  json: boolean;
+  n: number[];
+  bundle: string | null;
+  make: boolean;
+  cache: string;
+  queries: number;
+  cold: number;
+  k: number;
+  beam: number;
+  beams?: number[];
+  pools: number[];
+  paperWalk: boolean;
+  entries: number | null;
+  residentMb: number | null;
+  maxBatch: number;
+  exhaustive: boolean;
+  port: number;
+}
+
+function parseArgs(argv: string[]): Options {
+  const o: Options = {
     json: false,
     n: [10000, 100000, 1000000],
     bundle: null,
@@ -143,17 +164,15 @@ function parseArgs(argv) {
   return o;
 }
 
-const err = (msg) => process.stderr.write(`${msg}\n`);
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length ? (s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2) : NaN;
-};
-const mean = (xs) => xs.reduce((s, v) => s + v, 0) / xs.length;
-const r3 = (v) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v);
-const r4 = (v) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : v);
+const err = (msg: string) => process.stderr.write(`${msg}\n`);
+const r3 = (v: number) => (Number.isFinite(v) ? Math.round(v * 1000) / 1000 : v);
+const r4 = (v: number) => (Number.isFinite(v) ? Math.round(v * 1e4) / 1e4 : v);
 
-/** bench-scale.js's cached dataset for N (its default d, spread and entry count), as a bundle; else our own. */
-function ensureBundle(n, o) {
+/** One output row (a JSON line). */
+type Line = Record<string, unknown> & { N: number; mode: string; variant: string; k: number };
+
+/** benchScale.ts's cached dataset for N (its default d, spread and entry count), as a bundle; else our own. */
+function ensureBundle(n: number, o: Options): { dir: string; data: string } {
   const entries = o.entries ?? Math.min(2048, Math.max(64, Math.round(Math.sqrt(n))));
   const cached = resolve(o.cache, `synthetic-n${n}-d100-s0.3-0.8-e${entries}-f16`);
   if (existsSync(resolve(cached, 'graph-hnsw0-32.u32')) && existsSync(resolve(cached, 'entries.u32'))) {
@@ -177,45 +196,27 @@ function ensureBundle(n, o) {
   return { dir, data: 'scaleIndex clustered (sqrt(N) clusters, spread 0.7, HNSW k-NN graph)' };
 }
 
-function table(line) {
-  const f = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : String(v));
+function table(line: Line): string {
+  const f = (v: unknown) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toPrecision(3)) : String(v));
   return `N=${line.N} ${line.mode.padEnd(15)} ${line.variant.padEnd(20)} recall@${line.k}=${f(line.recall_at_10)} scored_share=${f(line.scored_share)} latency_ms=${f(line.latency_ms)}${line.latency_ratio_vs_exhaustive !== undefined ? ` ratio=${f(line.latency_ratio_vs_exhaustive)}` : ''}${line.cold_bytes_share !== undefined ? ` cold_bytes_share=${f(line.cold_bytes_share)}` : ''} gpu_bytes=${f(line.gpu_bytes)}`;
 }
 
 async function main() {
-  let opts;
+  let opts: Options;
   try {
     opts = parseArgs(process.argv.slice(2));
   } catch (e) {
-    err(`bench-scale-browser: ${e.message}`);
+    err(`bench-scale-browser: ${messageOf(e)}`);
     process.exit(2);
   }
-  const port = opts.port || (await freePort());
-  const base = `http://127.0.0.1:${port}`;
-  let vite = null;
-  let browser = null;
-  const stop = async () => {
-    try {
-      await browser?.close();
-    } catch {
-      /* gone */
-    }
-    await vite?.close();
-  };
-  process.once('SIGINT', () => stop().then(() => process.exit(130)));
-  process.once('SIGTERM', () => stop().then(() => process.exit(143)));
   let failed = false;
+  let session: Awaited<ReturnType<typeof openBenchSession>> | undefined;
   try {
-    const bundles = opts.bundle ? [{ dir: resolve(root, 'public', opts.bundle), data: opts.bundle }] : opts.n.map((n) => ensureBundle(n, opts));
-    vite = await startQuietVite(port);
-    browser = await launchChromium();
-    const page = await browser.newPage();
+    const bundle = opts.bundle;
+    const bundles = bundle ? [{ dir: resolve(root, 'public', bundle), data: bundle }] : opts.n.map((n) => ensureBundle(n, opts));
+    session = await openBenchSession(opts.port, (msg) => err(msg.startsWith('[') ? msg : `bench-scale-browser: ${msg}`));
+    const { base, page } = session;
     page.setDefaultTimeout(0);
-    page.on('console', (m) => {
-      if (!/\[vite\]|WebSocket|server-hmr|your current setup|Failed to load resource/.test(m.text())) err(`[page ${m.type()}] ${m.text()}`);
-    });
-    page.on('pageerror', (e) => err(`[page error] ${e.message}`));
-    page.on('crash', () => err('[page crashed]'));
     // Vite may discover and pre-bundle a dependency on first load and then ask for a reload, which
     // with HMR off never comes: load the page again once if it does not get ready.
     for (let attempt = 1; ; attempt++) {
@@ -228,9 +229,9 @@ async function main() {
         err('bench-scale-browser: the page did not get ready; loading it again');
       }
     }
-    // Rows named as bench-scale.js names them (its beam is 8); other beams get a -beamB suffix.
+    // Rows named as benchScale.ts names them (its beam is 8); other beams get a -beamB suffix.
     const beams = opts.beams ?? [opts.beam];
-    const variants = opts.pools.flatMap((pool) =>
+    const variants: { name: string; params: WalkParams }[] = opts.pools.flatMap((pool) =>
       beams.map((beam) => ({
         name: `best-first-pool${pool}${beam === 8 ? '' : `-beam${beam}`}`,
         params: { k: opts.k, beam, pool, strategy: 'best-first', maxIterations: 1000 },
@@ -243,17 +244,17 @@ async function main() {
       const t0 = Date.now();
       const loadBefore = loadavg()[0];
       err(`bench-scale-browser: loading ${url} …`);
-      const info = await page.evaluate(([u, mb]) => window.hypScale.load(u, mb), [url, opts.maxBatch]);
+      const info = await page.evaluate(([u, mb]) => window.hypScale.load(u, mb), [url, opts.maxBatch] as const);
       err(
         `bench-scale-browser: N=${info.n} loaded in ${(info.load_ms / 1000).toFixed(1)} s on ${info.adapter} (maxStorageBufferBindingSize ${info.max_storage_buffer_binding_size}, maxBufferSize ${info.max_buffer_size})`,
       );
       // Warm-up (pipelines, caches): one more q-net, not timed.
-      if (opts.exhaustive) await page.evaluate(([s, k]) => window.hypScale.exhaustive(s, k), [49_999, opts.k]);
-      for (const v of variants) await page.evaluate(([s, p]) => window.hypScale.approximate(s, p), [49_999, v.params]);
-      const exact = [];
+      if (opts.exhaustive) await page.evaluate(([s, k]) => window.hypScale.exhaustive(s, k), [49_999, opts.k] as const);
+      for (const v of variants) await page.evaluate(([s, p]) => window.hypScale.approximate(s, p), [49_999, v.params] as const);
+      const exact: ExhaustiveRow[] = [];
       for (const s of seeds) {
         if (!opts.exhaustive) break;
-        const r = await page.evaluate(([seed, k]) => window.hypScale.exhaustive(seed, k), [s, opts.k]);
+        const r = await page.evaluate(([seed, k]) => window.hypScale.exhaustive(seed, k), [s, opts.k] as const);
         err(`  seed ${s}: exhaustive ${r.ms.toFixed(0)} ms`);
         exact.push(r);
       }
@@ -268,7 +269,7 @@ async function main() {
         queries: seeds.length,
         host_cpus: cpus().length,
       };
-      const lines = [];
+      const lines: Line[] = [];
       const exLatency = median(exact.map((r) => r.ms));
       if (opts.exhaustive)
         lines.push({
@@ -283,9 +284,9 @@ async function main() {
           index_bytes: indexBytes,
         });
       for (const v of variants) {
-        const rows = [];
+        const rows: (ApproxRow & { recall: number })[] = [];
         for (const [q, s] of seeds.entries()) {
-          const r = await page.evaluate(([seed, p]) => window.hypScale.approximate(seed, p), [s, v.params]);
+          const r = { recall: Number.NaN, ...(await page.evaluate(([seed, p]) => window.hypScale.approximate(seed, p), [s, v.params] as const)) };
           if (opts.exhaustive) {
             const want = new Set(exact[q].ids);
             r.recall = r.ids.filter((i) => want.has(i)).length / exact[q].ids.length;
@@ -293,13 +294,15 @@ async function main() {
           err(`  ${v.name} seed ${s}: recall ${r.recall} scored ${r.scored} (${r.iterations} rounds) ${r.ms.toFixed(0)} ms`);
           rows.push(r);
         }
-        const colds = [];
+        const colds: (ColdRow & { same_as_eager: boolean })[] = [];
         for (const [q, s] of seeds.slice(0, opts.cold).entries()) {
-          const c = await page.evaluate(
-            ([seed, p, mb, rb]) => window.hypScale.coldQuery(seed, p, mb, rb ?? undefined),
-            [s, v.params, opts.maxBatch, opts.residentMb === null ? null : opts.residentMb * 1024 * 1024],
-          );
-          c.same_as_eager = c.ids.length === rows[q].ids.length && c.ids.every((x, i) => x === rows[q].ids[i]);
+          const cold = await page.evaluate(([seed, p, mb, rb]) => window.hypScale.coldQuery(seed, p, mb, rb ?? undefined), [
+            s,
+            v.params,
+            opts.maxBatch,
+            opts.residentMb === null ? null : opts.residentMb * 1024 * 1024,
+          ] as const);
+          const c = { ...cold, same_as_eager: cold.ids.length === rows[q].ids.length && cold.ids.every((x, i) => x === rows[q].ids[i]) };
           if (!c.same_as_eager) {
             failed = true;
             err(`  cold seed ${s}: ids differ from the eager walk: ${JSON.stringify(c.ids)} vs ${JSON.stringify(rows[q].ids)}`);
@@ -348,11 +351,11 @@ async function main() {
     }
   } catch (e) {
     failed = true;
-    err(`bench-scale-browser: ${e?.stack ?? e}`);
+    err(`bench-scale-browser: ${stackOf(e)}`);
   } finally {
-    await stop();
+    await session?.close();
   }
   process.exitCode = failed ? 1 : 0;
 }
 
-main();
+await main();

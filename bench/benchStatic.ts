@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Builds the benchmark page as a self-contained static folder, for a machine that has a browser and
 // Python but no Node or npm (a GPU machine, say): `npx tsx bench/benchStatic.ts --out DIR`.
 // DIR gets the built bench/pages/bench.html, onnxruntime-web's WebGPU wasm files at the path the page
@@ -34,7 +33,7 @@ try {
   await buildInto(tmp);
 } catch (e) {
   await rm(tmp, { recursive: true, force: true });
-  console.error(`bench-static: ${e?.stack ?? e}`);
+  console.error(`bench-static: ${e instanceof Error ? e.stack : e}`);
   process.exit(1);
 }
 if (existsSync(out)) await rm(out, { recursive: true });
@@ -42,7 +41,7 @@ await rename(tmp, out);
 console.error(`bench-static: ${out} (page bench/pages/bench.html?auto, serve.py, bench-config.json)`);
 
 /** The static site in `dir`: the built page, the wasm files it loads, serve.py and the default grid. */
-async function buildInto(dir) {
+async function buildInto(dir: string) {
   await build({
     root,
     configFile: false,
@@ -63,7 +62,7 @@ async function buildInto(dir) {
   await mkdir(ortDir, { recursive: true });
   for (const f of ORT_FILES) await copyFile(resolve(root, 'node_modules/onnxruntime-web/dist', f), resolve(ortDir, f));
   await copyFile(resolve(root, 'bench/benchStatic/serve.py'), resolve(dir, 'serve.py'));
-  const configs = [];
+  const configs: { N: number; dims: number[] }[] = [];
   for (const dims of [PAPER, SMALL]) for (const N of [10000, 100000]) configs.push({ N, dims });
   await writeFile(resolve(dir, 'bench-config.json'), `${JSON.stringify({ peak: true, configs }, null, 1)}\n`);
 }

@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 // Query-encoding latency in the browser, and what binding the q-net's GPU buffers saves:
 //   npx tsx bench/encoderLatency.ts [--config base|small] [--qnet-layers 6] [--dtypes fp32,fp16] [--queries 20]
 //   npx tsx bench/encoderLatency.ts --model models/default      (an existing bundle, e.g. the shipped model)
@@ -12,18 +11,16 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../scripts/lib/browser.ts';
-import { register } from 'tsx/esm/api';
-import { createServer } from 'vite';
-
-register();
-const { convert } = await import('../src/cli/convert.ts');
-const { runTrainingScript } = await import('../src/cli/python.ts');
-const { DEFAULT_PYTHON } = await import('../src/cli/python.ts');
-const { writeIndexBundle } = await import('../src/cli/writeIndex.ts');
-const { sha256Hex } = await import('../src/core/formats/index.ts');
-const { encodeVectors } = await import('../src/core/vectorStorage.ts');
-const { randomVectors, seededRandom } = await import('../src/core/qnet.ts');
+import type { Browser } from '@playwright/test';
+import { launchChromium, startQuietVite } from '../scripts/lib/browser.ts';
+import { convert, type Dtype } from '../src/cli/convert.ts';
+import { DEFAULT_PYTHON, runTrainingScript } from '../src/cli/python.ts';
+import { writeIndexBundle } from '../src/cli/writeIndex.ts';
+import { sha256Hex } from '../src/core/formats/index.ts';
+import { randomVectors, seededRandom } from '../src/core/qnet.ts';
+import { encodeVectors } from '../src/core/vectorStorage.ts';
+import type { EngineOptions } from '../src/worker/searchEngine.ts';
+import { quantileMs } from './stats.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -37,7 +34,7 @@ const { values: o } = parseArgs({
   },
 });
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const log = (s) => process.stderr.write(`${s}\n`);
+const log = (s: string) => process.stderr.write(`${s}\n`);
 const QUERIES = [
   'what is a hypencoder',
   'how do neural retrieval models score documents?',
@@ -52,7 +49,7 @@ const QUERIES = [
 ];
 const queries = Array.from({ length: Number(o.queries) }, (_, i) => `${QUERIES[i % QUERIES.length]}${i >= QUERIES.length ? ` ${i}` : ''}`);
 // cache: false — each path loads in a fresh browser context; storing a 0.5 GB encoder in IndexedDB would only slow the load.
-const PATHS = {
+const PATHS: Record<string, EngineOptions> = {
   'webgpu-gpu': { encoder: 'webgpu', scorer: 'webgpu', cache: false },
   'webgpu-readback': { encoder: 'webgpu', scorer: 'webgpu', readbackQnet: true, cache: false },
   'wasm-webgpu': { encoder: 'wasm', scorer: 'webgpu', cache: false },
@@ -60,14 +57,14 @@ const PATHS = {
 };
 
 /** Converts the checkpoint for one dtype and writes a random index for it under public/generated/latency/. */
-async function prepare(dtype, ckpt) {
+async function prepare(dtype: string, ckpt: string) {
   const modelDir = join(served, dtype, 'model');
   if (o.model) {
     rmSync(modelDir, { recursive: true, force: true });
     cpSync(o.model, modelDir, { recursive: true });
   } else {
     log(`convert (${dtype})…`);
-    await convert(ckpt, { out: modelDir, dtype, force: true, quiet: true, verify: false, maxQueryTokens: 32 });
+    await convert(ckpt, { out: modelDir, dtype: dtype as Dtype, force: true, quiet: true, verify: false, maxQueryTokens: 32 });
   }
   const model = JSON.parse(readFileSync(join(modelDir, 'model.json'), 'utf8'));
   const d = model.qnet.dims[0];
@@ -82,14 +79,8 @@ async function prepare(dtype, ckpt) {
 
 const work = mkdtempSync(join(tmpdir(), 'hypencoder-latency-'));
 const served = join(root, 'public', 'generated', 'latency');
-// No file watching or hot reload: an edit in the tree must not reload the page mid-measurement.
-const server = await createServer({
-  root,
-  configFile: join(root, 'vite.config.ts'),
-  logLevel: 'error',
-  server: { port: 0, host: '127.0.0.1', hmr: false, watch: null },
-});
-let browser;
+let server: Awaited<ReturnType<typeof startQuietVite>> | undefined;
+let browser: Browser | undefined;
 try {
   const ckpt = join(work, 'checkpoint');
   if (!o.model) {
@@ -99,8 +90,8 @@ try {
   // An existing bundle has one dtype (its own): measured once, named after model.json's id.
   const dtypes = o.model ? [JSON.parse(readFileSync(join(o.model, 'model.json'), 'utf8')).id] : o.dtypes.split(',');
   for (const dtype of dtypes) await prepare(dtype, ckpt);
-  await server.listen();
-  const url = server.resolvedUrls.local[0];
+  server = await startQuietVite(0, 'error');
+  const url = server.resolvedUrls?.local[0];
   browser = await launchChromium();
   for (const dtype of dtypes) {
     const modelDir = join(served, dtype, 'model');
@@ -113,11 +104,10 @@ try {
       await page.waitForFunction(() => window.engineHarnessReady === true);
       const m = `/generated/latency/${dtype}/model/`;
       const x = `/generated/latency/${dtype}/index/`;
-      const first = await page.evaluate(([m, x, opts]) => window.engineSearch(m, x, opts, ['warm up'], 10), [m, x, PATHS[name]]);
-      const run = await page.evaluate(([m, x, opts, qs]) => window.engineSearch(m, x, opts, qs, 10), [m, x, PATHS[name], queries]);
+      const first = await page.evaluate(({ m, x, opts }) => window.engineSearch(m, x, opts, ['warm up'], 10), { m, x, opts: PATHS[name] });
+      const run = await page.evaluate(({ m, x, opts, qs }) => window.engineSearch(m, x, opts, qs, 10), { m, x, opts: PATHS[name], qs: queries });
       const enc = run.results.map((r) => r.timingsMs.qnet).sort((a, b) => a - b);
       const tot = run.results.map((r) => r.timingsMs.total).sort((a, b) => a - b);
-      const q = (a, p) => +a[Math.min(a.length - 1, Math.floor(p * a.length))].toFixed(1);
       console.log(
         JSON.stringify({
           config: o.model ?? o.config,
@@ -129,10 +119,10 @@ try {
           adapter: first.info.adapter,
           load_ms: +first.loadMs.toFixed(0),
           first_query_ms: +first.results[0].timingsMs.total.toFixed(0),
-          encode_ms_median: q(enc, 0.5),
-          encode_ms_p95: q(enc, 0.95),
-          search_ms_median: q(tot, 0.5),
-          search_ms_p95: q(tot, 0.95),
+          encode_ms_median: quantileMs(enc, 0.5),
+          encode_ms_p95: quantileMs(enc, 0.95),
+          search_ms_median: quantileMs(tot, 0.5),
+          search_ms_p95: quantileMs(tot, 0.95),
           queries: queries.length,
           docs: n,
         }),
@@ -159,6 +149,6 @@ try {
   await page.close();
 } finally {
   await browser?.close();
-  await server.close();
+  await server?.close();
   rmSync(work, { recursive: true, force: true });
 }

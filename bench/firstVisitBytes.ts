@@ -1,7 +1,6 @@
-#!/usr/bin/env node
 // What a first visit to the demo costs: bytes over the network until the first result, and the time.
 //   npx tsx bench/firstVisitBytes.ts [--url http://127.0.0.1:4173/] [--query "..."] [--backend webgpu|cpu] [--list] [--offline-wait 120]
-// Without --url it makes the demo bundles if needed (scripts/demoIndex.js) and serves the repository
+// Without --url it makes the demo bundles if needed (scripts/demoIndex.ts) and serves the repository
 // with Vite's dev server (modules unbundled: the js/wasm figure is the dev server's, not a built
 // site's; measure a build with `npm run build && npm run preview` and --url). A fresh browser
 // profile (empty HTTP cache, IndexedDB and service worker), headless Chromium as the tests launch it;
@@ -12,10 +11,8 @@
 // page's offline caching (body[data-offline]) and reports the bytes from the first result until then.
 // Bytes are counted once per network response: the page's and its workers' requests, and the
 // service worker's own fetches (responses the service worker served from its cache are not counted).
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../scripts/lib/browser.ts';
+import { launchChromium, startQuietVite } from '../scripts/lib/browser.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -27,11 +24,10 @@ const { values: o } = parseArgs({
     'offline-wait': { type: 'string', default: '120' },
   },
 });
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KINDS = ['model', 'vectors', 'metadata', 'lexical', 'js/wasm', 'other'];
 
 /** The kind of a request, by its path (the demo's bundle layout, docs/FORMATS.md) and type. */
-export function kindOf(url, modelPath, indexPath, contentType = '') {
+function kindOf(url: string, modelPath: string, indexPath: string, contentType = ''): string {
   const p = new URL(url).pathname;
   if (p.startsWith(modelPath)) return 'model';
   if (p.startsWith(indexPath)) {
@@ -45,15 +41,23 @@ export function kindOf(url, modelPath, indexPath, contentType = '') {
   return 'other';
 }
 
-let server = null;
+/** What the manifest says of the index's size (docs/FORMATS.md). */
+interface ManifestSizes {
+  doc_count: number;
+  dim: number;
+  files?: { kind: string; bytes: number }[];
+  model?: { id: string };
+  storage?: { dtype: string };
+}
+
+let server: Awaited<ReturnType<typeof startQuietVite>> | null = null;
 let base = o.url;
 if (!base) {
   const { ensureDemoIndex } = await import('../scripts/demoIndex.ts');
   await ensureDemoIndex({ log: (s) => process.stderr.write(`${s}\n`) });
-  const { createServer } = await import('vite');
-  server = await createServer({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false } });
-  await server.listen();
-  base = server.resolvedUrls.local[0];
+  server = await startQuietVite(0, 'error');
+  base = server.resolvedUrls?.local[0];
+  if (!base) throw new Error('the dev server has no local URL');
 }
 const browser = await launchChromium();
 try {
@@ -70,7 +74,7 @@ try {
   const modelPath = new URL(cfg.model ?? '/generated/demo/model/', base).pathname;
   const indexPath = new URL(cfg.index ?? '/generated/demo/index/', base).pathname;
 
-  const finished = []; // { url, kind, bytes, at }
+  const finished: { url: string; kind: string; bytes: number; at: number; fromServiceWorker: boolean }[] = [];
   context.on('requestfinished', async (req) => {
     const at = Date.now();
     try {
@@ -135,16 +139,16 @@ try {
   const afterTotal = Object.values(afterByKind).reduce((a, b) => a + b, 0);
 
   // The index's size per document, from its manifest (what a visit downloads is a subset).
-  const manifest = await (await fetch(new URL(indexPath + 'manifest.json', base))).json();
+  const manifest = (await (await fetch(new URL(`${indexPath}manifest.json`, base))).json()) as ManifestSizes;
   const about = await fetch(new URL(cfg.about ?? '/generated/demo/demo.json', base)).then(
     (r) => (r.ok ? r.json() : null),
     () => null,
   );
-  const byFileKind = {};
+  const byFileKind: Record<string, number> = {};
   for (const f of manifest.files ?? []) byFileKind[f.kind] = (byFileKind[f.kind] ?? 0) + f.bytes;
   const indexBytes = Object.values(byFileKind).reduce((a, b) => a + b, 0);
   const n = manifest.doc_count;
-  const perDoc = (b) => +(b / n).toFixed(1);
+  const perDoc = (b: number) => +(b / n).toFixed(1);
   const result = {
     url: pageUrl.href,
     server: server ? 'vite dev server (unbundled modules)' : 'given --url',

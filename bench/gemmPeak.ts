@@ -5,6 +5,7 @@
 import gemmSource from '../shaders/gemm_peak.wgsl?raw';
 import { quadValuesWgsl, quadsShareRows } from '../src/gpu/quadLayout';
 import { fillWgsl } from '../src/gpu/wgslTemplate';
+import { median } from './stats.ts';
 
 export interface GemmConfig {
   /**
@@ -133,10 +134,16 @@ function bindings(c: GemmConfig, [dims, a, b, out]: GPUBuffer[]): GPUBindGroupEn
   return used.map(([binding, buffer]) => ({ binding: binding as number, resource: { buffer: buffer as GPUBuffer } }));
 }
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+/** One product, finished: what a timed run measures. */
+async function dispatchAndWait(device: GPUDevice, pipeline: GPUComputePipeline, group: GPUBindGroup, x: number, y: number): Promise<void> {
+  const enc = device.createCommandEncoder();
+  const pass = enc.beginComputePass();
+  pass.setPipeline(pipeline);
+  pass.setBindGroup(0, group);
+  pass.dispatchWorkgroups(x, y);
+  pass.end();
+  device.queue.submit([enc.finish()]);
+  await device.queue.onSubmittedWorkDone();
 }
 
 export interface GemmPeakOptions {
@@ -238,16 +245,7 @@ async function measureAt(device: GPUDevice, M: number, N: number, K: number, opt
         layout: pipeline.getBindGroupLayout(0),
         entries: bindings(c, [dimsBuf, bufA, bufB, bufC]),
       });
-      const run = async () => {
-        const enc = device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        pass.setPipeline(pipeline);
-        pass.setBindGroup(0, group);
-        pass.dispatchWorkgroups(N / BN, M / BM);
-        pass.end();
-        device.queue.submit([enc.finish()]);
-        await device.queue.onSubmittedWorkDone();
-      };
+      const run = () => dispatchAndWait(device, pipeline, group, N / BN, M / BM);
       device.queue.writeBuffer(bufC, 0, zeros); // no configuration may pass on its predecessor's result
       await run(); // warm-up (and the result we check)
       const enc = device.createCommandEncoder();
@@ -319,16 +317,7 @@ export async function gemmRunner(device: GPUDevice, c: GemmConfig, M: number, N:
   return {
     label,
     flops: 2 * M * N * K,
-    run: async () => {
-      const enc = device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      pass.setPipeline(pipeline);
-      pass.setBindGroup(0, group);
-      pass.dispatchWorkgroups(N / BN, M / BM);
-      pass.end();
-      device.queue.submit([enc.finish()]);
-      await device.queue.onSubmittedWorkDone();
-    },
+    run: () => dispatchAndWait(device, pipeline, group, N / BN, M / BM),
     destroy: () => bufs.forEach((b) => b.destroy()),
   };
 }

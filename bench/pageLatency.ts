@@ -1,19 +1,15 @@
-#!/usr/bin/env node
 // End-to-end latency of the search page, as a person sees it:
 //   npx tsx bench/pageLatency.ts [--queries 100] [--backends webgpu,cpu]
 // Serves the repository (the demo index is made if missing), opens the page in headless Chromium,
 // and prints one JSON object per backend: first load (empty cache) and second load (reload; files
 // from IndexedDB) until the page is ready, then the time from typing each query to its results on
 // screen (median, p95), the debounce included.
-import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
-import { launchChromium } from '../scripts/lib/browser.ts';
-import { createServer } from 'vite';
+import { launchChromium, startQuietVite } from '../scripts/lib/browser.ts';
 import { ensureDemoIndex } from '../scripts/demoIndex.ts';
+import { quantileMs } from './stats.ts';
 
 const { values: o } = parseArgs({ options: { queries: { type: 'string', default: '100' }, backends: { type: 'string', default: 'webgpu,cpu' } } });
-const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const WORDS = [
   'wing',
   'lift',
@@ -35,11 +31,9 @@ const WORDS = [
 const queries = Array.from({ length: Number(o.queries) }, (_, i) => `${WORDS[i % WORDS.length]} ${WORDS[(i * 7 + 3) % WORDS.length]} ${i}`);
 
 await ensureDemoIndex();
-const server = await createServer({ root, configFile: join(root, 'vite.config.ts'), logLevel: 'error', server: { port: 0, host: '127.0.0.1', hmr: false } });
-await server.listen();
-const url = server.resolvedUrls.local[0];
+const server = await startQuietVite(0, 'error');
+const url = server.resolvedUrls?.local[0];
 const browser = await launchChromium();
-const q = (a, p) => +a[Math.min(a.length - 1, Math.floor(p * a.length))].toFixed(1);
 try {
   for (const backend of o.backends.split(',')) {
     const context = await browser.newContext();
@@ -54,7 +48,7 @@ try {
     await page.reload({ waitUntil: 'commit' });
     const secondLoadMs = await load();
     const input = page.getByTestId('search-input');
-    const times = [];
+    const times: number[] = [];
     for (const text of queries) {
       const t0 = Date.now();
       await input.fill(text);
@@ -74,8 +68,8 @@ try {
         first_load_ms: firstLoadMs,
         second_load_ms: secondLoadMs,
         queries: times.length,
-        e2e_ms_median: q(times, 0.5),
-        e2e_ms_p95: q(times, 0.95),
+        e2e_ms_median: quantileMs(times, 0.5),
+        e2e_ms_p95: quantileMs(times, 0.95),
         e2e_ms_max: times[times.length - 1],
       }),
     );

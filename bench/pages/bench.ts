@@ -17,7 +17,8 @@ import { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } from '../../src/core
 import { isCpuEmulated, requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { NaiveScorer } from '../naiveScorer';
 import { gemmRunner, measureGemmPeak, type GemmPeak } from '../gemmPeak';
-import { tilingFor, type LayerTiling } from '../../src/gpu/qnetLayerProgram';
+import { tilingFor, type LayerTiling } from '../../src/gpu/layerTiling';
+import { median } from '../stats.ts';
 
 export type Engine = 'ours' | 'ort' | 'naive' | 'cpu';
 /**
@@ -68,12 +69,6 @@ const log = (msg: string) => {
   console.log(`[bench] ${msg}`);
   if (auto) void post('/bench-log', { msg }).catch(() => {});
 };
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 const round = (v: number, digits = 4) => Number(v.toPrecision(digits));
 
