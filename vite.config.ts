@@ -84,7 +84,7 @@ function demoBundleCopy(): Plugin {
     apply: 'build',
     async writeBundle(options) {
       if (!existsSync(resolve(demoBundle, 'index/manifest.json'))) {
-        this.warn('public/generated/demo is missing (run node scripts/demoIndex.js): the built page will have no demo index');
+        this.warn('public/generated/demo is missing (run npx tsx scripts/demoIndex.ts): the built page will have no demo index');
         return;
       }
       await cp(demoBundle, resolve(options.dir!, 'generated/demo'), { recursive: true });

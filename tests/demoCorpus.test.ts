@@ -1,14 +1,12 @@
 // The demo corpus (data/demo/python-docs.jsonl), its builder's page reader and packer
-// (scripts/build-demo-corpus.js), and the example-query file's validation.
+// (scripts/build-demo-corpus.ts), and the example-query file's validation.
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error plain JS module without types
-import { packPassages, pageBlocks } from '../scripts/build-demo-corpus.js';
-// @ts-expect-error plain JS module without types
-import { pageOf, readExamples } from '../scripts/check-demo-examples.js';
+import { packPassages, pageBlocks } from '../scripts/build-demo-corpus.ts';
+import { pageOf, readExamples } from '../scripts/check-demo-examples.ts';
 
 const root = join(import.meta.dirname, '..');
 const words = (n: number, w = 'word') => Array.from({ length: n }, (_, i) => `${w}${i}`).join(' ');

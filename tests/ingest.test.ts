@@ -8,7 +8,7 @@ import { makePassages } from '../src/core/ingest/passages.ts';
 import { decodeUtf8Strict } from '../src/core/ingest/utf8.ts';
 import { LEXICAL_SCHEME, buildLexicalIndex, documentLexicalDocs, documentTitle, lexicalQueryTerms, lexicalSearch, loadLexicalIndex, serializeLexicalIndex } from '../src/core/lexical.ts';
 import { documentGroups } from '../src/core/ranking.ts';
-import { LEXICAL_SCHEME_WRITTEN } from '../scripts/demoIndex.js';
+import { LEXICAL_SCHEME_WRITTEN } from '../scripts/demoIndex.ts';
 import type { SourceDoc } from '../src/core/ingest/types.ts';
 
 describe('parseJsonlDocs', () => {
