@@ -36,6 +36,6 @@ export default defineConfig({
     outDir: 'dist/lib',
     emptyOutDir: true,
     target: 'es2022',
-    lib: { entry: resolve(import.meta.dirname, 'src/lib/index.ts'), formats: ['es'], fileName: () => 'hypencoder-web.js' },
+    lib: { entry: resolve(import.meta.dirname, 'src/ui/library.ts'), formats: ['es'], fileName: () => 'hypencoder-web.js' },
   },
 });

@@ -26,12 +26,15 @@ test('second load reads every file from IndexedDB, fetches no vector tile, and r
       if (r.url().includes(`/generated/${name}/index/vectors/`)) tileRequests.push(r.url());
     });
     const run = (m: string, x: string) =>
-      page.evaluate(async ([m, x]) => {
-        const e = new window.SearchEngine();
-        const info = await e.load(m, x);
-        const r = await e.search('cache me if you can', 10);
-        return { cache: info.cache, docs: r.hits.map((h) => h.doc) };
-      }, [m, x] as const);
+      page.evaluate(
+        async ([m, x]) => {
+          const e = new window.SearchEngine();
+          const info = await e.load(m, x);
+          const r = await e.search('cache me if you can', 10);
+          return { cache: info.cache, docs: r.hits.map((h) => h.passage) };
+        },
+        [m, x] as const,
+      );
     const first = await run(`/generated/${name}/model/`, `/generated/${name}/index/`);
     expect(first.cache.state).toBe('on');
     expect(first.cache.cachedBytes).toBe(0);
@@ -64,7 +67,9 @@ test('second load reads every file from IndexedDB, fetches no vector tile, and r
     const modelJson = await readFile(join(generated, name, 'model', 'model.json'));
     const modelFiles = JSON.parse(modelJson.toString()).files ?? {};
     const expected = [
-      ...manifest.files.filter((f: { kind: string }) => f.kind === 'vectors' || f.kind === 'metadata').map((f: { path: string }) => `file|${indexVersion}|${f.path}`),
+      ...manifest.files
+        .filter((f: { kind: string }) => f.kind === 'vectors' || f.kind === 'metadata')
+        .map((f: { path: string }) => `file|${indexVersion}|${f.path}`),
       ...[modelFiles.query_encoder?.path, modelFiles.vocab?.path].filter(Boolean).map((p) => `file|${sha(modelJson)}|${p}`),
     ];
     const entries = await page.evaluate(() => window.cacheKeys());
@@ -109,17 +114,20 @@ test('a newer query wins: the older one, still running, is dropped', async ({ pa
 test('a lost GPU device mid-session: the engine moves to WASM + a new device and ranks the same', async ({ page, baseURL }) => {
   test.setTimeout(300_000);
   const { queries } = await randomModelFixture(baseURL);
-  const r = await page.evaluate(async ([m, x, qs]) => {
-    const e = new window.SearchEngine();
-    const before = await e.load(m, x, undefined, { encoder: 'webgpu', scorer: 'webgpu' });
-    const a = [];
-    for (const q of qs) a.push((await e.search(q, 10)).hits.map((h) => h.doc));
-    e.simulateDeviceLoss();
-    await new Promise((res) => setTimeout(res, 100));
-    const b = [];
-    for (const q of qs) b.push((await e.search(q, 10)).hits.map((h) => h.doc));
-    return { before: { backend: before.backend, encoder: before.encoder }, after: e.loaded, a, b };
-  }, [MODEL_URL, INDEX_URL, queries.slice(0, 3)] as const);
+  const r = await page.evaluate(
+    async ([m, x, qs]) => {
+      const e = new window.SearchEngine();
+      const before = await e.load(m, x, undefined, { encoder: 'webgpu', scorer: 'webgpu' });
+      const a = [];
+      for (const q of qs) a.push((await e.search(q, 10)).hits.map((h) => h.passage));
+      e.simulateDeviceLoss();
+      await new Promise((res) => setTimeout(res, 100));
+      const b = [];
+      for (const q of qs) b.push((await e.search(q, 10)).hits.map((h) => h.passage));
+      return { before: { backend: before.backend, encoder: before.encoder }, after: e.loaded, a, b };
+    },
+    [MODEL_URL, INDEX_URL, queries.slice(0, 3)] as const,
+  );
   expect(r.before).toEqual({ backend: 'webgpu', encoder: 'webgpu' });
   expect(r.after!.recoveredFrom).toContain('destroyed');
   expect(r.after!.encoder).toBe('wasm');

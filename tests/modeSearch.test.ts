@@ -32,7 +32,7 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
     expect(loads).toBe(1);
     expect(l1).toEqual(await eager.search('copy items', 'lexical', 3));
     expect(l2).toEqual(await eager.search('shared items', 'lexical', 3));
-    expect(l1.map((h) => h.docId).sort()).toEqual(['a', 'b']); // one hit per document; c has neither word
+    expect(l1!.map((h) => h.docId).sort()).toEqual(['a', 'b']); // one hit per document; c has neither word
     expect(await lazy.search('deep copy', 'hybrid', 3)).toEqual(await eager.search('deep copy', 'hybrid', 3));
     expect(loads).toBe(1);
   });
@@ -53,7 +53,7 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
       100,
     );
     await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/lunr\.json: could not fetch/);
-    expect((await m.search('copy', 'lexical', 2)).length).toBe(2);
+    expect((await m.search('copy', 'lexical', 2))!.length).toBe(2);
     expect(calls).toBe(2);
   });
 
@@ -68,10 +68,10 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
 describe('document-level lexical index (lunr-doc-1)', () => {
   it('ranks documents, each shown by its passage holding the most query words', async () => {
     const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
-    const hits = await m.search('items shared original', 'lexical', 3);
+    const hits = (await m.search('items shared original', 'lexical', 3))!;
     // Only a's second passage has these words; the document is found and shown by that passage.
     expect(hits.map((h) => h.id)).toEqual(['a#p1', 'b']);
-    const copy = await m.search('shallow copy list', 'lexical', 3);
+    const copy = (await m.search('shallow copy list', 'lexical', 3))!;
     expect(copy[0].id).toBe('a#p0');
   });
 
@@ -79,24 +79,24 @@ describe('document-level lexical index (lunr-doc-1)', () => {
     const joined = buildLexicalIndex([{ title: 'Shallow copy', text: `${docs[0].text}\n${docs[1].text}` }, docs[2], docs[3]]);
     const want = joined.search('shared').find((r) => r.ref === '0')!.score;
     const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
-    const [hit] = await m.search('shared', 'lexical', 3);
+    const [hit] = (await m.search('shared', 'lexical', 3))!;
     expect(hit.docId).toBe('a');
     expect(hit.score).toBe(want);
   });
 
-  it('hybrid shows a document BM25 matched by BM25\'s passage, even where the q-net prefers another', async () => {
+  it("hybrid shows a document BM25 matched by BM25's passage, even where the q-net prefers another", async () => {
     // The q-net ranks a#p0 above a#p1; BM25's passage for "items shared" is a#p1.
     const neuralA0First = async (_q: string, depth: number) => [3, 0, 2, 1].slice(0, depth).map((doc, i) => ({ doc, score: 4 - i }));
     const m = new ModeSearch(neuralA0First, docs, { scheme, index: docIndex() }, 100);
-    const hits = await m.search('items shared', 'hybrid', 3);
+    const hits = (await m.search('items shared', 'hybrid', 3))!;
     expect(hits.find((h) => h.docId === 'a')!.id).toBe('a#p1');
     expect(hits.find((h) => h.docId === 'c')!.id).toBe('c'); // no BM25 match: the q-net's passage
   });
 
   it('reads a per-passage (lunr-2) index of an older bundle in every mode', async () => {
     const m = new ModeSearch(neural, docs, { scheme: LEXICAL_SCHEME_PASSAGES, index: buildLexicalIndex(docs) }, 100);
-    expect((await m.search('shared', 'lexical', 3)).map((h) => h.id)).toEqual(['a#p1']);
-    const hybrid = await m.search('copy items', 'hybrid', 4);
+    expect((await m.search('shared', 'lexical', 3))!.map((h) => h.id)).toEqual(['a#p1']);
+    const hybrid = (await m.search('copy items', 'hybrid', 4))!;
     expect(new Set(hybrid.map((h) => h.docId))).toEqual(new Set(['a', 'b', 'c']));
   });
 

@@ -28,7 +28,7 @@ async function engineSearch(modelUrl: string, indexUrl: string, opts: EngineOpti
   for (const q of queries) {
     let r!: SearchResponse;
     for (let i = 0; i < repeat; i++) r = await engine.search(q, k);
-    results.push({ query: q, docs: r.hits.map((h) => h.doc), scores: r.hits.map((h) => h.score), timingsMs: r.timingsMs });
+    results.push({ query: q, docs: r.hits.map((h) => h.passage), scores: r.hits.map((h) => h.score), timingsMs: r.timingsMs });
   }
   return { info, loadMs, results };
 }
@@ -40,7 +40,9 @@ async function engineSearch(modelUrl: string, indexUrl: string, opts: EngineOpti
  */
 async function measureQnetTransfer(dims: number[], reps = 9): Promise<{ bytes: number; readbackMs: number; uploadMs: number }> {
   const adapter = await navigator.gpu.requestAdapter();
-  const device = await adapter!.requestDevice({ requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize } });
+  const device = await adapter!.requestDevice({
+    requiredLimits: { maxStorageBufferBindingSize: adapter!.limits.maxStorageBufferBindingSize, maxBufferSize: adapter!.limits.maxBufferSize },
+  });
   const sizes: number[] = [];
   for (let j = 0; j + 1 < dims.length; j++) sizes.push(dims[j] * dims[j + 1] * 4);
   for (let j = 1; j + 1 < dims.length; j++) sizes.push(dims[j] * 4);

@@ -13,7 +13,8 @@ import { rankForMode } from '../core/modeRanking.ts';
 import { LexicalRanker, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { referenceScores } from '../core/qnet.ts';
 import { QNET_ONNX_INPUT, QNET_ONNX_OUTPUT, buildQNetOnnx } from '../core/qnetOnnx.ts';
-import { documentGroups, documentIdOf, snippetOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
+import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
+import type { SearchHit, SearchMode } from '../core/search.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
 import { CliError } from './errors.ts';
@@ -25,22 +26,10 @@ import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
 
-export interface Hit {
-  rank: number;
-  /** Passage number in the index. */
-  passage: number;
-  id: string;
-  docId: string;
-  title: string;
-  url: string;
-  snippet: string;
-  score: number;
-}
-
 export interface SearchResult {
   query: string;
   mode: SearchMode;
-  hits: Hit[];
+  hits: SearchHit[];
   /** Hybrid only: the neural weight the fusion gave this query, and the BM25/neural agreement it came from. */
   fusion?: { neuralWeight: number; agreement: number };
   /** Set when the query was cut (src/core/query.ts): to MAX_QUERY_CHARS, or to the model's token limit. */
@@ -146,7 +135,12 @@ export class NodeSearchEngine {
   private lexicalOrRefuse(): LexicalRanker {
     if (this.lexicalRanker) return this.lexicalRanker;
     const scheme = this.index.manifest.lexical?.scheme;
-    throw new CliError(scheme ? `this index's lexical scheme ${scheme} is not one this version reads; use --mode neural` : 'this index has no lexical index (it was built with --no-lexical); use --mode neural', 2);
+    throw new CliError(
+      scheme
+        ? `this index's lexical scheme ${scheme} is not one this version reads; use --mode neural`
+        : 'this index has no lexical index (it was built with --no-lexical); use --mode neural',
+      2,
+    );
   }
 
   /** Up to k hits, one per document (src/core/modeRanking.ts, as the browser engine ranks). */
@@ -155,7 +149,8 @@ export class NodeSearchEngine {
     const bounded = boundQuery(original);
     const query = bounded.text;
     const enc = this.model?.model.encoders;
-    const pieces = mode !== 'lexical' && this.tokenizer && enc ? { pieces: this.tokenizer.pieceIds(query).length, maxTokens: enc.maxQueryTokens - 2 } : undefined;
+    const pieces =
+      mode !== 'lexical' && this.tokenizer && enc ? { pieces: this.tokenizer.pieceIds(query).length, maxTokens: enc.maxQueryTokens - 2 } : undefined;
     const notice = queryCutNotice(bounded, pieces);
     const lexical = mode === 'neural' ? undefined : this.lexicalOrRefuse();
     let neural: ScoredDoc[] | undefined;
@@ -164,11 +159,7 @@ export class NodeSearchEngine {
       const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
       neural = order.map((doc) => ({ doc, score: scores[doc] }));
     }
-    const { hits: ranked, fusion } = rankForMode({ mode, query, k, groups: this.groups, neural, lexical });
-    const hits = ranked.map((h, i) => {
-      const m = this.docs[h.doc];
-      return { rank: i + 1, passage: h.doc, id: m.id, docId: documentIdOf(m), title: m.title, url: m.url, snippet: snippetOf(m.text), score: h.score };
-    });
+    const { hits, fusion } = rankForMode({ mode, query, k, docs: this.docs, groups: this.groups, neural, lexical });
     return { query, mode, hits, ...(fusion ? { fusion } : {}), ...(notice ? { notice } : {}), ms: performance.now() - t0 };
   }
 

@@ -7,7 +7,8 @@ import { Option, type Command } from 'commander';
 import { sha256Hex } from '../core/formats/index.ts';
 import { checkLexicalRefs, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
 import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
-import { SEARCH_MODES, documentGroups, type SearchMode } from '../core/ranking.ts';
+import { documentGroups } from '../core/ranking.ts';
+import { SEARCH_DEFAULTS, SEARCH_MODES, type SearchMode } from '../core/search.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
 import { displayUrl, terminalText } from '../core/displayText.ts';
 import { CliError } from './errors.ts';
@@ -41,9 +42,13 @@ export function registerSearchCommands(program: Command): void {
     .requiredOption('-i, --index <dir>', 'index bundle folder')
     .argument('<query>', 'the query, or - to read it from standard input (long queries are cut to the first 2,048 characters, with a notice)')
     .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid modes; default: models/default/)')
-    .option('-k, --k <n>', 'number of results (one per document)', kOption, 10)
+    .option('-k, --k <n>', 'number of results (one per document)', kOption, SEARCH_DEFAULTS.k)
     .addOption(new Option('--mode <mode>', 'ranking: neural (Hypencoder q-net), lexical (BM25) or hybrid (both fused)').choices(SEARCH_MODES))
-    .addOption(new Option('--scorer <scorer>', 'neural scorer: onnx (onnxruntime-node, float32) or reference (Float64 oracle, slow)').choices(['onnx', 'reference']).default('onnx'))
+    .addOption(
+      new Option('--scorer <scorer>', 'neural scorer: onnx (onnxruntime-node, float32) or reference (Float64 oracle, slow)')
+        .choices(['onnx', 'reference'])
+        .default('onnx'),
+    )
     .option('--json', 'print the results as JSON')
     .action(async (query: string, opts: { index: string; model?: string; k: number; mode?: SearchMode; scorer: NodeScorer; json?: boolean }) => {
       // Without --mode: hybrid when a model is at hand, else BM25 alone (said on stderr).
@@ -54,7 +59,9 @@ export function registerSearchCommands(program: Command): void {
       } else if (!mode && !opts.model && !(await builtWithDefaultModel(opts.index))) {
         // The default model cannot score an index another model built; BM25 still can.
         mode = 'lexical';
-        process.stderr.write(`the index was built with another model than the default (${DEFAULT_MODEL_DIR}): lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n`);
+        process.stderr.write(
+          `the index was built with another model than the default (${DEFAULT_MODEL_DIR}): lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n`,
+        );
       }
       if (query === '-') query = await readStdinQuery();
       const engine = await openEngine(opts.index, opts.model, mode, opts.scorer);
@@ -72,10 +79,18 @@ export function registerSearchCommands(program: Command): void {
     .requiredOption('--queries <file>', 'queries, JSONL {"id", "text"} per line')
     .requiredOption('--qrels <file>', 'judgments: TREC "qid 0 docid rel" or BEIR "qid docid rel" lines')
     .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid; default: models/default/)')
-    .addOption(new Option('--mode <mode>', 'ranking').choices(SEARCH_MODES).default('neural'))
-    .addOption(new Option('--engine <engine>', 'node (onnxruntime-node, or --scorer reference) or browser (headless Chromium, WebGPU)').choices(['node', 'browser']).default('node'))
+    .addOption(new Option('--mode <mode>', 'ranking').choices(SEARCH_MODES).default(SEARCH_DEFAULTS.mode))
+    .addOption(
+      new Option('--engine <engine>', 'node (onnxruntime-node, or --scorer reference) or browser (headless Chromium, WebGPU)')
+        .choices(['node', 'browser'])
+        .default('node'),
+    )
     .option('-k, --k <n>', 'documents ranked per query', kOption, 100)
-    .addOption(new Option('--scorer <scorer>', 'node engine: onnx (onnxruntime-node, float32) or reference (Float64 oracle, slow)').choices(['onnx', 'reference']).default('onnx'))
+    .addOption(
+      new Option('--scorer <scorer>', 'node engine: onnx (onnxruntime-node, float32) or reference (Float64 oracle, slow)')
+        .choices(['onnx', 'reference'])
+        .default('onnx'),
+    )
     .option('--run <file>', 'also write the ranking as a TREC run file (qid Q0 docid rank score tag)')
     .option('--json', 'print one JSON object (metrics, per_query)')
     .action(async (opts: EvalOptions) => {
@@ -106,7 +121,9 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
   const message =
     `${indexDir}: OK — ${m.docCount} passages, dim ${m.dim}, ${m.storage.dtype}, ${m.vectorTiles.length} vector tile(s), ${m.metadataShards.length} metadata shard(s)` +
     `${m.graph ? `, graph degree ${m.graph.degree}` : ''}${m.lexical ? `, lexical ${m.lexical.scheme}` : ''}; all ${m.files.length} files match their length and SHA-256; ` +
-    (model ? `built with ${model.model.id} (model.json ${model.modelJsonSha256.slice(0, 12)}…)` : `model ${m.model.id} not checked (pass --model <dir> to check it)`);
+    (model
+      ? `built with ${model.model.id} (model.json ${model.modelJsonSha256.slice(0, 12)}…)`
+      : `model ${m.model.id} not checked (pass --model <dir> to check it)`);
   return { ok: true, message, docCount: m.docCount, modelChecked: Boolean(model) };
 }
 
@@ -133,7 +150,10 @@ async function readStdinQuery(): Promise<string> {
 function formatResults(r: SearchResult): string {
   const t = terminalText;
   if (r.hits.length === 0) return `no results for ${JSON.stringify(r.query)} (${r.mode})\n`;
-  const lines = r.hits.map((h) => `${String(h.rank).padStart(3)}. ${t(h.title || h.id)}  [${t(h.docId)}]  ${h.score.toFixed(4)}\n     ${h.url ? `${t(displayUrl(h.url))}\n     ` : ''}${t(h.snippet)}\n`);
+  const lines = r.hits.map(
+    (h) =>
+      `${String(h.rank).padStart(3)}. ${t(h.title || h.id)}  [${t(h.docId)}]  ${h.score.toFixed(4)}\n     ${h.url ? `${t(displayUrl(h.url))}\n     ` : ''}${t(h.snippet)}\n`,
+  );
   const fusion = r.fusion ? `, neural weight ${r.fusion.neuralWeight.toFixed(2)} (top-100 agreement with BM25 ${r.fusion.agreement.toFixed(2)})` : '';
   return `${lines.join('')}(${r.mode}, ${r.ms.toFixed(0)} ms${fusion})\n`;
 }
@@ -218,7 +238,10 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
     const engine = await openEngine(opts.index, opts.model, opts.mode, opts.scorer);
     for (const q of queries) {
       const r = await engine.search(q.text, opts.mode, opts.k);
-      results.set(q.id, r.hits.map((h) => ({ id: h.docId, score: h.score })));
+      results.set(
+        q.id,
+        r.hits.map((h) => ({ id: h.docId, score: h.score })),
+      );
     }
     await engine.close();
   }

@@ -1,17 +1,24 @@
-// The three search modes' rankings, one hit per document, shared by the Node engine
-// (src/cli/nodeEngine.ts) and the browser's (src/worker/modeSearch.ts) so that they rank alike.
+// The three search modes' rankings, one hit per document: the one ranking path of the Node engine
+// (src/cli/nodeEngine.ts) and the browser's (src/worker/modeSearch.ts), so that they rank alike.
 //   neural:  the q-net's passages, each document at its best passage;
 //   lexical: BM25's documents (src/core/lexical.ts), each shown by its LexicalRanking passage;
 //   hybrid:  src/core/fusion.ts over documents: BM25's every match and the q-net's top M documents
 //            (M = max(100, k)), taken from the q-net's top 4·M passages; then the q-net's other
 //            documents among those passages in its order; each hit shown by BM25's passage when BM25
 //            matched the document (it holds the query's words), else by the q-net's.
+import type { DocMetadata } from './formats/index.ts';
 import { FUSION_DEPTH, fuseHybrid, type FusionResult, type ScoredDoc } from './fusion.ts';
 import type { LexicalRanker } from './lexical.ts';
-import { documentsOfPassages, type DocumentGroups, type SearchMode } from './ranking.ts';
+import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
+import { searchHits, type SearchHit, type SearchMode } from './search.ts';
 
-/** The q-net passages (best first) an engine supplies for k hits in neural or hybrid mode (all it has where the bundle has fewer). */
-export function neuralPassageDepth(k: number): number {
+/**
+ * The q-net passages (best first) an engine supplies for k hits in neural or hybrid mode (all it has
+ * where the bundle has fewer). Neural: k when every document is one passage (k passages are then k
+ * documents); else, as for hybrid, 4·M passages for the q-net's top M documents.
+ */
+export function neuralPassageDepth(mode: SearchMode, k: number, groups: DocumentGroups): number {
+  if (mode === 'neural' && groups.passages.length === groups.docOf.length) return k;
   return 4 * Math.max(FUSION_DEPTH, k);
 }
 
@@ -19,8 +26,10 @@ export interface ModeRankingInput {
   mode: SearchMode;
   query: string;
   k: number;
+  /** The bundle's passages, and their documents (documentGroups(docs)). */
+  docs: DocMetadata[];
   groups: DocumentGroups;
-  /** The q-net's passages best first (neural and hybrid): at least neuralPassageDepth(k) for hybrid. */
+  /** The q-net's passages best first (neural and hybrid): at least neuralPassageDepth(mode, k, groups). */
   neural?: ScoredDoc[];
   /** Lexical and hybrid. */
   lexical?: LexicalRanker;
@@ -28,17 +37,23 @@ export interface ModeRankingInput {
 
 export interface ModeRanking {
   /** Up to k hits, one passage per document, best first. */
-  hits: ScoredDoc[];
+  hits: SearchHit[];
   /** Hybrid: the neural weight and the agreement it came from. */
   fusion?: Pick<FusionResult, 'neuralWeight' | 'agreement'>;
 }
 
-export function rankForMode({ mode, query, k, groups, neural, lexical }: ModeRankingInput): ModeRanking {
+export function rankForMode(input: ModeRankingInput): ModeRanking {
+  const { hits, fusion } = rankPassages(input);
+  return { hits: searchHits(hits, input.docs, input.query), ...(fusion ? { fusion } : {}) };
+}
+
+/** The mode's ranking as passages (`doc`: a passage number), one per document. */
+function rankPassages({ mode, query, k, groups, neural, lexical }: ModeRankingInput): { hits: ScoredDoc[]; fusion?: ModeRanking['fusion'] } {
   if (mode === 'neural') return { hits: documentsOfPassages(need(neural, 'neural'), groups, k).map(({ passage, score }) => ({ doc: passage, score })) };
   const lex = need(lexical, 'lexical').rank(query);
   if (mode === 'lexical') return { hits: lex.docs.slice(0, k).map((h) => ({ doc: lex.shownPassage(h.doc), score: h.score })) };
   const depth = Math.max(FUSION_DEPTH, k);
-  const neuralDocs = documentsOfPassages(need(neural, 'neural').slice(0, neuralPassageDepth(k)), groups);
+  const neuralDocs = documentsOfPassages(need(neural, 'neural').slice(0, neuralPassageDepth(mode, k, groups)), groups);
   const f = fuseHybrid(lex.docs, neuralDocs.slice(0, depth), groups.passages.length, depth);
   const fused = new Set(f.ranked.map((h) => h.doc));
   const ranked = [...f.ranked, ...neuralDocs.filter((h) => !fused.has(h.doc)).map((h) => ({ doc: h.doc, score: 0 }))].slice(0, k);

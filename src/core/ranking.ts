@@ -1,11 +1,8 @@
 // Passages and the documents they belong to (documentIdOf, documentGroups: what the engines and
-// the indexer group by; documentsOfPassages), the three search modes' names, and snippets. The
-// modes' rankings are in modeRanking.ts.
+// the indexer group by; documentsOfPassages). The modes' rankings are in modeRanking.ts, the search
+// vocabulary (modes, options, hits, snippets) in search.ts.
 import type { DocMetadata } from './formats/index.ts';
 import type { ScoredDoc } from './fusion.ts';
-
-export const SEARCH_MODES = ['neural', 'lexical', 'hybrid'] as const;
-export type SearchMode = (typeof SEARCH_MODES)[number];
 
 /** The source document a passage belongs to (`fields.passage_of` when the indexer split it). */
 export function documentIdOf(meta: DocMetadata): string {
@@ -77,11 +74,4 @@ export function bestPassagePerDocument(ranked: ScoredDoc[], docs: DocMetadata[],
     if (out.length === k) break;
   }
   return out;
-}
-
-export const SNIPPET_CHARS = 240;
-
-export function snippetOf(text: string, chars = SNIPPET_CHARS): string {
-  const t = text.replace(/\s+/g, ' ').trim();
-  return t.length > chars ? `${t.slice(0, chars).trimEnd()}…` : t;
 }

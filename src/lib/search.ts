@@ -1,14 +1,16 @@
 // The library API: `createSearch({ model, index })` starts the engine in a module worker and loads
 // the two bundles. The page, the <hypencoder-search> element and library users all go through it.
 import * as Comlink from 'comlink';
-import type { SearchEngine } from '../worker/searchEngine.ts';
-import type { EngineInfo, LoadProgress, SearchResponse } from '../worker/client.ts';
+import { SEARCH_MODES, searchOptions, type SearchMode, type SearchOptions } from '../core/search.ts';
+import type { LoadProgress } from '../worker/bundleLoader.ts';
+import type { EngineInfo, SearchEngine, SearchResponse } from '../worker/searchEngine.ts';
 import workerUrl from '../worker/worker.ts?worker&url';
 
-export type { EngineInfo, LoadProgress, SearchHit, SearchResponse } from '../worker/client.ts';
-
-export type SearchMode = 'neural' | 'lexical' | 'hybrid';
-export const SEARCH_MODES: readonly SearchMode[] = ['neural', 'lexical', 'hybrid'];
+export { SEARCH_DEFAULTS, SEARCH_MODES } from '../core/search.ts';
+export type { SearchHit, SearchMode, SearchOptions } from '../core/search.ts';
+export type { TextRange } from '../core/highlight.ts';
+export type { LoadProgress } from '../worker/bundleLoader.ts';
+export type { EngineInfo, SearchResponse } from '../worker/searchEngine.ts';
 
 export interface CreateSearchOptions {
   /** URL of the model bundle folder (holding model.json); relative URLs resolve against the page. */
@@ -19,13 +21,6 @@ export interface CreateSearchOptions {
   scorer?: 'webgpu' | 'cpu';
   /** Query encoder backend (trained models only); default WebGPU with the WebGPU scorer, else WASM. */
   encoder?: 'webgpu' | 'wasm';
-}
-
-export interface SearchOptions {
-  /** How many hits (default 10). */
-  k?: number;
-  /** Default 'neural'; the others need an index with a lexical part and an engine that supports them. */
-  mode?: SearchMode;
 }
 
 export type SearchEvents = {
@@ -44,11 +39,6 @@ export interface HypencoderSearch {
   on<E extends keyof SearchEvents>(event: E, listener: (value: SearchEvents[E]) => void): () => void;
   /** Stops the worker (and frees its GPU memory). */
   dispose(): void;
-}
-
-/** What an engine reports beyond EngineInfo's fields in newer versions (read defensively). */
-export interface EngineCapabilities {
-  modes: SearchMode[];
 }
 
 export function engineModes(info: EngineInfo | null): SearchMode[] {
@@ -85,7 +75,12 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
   const indexUrl = new URL(opts.index, base).href;
   let info: EngineInfo | null = null;
   const ready = engine
-    .load(modelUrl, indexUrl, Comlink.proxy((p: LoadProgress) => emit('progress', p)), { scorer: opts.scorer, encoder: opts.encoder })
+    .load(
+      modelUrl,
+      indexUrl,
+      Comlink.proxy((p: LoadProgress) => emit('progress', p)),
+      { scorer: opts.scorer, encoder: opts.encoder },
+    )
     .then(
       (i) => {
         info = i;
@@ -104,7 +99,8 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
     get info() {
       return info;
     },
-    async search(query, { k = 10, mode = 'neural' } = {}) {
+    async search(query, opts) {
+      const { k, mode } = searchOptions(opts);
       await ready;
       if (!engineModes(info).includes(mode)) throw new Error(`search: mode ${mode} is not available for this index`);
       return engine.search(query, { k, mode });

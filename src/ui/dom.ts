@@ -1,6 +1,6 @@
 // Tiny DOM helpers. Text goes in as text nodes (Element.append with strings), never as HTML.
 import { displayUrl } from '../core/displayText.ts';
-import { highlightRanges, splitHighlights } from '../core/highlight.ts';
+import { splitHighlights, type TextRange } from '../core/highlight.ts';
 
 type Props<K extends keyof HTMLElementTagNameMap> = Partial<Omit<HTMLElementTagNameMap[K], 'innerHTML' | 'outerHTML'>> & {
   attrs?: Record<string, string>;
@@ -16,9 +16,9 @@ export function el<K extends keyof HTMLElementTagNameMap>(tag: K, props: Props<K
   return e;
 }
 
-/** The text as text nodes with the query's words wrapped in <mark> elements. */
-export function highlighted(text: string, stems: Set<string>): Node[] {
-  return splitHighlights(text, highlightRanges(text, stems)).map((p) => (p.mark ? el('mark', {}, p.text) : document.createTextNode(p.text)));
+/** The text as text nodes with the ranges (the query's words: highlightRanges) wrapped in <mark> elements. */
+export function highlighted(text: string, ranges: TextRange[]): Node[] {
+  return splitHighlights(text, ranges).map((p) => (p.mark ? el('mark', {}, p.text) : document.createTextNode(p.text)));
 }
 
 /** A document URL as a safe link target: http(s) only (never javascript: or data:), resolved against the page. */
@@ -51,5 +51,12 @@ export function shownUrl(href: string): string {
 /** The query in quotes for a status line: a long one shortened (the whole query stays in the box). */
 export function quotedQuery(query: string, maxChars = 120): string {
   const chars = Array.from(query);
-  return `“${chars.length > maxChars ? `${chars.slice(0, maxChars - 1).join('').trimEnd()}…` : query}”`;
+  return `“${
+    chars.length > maxChars
+      ? `${chars
+          .slice(0, maxChars - 1)
+          .join('')
+          .trimEnd()}…`
+      : query
+  }”`;
 }

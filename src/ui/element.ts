@@ -3,7 +3,7 @@
 // k (hits per query, default 10), backend ("webgpu" | "cpu"). The element sets data-ready="true"
 // or "error" on itself when loading ends, and re-dispatches 'hypencoder-ready' / 'hypencoder-error'.
 import viewCss from './style.css?inline';
-import { createSearch, type HypencoderSearch } from '../lib/search.ts';
+import { SEARCH_DEFAULTS, createSearch, type HypencoderSearch } from '../lib/search.ts';
 import { mountSearchView, type SearchView } from './view.ts';
 
 const hostCss = ':host { display: block; } :host([hidden]) { display: none; }';
@@ -76,7 +76,9 @@ export class HypencoderSearchElement extends Base {
     const model = this.getAttribute('model');
     const index = this.getAttribute('index');
     if (!model || !index) {
-      this.container.replaceChildren(Object.assign(document.createElement('p'), { textContent: 'hypencoder-search: set the model and index attributes.', role: 'alert' }));
+      this.container.replaceChildren(
+        Object.assign(document.createElement('p'), { textContent: 'hypencoder-search: set the model and index attributes.', role: 'alert' }),
+      );
       return;
     }
     const backend = this.getAttribute('backend');
@@ -84,7 +86,7 @@ export class HypencoderSearchElement extends Base {
     this.view = mountSearchView(this.container, this.search, {
       examples: parseExamples(this.getAttribute('examples')),
       hitHeadingLevel: 3,
-      k: Math.max(1, Math.min(100, Number(this.getAttribute('k')) || 10)),
+      k: Math.max(1, Math.min(100, Number(this.getAttribute('k')) || SEARCH_DEFAULTS.k)),
       onReady: (info) => {
         this.dataset.ready = 'true';
         this.dispatchEvent(new CustomEvent('hypencoder-ready', { detail: info }));

@@ -2,9 +2,18 @@
 // query's words highlighted, timings and the backend badge. One implementation, mounted by the page
 // (src/ui/main.ts) into the document and by <hypencoder-search> (src/ui/element.ts) into its shadow
 // root. Document text only ever enters the DOM as text nodes.
-import { queryStems } from '../core/highlight.ts';
+import { highlightRanges, queryStems } from '../core/highlight.ts';
 import { boundQuery } from '../core/query.ts';
-import { SEARCH_MODES, engineModes, type EngineInfo, type HypencoderSearch, type LoadProgress, type SearchMode, type SearchResponse } from '../lib/search.ts';
+import {
+  SEARCH_DEFAULTS,
+  SEARCH_MODES,
+  engineModes,
+  type EngineInfo,
+  type HypencoderSearch,
+  type LoadProgress,
+  type SearchMode,
+  type SearchResponse,
+} from '../lib/search.ts';
 import { el, highlighted, quotedQuery, safeHref, shownUrl } from './dom.ts';
 
 export interface ViewOptions {
@@ -65,9 +74,9 @@ function mb(bytes: number): string {
 
 export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opts: ViewOptions = {}): SearchView {
   const id = `hs${nextViewId++}`;
-  const k = opts.k ?? 10;
+  const k = opts.k ?? SEARCH_DEFAULTS.k;
   const hitHeading = `h${opts.hitHeadingLevel ?? 2}` as 'h2' | 'h3' | 'h4';
-  let mode: SearchMode = opts.initialMode ?? 'neural';
+  let mode: SearchMode = opts.initialMode ?? SEARCH_DEFAULTS.mode;
   let ready = false;
   let failed = false;
 
@@ -88,7 +97,11 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     dataset: { testid: 'search-input' },
   });
   const label = el('label', { htmlFor: input.id, className: 'visually-hidden' }, 'Search the documents');
-  const help = el('p', { id: `${id}-help`, className: 'visually-hidden' }, 'Results appear as you type. Down arrow moves to the results; in the results, arrows move, Enter opens, Escape returns here. Escape in the box clears it.');
+  const help = el(
+    'p',
+    { id: `${id}-help`, className: 'visually-hidden' },
+    'Results appear as you type. Down arrow moves to the results; in the results, arrows move, Enter opens, Escape returns here. Escape in the box clears it.',
+  );
   const form = el('form', { className: 'search', attrs: { role: 'search' } }, label, input);
 
   const modeInputs = new Map<SearchMode, HTMLInputElement>();
@@ -257,13 +270,15 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     results.replaceChildren(
       ...r.hits.map((h) => {
         const title = h.title || h.id;
+        const titleMarks = highlighted(title, highlightRanges(title, stems));
         const href = safeHref(h.url, base);
-        const li = el('li', { className: 'hit', tabIndex: -1, dataset: { testid: 'hit', docId: h.id, documentId: h.documentId } });
-        const heading = el(hitHeading, { className: 'hit-title' }, href ? el('a', { href, rel: 'noopener' }, ...highlighted(title, stems)) : el('span', {}, ...highlighted(title, stems)));
+        const li = el('li', { className: 'hit', tabIndex: -1, dataset: { testid: 'hit', docId: h.id, documentId: h.docId } });
+        const heading = el(hitHeading, { className: 'hit-title' }, href ? el('a', { href, rel: 'noopener' }, ...titleMarks) : el('span', {}, ...titleMarks));
         li.append(heading);
         // Shown with bidi overrides and controls percent-encoded; the link target is the href as is.
         if (href) li.append(el('p', { className: 'url' }, shownUrl(href)));
-        if (h.snippet) li.append(el('p', { className: 'snippet' }, ...highlighted(h.snippet, stems)));
+        // The engine's snippet and its highlights (src/core/search.ts), as the CLI gives them.
+        if (h.snippet) li.append(el('p', { className: 'snippet' }, ...highlighted(h.snippet, h.highlights)));
         li.append(el('p', { className: 'meta' }, `#${h.rank} · ${h.id} · score ${h.score.toFixed(4)}`));
         return li;
       }),
@@ -345,7 +360,8 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
         input.select();
         break;
       case 'Enter':
-        if (e.target === li) li.querySelector('a')?.click(); // on the link itself the browser follows it
+        if (e.target === li)
+          li.querySelector('a')?.click(); // on the link itself the browser follows it
         else return;
         break;
       default:

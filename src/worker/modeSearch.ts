@@ -1,24 +1,17 @@
-// Lexical and hybrid search in the browser, on top of the engine's neural search
-// (searchEngine.ts, which loads the verified Lunr index and metadata); ranking follows exactly the Node engine's steps
-// (src/cli/nodeEngine.ts): neural top passages from the GPU scorer, BM25 from Lunr, fusion from
-// src/core/fusion.ts, then one hit per document (its best passage).
+// The browser engine's ranking (searchEngine.ts loads the verified bundle): every mode goes through
+// the Node engine's one ranking path (src/core/modeRanking.ts): neural top passages from the GPU
+// scorer, BM25 from Lunr, fusion from src/core/fusion.ts, then one hit per document (its best passage).
 import type lunr from 'lunr';
 import type { DocMetadata } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
 import { LexicalRanker, type LexicalScheme } from '../core/lexical.ts';
 import { neuralPassageDepth, rankForMode } from '../core/modeRanking.ts';
-import { documentGroups, documentIdOf, type DocumentGroups, type SearchMode } from '../core/ranking.ts';
+import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
+import type { SearchHit, SearchMode } from '../core/search.ts';
 
-export interface ModeHit {
-  passage: number;
-  id: string;
-  docId: string;
-  score: number;
-}
-
-/** The engine's neural ranking: the best `depth` passages with their q-net scores. */
-export type NeuralRanking = (query: string, depth: number) => Promise<ScoredDoc[]>;
+/** The engine's neural ranking: the best `depth` passages with their q-net scores; null when the search was given up (a newer one started). */
+export type NeuralRanking = (query: string, depth: number) => Promise<ScoredDoc[] | null>;
 
 /** The lexical index (its scheme, and the index or how to get it the first time it is needed: fetched, verified, parsed). */
 export interface LexicalSource {
@@ -53,12 +46,18 @@ export class ModeSearch {
     return this.lexical !== null;
   }
 
-  /** The Node engine's ranking (src/core/modeRanking.ts), with the q-net's passages from the GPU's top-k. */
-  async search(query: string, mode: SearchMode, k: number): Promise<ModeHit[]> {
+  /**
+   * The Node engine's ranking (src/core/modeRanking.ts), with the q-net's passages from the GPU's
+   * top-k (`neural`, default the constructor's); null when the neural ranking was given up.
+   */
+  async search(query: string, mode: SearchMode, k: number, neural: NeuralRanking = this.neural): Promise<SearchHit[] | null> {
     const lexical = mode === 'neural' ? undefined : await this.lexicalReady();
-    const depth = Math.min(this.docs.length, this.maxK, neuralPassageDepth(k));
-    const neural = mode === 'lexical' ? undefined : await this.neural(query, depth);
-    const { hits } = rankForMode({ mode, query, k, groups: this.groups, neural, lexical });
-    return hits.map((h) => ({ passage: h.doc, id: this.docs[h.doc].id, docId: documentIdOf(this.docs[h.doc]), score: h.score }));
+    let passages: ScoredDoc[] | undefined;
+    if (mode !== 'lexical') {
+      const ranked = await neural(query, Math.min(this.docs.length, this.maxK, neuralPassageDepth(mode, k, this.groups)));
+      if (!ranked) return null;
+      passages = ranked;
+    }
+    return rankForMode({ mode, query, k, docs: this.docs, groups: this.groups, neural: passages, lexical }).hits;
   }
 }

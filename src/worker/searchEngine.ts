@@ -4,7 +4,7 @@
 //   - the scorer: our WGSL q-net scorer on WebGPU, or the CPU reference scorer.
 // On WebGPU both share one device, and the q-net goes from encoder to scorer as GPU buffers.
 // A synthetic model has no encoder: its q-nets come from a hash of the query (see syntheticQuery).
-import type { DocMetadata } from '../core/formats/index.ts';
+import type { ScoredDoc } from '../core/fusion.ts';
 import { referenceScores, referenceTopK, type QNetWeights } from '../core/qnet.ts';
 import { syntheticQueryWeights } from '../core/syntheticQuery.ts';
 import { decodeTiles } from '../core/vectorStorage.ts';
@@ -12,9 +12,9 @@ import { defaultAdapterIsCpuEmulated, describeDevice, requestScorerDevice } from
 import { QNetScorer } from '../gpu/qnetScorer.ts';
 import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
 import { FileCache } from './fileCache.ts';
-import { ModeSearch, type ModeHit } from './modeSearch.ts';
+import { ModeSearch } from './modeSearch.ts';
 import { isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
-import { documentIdOf, type SearchMode } from '../core/ranking.ts';
+import { SEARCH_MODES, searchOptions, type SearchHit, type SearchMode, type SearchOptions } from '../core/search.ts';
 import { MAX_K } from '../gpu/topkProgram.ts';
 import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
 import { prepareQuery } from './queryBounds.ts';
@@ -55,24 +55,6 @@ export interface EngineInfo {
   modes: SearchMode[];
 }
 
-export interface SearchOptions {
-  k?: number;
-  mode?: SearchMode;
-}
-
-export interface SearchHit {
-  rank: number;
-  /** Position of the document (or passage) in the index. */
-  doc: number;
-  id: string;
-  /** The document a passage belongs to (its own id when the index has no passages). */
-  documentId: string;
-  title: string;
-  url: string;
-  snippet: string;
-  score: number;
-}
-
 export interface SearchResponse {
   /** The query as it was asked (the rankers saw it cut to MAX_QUERY_CHARS, src/core/query.ts). */
   query: string;
@@ -81,12 +63,10 @@ export interface SearchResponse {
   /** A newer search started before this one finished: its answer was dropped (hits is empty). */
   superseded?: boolean;
   hits: SearchHit[];
-  /** qnet: tokenize + query encoder (or the synthetic draw); score: q-net over all documents + top-k. */
+  /** qnet: tokenize + query encoder (or the synthetic draw; 0 in lexical mode); score: the rest of the ranking (q-net over all passages, top-k, BM25, fusion). */
   timingsMs: { qnet: number; score: number; total: number };
   backend: ScorerBackend;
 }
-
-const SNIPPET_CHARS = 240;
 
 export class SearchEngine {
   private bundles: LoadedBundles | null = null;
@@ -97,8 +77,6 @@ export class SearchEngine {
   private readbackQnet = false;
   private generation = 0;
   private modeSearch: ModeSearch | null = null;
-  /** Some index entries are passages of longer documents: rankings collapse to one hit per document. */
-  private hasPassages = false;
   private lostDevice: string | null = null;
 
   async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: EngineOptions = {}): Promise<EngineInfo> {
@@ -117,12 +95,29 @@ export class SearchEngine {
     // The lexical index is fetched, verified and parsed at the first lexical or hybrid search.
     const scheme = bundles.manifest.lexical?.scheme;
     const lexicalFile = bundles.lexical;
-    const lexical = isLexicalScheme(scheme) && lexicalFile ? { scheme, file: lexicalFile.path, index: async () => loadLexicalIndex(await lexicalFile.load(), lexicalFile.path) } : null;
-    // Lexical and hybrid ranking share the Node engine's steps (modeSearch.ts); neural passages come from rankNeural.
-    this.modeSearch = new ModeSearch((q, depth) => this.rankNeural(q, depth), bundles.docs, lexical, scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER);
-    const modes: SearchMode[] = lexical ? ['neural', 'lexical', 'hybrid'] : ['neural'];
-    this.hasPassages = bundles.docs.some((d) => documentIdOf(d) !== d.id);
-    this.info = { docCount: bundles.manifest.docCount, modelId: bundles.model.id, synthetic: bundles.model.synthetic, backend: scorerBackend, encoder, startEncoder: encoder, adapter, cache: bundles.cache, modes };
+    const lexical =
+      isLexicalScheme(scheme) && lexicalFile
+        ? { scheme, file: lexicalFile.path, index: async () => loadLexicalIndex(await lexicalFile.load(), lexicalFile.path) }
+        : null;
+    // Every mode ranks by the Node engine's steps (modeSearch.ts); neural passages come from neuralTopK.
+    this.modeSearch = new ModeSearch(
+      (q, depth) => this.rankNeural(q, depth),
+      bundles.docs,
+      lexical,
+      scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER,
+    );
+    const modes: SearchMode[] = lexical ? [...SEARCH_MODES] : ['neural'];
+    this.info = {
+      docCount: bundles.manifest.docCount,
+      modelId: bundles.model.id,
+      synthetic: bundles.model.synthetic,
+      backend: scorerBackend,
+      encoder,
+      startEncoder: encoder,
+      adapter,
+      cache: bundles.cache,
+      modes,
+    };
     onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
     return this.info;
   }
@@ -159,9 +154,7 @@ export class SearchEngine {
   private async recover(): Promise<void> {
     const why = this.lostDevice!;
     this.lostDevice = null;
-    this.encoder?.dispose();
-    this.encoder = null;
-    this.scorer = null; // its buffers went with the device
+    this.stopBackends(false); // the scorer's buffers went with the device
     const encoder: EngineInfo['encoder'] = this.bundles!.queryEncoder ? 'wasm' : 'synthetic';
     let backend: ScorerBackend = 'webgpu';
     let adapter: string;
@@ -184,9 +177,9 @@ export class SearchEngine {
     return this.info;
   }
 
-  /** `opts` may be k alone (neural). Lexical and hybrid return one hit per document (its best passage). */
-  async search(query: string, opts: number | SearchOptions = 10): Promise<SearchResponse> {
-    const { k = 10, mode = 'neural' } = typeof opts === 'number' ? { k: opts } : opts;
+  /** `opts` may be k alone (neural mode). Every mode returns one hit per document (its best passage). */
+  async search(query: string, opts: number | SearchOptions = {}): Promise<SearchResponse> {
+    const { k, mode } = searchOptions(typeof opts === 'number' ? { k: opts } : opts);
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
     if (!this.info.modes.includes(mode)) throw new Error(`search: mode ${mode} needs an index with a lexical part`);
     const generation = ++this.generation;
@@ -209,24 +202,20 @@ export class SearchEngine {
     // Bounded before it is tokenized or searched: a pasted book costs what 2,048 characters do.
     const encoder = this.encoder;
     const { text, notice } = prepareQuery(query, mode !== 'lexical' && encoder ? (t) => encoder.tokenCut(t) : undefined);
-    const noted = notice ? { notice } : {};
-    if (mode !== 'neural' || this.hasPassages) {
-      const t0 = performance.now();
-      const ranked = await this.modeSearch!.search(text, mode, k);
-      const ms = performance.now() - t0;
-      if (superseded()) return dropped();
-      const hits = ranked.map((h, i) => toHit(this.bundles!.docs[h.passage], h.passage, i + 1, h.score));
-      return { query, ...noted, hits, backend: this.info.backend, timingsMs: { qnet: 0, score: ms, total: ms } };
-    }
     const t0 = performance.now();
-    const r = await this.neuralTopK(text, k, superseded);
-    if (!r) return dropped();
-    const hits = Array.from(r.indices, (doc, i) => toHit(this.bundles!.docs[doc], doc, i + 1, r.scores[i]));
-    return { query, ...noted, hits, backend: this.info.backend, timingsMs: { qnet: r.encodeMs, score: r.scoreMs, total: performance.now() - t0 } };
+    let qnetMs = 0;
+    const hits = await this.modeSearch!.search(text, mode, k, async (q, depth) => {
+      const r = await this.neuralTopK(q, depth, superseded);
+      qnetMs = r?.encodeMs ?? 0;
+      return r?.passages ?? null;
+    });
+    if (!hits || superseded()) return dropped();
+    const total = performance.now() - t0;
+    return { query, ...(notice ? { notice } : {}), hits, backend: this.info.backend, timingsMs: { qnet: qnetMs, score: total - qnetMs, total } };
   }
 
-  /** Encode the query, score every document, keep the best k; null when `superseded` turns true. */
-  private async neuralTopK(query: string, k: number, superseded: () => boolean): Promise<{ indices: ArrayLike<number>; scores: ArrayLike<number>; encodeMs: number; scoreMs: number } | null> {
+  /** Encode the query, score every passage, keep the best `depth`; null when `superseded` turns true. */
+  private async neuralTopK(query: string, depth: number, superseded: () => boolean): Promise<{ passages: ScoredDoc[]; encodeMs: number } | null> {
     const t0 = performance.now();
     let indices: ArrayLike<number>;
     let scores: ArrayLike<number>;
@@ -237,7 +226,7 @@ export class SearchEngine {
       try {
         if (superseded()) return null; // skip the scoring
         this.scorer.useWeightBuffers(qnet.buffers);
-        ({ indices, scores } = await this.scorer.search(k));
+        ({ indices, scores } = await this.scorer.search(depth));
       } finally {
         qnet.release();
       }
@@ -247,25 +236,24 @@ export class SearchEngine {
       if (superseded()) return null;
       if (this.scorer) {
         this.scorer.setWeights(weights);
-        ({ indices, scores } = await this.scorer.search(k));
+        ({ indices, scores } = await this.scorer.search(depth));
       } else {
-        ({ indices, scores } = referenceTopK(referenceScores(weights, this.cpuVectors!, this.info!.docCount), k));
+        ({ indices, scores } = referenceTopK(referenceScores(weights, this.cpuVectors!, this.info!.docCount), depth));
       }
     }
     if (superseded()) return null;
-    return { indices, scores, encodeMs: t1 - t0, scoreMs: performance.now() - t1 };
+    return { passages: Array.from(indices, (doc, i) => ({ doc, score: scores[i] })), encodeMs: t1 - t0 };
   }
 
-  /** The neural ranking of `depth` passages, for the lexical/hybrid steps. */
-  private async rankNeural(query: string, depth: number): Promise<{ doc: number; score: number }[]> {
-    const r = await this.neuralTopK(query, depth, () => false);
-    return Array.from(r!.indices, (doc, i) => ({ doc, score: r!.scores[i] }));
+  /** The neural ranking of `depth` passages, never given up (rankForEval). */
+  private async rankNeural(query: string, depth: number): Promise<ScoredDoc[]> {
+    return (await this.neuralTopK(query, depth, () => false))!.passages;
   }
 
-  /** Lexical, neural or hybrid ranking as the Node engine reports it (passage, id, document id). */
-  async rankForEval(query: string, mode: SearchMode, k: number): Promise<ModeHit[]> {
+  /** Lexical, neural or hybrid hits as search() gives them, outside the one-search-at-a-time turn (the eval page). */
+  async rankForEval(query: string, mode: SearchMode, k: number): Promise<SearchHit[]> {
     if (!this.modeSearch) throw new Error('rankForEval: no index loaded');
-    return this.modeSearch.search(prepareQuery(query).text, mode, k);
+    return (await this.modeSearch.search(prepareQuery(query).text, mode, k))!;
   }
 
   /** The q-net of a query as plain arrays (for parity checks against other engines). */
@@ -275,20 +263,20 @@ export class SearchEngine {
     return this.encoder ? this.encoder.encodeToCpu(text) : syntheticQueryWeights(this.bundles.model.qnet, text);
   }
 
-  private release(): void {
-    this.scorer?.destroy();
+  /** Frees the encoder and the scorer (`destroyScorer`: its GPU buffers too, unless they went with a lost device). */
+  private stopBackends(destroyScorer: boolean): void {
+    if (destroyScorer) this.scorer?.destroy();
     this.encoder?.dispose();
     this.scorer = null;
     this.encoder = null;
     this.cpuVectors = null;
+  }
+
+  private release(): void {
+    this.stopBackends(true);
     this.bundles = null;
     this.info = null;
     this.lostDevice = null;
     this.modeSearch = null;
   }
-}
-
-function toHit(d: DocMetadata, doc: number, rank: number, score: number): SearchHit {
-  const snippet = d.text.length > SNIPPET_CHARS ? `${d.text.slice(0, SNIPPET_CHARS).trimEnd()}…` : d.text;
-  return { rank, doc, id: d.id, documentId: documentIdOf(d), title: d.title, url: d.url, snippet, score };
 }
