@@ -2,7 +2,7 @@
 // offline after one visit (Workbox service worker), its web app manifest and icons are real, and
 // the library runs on a plain page (<hypencoder-search> and createSearch) without any of the
 // page's headers. Built once into a temporary folder, so a concurrent `npm run build` is untouched.
-// The site holds the demo bundle as scripts/demoIndex.js made it (synthetic, or the Python docs
+// The site holds the demo bundle as scripts/demoIndex.ts made it (synthetic, or the Python docs
 // corpus indexed with a trained model): rankings are checked against e2e/helpers/demoOracle.ts.
 import { expect, test, type Page } from '@playwright/test';
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -1,4 +1,4 @@
-// The demo page (`npm run demo`, the test server) in whichever state scripts/demoIndex.js left it:
+// The demo page (`npm run demo`, the test server) in whichever state scripts/demoIndex.ts left it:
 // - a trained model in models/default/: the Python docs corpus indexed with it. The page names the
 //   corpus and model, its chips are data/demo/example-queries.json, lexical ranking equals the Node
 //   engine's exactly, neural ranking agrees with the Node engine's (onnxruntime-node) up to float

@@ -8,7 +8,7 @@ import { generatedDir, referenceTopIds, writeSyntheticBundle } from './helpers/b
 import { untilServed } from './helpers/served.ts';
 
 // The ranking checks use a synthetic bundle of their own, made as the synthetic demo is, so they hold
-// whether the demo serves it or a trained model's index (scripts/demoIndex.js).
+// whether the demo serves it or a trained model's index (scripts/demoIndex.ts).
 const synthName = 'e2e-search-page';
 const synthDir = join(generatedDir, synthName);
 const synthPage = `/?model=/generated/${synthName}/model/&index=/generated/${synthName}/index/`;

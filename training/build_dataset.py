@@ -193,7 +193,7 @@ def _man_sections(src: str) -> Tuple[str, str]:
 
 def python_doc_passages() -> Iterator[Tuple[str, str]]:
     if not os.path.exists(DEMO_CORPUS):
-        raise SourceMissing(f"{DEMO_CORPUS} (node scripts/build-demo-corpus.js)")
+        raise SourceMissing(f"{DEMO_CORPUS} (npx tsx scripts/build-demo-corpus.ts)")
     with open(DEMO_CORPUS, encoding="utf-8") as f:
         for line in f:
             if not line.strip():

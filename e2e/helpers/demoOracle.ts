@@ -1,5 +1,5 @@
 // The ranking oracle for tests that search the demo bundle (public/generated/demo), in whichever
-// state scripts/demoIndex.js left it (demo.json says which):
+// state scripts/demoIndex.ts left it (demo.json says which):
 // - synthetic (no model): the Float64 CPU reference over the stored vectors; the page must rank
 //   exactly as it does (referenceTopIds).
 // - corpus (a trained model): the Node engine, independent of the browser: onnxruntime-node runs
@@ -25,7 +25,7 @@ export interface DemoAbout {
   examples?: string[];
 }
 
-/** What the server built (scripts/demoIndex.js writes it before serving). */
+/** What the server built (scripts/demoIndex.ts writes it before serving). */
 export function readDemoAbout(): DemoAbout {
   try {
     return JSON.parse(readFileSync(join(demoDir, 'demo.json'), 'utf8'));

@@ -13,13 +13,13 @@ interface PageConfig {
   model: string;
   index: string;
   examples?: string[];
-  /** A demo.json (scripts/demoIndex.js) describing the configured bundles: corpus, model, example queries. */
+  /** A demo.json (scripts/demoIndex.ts) describing the configured bundles: corpus, model, example queries. */
   about?: string;
   /** Where ?model= / ?index= may point: origins or URL folder prefixes; absent: this page's origin only. */
   allowBundlesFrom?: string[];
 }
 
-/** What scripts/demoIndex.js records about the demo bundles (public/generated/demo/demo.json). */
+/** What scripts/demoIndex.ts records about the demo bundles (public/generated/demo/demo.json). */
 interface DemoAbout {
   kind?: 'corpus' | 'synthetic';
   model?: { id?: string };
