@@ -5,12 +5,12 @@
 // for each BN-wide column block it runs a tiled GEMM through workgroup memory, each thread
 // holding TM rows × 4·TNV columns in vec4 registers, and keeps the pre-norm values in y_out.
 // Two more sweeps over the thread's own values give the exact centered variance and then the
-// normalized output. The double-brace placeholders are filled by src/gpu/qnetLayerProgram.ts;
+// normalized output. The double-brace placeholders are filled by src/gpu/layerWgsl.ts;
 // the unrolled register block (ACC_*) is generated there, because SwiftShader turns dynamically
 // indexed private arrays into per-lane memory accesses (a version with acc[i][j] ran 4–5× slower).
 // QUAD_A (direct only, needs the subgroups feature): the four lanes of a quad share their rows, so each
 // loads one of four adjacent inputs and quadBroadcast hands all four to every lane — a quarter of
-// the input loads (on SwiftShader every load is a gather; see qnetLayerProgram.ts).
+// the input loads (on SwiftShader every load is a gather; see layerTiling.ts).
 // WHOLE_ROW (with QUAD_A, N ≤ BN): one column block holds the whole row, so the LayerNorm runs on the
 // registers (ROW_EPILOGUE): no pre-norm store and no sweeps over y_out, one store per output.
 {{ENABLE}}
@@ -59,7 +59,8 @@ var<workgroup> a_tile: array<vec4<f32>, select(BM * BK4, 1u, DIRECT)>;   // [m][
 var<workgroup> b_tile: array<vec4<f32>, select(BK * BN4, 1u, DIRECT)>;   // [k][n/4]: four adjacent columns per entry
 var<workgroup> row_part: array<f32, BM * WX / SUM_LANES>; // per-row partial sums, one per slot
 
-// The loaders are generated for this layer's input format and alignment (qnetLayerProgram.ts):
+// The loaders are generated for this layer's input storage and alignment (layerWgsl.ts), around the
+// storage's stored_value / stored_vec4 (shaders/storage_<dtype>.wgsl, spliced in first):
 //   load_x(row, k) -> f32            one input value (residual)
 //   load_x4_at(word, k) -> vec4<f32> inputs k .. k+3 of the row starting at word `word`, zero past K
 //   load_w4(k, c) -> vec4<f32>       weights k, columns c .. c+3, zero outside W
@@ -129,7 +130,7 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
   for (var n0 = 0u; n0 < N; n0 += BN) {
 {{ACC_DECL}}
     // DIRECT: operands straight from storage, no workgroup memory and no barriers (caches do the
-    // tiling). Faster where barriers are expensive, as on CPU-emulated adapters; see qnetLayerProgram.ts.
+    // tiling). Faster where barriers are expensive, as on CPU-emulated adapters; see layerTiling.ts.
 {{DIRECT_BASES}}
     for (var k = 0u; DIRECT && k < K; k += 4u) {
 {{ACC_FMA_DIRECT}}

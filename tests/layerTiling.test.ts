@@ -1,9 +1,10 @@
-// The per-layer tiling the layer kernel runs with (src/gpu/qnetLayerProgram.ts): which layers run as
+// The per-layer tiling the layer kernel runs with (src/gpu/layerTiling.ts): which layers run as
 // whole rows, how wide their block is, and which tilings are refused before any pipeline is built.
 // The kernels themselves are checked against the CPU reference in e2e/scorer.spec.ts.
 import { describe, expect, it } from 'vitest';
 import { hiddenOutDims } from '../src/core/qnet';
-import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, checkTiling, layerTiling, layerWgsl, workgroupShape, type LayerTiling } from '../src/gpu/qnetLayerProgram';
+import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, checkTiling, layerTiling, workgroupShape, type LayerTiling } from '../src/gpu/layerTiling';
+import { layerWgsl } from '../src/gpu/layerWgsl';
 
 // A device as checkTiling sees it: WebGPU's default limits, no subgroups.
 const device = {
@@ -13,7 +14,13 @@ const device = {
 
 describe('layerTiling', () => {
   it('runs layers of ≤ 256 outputs as one block as wide as the row, rounded up to whole quads of 8-column threads', () => {
-    for (const [out, bn] of [[100, 128], [256, 256], [47, 64], [1, 32], [160, 160]] as const) {
+    for (const [out, bn] of [
+      [100, 128],
+      [256, 256],
+      [47, 64],
+      [1, 32],
+      [160, 160],
+    ] as const) {
       const t = layerTiling(QUAD_DIRECT_TILING, out);
       expect(t.rowInRegisters).toBe(true);
       expect(t.BN).toBe(bn);
@@ -32,7 +39,7 @@ describe('layerTiling', () => {
   });
 
   it('fills the whole-row epilogue only for whole-row layers, with the residual only where the layer has one', () => {
-    const shape = { inDim: 100, outDim: 100, strideWords: 50, format: 1 as const, residual: true, last: false, eps: 1e-5 };
+    const shape = { inDim: 100, outDim: 100, strideWords: 50, format: 'f16' as const, residual: true, last: false, eps: 1e-5 };
     const whole = layerWgsl(shape, layerTiling(QUAD_DIRECT_TILING, 100));
     expect(whole).toContain('const WHOLE_ROW: bool = true;');
     expect(whole).toContain('quadSwapX');
@@ -45,14 +52,14 @@ describe('layerTiling', () => {
     expect(blocks).not.toContain('quadSwapX');
   });
 
-  it('never lets a caller\'s rowInRegisters reach a layer wider than its block', () => {
+  it("never lets a caller's rowInRegisters reach a layer wider than its block", () => {
     const forced: LayerTiling = { ...QUAD_DIRECT_TILING, rowInRegisters: true };
     expect(layerTiling(forced, 768).rowInRegisters).toBeUndefined();
     expect(layerTiling(forced, 768).BN).toBe(64);
   });
 
   it('leaves the real-GPU and plain direct kernels with f32 activations and no whole-row code', () => {
-    const shape = { inDim: 256, outDim: 256, strideWords: 128, format: 1 as const, residual: true, last: false, eps: 1e-5 };
+    const shape = { inDim: 256, outDim: 256, strideWords: 128, format: 'f16' as const, residual: true, last: false, eps: 1e-5 };
     for (const t of [DEFAULT_TILING, DIRECT_TILING]) {
       const src = layerWgsl(shape, layerTiling(t, 256));
       expect(src).toContain('var<storage, read_write> y_out: array<f32>;');
@@ -62,7 +69,7 @@ describe('layerTiling', () => {
     expect(layerWgsl(shape, layerTiling(QUAD_DIRECT_TILING, 256))).toContain('y_out: array<vec4<f32>>;');
   });
 
-  it('lists the hidden layers\' widths', () => {
+  it("lists the hidden layers' widths", () => {
     expect(hiddenOutDims([768, 768, 768, 1])).toEqual([768, 768]);
     expect(hiddenOutDims([96, 320, 48, 1])).toEqual([320, 48]);
   });
@@ -75,7 +82,7 @@ describe('checkTiling', () => {
     await expect(checkTiling(QUAD_DIRECT_TILING, device, [100, 100, 100, 1])).rejects.toThrow(/quadA needs the 'subgroups' feature/);
   });
 
-  it('refuses a whole row wider than the device\'s threads per workgroup', async () => {
+  it("refuses a whole row wider than the device's threads per workgroup", async () => {
     const wide: LayerTiling = { ...QUAD_DIRECT_TILING, BM: 24, wholeRow: [{ maxOut: 256, TNV: 2 }] }; // 32 × 2 threads: fits
     const tooWide: LayerTiling = { ...QUAD_DIRECT_TILING, BM: 120, wholeRow: [{ maxOut: 256, TNV: 2 }] }; // 32 × 10
     await expect(checkTiling(tooWide, device, [256, 256, 1])).rejects.toThrow(/320 threads exceed the device's 256/);

@@ -4,7 +4,7 @@ import { paperArchitecture, randomVectors, randomWeights, referenceScores, refer
 import { decodeVectors, encodeVectors, type StorageDtype } from '../../src/core/vectorStorage';
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
-import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, layerTiling, quadTilingRuns, workgroupShape } from '../../src/gpu/qnetLayerProgram';
+import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, layerTiling, quadTilingRuns, workgroupShape } from '../../src/gpu/layerTiling';
 import { quadRowMismatches } from '../../src/gpu/quadLayout';
 import { SCORER_REL_TOL } from '../helpers/tolerances.ts';
 
@@ -29,12 +29,12 @@ export interface ParityCase {
 export interface ParityResult {
   adapter: string;
   n: number;
-  maxRelErr: number;      // max |gpu - ref| / Σ|y·w_out|, over all documents
+  maxRelErr: number; // max |gpu - ref| / Σ|y·w_out|, over all documents
   maxAbsErr: number;
-  unwritten: number;      // NaN left from the poison fill
+  unwritten: number; // NaN left from the poison fill
   topkMismatches: string[];
   f16StorageTop10Overlap?: number; // f16-stored vs f32 originals (reference on both)
-  f16StorageMaxRelErr?: number;     // max |ref(f16 docs) - ref(f32 docs)| / Σ|y·w_out|
+  f16StorageMaxRelErr?: number; // max |ref(f16 docs) - ref(f32 docs)| / Σ|y·w_out|
   gpuMs: number;
   /** The scorer's tiling, as JSON. */
   tiling: string;
@@ -55,7 +55,7 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
   const weights = randomWeights(arch, rand);
   const d = c.dims[0];
   const vectors = randomVectors(c.n, d, rand);
-  if (c.distinct) for (let r = c.distinct; r < c.n; r++) vectors.copyWithin(r * d, (r % c.distinct) * d, (r % c.distinct + 1) * d);
+  if (c.distinct) for (let r = c.distinct; r < c.n; r++) vectors.copyWithin(r * d, (r % c.distinct) * d, ((r % c.distinct) + 1) * d);
   const tileDocs = c.tileDocs ?? c.n;
   const tiles = [];
   const whole = encodeVectors(vectors, c.n, d, c.dtype);
@@ -71,7 +71,17 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
   // with quad-shared rows where the device's subgroups allow them).
   const tiling = c.kernel ? { tiled: DEFAULT_TILING, direct: DIRECT_TILING, quad: QUAD_DIRECT_TILING }[c.kernel] : undefined;
   if (c.kernel === 'quad' && !(await quadTilingRuns(device, c.dims))) {
-    return { adapter: shared.adapterInfo, n: c.n, maxRelErr: NaN, maxAbsErr: NaN, unwritten: 0, topkMismatches: [], gpuMs: 0, tiling: '', skipped: 'no subgroups with quads inside a workgroup row' };
+    return {
+      adapter: shared.adapterInfo,
+      n: c.n,
+      maxRelErr: NaN,
+      maxAbsErr: NaN,
+      unwritten: 0,
+      topkMismatches: [],
+      gpuMs: 0,
+      tiling: '',
+      skipped: 'no subgroups with quads inside a workgroup row',
+    };
   }
   const scorer = await QNetScorer.create(device, arch, { dtype: c.dtype, activationBytes: c.activationBytes, tiling });
   try {
@@ -103,7 +113,16 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
       const t = await scorer.search(k);
       topkMismatches.push(...compareTopK(t.indices, t.scores, r, m, k).map((x) => `query ${q + 2} (k=${k}): ${x}`));
     }
-    const result: ParityResult = { adapter: shared.adapterInfo, n: c.n, maxRelErr, maxAbsErr, unwritten, topkMismatches, gpuMs, tiling: JSON.stringify(scorer.kernelTiling) };
+    const result: ParityResult = {
+      adapter: shared.adapterInfo,
+      n: c.n,
+      maxRelErr,
+      maxAbsErr,
+      unwritten,
+      topkMismatches,
+      gpuMs,
+      tiling: JSON.stringify(scorer.kernelTiling),
+    };
     if (c.dtype === 'f16' && c.n <= 100_000) {
       // What f16 storage itself costs: the reference on the f32 originals vs on the stored halves.
       const exactScores = referenceScores(weights, vectors, c.n);
@@ -183,7 +202,13 @@ document.getElementById('status')!.textContent = 'ready';
  * Warm throughput of search(k) for a random q-net, or of scoreAll() with k = 0 (no top-k), used to
  * choose tile sizes and to see where time goes; the benchmark is bench/bench.ts.
  */
-async function timeSearch(dims: number[], n: number, reps: number, tiling?: import('../../src/gpu/qnetLayerProgram').LayerTiling, k = 10): Promise<{ docsPerS: number; ms: number[] }> {
+async function timeSearch(
+  dims: number[],
+  n: number,
+  reps: number,
+  tiling?: import('../../src/gpu/layerTiling').LayerTiling,
+  k = 10,
+): Promise<{ docsPerS: number; ms: number[] }> {
   shared ??= await requestScorerDevice();
   const L = dims.length - 2;
   const arch = paperArchitecture(dims[0], dims[1], L);

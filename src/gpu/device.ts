@@ -35,7 +35,7 @@ export async function requestScorerDevice(): Promise<ScorerDevice> {
   const adapter = await requestAdapter();
   if (!adapter) throw new Error('WebGPU: no adapter was found');
   const hasF16 = adapter.features.has('shader-f16');
-  // Subgroups let CPU-emulated adapters share row loads across a quad (qnetLayerProgram.ts).
+  // Subgroups let CPU-emulated adapters share row loads across a quad (layerTiling.ts).
   const features: GPUFeatureName[] = [];
   if (hasF16) features.push('shader-f16');
   if (adapter.features.has('subgroups')) features.push('subgroups');

@@ -3,26 +3,14 @@
 // and score buffers. Per query only the weights change (written, or bound from onnxruntime-web's
 // own GPU buffers), then one command buffer runs every layer over every batch and the top-k steps;
 // k (score, index) pairs come back.
-import { checkArchitecture, checkWeights, hiddenOutDims, type QNetArchitecture, type QNetWeights } from '../core/qnet';
+import type { QNetArchitecture, QNetWeights } from '../core/qnet';
 import type { EncodedVectors, StorageDtype } from '../core/vectorStorage';
-import { rowStrideWords } from '../core/vectorStorage';
-import {
-  checkTiling,
-  createQnetLayerPipelines,
-  tilingFor,
-  LAYER_PARAMS_BYTES,
-  layerBindGroupLayout,
-  type LayerTiling,
-} from './qnetLayerProgram';
-import {
-  createTopkPipeline,
-  keptPerGroup,
-  MAX_K,
-  TOPK_CHUNK,
-  TOPK_PARAMS_BYTES,
-  topkBindGroupLayout,
-  topkSteps,
-} from './topkProgram';
+import type { LayerTiling } from './layerTiling';
+import { type LayerBatch, type LayerIO, QNetLayerStack, type WeightBuffers } from './qnetLayerStack';
+import { createBuffer, PipelineCache, uploadBuffer } from './pipelineCache';
+import { keptPerGroup, MAX_K, TOPK_CHUNK, topkProgram, topkSteps } from './topkProgram';
+
+export type { WeightBuffers } from './qnetLayerStack';
 
 export interface ScorerOptions {
   dtype: StorageDtype;
@@ -32,49 +20,25 @@ export interface ScorerOptions {
   tiling?: LayerTiling;
 }
 
-/** The q-net weights as GPU buffers in the scorer's layout (see QNetWeights). */
-export interface WeightBuffers {
-  matrices: GPUBuffer[];
-  biases: GPUBuffer[];
-}
-
 export interface SearchResult {
   indices: Uint32Array;
   scores: Float32Array;
 }
 
-interface Batch {
+interface Batch extends LayerBatch {
   docBuffer: number; // which document buffer
-  rows: number;
-  firstDoc: number;
 }
 
 export class QNetScorer {
-  readonly device: GPUDevice;
-  readonly arch: QNetArchitecture;
-  readonly dtype: StorageDtype;
-  private readonly layerLayout: GPUBindGroupLayout;
-  private readonly layerPipelines: GPUComputePipeline[];
-  private readonly topkLayout: GPUBindGroupLayout;
-  private readonly topkFirst: GPUComputePipeline;
-  private readonly topkMerge: GPUComputePipeline;
-  private readonly activationBytes: number;
-  private readonly tiling: LayerTiling;
   private readonly uniformAlign: number;
   private readonly dummy: GPUBuffer;
-  private readonly dummyOut: GPUBuffer;
 
-  private ownWeights: WeightBuffers | null = null;
-  private weights: WeightBuffers | null = null;
   private docBuffers: GPUBuffer[] = [];
   private absmax: GPUBuffer | null = null;
   private batches: Batch[] = [];
-  private batchRows = 0;
   private docCount = 0;
-  private acts: GPUBuffer[] = [];
   private scoreBuffer: GPUBuffer | null = null;
-  private layerParams: GPUBuffer | null = null;
-  private layerGroups: GPUBindGroup[][] = []; // [docBuffer][layer]
+  private layerIO: LayerIO[] = []; // one per document buffer
   private pairBuffers: GPUBuffer[] = [];
   private topkParams: GPUBuffer | null = null;
   private topkBindGroups: GPUBindGroup[] = [];
@@ -84,50 +48,26 @@ export class QNetScorer {
   private busy: Promise<unknown> = Promise.resolve();
 
   private constructor(
-    device: GPUDevice,
-    arch: QNetArchitecture,
-    dtype: StorageDtype,
-    layerLayout: GPUBindGroupLayout,
-    layerPipelines: GPUComputePipeline[],
-    topkLayout: GPUBindGroupLayout,
-    topk: [GPUComputePipeline, GPUComputePipeline],
-    activationBytes: number,
-    tiling: LayerTiling,
+    readonly device: GPUDevice,
+    readonly arch: QNetArchitecture,
+    readonly dtype: StorageDtype,
+    private readonly layers: QNetLayerStack,
+    private readonly topk: [GPUComputePipeline, GPUComputePipeline],
   ) {
-    this.tiling = tiling;
-    this.device = device;
-    this.arch = arch;
-    this.dtype = dtype;
-    this.layerLayout = layerLayout;
-    this.layerPipelines = layerPipelines;
-    this.topkLayout = topkLayout;
-    [this.topkFirst, this.topkMerge] = topk;
-    this.activationBytes = activationBytes;
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
     this.dummy = this.buffer('dummy', 16, GPUBufferUsage.STORAGE);
-    this.dummyOut = this.buffer('dummy-out', 16, GPUBufferUsage.STORAGE);
   }
 
   static async create(device: GPUDevice, arch: QNetArchitecture, options: ScorerOptions): Promise<QNetScorer> {
-    checkArchitecture(arch);
-    const { dims } = arch;
-    const limit = Math.min(device.limits.maxStorageBufferBindingSize, device.limits.maxBufferSize);
-    const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
-    const tiling = options.tiling ?? (await tilingFor(device, dims));
-    await checkTiling(tiling, device, dims);
-    // One batch holds at least one workgroup's BM rows of activations.
-    const hmax = Math.max(...hiddenOutDims(dims));
-    if (hmax * 4 * tiling.BM > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
-    const layerLayout = layerBindGroupLayout(device);
-    const layerPipelines = await createQnetLayerPipelines(device, layerLayout, arch, options.dtype, rowStrideWords(options.dtype, dims[0]), tiling);
-    const topkLayout = topkBindGroupLayout(device);
-    const topk = await Promise.all([createTopkPipeline(device, topkLayout, true), createTopkPipeline(device, topkLayout, false)]);
-    return new QNetScorer(device, arch, options.dtype, layerLayout, layerPipelines, topkLayout, [topk[0], topk[1]], activationBytes, tiling);
+    const layers = await QNetLayerStack.create(device, arch, options, 'q-net scorer');
+    const cache = PipelineCache.of(device);
+    const topk = await Promise.all([cache.pipeline(topkProgram(true)), cache.pipeline(topkProgram(false))]);
+    return new QNetScorer(device, arch, options.dtype, layers, [topk[0], topk[1]]);
   }
 
   /** The tile sizes this scorer's kernels were built with (tilingFor(device, dims) unless given). */
   get kernelTiling(): LayerTiling {
-    return this.tiling;
+    return this.layers.tiling;
   }
 
   get documentCount(): number {
@@ -137,7 +77,7 @@ export class QNetScorer {
   /** Uploads the documents (tiles of one storage format) and sizes every per-query buffer for them. */
   setDocuments(tiles: EncodedVectors[]): void {
     const d = this.arch.dims[0];
-    const stride = rowStrideWords(this.dtype, d);
+    const stride = this.layers.stride;
     const maxBinding = Math.min(this.device.limits.maxStorageBufferBindingSize, this.device.limits.maxBufferSize);
     const rowsPerBuffer = Math.floor(maxBinding / (stride * 4));
     if (rowsPerBuffer < 1) throw new Error(`a document row of ${stride * 4} bytes exceeds this device's buffer limit`);
@@ -157,12 +97,7 @@ export class QNetScorer {
       total += t.n;
     });
     if (total < 1) throw new Error('setDocuments: no documents');
-    // Activation rows per batch: as many as the activation budget allows, a multiple of the tiling's BM.
-    const hmax = Math.max(...hiddenOutDims(this.arch.dims));
-    const bm = this.tiling.BM;
-    // Capped so one layer dispatch stays within the device's workgroups per dimension (small BM, narrow layers).
-    const fit = Math.min(Math.floor(this.activationBytes / (hmax * 4) / bm), this.device.limits.maxComputeWorkgroupsPerDimension);
-    this.batchRows = Math.max(bm, fit * bm);
+    const batchRows = this.layers.batchRows;
     // Pack tiles into GPU buffers up to the binding limit, then cut each buffer into batches.
     const batches: Batch[] = [];
     let pending: EncodedVectors[] = [];
@@ -176,8 +111,8 @@ export class QNetScorer {
         this.device.queue.writeBuffer(buf, off, t.words.buffer, t.words.byteOffset, t.n * stride * 4);
         off += t.n * stride * 4;
       }
-      for (let r = 0; r < pendingRows; r += this.batchRows) {
-        batches.push({ docBuffer: this.docBuffers.length, rows: Math.min(this.batchRows, pendingRows - r), firstDoc: firstDoc + r });
+      for (let r = 0; r < pendingRows; r += batchRows) {
+        batches.push({ docBuffer: this.docBuffers.length, rows: Math.min(batchRows, pendingRows - r), firstRow: r, scoreOffset: firstDoc + r });
       }
       this.docBuffers.push(buf);
       firstDoc += pendingRows;
@@ -197,45 +132,21 @@ export class QNetScorer {
     flush();
     this.batches = batches;
     this.docCount = total;
-    this.absmax = absmax ? this.upload('absmax', absmax) : null;
-
-    const actBytes = this.batchRows * hmax * 4;
-    this.acts = [0, 1].map((i) => this.buffer(`activations ${i}`, actBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST));
+    this.absmax = absmax ? uploadBuffer(this.device, 'absmax', absmax, GPUBufferUsage.STORAGE) : null;
     this.scoreBuffer = this.buffer('scores', Math.max(16, total * 4), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST);
-    // Two aligned param slots per batch, picked by dynamic offset: the first layer reads the batch
-    // inside its document buffer, later layers read activations from row 0.
-    const params = new Uint32Array((2 * batches.length * this.uniformAlign) / 4);
-    batches.forEach((b, i) => {
-      const firstRowInBuffer = b.firstDoc - batches.find((x) => x.docBuffer === b.docBuffer)!.firstDoc;
-      params.set([b.rows, firstRowInBuffer * stride, b.firstDoc, 0], (2 * i * this.uniformAlign) / 4);
-      params.set([b.rows, 0, b.firstDoc, 0], ((2 * i + 1) * this.uniformAlign) / 4);
-    });
-    this.layerParams = this.upload('layer params', params, GPUBufferUsage.UNIFORM);
+    const params = uploadBuffer(this.device, 'layer params', this.layers.layerParams(batches), GPUBufferUsage.UNIFORM);
+    const scores = this.scoreBuffer;
+    this.layerIO = this.docBuffers.map((input) => ({ params, input, absmax: this.absmax, scores }));
     // Candidate lists for the top-k steps, sized for the largest k.
     const pairs = Math.max(1, Math.ceil(total / TOPK_CHUNK) * MAX_K);
     this.pairBuffers = [0, 1].map((i) => this.buffer(`topk pairs ${i}`, pairs * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC));
     this.topkParams = this.buffer('topk params', 16 * this.uniformAlign, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.readback = this.buffer('readback', Math.max(MAX_K * 8, 16), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
-    this.layerGroups = [];
-    if (this.weights) this.buildLayerGroups();
   }
 
   /** Writes the q-net weights into buffers the scorer owns (reused from query to query). */
   setWeights(w: QNetWeights): void {
-    checkWeights(w);
-    this.assertSameArchitecture(w.arch);
-    if (!this.ownWeights) {
-      this.ownWeights = {
-        matrices: w.matrices.map((m, j) => this.buffer(`W${j}`, m.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST)),
-        biases: w.biases.map((b, j) => this.buffer(`b${j}`, b.byteLength, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST)),
-      };
-    }
-    w.matrices.forEach((m, j) => this.device.queue.writeBuffer(this.ownWeights!.matrices[j], 0, m.buffer, m.byteOffset, m.byteLength));
-    w.biases.forEach((b, j) => this.device.queue.writeBuffer(this.ownWeights!.biases[j], 0, b.buffer, b.byteOffset, b.byteLength));
-    if (this.weights !== this.ownWeights) {
-      this.weights = this.ownWeights;
-      this.buildLayerGroups();
-    }
+    this.layers.setWeights(w);
   }
 
   /**
@@ -243,20 +154,7 @@ export class QNetScorer {
    * GPU buffers: the q-net never leaves the GPU. Only bind groups are rebuilt, no pipelines.
    */
   useWeightBuffers(w: WeightBuffers): void {
-    const { dims } = this.arch;
-    const L = dims.length - 2;
-    if (w.matrices.length !== L + 1 || w.biases.length !== L) {
-      throw new Error(`weight buffers: expected ${L + 1} matrices and ${L} biases, got ${w.matrices.length} and ${w.biases.length}`);
-    }
-    w.matrices.forEach((b, j) => {
-      if (b.size < dims[j] * dims[j + 1] * 4) throw new Error(`weight buffer W${j}: ${b.size} bytes, need ${dims[j] * dims[j + 1] * 4}`);
-    });
-    w.biases.forEach((b, j) => {
-      if (b.size < dims[j + 1] * 4) throw new Error(`weight buffer b${j}: ${b.size} bytes, need ${dims[j + 1] * 4}`);
-    });
-    const same = this.weights && [...w.matrices, ...w.biases].every((b, i) => b === [...this.weights!.matrices, ...this.weights!.biases][i]);
-    this.weights = w;
-    if (!same) this.buildLayerGroups(); // onnxruntime often hands back the same buffers: keep the bind groups
+    this.layers.useWeightBuffers(w);
   }
 
   /** Scores every document and returns the best k, best first (ties: lower index first). */
@@ -289,25 +187,16 @@ export class QNetScorer {
    * every score is written and no unwritten activation is ever read.
    */
   poisonBuffers(): void {
-    for (const b of [this.scoreBuffer!, ...this.acts]) {
-      const nan = new Uint32Array(b.size / 4).fill(0x7fc00000);
-      this.device.queue.writeBuffer(b, 0, nan);
-    }
+    this.device.queue.writeBuffer(this.scoreBuffer!, 0, new Uint32Array(this.scoreBuffer!.size / 4).fill(0x7fc00000));
+    this.layers.poisonActivations();
   }
 
   /** Records every layer over every batch into `enc`; scores land in the score buffer. */
   encodeScoring(enc: GPUCommandEncoder): void {
-    if (!this.weights) throw new Error('q-net scorer: no weights (call setWeights or useWeightBuffers first)');
+    this.layers.requireWeights();
     if (this.batches.length === 0) throw new Error('q-net scorer: no documents (call setDocuments first)');
     const pass = enc.beginComputePass({ label: 'qnet layers' });
-    this.batches.forEach((b, i) => {
-      const groups = this.layerGroups[b.docBuffer];
-      for (let j = 0; j < this.layerPipelines.length; j++) {
-        pass.setPipeline(this.layerPipelines[j]);
-        pass.setBindGroup(0, groups[j], [(2 * i + (j === 0 ? 0 : 1)) * this.uniformAlign]);
-        pass.dispatchWorkgroups(Math.ceil(b.rows / this.tiling.BM));
-      }
-    });
+    this.batches.forEach((b, i) => this.layers.dispatch(pass, this.layerIO[b.docBuffer], i, b.rows));
     pass.end();
   }
 
@@ -327,7 +216,7 @@ export class QNetScorer {
     const pass = enc.beginComputePass({ label: 'topk' });
     const groups = this.topkGroups(steps.length);
     steps.forEach((s, i) => {
-      pass.setPipeline(i === 0 ? this.topkFirst : this.topkMerge);
+      pass.setPipeline(this.topk[i === 0 ? 0 : 1]);
       pass.setBindGroup(0, groups[i], [i * this.uniformAlign]);
       pass.dispatchWorkgroups(s.groups);
     });
@@ -351,72 +240,24 @@ export class QNetScorer {
 
   /** Bind groups of the top-k steps: step 0 reads the scores, step i reads pairs (i-1) % 2 and writes i % 2. */
   private topkGroups(count: number): GPUBindGroup[] {
+    const cache = PipelineCache.of(this.device);
     while (this.topkBindGroups.length < count) {
       const i = this.topkBindGroups.length;
-      this.topkBindGroups.push(
-        this.device.createBindGroup({
-          layout: this.topkLayout,
-          entries: [
-            { binding: 0, resource: { buffer: this.topkParams!, size: TOPK_PARAMS_BYTES } },
-            { binding: 1, resource: { buffer: i === 0 ? this.scoreBuffer! : this.dummy } },
-            { binding: 2, resource: { buffer: i === 0 ? this.dummy : this.pairBuffers[(i - 1) % 2] } },
-            { binding: 3, resource: { buffer: this.pairBuffers[i % 2] } },
-          ],
-        }),
-      );
+      const input = i === 0 ? [this.scoreBuffer!, this.dummy] : [this.dummy, this.pairBuffers[(i - 1) % 2]];
+      this.topkBindGroups.push(cache.bindGroup(topkProgram(i === 0), [this.topkParams!, ...input, this.pairBuffers[i % 2]]));
     }
     return this.topkBindGroups;
   }
 
-  private buildLayerGroups(): void {
-    if (!this.weights || this.docBuffers.length === 0) return;
-    const L = this.layerPipelines.length;
-    const w = this.weights;
-    this.layerGroups = this.docBuffers.map((docs) =>
-      Array.from({ length: L }, (_, j) => {
-        const last = j === L - 1;
-        return this.device.createBindGroup({
-          layout: this.layerLayout,
-          entries: [
-            { binding: 0, resource: { buffer: this.layerParams!, size: LAYER_PARAMS_BYTES } },
-            { binding: 1, resource: { buffer: j === 0 ? docs : this.acts[(j - 1) % 2] } },
-            { binding: 2, resource: { buffer: w.matrices[j] } },
-            { binding: 3, resource: { buffer: w.biases[j] } },
-            { binding: 4, resource: { buffer: this.acts[j % 2] } },
-            { binding: 5, resource: { buffer: j === 0 && this.absmax ? this.absmax : this.dummy } },
-            { binding: 6, resource: { buffer: last ? w.matrices[L] : this.dummy } },
-            { binding: 7, resource: { buffer: last ? this.scoreBuffer! : this.dummyOut } },
-          ],
-        });
-      }),
-    );
-  }
-
-  private assertSameArchitecture(a: QNetArchitecture): void {
-    const b = this.arch;
-    const same =
-      a.dims.length === b.dims.length &&
-      a.dims.every((v, i) => v === b.dims[i]) &&
-      a.residual.every((v, i) => v === b.residual[i]) &&
-      a.layerNormEps === b.layerNormEps;
-    if (!same) throw new Error(`q-net weights are for dims ${JSON.stringify(a.dims)}, the scorer was built for ${JSON.stringify(b.dims)}`);
-  }
-
   private buffer(label: string, size: number, usage: number): GPUBuffer {
-    return this.device.createBuffer({ label, size: Math.max(16, Math.ceil(size / 4) * 4), usage });
-  }
-
-  private upload(label: string, data: ArrayBufferView, usage = GPUBufferUsage.STORAGE): GPUBuffer {
-    const buf = this.buffer(label, data.byteLength, usage | GPUBufferUsage.COPY_DST);
-    this.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
-    return buf;
+    return createBuffer(this.device, label, size, usage);
   }
 
   private releaseDocuments(): void {
-    for (const b of [...this.docBuffers, ...this.acts, ...this.pairBuffers]) b.destroy();
-    for (const b of [this.absmax, this.scoreBuffer, this.layerParams, this.topkParams, this.readback]) b?.destroy();
+    for (const b of [...this.docBuffers, ...this.pairBuffers]) b.destroy();
+    for (const b of [this.absmax, this.scoreBuffer, this.layerIO[0]?.params, this.topkParams, this.readback]) b?.destroy();
     this.docBuffers = [];
-    this.acts = [];
+    this.layerIO = [];
     this.pairBuffers = [];
     this.topkBindGroups = [];
     this.topkParamsFor = 0;
@@ -425,9 +266,8 @@ export class QNetScorer {
 
   destroy(): void {
     this.releaseDocuments();
-    for (const b of [...(this.ownWeights?.matrices ?? []), ...(this.ownWeights?.biases ?? [])]) b.destroy();
+    this.layers.destroy();
     this.dummy.destroy();
-    this.dummyOut.destroy();
   }
 }
 

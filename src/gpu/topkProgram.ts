@@ -1,6 +1,7 @@
 // GPU top-k (shaders/topk.wgsl): bitonic sort of CHUNK pairs per workgroup, keeping the best P,
 // repeated until one list of P remains. Only that list's first k pairs are read back.
 import topkSource from '../../shaders/topk.wgsl?raw';
+import type { ComputeProgram } from './pipelineCache';
 import { fillWgsl } from './wgslTemplate';
 
 export const TOPK_THREADS = 256;
@@ -28,24 +29,11 @@ export function topkSteps(n: number, p: number): { count: number; groups: number
   return steps;
 }
 
-export function topkBindGroupLayout(device: GPUDevice): GPUBindGroupLayout {
-  const c = GPUShaderStage.COMPUTE;
-  return device.createBindGroupLayout({
-    label: 'topk',
-    entries: [
-      { binding: 0, visibility: c, buffer: { type: 'uniform', hasDynamicOffset: true, minBindingSize: TOPK_PARAMS_BYTES } },
-      { binding: 1, visibility: c, buffer: { type: 'read-only-storage' } },
-      { binding: 2, visibility: c, buffer: { type: 'read-only-storage' } },
-      { binding: 3, visibility: c, buffer: { type: 'storage' } },
-    ],
-  });
-}
-
-export async function createTopkPipeline(device: GPUDevice, layout: GPUBindGroupLayout, first: boolean): Promise<GPUComputePipeline> {
-  const code = fillWgsl(topkSource, { FIRST: first, THREADS: TOPK_THREADS }, 'topk.wgsl');
-  return device.createComputePipelineAsync({
+/** Step 0 (`first`) reads the scores, later steps merge pairs: params, scores, pairs in, pairs out. */
+export function topkProgram(first: boolean): ComputeProgram {
+  return {
     label: first ? 'topk-first' : 'topk-merge',
-    layout: device.createPipelineLayout({ bindGroupLayouts: [layout] }),
-    compute: { module: device.createShaderModule({ label: 'topk', code }), entryPoint: 'main' },
-  });
+    code: fillWgsl(topkSource, { FIRST: first, THREADS: TOPK_THREADS }, 'topk.wgsl'),
+    bindings: [{ uniform: TOPK_PARAMS_BYTES }, 'read', 'read', 'write'],
+  };
 }

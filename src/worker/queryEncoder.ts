@@ -56,24 +56,19 @@ function loadOrt(backend: EncoderBackend): Promise<OrtModule> {
 }
 
 export class QueryEncoder {
-  readonly backend: EncoderBackend;
-  private readonly model: ModelBundle;
-  private readonly ort: OrtModule;
-  private readonly session: Ort.InferenceSession;
-  private readonly tokenizer: BertWordPieceTokenizer;
   private readonly names: string[];
   private readonly finalName: string;
-  /** onnxruntime's GPUDevice (WebGPU backend): build the scorer on it. */
-  readonly device: GPUDevice | null;
   private finalBuffer: GPUBuffer | null = null;
 
-  private constructor(ort: OrtModule, model: ModelBundle, session: Ort.InferenceSession, tokenizer: BertWordPieceTokenizer, backend: EncoderBackend, device: GPUDevice | null) {
-    this.ort = ort;
-    this.model = model;
-    this.session = session;
-    this.tokenizer = tokenizer;
-    this.backend = backend;
-    this.device = device;
+  private constructor(
+    private readonly ort: OrtModule,
+    private readonly model: ModelBundle,
+    private readonly session: Ort.InferenceSession,
+    private readonly tokenizer: BertWordPieceTokenizer,
+    readonly backend: EncoderBackend,
+    /** onnxruntime's GPUDevice (WebGPU backend): build the scorer on it. */
+    readonly device: GPUDevice | null,
+  ) {
     this.names = model.encoders!.queryEncoderOutputs;
     this.finalName = this.names[hiddenLayerCount(model.qnet)];
   }
@@ -149,7 +144,11 @@ export class QueryEncoder {
     const matrices = Array.from({ length: L }, (_, j) => check(this.names[j], [1, dims[j], dims[j + 1]]).gpuBuffer as GPUBuffer);
     const biases = Array.from({ length: L }, (_, j) => check(this.names[L + 1 + j], [1, dims[j + 1]]).gpuBuffer as GPUBuffer);
     const final = check(this.finalName, [1, dims[L], 1]).data as Float32Array;
-    this.finalBuffer ??= this.device.createBuffer({ label: 'w_out', size: Math.max(16, final.byteLength), usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST });
+    this.finalBuffer ??= this.device.createBuffer({
+      label: 'w_out',
+      size: Math.max(16, final.byteLength),
+      usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST,
+    });
     this.device.queue.writeBuffer(this.finalBuffer, 0, final.buffer, final.byteOffset, final.byteLength);
     return {
       buffers: { matrices: [...matrices, this.finalBuffer], biases },
