@@ -5,8 +5,18 @@ import { extractHtml } from '../src/core/ingest/html.ts';
 import { parseJsonlDocs } from '../src/core/ingest/jsonl.ts';
 import { extractMarkdown, githubSlug } from '../src/core/ingest/markdown.ts';
 import { makePassages } from '../src/core/ingest/passages.ts';
+import { INGESTERS, formatList, ingesterFor } from '../src/core/ingest/registry.ts';
 import { decodeUtf8Strict } from '../src/core/ingest/utf8.ts';
-import { LEXICAL_SCHEME, buildLexicalIndex, documentLexicalDocs, documentTitle, lexicalQueryTerms, lexicalSearch, loadLexicalIndex, serializeLexicalIndex } from '../src/core/lexical.ts';
+import {
+  LEXICAL_SCHEME,
+  buildLexicalIndex,
+  documentLexicalDocs,
+  documentTitle,
+  lexicalQueryTerms,
+  lexicalSearch,
+  loadLexicalIndex,
+  serializeLexicalIndex,
+} from '../src/core/lexical.ts';
 import { documentGroups } from '../src/core/ranking.ts';
 import { LEXICAL_SCHEME_WRITTEN } from '../scripts/demoIndex.ts';
 import type { SourceDoc } from '../src/core/ingest/types.ts';
@@ -30,6 +40,34 @@ describe('parseJsonlDocs', () => {
     ['{"id":"a","text":"x","title":["t"]}\n', /^c\.jsonl:1: "title" must be a string/],
   ])('refuses %j naming file:line', (text, err) => {
     expect(() => parseJsonlDocs(text, 'c.jsonl')).toThrow(err);
+  });
+});
+
+describe('ingester registry', () => {
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const source = { rel: 'docs/a.page', shown: 'site/docs/a.page', url: 'https://x.org/docs/a.page', fallbackTitle: 'a' };
+  it('gives each file ending to one ingester, in any case', () => {
+    const all = INGESTERS.flatMap((i) => i.extensions);
+    expect(new Set(all).size).toBe(all.length);
+    expect(ingesterFor('.HTM')?.kind).toBe('html');
+    expect(ingesterFor('.ndjson')?.unit).toBe('line');
+    expect(ingesterFor('.png')).toBeNull();
+    expect(ingesterFor('')).toBeNull();
+    expect(formatList()).toBe('.jsonl, .md, .html or .txt');
+  });
+  it('turns the bytes of each format into documents named by the source', () => {
+    const html = ingesterFor('.html')!.parse(enc('<html><head><title>T</title></head><body><h1 id="h">H</h1><p>body</p></body></html>'), source, 1);
+    expect(html.map((d) => [d.id, d.title, d.url, d.where, d.sections.map((s) => s.anchor)])).toEqual([['docs/a.page', 'T', source.url, source.shown, ['h']]]);
+    expect(ingesterFor('.md')!.parse(enc('# Head\n\ntext'), source, 1)[0].sections[0].anchor).toBe('head');
+    expect(ingesterFor('.txt')!.parse(enc('\ufeff  plain  \n'), source, 1)).toEqual([
+      { id: 'docs/a.page', title: 'a', url: source.url, sections: [{ heading: '', anchor: '', text: 'plain' }], where: source.shown },
+    ]);
+  });
+  it('parses JSONL one line at a time, naming file:line', () => {
+    const jsonl = ingesterFor('.jsonl')!;
+    expect(jsonl.parse(enc('\ufeff{"id":"a","text":"x"}'), source, 1)[0].where).toBe('site/docs/a.page:1');
+    expect(jsonl.parse(enc('  '), source, 2)).toEqual([]);
+    expect(() => jsonl.parse(new Uint8Array([0x7b, 0xe9]), source, 4)).toThrow(/^site\/docs\/a\.page:4: not valid UTF-8/);
   });
 });
 
@@ -57,7 +95,8 @@ describe('extractHtml', () => {
   const all = page.sections.map((s) => s.text).join('\n');
   it('takes the title from <title>', () => expect(page.title).toBe('Guide | Site'));
   it('drops scripts, styles, navigation, hidden and chrome text', () => {
-    for (const t of ['SCRIPTTOKEN', 'PWNED', 'SCRIPT2', 'color:red', 'NAVTOKEN', 'MENUTOKEN', 'HIDDENTOKEN', 'NOSCRIPTTOKEN', 'FOOTERTOKEN']) expect(all).not.toContain(t);
+    for (const t of ['SCRIPTTOKEN', 'PWNED', 'SCRIPT2', 'color:red', 'NAVTOKEN', 'MENUTOKEN', 'HIDDENTOKEN', 'NOSCRIPTTOKEN', 'FOOTERTOKEN'])
+      expect(all).not.toContain(t);
   });
   it('keeps headings and splits sections at them, each with its nearest anchor', () => {
     expect(page.sections.map((s) => [s.heading, s.anchor])).toEqual([
@@ -99,7 +138,14 @@ describe('extractMarkdown', () => {
 
 describe('makePassages', () => {
   const countTokens = (w: string) => Math.ceil(w.length / 4); // stand-in for WordPiece counts
-  const doc = (id: string, text: string, extra: Partial<SourceDoc> = {}): SourceDoc => ({ id, title: '', url: '', sections: [{ heading: '', anchor: '', text }], where: id, ...extra });
+  const doc = (id: string, text: string, extra: Partial<SourceDoc> = {}): SourceDoc => ({
+    id,
+    title: '',
+    url: '',
+    sections: [{ heading: '', anchor: '', text }],
+    where: id,
+    ...extra,
+  });
 
   it('keeps a short document whole, with its own id', () => {
     const { passages, stats } = makePassages([doc('a', 'short text')], { maxTokens: 20, long: 'split', countTokens });
@@ -146,7 +192,7 @@ describe('makePassages', () => {
 });
 
 describe('document-level lexical records (lunr-doc-1)', () => {
-  it('join a document\'s passages in document order (even when stored out of order), under the title they share', () => {
+  it("join a document's passages in document order (even when stored out of order), under the title they share", () => {
     const metas = [
       { id: 'g#p2', title: 'Guide › Usage', url: '', text: 'run it', fields: { passage_of: 'g', passage: 2 } },
       { id: 'h', title: 'Other', url: '', text: 'other page', fields: {} },
@@ -164,7 +210,7 @@ describe('document-level lexical records (lunr-doc-1)', () => {
     expect(documentTitle(['Alpha', 'Beta'])).toBe('Alpha\nBeta');
   });
 
-  it('the demo\'s staleness check expects the scheme the indexer writes', () => {
+  it("the demo's staleness check expects the scheme the indexer writes", () => {
     expect(LEXICAL_SCHEME_WRITTEN).toBe(LEXICAL_SCHEME);
   });
 });

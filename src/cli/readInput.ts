@@ -6,7 +6,7 @@
 // looping links are skipped and counted. Each file's bytes go to the ingester its name's ending
 // picks (src/core/ingest/registry.ts): a line format (JSONL) is streamed line by line, so a file
 // of any size is read with memory for its documents only (no whole-file buffer or string).
-import { createReadStream } from 'node:fs';
+import { type Dirent, type Stats, createReadStream } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { type IngestKind, type IngestSource, type Ingester, countsByKind, formatList, ingesterFor } from '../core/ingest/registry.ts';
@@ -58,23 +58,21 @@ async function listFiles(root: string, summary: InputSummary, followExternal: bo
   const realRoot = await realpath(root);
   const visited = new Set<string>([realRoot]);
   const walk = async (dir: string) => {
-    let entries;
+    let entries: Dirent[];
     try {
       entries = await readdir(dir, { withFileTypes: true });
     } catch (e) {
       throw fsError(e, dir);
     }
-    const names = entries.map((e) => e.name).sort(); // code-unit order: locale-independent
-    const byName = new Map(entries.map((e) => [e.name, e]));
-    for (const name of names) {
-      if (name.startsWith('.') || name === 'node_modules') continue;
-      const e = byName.get(name)!;
-      const p = path.join(dir, name);
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)); // code-unit order: locale-independent
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name === 'node_modules') continue;
+      const p = path.join(dir, e.name);
       if (e.isDirectory()) await walk(p);
       else if (e.isFile()) out.push(p);
       else if (e.isSymbolicLink()) {
         let real: string;
-        let st;
+        let st: Stats;
         try {
           real = await realpath(p); // ELOOP for a loop, ENOENT for a broken link
           st = await stat(real);
@@ -148,7 +146,7 @@ async function ingestFile(ingester: Ingester, file: string, source: IngestSource
 }
 
 export async function readInput(input: string, opts: ReadInputOptions = {}): Promise<{ docs: SourceDoc[]; summary: InputSummary }> {
-  let st;
+  let st: Stats;
   try {
     st = await stat(input);
   } catch (e) {

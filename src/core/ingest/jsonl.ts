@@ -5,7 +5,7 @@ import type { SourceDoc } from './types.ts';
 
 const KNOWN = new Set(['id', '_id', 'title', 'text', 'url']);
 
-function describe(v: unknown): string {
+function kindOfValue(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';
   return typeof v === 'string' ? `a string` : `a ${typeof v}`;
@@ -32,21 +32,21 @@ export function parseJsonlLine(line: string, where: string): SourceDoc | null {
   } catch (e) {
     throw new InputError(`${where}: not valid JSON (${(e as Error).message})`);
   }
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`${where}: each line must be a JSON object, got ${describe(v)}`);
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new InputError(`${where}: each line must be a JSON object, got ${kindOfValue(v)}`);
   const o = v as Record<string, unknown>;
   const idKey = 'id' in o ? 'id' : '_id' in o ? '_id' : null;
   if (idKey === null) throw new InputError(`${where}: "id" is missing`);
   const idv = o[idKey];
   if (!(typeof idv === 'string' || (typeof idv === 'number' && Number.isFinite(idv)))) {
-    throw new InputError(`${where}: "${idKey}" must be a string or a number, got ${describe(idv)}`);
+    throw new InputError(`${where}: "${idKey}" must be a string or a number, got ${kindOfValue(idv)}`);
   }
   const id = String(idv);
   if (id.trim() === '') throw new InputError(`${where}: "${idKey}" must not be empty`);
   if (!('text' in o)) throw new InputError(`${where}: "text" is missing (document ${JSON.stringify(id)})`);
-  if (typeof o.text !== 'string') throw new InputError(`${where}: "text" must be a string, got ${describe(o.text)} (document ${JSON.stringify(id)})`);
+  if (typeof o.text !== 'string') throw new InputError(`${where}: "text" must be a string, got ${kindOfValue(o.text)} (document ${JSON.stringify(id)})`);
   for (const k of ['title', 'url'] as const) {
     if (o[k] !== undefined && o[k] !== null && typeof o[k] !== 'string') {
-      throw new InputError(`${where}: "${k}" must be a string, got ${describe(o[k])} (document ${JSON.stringify(id)})`);
+      throw new InputError(`${where}: "${k}" must be a string, got ${kindOfValue(o[k])} (document ${JSON.stringify(id)})`);
     }
   }
   const extra = Object.keys(o).filter((k) => !KNOWN.has(k));

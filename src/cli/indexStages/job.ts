@@ -1,0 +1,145 @@
+// The index command's job: the options as given, what the checks before any work settled (the
+// output folder, checked and locked; the model; the sizes every stage uses), and the summary the
+// last stage returns. Everything that can be refused is refused here, before anything is written.
+import { availableParallelism } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { MAX_TILE_BYTES, type ModelBundle } from '../../core/formats/index.ts';
+import type { PassageStats } from '../../core/ingest/passages.ts';
+import { rowStrideWords, type StorageDtype } from '../../core/vectorStorage.ts';
+import { CliError } from '../errors.ts';
+import { checkBaseUrl } from '../indexOptions.ts';
+import { loadModelWithEncoders, resolveModelDir } from '../modelDir.ts';
+import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers, lockOutput } from '../outputPath.ts';
+import type { InputSummary } from '../readInput.ts';
+
+export interface IndexOptions {
+  out: string;
+  model?: string;
+  dtype?: StorageDtype;
+  force?: boolean;
+  tileDocs?: number;
+  batchSize?: number;
+  long?: 'split' | 'truncate';
+  graph?: boolean;
+  graphDegree?: number;
+  graphMethod?: 'auto' | 'exact' | 'hnsw' | 'hnsw0';
+  entryPoints?: number;
+  /** Store passages in locality order (entry points first, then k-means leaves) for lazy loading. */
+  locality?: boolean;
+  /** Write per-chunk SHA-256 (files[i].chunks) of this many rows on vector tiles and graph shards. */
+  chunkDocs?: number;
+  lexical?: boolean;
+  baseUrl?: string;
+  /** Follow symbolic links in a folder input that lead outside it (default: skipped and counted). */
+  followExternalLinks?: boolean;
+  resume?: boolean;
+  threads?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export interface IndexSummary {
+  out: string;
+  model: string;
+  input: InputSummary;
+  passages: PassageStats;
+  dtype: StorageDtype;
+  dim: number;
+  tiles: number;
+  resumedTiles: number;
+  encodedPassages: number;
+  encodeSeconds: number;
+  passagesPerSecond: number;
+  totalSeconds: number;
+  graph: { degree: number; method: string; seconds: number; entryPoints?: number } | null;
+  /** --locality: the k-means leaves the passages were grouped by, and the time it took. */
+  locality: { leaves: number; entryPoints: number; seconds: number } | null;
+  /** --chunk-docs: rows per hashed chunk. */
+  chunkDocs: number | null;
+  lexical: { scheme: string; bytes: number } | null;
+  bundleBytes: number;
+  bytesPerPassage: number;
+  threads: number;
+}
+
+export const DEFAULT_TILE_DOCS = 4096;
+export const DEFAULT_BATCH = 32;
+export const DEFAULT_GRAPH_DEGREE = 16;
+
+export interface IndexJob {
+  input: string;
+  opts: IndexOptions;
+  /** --out, checked and locked. */
+  out: string;
+  log: (line: string) => void;
+  /** performance.now() when the command started (the summary's totalSeconds). */
+  startedAt: number;
+  dtype: StorageDtype;
+  tileDocs: number;
+  batchSize: number;
+  graphDegree: number;
+  /** --threads capped to the cores; undefined: the encoder's default (all of them). */
+  threads: number | undefined;
+  modelDir: string;
+  model: ModelBundle;
+  encoders: NonNullable<ModelBundle['encoders']>;
+  modelJsonSha256: string;
+  dim: number;
+}
+
+/** Rows [from, to) of vector tile t of n passages. */
+export function tileRange(job: IndexJob, t: number, n: number): readonly [number, number] {
+  return [t * job.tileDocs, Math.min(n, (t + 1) * job.tileDocs)];
+}
+
+/** The output folder first (checked, locked, leftovers of interrupted runs cleaned), then the options and the model. */
+export async function prepareJob(input: string, opts: IndexOptions): Promise<IndexJob> {
+  const startedAt = performance.now();
+  const log = (line: string) => {
+    if (!opts.quiet) process.stderr.write(`${line}\n`);
+  };
+  const dtype = opts.dtype ?? 'f16';
+  const tileDocs = opts.tileDocs ?? DEFAULT_TILE_DOCS;
+  const output = { flag: '--out', force: opts.force, inputs: [input], recognizer: INDEX_BUNDLE };
+  const out = checkOutputFolder(opts.out, output);
+  lockOutput(out, '--out');
+  const cleaned = cleanLeftovers(out, INDEX_BUNDLE);
+  for (const line of cleaned) log(`--out ${opts.out}: ${line}`);
+  // A bundle put back from an interrupted run is an existing index again: the same rules apply.
+  if (cleaned.length > 0) checkOutputFolder(opts.out, output);
+  let threads: number | undefined;
+  if (opts.threads !== undefined) {
+    threads = Math.min(opts.threads, availableParallelism());
+    if (threads < opts.threads) log(`--threads ${opts.threads}: this machine has ${threads} cores; using ${threads}`);
+  }
+  const modelDir = resolveModelDir(opts.model);
+  const { model, modelJsonSha256 } = await loadModelWithEncoders(modelDir);
+  const dim = model.qnet.dims[0];
+  const strideBytes = rowStrideWords(dtype, dim) * 4;
+  if (tileDocs * strideBytes > MAX_TILE_BYTES)
+    throw new CliError(`--tile-docs ${tileDocs}: a tile would exceed ${MAX_TILE_BYTES} bytes; use at most ${Math.floor(MAX_TILE_BYTES / strideBytes)}`, 2);
+  if (opts.graph === false && (opts.locality || opts.entryPoints || opts.chunkDocs)) {
+    const flag = opts.locality ? '--locality' : opts.entryPoints ? '--entry-points' : '--chunk-docs';
+    throw new CliError(`${flag} needs the neighbor graph; drop --no-graph`, 2);
+  }
+  if (opts.chunkDocs && !opts.locality && !opts.entryPoints)
+    throw new CliError('--chunk-docs: a lazily loaded index needs graph entry points; add --entry-points N or --locality', 2);
+  if (opts.baseUrl !== undefined) checkBaseUrl(opts.baseUrl);
+  return {
+    input,
+    opts,
+    out,
+    log,
+    startedAt,
+    dtype,
+    tileDocs,
+    batchSize: opts.batchSize ?? DEFAULT_BATCH,
+    graphDegree: opts.graphDegree ?? DEFAULT_GRAPH_DEGREE,
+    threads,
+    modelDir,
+    model,
+    encoders: model.encoders!,
+    modelJsonSha256,
+    dim,
+  };
+}
