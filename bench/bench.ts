@@ -4,6 +4,7 @@
 // stdout: one JSON object per configuration with --json (a table otherwise); stderr: progress.
 import { cpus, loadavg } from 'node:os';
 import { messageOf, openBenchSession, stackOf } from './benchPage.ts';
+import { integers, oneOf, parseFlags, positive } from './options.ts';
 import type { BenchConfig, BenchLine, Engine, OrtVariant } from './pages/bench.ts';
 
 const PRESETS: Record<string, number[]> = {
@@ -48,105 +49,48 @@ const ENGINES: readonly string[] = ['ours', 'ort', 'naive', 'cpu'] satisfies Eng
 const ORT_VARIANTS: readonly string[] = ['jsep', 'native'] satisfies OrtVariant[];
 
 function parseArgs(argv: string[]): Options {
-  const specs: string[] = [];
-  const o: Options = {
-    json: false,
-    n: [10000, 100000],
-    dims: [],
-    reps: 3,
-    baselineSeconds: 3,
-    peak: true,
-    k: 10,
-    port: 0,
-    ort: ['jsep', 'native'],
-    oursSeconds: 30,
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const val = () => {
-      const v = inline ?? argv[++i];
-      if (v === undefined) throw new Error(`${flag} needs a value\n${USAGE}`);
-      return v;
-    };
-    const num = () => {
-      const v = Number(val());
-      if (!(v > 0)) throw new Error(`${flag}: expected a positive number`);
-      return v;
-    };
-    switch (flag) {
-      case '--json':
-        o.json = true;
-        break;
-      case '--n':
-        o.n = val()
-          .split(',')
-          .map((s) => {
-            const v = Number(s);
-            if (!Number.isInteger(v) || v < 1) throw new Error(`--n: bad count ${s}`);
-            return v;
-          });
-        break;
-      case '--dims':
-        specs.push(...val().split(';').filter(Boolean));
-        break;
-      case '--engines':
-        o.engines = val()
-          .split(',')
-          .map((s) => {
-            if (!ENGINES.includes(s)) throw new Error(`--engines: unknown engine ${s}`);
-            return s as Engine;
-          });
-        break;
-      case '--reps':
-        o.reps = Math.round(num());
-        break;
-      case '--baseline-seconds':
-        o.baselineSeconds = num();
-        break;
-      case '--ours-seconds':
-        o.oursSeconds = num();
-        break;
-      case '--full':
-        o.oursSeconds = null;
-        break;
-      case '--peak-size':
-        o.peakSize = Math.round(num());
-        break;
-      case '--no-peak':
-        o.peak = false;
-        break;
-      case '--k':
-        o.k = Math.round(num());
-        break;
-      case '--ort':
-        {
-          const variants = val().split(',');
-          if (variants.some((v) => !ORT_VARIANTS.includes(v))) throw new Error('--ort: jsep, native or both (jsep,native)');
-          o.ort = variants as OrtVariant[];
-        }
-        break;
-      case '--port':
-        o.port = Math.round(num());
-        break;
-      case '-h':
-      case '--help':
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown option ${a}\n${USAGE}`);
-    }
-  }
+  const f = parseFlags(
+    argv,
+    {
+      json: { type: 'boolean' },
+      n: { type: 'string' },
+      dims: { type: 'string', multiple: true },
+      engines: { type: 'string' },
+      reps: { type: 'string' },
+      'baseline-seconds': { type: 'string' },
+      'ours-seconds': { type: 'string' },
+      full: { type: 'boolean' },
+      'peak-size': { type: 'string' },
+      'no-peak': { type: 'boolean' },
+      k: { type: 'string' },
+      ort: { type: 'string' },
+      port: { type: 'string' },
+    },
+    USAGE,
+  );
+  const list = (flag: string, value: string, allowed: readonly string[]) => value.split(',').map((v) => oneOf(flag, v, allowed));
+  const specs = (f.dims ?? []).flatMap((d) => d.split(';').filter(Boolean));
   if (specs.length === 0) specs.push('paper', 'small');
-  o.dims = specs.map((spec) => {
-    if (PRESETS[spec]) return PRESETS[spec];
-    const d = spec.split(',').map(Number);
-    if (d.length < 3 || d.some((v) => !Number.isInteger(v) || v < 1) || d[d.length - 1] !== 1)
-      throw new Error(`--dims: bad q-net dims "${spec}" (need d,h,...,1)`);
-    return d;
-  });
-  return o;
+  return {
+    json: f.json ?? false,
+    n: f.n ? integers('--n', f.n) : [10000, 100000],
+    dims: specs.map((spec) => {
+      if (PRESETS[spec]) return PRESETS[spec];
+      const d = spec.split(',').map(Number);
+      if (d.length < 3 || d.some((v) => !Number.isInteger(v) || v < 1) || d[d.length - 1] !== 1)
+        throw new Error(`--dims: bad q-net dims "${spec}" (need d,h,...,1)`);
+      return d;
+    }),
+    engines: f.engines ? (list('--engines', f.engines, ENGINES) as Engine[]) : undefined,
+    reps: f.reps ? Math.round(positive('--reps', f.reps)) : 3,
+    baselineSeconds: f['baseline-seconds'] ? positive('--baseline-seconds', f['baseline-seconds']) : 3,
+    oursSeconds: f.full ? null : f['ours-seconds'] ? positive('--ours-seconds', f['ours-seconds']) : 30,
+    peakSize: f['peak-size'] ? Math.round(positive('--peak-size', f['peak-size'])) : undefined,
+    peak: !f['no-peak'],
+    k: f.k ? Math.round(positive('--k', f.k)) : 10,
+    ort: f.ort ? (list('--ort', f.ort, ORT_VARIANTS) as OrtVariant[]) : ['jsep', 'native'],
+    port: f.port ? Math.round(positive('--port', f.port)) : 0,
+  };
 }
 
 const err = (msg: string) => process.stderr.write(`${msg}\n`);

@@ -36,6 +36,7 @@ import { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } from '../src/core/qn
 import { BertWordPieceTokenizer } from '../src/core/tokenizer.ts';
 import { decodeVectors, encodeVectors } from '../src/core/vectorStorage.ts';
 import { messageOf } from './benchPage.ts';
+import { integer, integers, oneOf, parseFlags } from './options.ts';
 import { mean, median } from './stats.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -118,119 +119,98 @@ interface Options {
   cache: string;
 }
 
-/** `value`, if it is one of `allowed`; else the error `what must be …`. */
-function oneOf<T extends string>(what: string, value: string, allowed: readonly T[]): T {
-  if (!(allowed as readonly string[]).includes(value)) throw new Error(`${what} must be ${allowed.slice(0, -1).join(', ')} or ${allowed.at(-1)}, got ${value}`);
-  return value as T;
-}
+const VARIANTS = ['paper', 'paper-walk', 'best-first', 'adaptive', 'random-entries', 'knn', 'revlinks', 'probe'];
 
 function parseArgs(argv: string[]): Options {
-  const o: Omit<Options, 'hidden' | 'qnets' | 'variants'> & { hidden: number[] | null; qnets: QNetSource | null; variants: string[] | null } = {
-    json: false,
-    n: [10000, 100000, 1000000],
-    d: 100,
-    hidden: null,
-    queries: 20,
-    qnets: null,
-    data: 'synthetic',
-    noise: 0.5,
-    long: 'truncate',
-    corpus: join(root, 'data', 'demo', 'python-docs.jsonl'),
-    model: null,
-    dtype: 'f16',
-    entries: null,
-    degree: 32,
-    beam: 8,
-    pools: [64, 128],
-    paper: false,
-    knn: false,
-    chunkDocs: 256,
-    chunkList: [256],
-    variants: null,
-    efc: 128,
-    pieceDocs: null,
-    probes: [4, 16],
-    spread: [0.3, 0.8],
-    k: 10,
-    browser: false,
-    cache: join(root, 'bench-results', 'scale-cache'),
+  const str = { type: 'string' } as const;
+  const bool = { type: 'boolean' } as const;
+  const f = parseFlags(
+    argv,
+    {
+      json: bool,
+      n: str,
+      d: str,
+      hidden: str,
+      queries: str,
+      qnets: str,
+      data: str,
+      noise: str,
+      long: str,
+      corpus: str,
+      model: str,
+      dtype: str,
+      entries: str,
+      degree: str,
+      'ef-construction': str,
+      'piece-docs': str,
+      probes: str,
+      beam: str,
+      pools: str,
+      paper: bool,
+      knn: bool,
+      spread: str,
+      'chunk-docs': str,
+      variants: str,
+      k: str,
+      browser: bool,
+      cache: str,
+    },
+    USAGE,
+  );
+  const int = (name: 'd' | 'queries' | 'degree' | 'ef-construction' | 'beam' | 'k', fallback: number) => {
+    const v = f[name];
+    return v === undefined ? fallback : integer(`--${name}`, v);
   };
-  const num = (a: string, v: string) => {
-    const x = Number(v);
-    if (!Number.isInteger(x) || x < 1) throw new Error(`${a} needs a positive integer, got ${JSON.stringify(v)}`);
-    return x;
+  const list = (name: 'n' | 'hidden' | 'probes' | 'pools' | 'chunk-docs', fallback: number[]) => {
+    const v = f[name];
+    return v === undefined ? fallback : integers(`--${name}`, v);
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const v = () => {
-      if (i + 1 >= argv.length) throw new Error(`${a} needs a value`);
-      return argv[++i];
-    };
-    if (a === '--json') o.json = true;
-    else if (a === '--n')
-      o.n = v()
-        .split(',')
-        .map((x) => num(a, x));
-    else if (a === '--d') o.d = num(a, v());
-    else if (a === '--hidden')
-      o.hidden = v()
-        .split(',')
-        .map((x) => num(a, x));
-    else if (a === '--queries') o.queries = num(a, v());
-    else if (a === '--qnets') o.qnets = oneOf<QNetSource>('--qnets', v(), ['random', 'model']);
-    else if (a === '--data') o.data = oneOf('--data', v(), ['synthetic', 'demo', 'derived']);
-    else if (a === '--noise') {
-      o.noise = Number(v());
-      if (!(o.noise >= 0)) throw new Error(`--noise needs a number >= 0`);
-    } else if (a === '--long') o.long = oneOf('--long', v(), ['split', 'truncate']);
-    else if (a === '--corpus') o.corpus = resolve(v());
-    else if (a === '--model') o.model = v();
-    else if (a === '--dtype') o.dtype = oneOf('--dtype', v(), ['f16', 'f32']);
-    else if (a === '--entries') o.entries = num(a, v());
-    else if (a === '--degree') o.degree = num(a, v());
-    else if (a === '--ef-construction') o.efc = num(a, v());
-    else if (a === '--piece-docs') o.pieceDocs = num(a, v());
-    else if (a === '--probes')
-      o.probes = v()
-        .split(',')
-        .map((x) => num(a, x));
-    else if (a === '--beam') o.beam = num(a, v());
-    else if (a === '--pools')
-      o.pools = v()
-        .split(',')
-        .map((x) => num(a, x));
-    else if (a === '--paper') o.paper = true;
-    else if (a === '--knn') o.knn = true;
-    else if (a === '--spread') {
-      o.spread = v().split(',').map(Number);
-      if (o.spread.length !== 2 || !o.spread.every((x) => x > 0) || o.spread[0] > o.spread[1])
-        throw new Error(`--spread needs LO,HI with 0 < LO <= HI, got ${o.spread.join(',')}`);
-    } else if (a === '--chunk-docs') {
-      o.chunkList = v()
-        .split(',')
-        .map((x) => num(a, x));
-      o.chunkDocs = o.chunkList[0];
-    } else if (a === '--variants') {
-      o.variants = v().split(',');
-      const known = ['paper', 'paper-walk', 'best-first', 'adaptive', 'random-entries', 'knn', 'revlinks', 'probe'];
-      for (const x of o.variants) if (!known.includes(x)) throw new Error(`--variants: unknown variant ${x} (known: ${known.join(', ')})`);
-    } else if (a === '--k') o.k = num(a, v());
-    else if (a === '--browser') o.browser = true;
-    else if (a === '--cache') o.cache = resolve(v());
-    else if (a === '--help' || a === '-h') {
-      console.log(USAGE);
-      process.exit(0);
-    } else throw new Error(`unknown option ${a}\n${USAGE}`);
-  }
-  const variants = o.variants ?? ['paper-walk', 'best-first', 'adaptive', 'random-entries', ...(o.paper ? ['paper'] : []), ...(o.knn ? ['knn'] : [])];
+  const data = oneOf<DataSource>('--data', f.data ?? 'synthetic', ['synthetic', 'demo', 'derived']);
+  const d = int('d', 100);
+  const noise = Number(f.noise ?? 0.5);
+  if (!(noise >= 0)) throw new Error('--noise needs a number >= 0');
+  const spread = (f.spread ?? '0.3,0.8').split(',').map(Number);
+  if (spread.length !== 2 || !spread.every((x) => x > 0) || spread[0] > spread[1])
+    throw new Error(`--spread needs LO,HI with 0 < LO <= HI, got ${spread.join(',')}`);
+  const chunkList = list('chunk-docs', [256]);
+  const variants = f.variants?.split(',') ?? [
+    'paper-walk',
+    'best-first',
+    'adaptive',
+    'random-entries',
+    ...(f.paper ? ['paper'] : []),
+    ...(f.knn ? ['knn'] : []),
+  ];
+  for (const x of variants) if (!VARIANTS.includes(x)) throw new Error(`--variants: unknown variant ${x} (known: ${VARIANTS.join(', ')})`);
   return {
-    ...o,
-    hidden: o.hidden ?? [o.d, o.d],
+    json: f.json ?? false,
+    n: data === 'demo' ? [0] : list('n', [10000, 100000, 1000000]),
+    d,
+    hidden: list('hidden', [d, d]),
+    queries: int('queries', 20),
+    qnets: f.qnets ? oneOf<QNetSource>('--qnets', f.qnets, ['random', 'model']) : data === 'synthetic' ? 'random' : 'model',
+    data,
+    noise,
+    long: oneOf('--long', f.long ?? 'truncate', ['split', 'truncate']),
+    corpus: resolve(f.corpus ?? join(root, 'data', 'demo', 'python-docs.jsonl')),
+    model: f.model ?? null,
+    dtype: oneOf('--dtype', f.dtype ?? 'f16', ['f16', 'f32']),
+    entries: f.entries === undefined ? null : integer('--entries', f.entries),
+    degree: int('degree', 32),
+    beam: int('beam', 8),
+    pools: list('pools', [64, 128]),
+    paper: (f.paper ?? false) || variants.includes('paper'),
+    knn: (f.knn ?? false) || variants.includes('knn'),
+    chunkDocs: chunkList[0],
+    chunkList,
     variants,
-    paper: o.paper || variants.includes('paper'),
-    knn: o.knn || variants.includes('knn'),
-    qnets: o.qnets ?? (o.data === 'synthetic' ? 'random' : 'model'),
-    n: o.data === 'demo' ? [0] : o.n,
+    efc: int('ef-construction', 128),
+    pieceDocs: f['piece-docs'] === undefined ? null : integer('--piece-docs', f['piece-docs']),
+    probes: list('probes', [4, 16]),
+    spread,
+    k: int('k', 10),
+    browser: f.browser ?? false,
+    cache: resolve(f.cache ?? join(root, 'bench-results', 'scale-cache')),
   };
 }
 

@@ -17,6 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { messageOf, openBenchSession, stackOf } from './benchPage.ts';
+import { integer, integers, parseFlags } from './options.ts';
 import type { ApproxRow, ColdRow, ExhaustiveRow, WalkParams } from './pages/scale.ts';
 import { mean, median } from './stats.ts';
 
@@ -61,105 +62,53 @@ interface Options {
 }
 
 function parseArgs(argv: string[]): Options {
-  const o: Options = {
-    json: false,
-    n: [10000, 100000, 1000000],
-    bundle: null,
-    make: false,
-    cache: resolve(root, 'bench-results/scale-cache'),
-    queries: 5,
-    cold: 2,
-    k: 10,
-    beam: 8,
-    pools: [128, 512],
-    paperWalk: false,
-    entries: null,
-    residentMb: null,
-    maxBatch: 8192,
-    exhaustive: true,
-    port: 0,
+  const f = parseFlags(
+    argv,
+    {
+      json: { type: 'boolean' },
+      n: { type: 'string' },
+      bundle: { type: 'string' },
+      make: { type: 'boolean' },
+      cache: { type: 'string' },
+      entries: { type: 'string' },
+      queries: { type: 'string' },
+      cold: { type: 'string' },
+      k: { type: 'string' },
+      beam: { type: 'string' },
+      beams: { type: 'string' },
+      pools: { type: 'string' },
+      'paper-walk': { type: 'boolean' },
+      'max-batch': { type: 'string' },
+      'resident-mb': { type: 'string' },
+      'no-exhaustive': { type: 'boolean' },
+      port: { type: 'string' },
+    },
+    USAGE,
+  );
+  /** An integer ≥ 0 of flag `name`, or `fallback` without it. */
+  const int = <T>(name: keyof typeof f, fallback: T) => {
+    const v = f[name];
+    return typeof v === 'string' ? integer(`--${name}`, v, 0) : fallback;
   };
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    const val = () => {
-      const v = argv[++i];
-      if (v === undefined) throw new Error(`${a} needs a value\n${USAGE}`);
-      return v;
-    };
-    const int = () => {
-      const v = Number(val());
-      if (!Number.isInteger(v) || v < 0) throw new Error(`${a}: expected an integer ≥ 0`);
-      return v;
-    };
-    const list = () =>
-      val()
-        .split(',')
-        .map((x) => {
-          const v = Number(x);
-          if (!Number.isInteger(v) || v < 1) throw new Error(`${a}: bad value ${x}`);
-          return v;
-        });
-    switch (a) {
-      case '--json':
-        o.json = true;
-        break;
-      case '--n':
-        o.n = list();
-        break;
-      case '--bundle':
-        o.bundle = val();
-        break;
-      case '--make':
-        o.make = true;
-        break;
-      case '--cache':
-        o.cache = resolve(val());
-        break;
-      case '--entries':
-        o.entries = int();
-        break;
-      case '--queries':
-        o.queries = int();
-        break;
-      case '--cold':
-        o.cold = int();
-        break;
-      case '--k':
-        o.k = int();
-        break;
-      case '--beam':
-        o.beam = int();
-        break;
-      case '--beams':
-        o.beams = list();
-        break;
-      case '--pools':
-        o.pools = list();
-        break;
-      case '--paper-walk':
-        o.paperWalk = true;
-        break;
-      case '--max-batch':
-        o.maxBatch = int();
-        break;
-      case '--resident-mb':
-        o.residentMb = int();
-        break;
-      case '--no-exhaustive':
-        o.exhaustive = false;
-        break;
-      case '--port':
-        o.port = int();
-        break;
-      case '-h':
-      case '--help':
-        console.log(USAGE);
-        process.exit(0);
-        break;
-      default:
-        throw new Error(`unknown option ${a}\n${USAGE}`);
-    }
-  }
+  const o: Options = {
+    json: f.json ?? false,
+    n: f.n ? integers('--n', f.n) : [10000, 100000, 1000000],
+    bundle: f.bundle ?? null,
+    make: f.make ?? false,
+    cache: resolve(f.cache ?? resolve(root, 'bench-results/scale-cache')),
+    queries: int('queries', 5),
+    cold: int('cold', 2),
+    k: int('k', 10),
+    beam: int('beam', 8),
+    beams: f.beams ? integers('--beams', f.beams) : undefined,
+    pools: f.pools ? integers('--pools', f.pools) : [128, 512],
+    paperWalk: f['paper-walk'] ?? false,
+    entries: int('entries', null),
+    residentMb: int('resident-mb', null),
+    maxBatch: int('max-batch', 8192),
+    exhaustive: !f['no-exhaustive'],
+    port: int('port', 0),
+  };
   if (o.cold > o.queries) throw new Error('--cold must not exceed --queries');
   return o;
 }
