@@ -4,14 +4,12 @@
 // path (whole files), the lazy path (Range requests) and the exhaustive scorer.
 // The vectors, graph and entry points come from the caller (bench/benchScale.ts builds them
 // with src/core; bench/benchScaleBrowser.ts --make uses makeClusteredCorpus below).
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { MODEL_FILE_NAME, serializeModelJson, sha256Hex, type IndexManifest } from '../src/core/formats/index.ts';
+import { serializeModelJson, sha256Hex, type IndexManifest } from '../src/core/formats/index.ts';
 import { gaussianFrom, paperArchitecture, seededRandom } from '../src/core/qnet.ts';
 import { encodeVectors, type EncodedVectors, type StorageDtype } from '../src/core/vectorStorage.ts';
-import { writeDirAtomically, writeIndexFiles } from '../src/cli/writeIndex.ts';
-import { addLazyFields } from '../src/cli/lazyBundle.ts';
+import { writeModelAndIndex } from '../src/cli/writeIndex.ts';
 import { SYNTHETIC_MODEL_ID } from '../src/cli/syntheticIndex.ts';
 
 export interface ScaleBundleInput {
@@ -61,20 +59,14 @@ export async function writeScaleBundle(outDir: string, input: ScaleBundleInput):
   for (let s = 0; s < n; s += shardDocs) {
     metadata.push(Array.from({ length: Math.min(shardDocs, n - s) }, (_, k) => ({ id: `d${s + k}`, title: `Synthetic document ${s + k}`, url: '', text: '' })));
   }
-  let manifest: IndexManifest | undefined;
-  await writeDirAtomically(outDir, input.force ?? false, async (tmp) => {
-    await mkdir(join(tmp, 'model'));
-    await writeFile(join(tmp, 'model', MODEL_FILE_NAME), modelBytes);
-    await mkdir(join(tmp, 'index'));
-    await writeIndexFiles(join(tmp, 'index'), {
-      manifestFields: { model: { id: model.id, sha256: await sha256Hex(modelBytes) }, tileDocs, synthetic: true },
-      tiles,
-      metadata,
-      graph: { degree, shards },
-    });
-    manifest = await addLazyFields(join(tmp, 'index'), { chunkDocs: input.chunkDocs ?? 256, entryPoints: input.entryPoints });
+  return writeModelAndIndex(outDir, modelBytes, {
+    manifestFields: { model: { id: model.id, sha256: await sha256Hex(modelBytes) }, tileDocs, synthetic: true },
+    tiles,
+    metadata,
+    graph: { degree, shards, entryPoints: Uint32Array.from(input.entryPoints) },
+    chunkDocs: input.chunkDocs ?? 256,
+    force: input.force,
   });
-  return manifest!;
 }
 
 /**

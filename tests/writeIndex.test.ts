@@ -5,9 +5,18 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readIndexBundle, readModelBundle } from '../src/cli/readBundle.ts';
 import { SYNTHETIC_MODEL_ID, makeSyntheticIndex } from '../src/cli/syntheticIndex.ts';
 import { writeIndexBundle, type WriteIndexInput } from '../src/cli/writeIndex.ts';
-import { parseIndexManifest, parseModelJson, sha256Hex } from '../src/core/formats/index.ts';
+import {
+  openIndexBundle,
+  parseIndexManifest,
+  parseModelJson,
+  readIndexFiles,
+  readVerified,
+  sha256Hex,
+  type IndexFileEntry,
+} from '../src/core/formats/index.ts';
 import { randomVectors, seededRandom } from '../src/core/qnet.ts';
 import { decodeVectors, encodeVectors, int8Absmax } from '../src/core/vectorStorage.ts';
+import { MemoryKept, MemorySource } from './helpers/memorySource.ts';
 
 let root: string;
 beforeEach(async () => {
@@ -46,8 +55,15 @@ describe('writeIndexBundle', () => {
       const out = join(root, 'idx');
       const manifest = await writeIndexBundle(out, inp);
       expect(await listing(out)).toEqual([
-        'manifest.json', 'metadata', 'metadata/00000.json', 'metadata/00001.json', 'metadata/00002.json',
-        'vectors', 'vectors/00000.bin', 'vectors/00001.bin', 'vectors/00002.bin',
+        'manifest.json',
+        'metadata',
+        'metadata/00000.json',
+        'metadata/00001.json',
+        'metadata/00002.json',
+        'vectors',
+        'vectors/00000.bin',
+        'vectors/00001.bin',
+        'vectors/00002.bin',
       ]);
       expect((await stat(out)).mode & 0o777).toBe(0o755);
       const back = await readIndexBundle(out);
@@ -100,7 +116,9 @@ describe('writeIndexBundle', () => {
     const first = await writeIndexBundle(out, input());
     const bad = input();
     bad.metadata.pop(); // metadata covers 200 of 250 docs: caught when the manifest is built, after all files
-    await expect(writeIndexBundle(out, { ...bad, force: true })).rejects.toThrow('manifest.json: metadata shards cover 200 documents (doc counts add up to 200), but doc_count is 250');
+    await expect(writeIndexBundle(out, { ...bad, force: true })).rejects.toThrow(
+      'manifest.json: metadata shards cover 200 documents (doc counts add up to 200), but doc_count is 250',
+    );
     expect(await readdir(root)).toEqual(['idx']);
     expect((await readIndexBundle(out)).manifest).toEqual(first);
   });
@@ -151,14 +169,95 @@ describe('readIndexBundle', () => {
   });
 });
 
+describe('the bundle reader over an in-memory byte source', () => {
+  /** A written bundle in memory; `swap` replaces a file and relists it in manifest.json (new length and hash). */
+  async function memoryBundle(inp: WriteIndexInput = input(), kept?: MemoryKept) {
+    const out = join(root, 'mem');
+    await writeIndexBundle(out, inp);
+    const source = await MemorySource.of(out, kept);
+    const swap = async (path: string, bytes: Uint8Array) => {
+      source.files.set(path, bytes);
+      const m = JSON.parse(new TextDecoder().decode(source.files.get('manifest.json')));
+      const e = m.files.find((f: { path: string }) => f.path === path);
+      Object.assign(e, { bytes: bytes.byteLength, sha256: await sha256Hex(bytes) });
+      source.files.set('manifest.json', new TextEncoder().encode(JSON.stringify(m)));
+    };
+    return { source, swap };
+  }
+  const readAll = async (source: MemorySource, kinds?: IndexFileEntry['kind'][]) => readIndexFiles(source, (await openIndexBundle(source)).manifest, { kinds });
+
+  it('refuses a truncated, an oversized, a tampered and a missing file, naming it', async () => {
+    const { source } = await memoryBundle();
+    const tile = source.files.get('vectors/00001.bin')!;
+    source.files.set('vectors/00001.bin', tile.subarray(0, 100));
+    await expect(readAll(source)).rejects.toThrow('vectors/00001.bin: truncated: expected 1200 bytes, got 100');
+    source.files.set('vectors/00001.bin', new Uint8Array(1300));
+    await expect(readAll(source)).rejects.toThrow('vectors/00001.bin: oversized: expected 1200 bytes, got 1300');
+    const flipped = tile.slice();
+    flipped[7] ^= 1;
+    source.files.set('vectors/00001.bin', flipped);
+    await expect(readAll(source)).rejects.toThrow('vectors/00001.bin: SHA-256 mismatch: the bundle lists');
+    source.files.delete('vectors/00001.bin');
+    await expect(readAll(source)).rejects.toThrow('vectors/00001.bin: missing from the bundle');
+  });
+
+  it('refuses ids repeated across shards on the worker path too (vectors and metadata only)', async () => {
+    const inp = input();
+    inp.metadata[2][0] = doc(3);
+    const { source } = await memoryBundle(inp);
+    await expect(readAll(source, ['vectors', 'metadata'])).rejects.toThrow('metadata/00002.json: [0].id "doc-3" repeats a document id of metadata/00000.json');
+    // Only what was asked for is read.
+    expect((await readAll(source, ['vectors'])).metadata).toEqual([]);
+    expect(source.reads.filter((r) => r.includes('metadata')).length).toBe(3);
+  });
+
+  it('refuses listed files whose structure or values are bad even when their hash matches', async () => {
+    const { source, swap } = await memoryBundle({ ...input('f32'), graph: { degree: 2, shards: [new Uint32Array(500).fill(1)] } });
+    const nan = source.files.get('vectors/00002.bin')!.slice();
+    new Float32Array(nan.buffer)[7] = Number.NaN;
+    await swap('vectors/00002.bin', nan);
+    await expect(readAll(source)).rejects.toThrow('vectors/00002.bin: doc 201 dimension 1 is NaN or infinite');
+    const { source: s2, swap: swap2 } = await memoryBundle({ ...input('f32'), graph: { degree: 2, shards: [new Uint32Array(500).fill(1)] }, force: true });
+    await swap2('graph/00000.bin', new Uint8Array(new Uint32Array(500).fill(250).buffer));
+    await expect(readAll(s2)).rejects.toThrow('graph/00000.bin: doc 0: neighbor 0 is 250, beyond doc_count 250');
+    await swap2('metadata/00001.json', new TextEncoder().encode('[{"id": "x"}]'));
+    await expect(readAll(s2, ['metadata'])).rejects.toThrow('metadata/00001.json: must hold doc_count (100) records, got 1');
+  });
+
+  it('uses a kept copy that verifies, and reads a damaged one again from the source', async () => {
+    const kept = new MemoryKept();
+    const { source } = await memoryBundle(input(), kept);
+    const { manifest, version } = await openIndexBundle(source);
+    expect(kept.version).toBe(version);
+    const ref = manifest.metadataShards[1];
+    const seen: boolean[] = [];
+    const first = await readVerified(source, ref, (_, __, k) => seen.push(k));
+    await readVerified(source, ref, (_, __, k) => seen.push(k));
+    expect(seen).toEqual([false, true]);
+    expect(source.reads.filter((r) => r === `file ${ref.path}`).length).toBe(1);
+    kept.store.set(`${version}|${ref.path}`, first.slice(1));
+    expect(await readVerified(source, ref, (_, __, k) => seen.push(k))).toEqual(first);
+    expect(seen).toEqual([false, true, false]);
+  });
+});
+
 describe('makeSyntheticIndex', () => {
   it('writes a synthetic model and a matching index that validate together', async () => {
     const out = join(root, 'syn');
     const r = await makeSyntheticIndex(out, { n: 300, dim: 10, dtype: 'int8', seed: 5, tileDocs: 128, shardDocs: 100 });
     expect(await listing(out)).toEqual([
-      'index', 'index/manifest.json', 'index/metadata', 'index/metadata/00000.json', 'index/metadata/00001.json', 'index/metadata/00002.json',
-      'index/vectors', 'index/vectors/00000.bin', 'index/vectors/00001.bin', 'index/vectors/00002.bin',
-      'model', 'model/model.json',
+      'index',
+      'index/manifest.json',
+      'index/metadata',
+      'index/metadata/00000.json',
+      'index/metadata/00001.json',
+      'index/metadata/00002.json',
+      'index/vectors',
+      'index/vectors/00000.bin',
+      'index/vectors/00001.bin',
+      'index/vectors/00002.bin',
+      'model',
+      'model/model.json',
     ]);
     const model = await readModelBundle(r.modelDir);
     expect(model.model).toEqual(r.model);

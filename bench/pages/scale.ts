@@ -6,16 +6,15 @@
 //   cold       — the same walk on a lazily loaded copy (src/worker/rangeFetch.ts): a fresh
 //                 IndexedDB store per query, so every chunk it needs comes over HTTP Range requests.
 // Recall is against the exhaustive GPU top k of the same q-net.
-import { parseGraphShard, parseIndexManifest, parseModelJson, parseVectorTile, verifyFile, type IndexManifest } from '../../src/core/formats/index.ts';
-import { parseJsonText } from '../../src/core/formats/fields.ts';
 import { readLazyLayout } from '../../src/core/formats/chunkHashes.ts';
+import { joinGraphShards, openIndexBundle, openModelBundle, readIndexFiles, type IndexManifest } from '../../src/core/formats/index.ts';
 import { randomWeights, seededRandom, type QNetArchitecture } from '../../src/core/qnet';
-import type { EncodedVectors } from '../../src/core/vectorStorage';
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
 import { MAX_K, TOPK_CHUNK } from '../../src/gpu/topkProgram';
 import { FileCache } from '../../src/worker/fileCache';
 import { GpuGraphSearch } from '../../src/worker/graphSearchDriver';
+import { HttpSource } from '../../src/worker/httpSource';
 
 export interface WalkParams {
   k: number;
@@ -73,36 +72,20 @@ export interface ColdRow {
 let gpu: ScorerDevice | null = null;
 let state: { base: string; manifest: IndexManifest; arch: QNetArchitecture; exhaustive: QNetScorer; approx: GpuGraphSearch } | null = null;
 
-async function fetchBytes(url: string): Promise<Uint8Array> {
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`${url}: HTTP ${res.status}`);
-  return new Uint8Array(await res.arrayBuffer());
-}
-
 async function load(base: string, maxBatch = 8192): Promise<LoadInfo> {
   gpu ??= await requestScorerDevice();
   state?.exhaustive.destroy();
   state?.approx.destroy();
   state = null;
   const t0 = performance.now();
-  const model = parseModelJson(await fetchBytes(`${base}/model/model.json`));
-  const manifestBytes = await fetchBytes(`${base}/index/manifest.json`);
-  const manifest = parseIndexManifest(manifestBytes);
-  const { layout, reason } = readLazyLayout(parseJsonText(manifestBytes, 'manifest.json'), manifest);
+  const { model } = await openModelBundle(new HttpSource(`${base}/model/`));
+  const source = new HttpSource(`${base}/index/`);
+  const { manifest, jsonBytes } = await openIndexBundle(source);
+  const { layout, reason } = readLazyLayout(manifest);
   if (!layout) throw new Error(`manifest.json: ${reason}`);
-  const tiles: EncodedVectors[] = [];
-  for (const e of manifest.vectorTiles) {
-    const bytes = await fetchBytes(`${base}/index/${e.path}`);
-    await verifyFile(e, bytes);
-    tiles.push(parseVectorTile(e, bytes, manifest));
-  }
+  const { tiles, graph } = await readIndexFiles(source, manifest, { kinds: ['vectors', 'graph'] });
   const degree = manifest.graph!.degree;
-  const rows = new Uint32Array(manifest.docCount * degree);
-  for (const e of manifest.graphShards) {
-    const bytes = await fetchBytes(`${base}/index/${e.path}`);
-    await verifyFile(e, bytes);
-    rows.set(parseGraphShard(e, bytes, manifest), e.firstDoc * degree);
-  }
+  const rows = joinGraphShards(manifest, graph);
   const arch = model.qnet;
   const exhaustive = await QNetScorer.create(gpu.device, arch, { dtype: manifest.storage.dtype });
   exhaustive.setDocuments(tiles);
@@ -124,7 +107,7 @@ async function load(base: string, maxBatch = 8192): Promise<LoadInfo> {
     entry_points: layout.entryPoints.length,
     vector_bytes: manifest.vectorTiles.reduce((s, e) => s + e.bytes, 0),
     graph_bytes: manifest.graphShards.reduce((s, e) => s + e.bytes, 0),
-    manifest_bytes: manifestBytes.byteLength,
+    manifest_bytes: jsonBytes,
     load_ms: performance.now() - t0,
     max_storage_buffer_binding_size: gpu.device.limits.maxStorageBufferBindingSize,
     max_buffer_size: gpu.device.limits.maxBufferSize,

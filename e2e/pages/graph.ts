@@ -6,14 +6,13 @@ import { exactKnnGraph } from '../../src/core/knn';
 import { gaussianFrom, paperArchitecture, randomWeights, referenceScores, referenceTopK, seededRandom, type QNetArchitecture } from '../../src/core/qnet';
 import { decodeVectors, encodeVectors, type EncodedVectors, type StorageDtype } from '../../src/core/vectorStorage';
 import { graphSearch, graphViewOf, type ScoreBatch } from '../../src/core/graphSearch';
-import { parseGraphShard, parseIndexManifest, parseModelJson, parseVectorTile, verifyFile } from '../../src/core/formats/index.ts';
-import { parseJsonText } from '../../src/core/formats/fields.ts';
-import { readLazyLayout } from '../../src/core/formats/chunkHashes.ts';
+import { joinGraphShards, openIndexBundle, openModelBundle, readIndexFiles } from '../../src/core/formats/index.ts';
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { GatherScorer } from '../../src/gpu/gatherScorer';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
 import { FileCache } from '../../src/worker/fileCache';
 import { GpuGraphSearch, type WalkOptions } from '../../src/worker/graphSearchDriver';
+import { HttpSource } from '../../src/worker/httpSource';
 
 let shared: ScorerDevice | null = null;
 const gpu = async () => (shared ??= await requestScorerDevice());
@@ -68,7 +67,12 @@ async function gatherParity(c: GatherCase): Promise<GatherResult> {
   const rand = seededRandom(c.seed);
   const w = randomWeights(arch, rand);
   const d = c.dims[0];
-  const whole = encodeVectors(Float32Array.from({ length: c.n * d }, () => rand() * 4 - 2), c.n, d, c.dtype);
+  const whole = encodeVectors(
+    Float32Array.from({ length: c.n * d }, () => rand() * 4 - 2),
+    c.n,
+    d,
+    c.dtype,
+  );
   const seen = decodeVectors(whole);
   const mags = new Float64Array(c.n);
   const ref = referenceScores(w, seen, c.n, mags);
@@ -78,7 +82,12 @@ async function gatherParity(c: GatherCase): Promise<GatherResult> {
   ids[0] = c.n - 1;
   if (ids.length > 1) ids[1] = 0;
   if (ids.length > 3) ids[3] = ids[2];
-  const gather = await GatherScorer.create(device, arch, { dtype: c.dtype, maxBatch: c.maxBatch, maxBufferRows: c.maxBufferRows, activationBytes: c.activationBytes });
+  const gather = await GatherScorer.create(device, arch, {
+    dtype: c.dtype,
+    maxBatch: c.maxBatch,
+    maxBufferRows: c.maxBufferRows,
+    activationBytes: c.activationBytes,
+  });
   const full = await QNetScorer.create(device, arch, { dtype: c.dtype });
   try {
     gather.setDocuments(tilesOf(whole, 1000));
@@ -204,7 +213,8 @@ async function walkParity(c: WalkCase): Promise<{ results: WalkQueryResult[]; gr
     full.setWeights(w0);
     const top = await full.search(c.walk.k);
     const refTop = referenceTopK(referenceScores(w0, seen, c.n), c.walk.k);
-    if (![...top.indices].every((v, i) => v === refTop.indices[i])) throw new Error(`exhaustive GPU top-k ${[...top.indices]} differs from the reference ${[...refTop.indices]}`);
+    if (![...top.indices].every((v, i) => v === refTop.indices[i]))
+      throw new Error(`exhaustive GPU top-k ${[...top.indices]} differs from the reference ${[...refTop.indices]}`);
     return { results, graphBuildMs };
   } finally {
     walker.destroy();
@@ -245,27 +255,28 @@ export interface LazyResult {
 
 async function lazyParity(c: LazyCase): Promise<LazyResult> {
   const { device } = await gpu();
-  const get = async (u: string) => new Uint8Array(await (await fetch(u)).arrayBuffer());
-  const model = parseModelJson(await get(`${c.base}/model/model.json`));
-  const mBytes = await get(`${c.base}/index/manifest.json`);
-  const manifest = parseIndexManifest(mBytes);
-  const { layout } = readLazyLayout(parseJsonText(mBytes, 'manifest.json'), manifest);
-  const tiles: EncodedVectors[] = [];
-  for (const e of manifest.vectorTiles) {
-    const b = await get(`${c.base}/index/${e.path}`);
-    await verifyFile(e, b);
-    tiles.push(parseVectorTile(e, b, manifest));
-  }
-  const degree = manifest.graph!.degree;
-  const rows = new Uint32Array(manifest.docCount * degree);
-  for (const e of manifest.graphShards) {
-    const b = await get(`${c.base}/index/${e.path}`);
-    await verifyFile(e, b);
-    rows.set(parseGraphShard(e, b, manifest), e.firstDoc * degree);
-  }
-  const eager = await GpuGraphSearch.eager(device, model.qnet, tiles, { rows, degree }, layout!.entryPoints);
+  const { model } = await openModelBundle(new HttpSource(`${c.base}/model/`));
+  const source = new HttpSource(`${c.base}/index/`);
+  const { manifest, jsonBytes } = await openIndexBundle(source);
+  const { tiles, graph } = await readIndexFiles(source, manifest, { kinds: ['vectors', 'graph'] });
+  const eager = await GpuGraphSearch.eager(
+    device,
+    model.qnet,
+    tiles,
+    { rows: joinGraphShards(manifest, graph), degree: manifest.graph!.degree },
+    manifest.graph!.entryPoints!,
+  );
   const lazy = await GpuGraphSearch.lazy(device, model.qnet, `${c.base}/index/`, { cache: new FileCache(c.db) });
-  const out: LazyResult = { eagerIds: [], lazyIds: [], queryBytes: [], indexBytes: lazy.lazy!.indexBytes, warmNetworkBytes: 0, warmCachedBytes: 0, warmIds: [], repeatBytes: 0 };
+  const out: LazyResult = {
+    eagerIds: [],
+    lazyIds: [],
+    queryBytes: [],
+    indexBytes: lazy.lazy!.indexBytes,
+    warmNetworkBytes: 0,
+    warmCachedBytes: 0,
+    warmIds: [],
+    repeatBytes: 0,
+  };
   try {
     let first = true;
     for (const s of c.seeds) {
@@ -273,7 +284,7 @@ async function lazyParity(c: LazyCase): Promise<LazyResult> {
       out.eagerIds.push([...(await eager.search(w, c.walk)).ids]);
       const r = await lazy.search(w, c.walk);
       out.lazyIds.push([...r.ids]);
-      out.queryBytes.push(r.fetched!.networkBytes + (first ? mBytes.byteLength : 0));
+      out.queryBytes.push(r.fetched!.networkBytes + (first ? jsonBytes : 0));
       first = false;
     }
     const again = await lazy.search(randomWeights(model.qnet, seededRandom(c.seeds[0])), c.walk);
@@ -287,7 +298,10 @@ async function lazyParity(c: LazyCase): Promise<LazyResult> {
       warm.destroy();
     }
     if (c.residentBytes !== undefined) {
-      const paged = await GpuGraphSearch.lazy(device, model.qnet, `${c.base}/index/`, { cache: new FileCache(`${c.db}-paged`), residentBytes: c.residentBytes });
+      const paged = await GpuGraphSearch.lazy(device, model.qnet, `${c.base}/index/`, {
+        cache: new FileCache(`${c.db}-paged`),
+        residentBytes: c.residentBytes,
+      });
       try {
         out.pagedIds = [];
         for (const s of c.seeds) out.pagedIds.push([...(await paged.search(randomWeights(model.qnet, seededRandom(s)), c.walk)).ids]);
@@ -308,7 +322,7 @@ async function lazyParity(c: LazyCase): Promise<LazyResult> {
 /** A lazy query that must fail (e.g. a tampered range): returns the error message. */
 async function lazyError(c: LazyCase): Promise<string> {
   const { device } = await gpu();
-  const model = parseModelJson(new Uint8Array(await (await fetch(`${c.base}/model/model.json`)).arrayBuffer()));
+  const { model } = await openModelBundle(new HttpSource(`${c.base}/model/`));
   try {
     const lazy = await GpuGraphSearch.lazy(device, model.qnet, `${c.base}/index/`, { cache: new FileCache(c.db) });
     try {

@@ -1,28 +1,22 @@
-// Reads model and index bundles from disk and validates every file through src/core/formats.
+// Reads model and index bundles from disk through the one bundle reader (src/core/formats/bundleReader.ts).
 // As a script: `npx tsx src/cli/readBundle.ts <dir> [--model <modelDir>]` prints a summary or the first problem.
 import { constants } from 'node:fs';
-import { access, open } from 'node:fs/promises';
+import { access, open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MAX_JSON_FILE_BYTES } from '../core/formats/fields.ts';
+import * as reader from '../core/formats/bundleReader.ts';
 import {
   MANIFEST_FILE_NAME,
   MODEL_FILE_NAME,
-  checkIndexAgainstModel,
-  checkVectorTileValues,
-  parseGraphShard,
-  parseIndexManifest,
-  parseMetadataShard,
-  parseModelJson,
-  parseVectorTile,
-  sha256Hex,
-  verifyFile,
-  type DocMetadata,
+  type ByteSource,
   type FileRef,
+  type IndexFiles,
   type IndexManifest,
-  type ModelBundle,
+  type LoadedModel,
 } from '../core/formats/index.ts';
-import type { EncodedVectors } from '../core/vectorStorage.ts';
+
+export type { LoadedModel };
 
 /**
  * Reads one file of a bundle with its size bounded before any byte is read: only a regular file
@@ -32,7 +26,7 @@ import type { EncodedVectors } from '../core/vectorStorage.ts';
  */
 export async function readBundleFile(dir: string, path: string, expectedBytes?: number): Promise<Uint8Array> {
   const file = join(dir, ...path.split('/'));
-  let fh;
+  let fh: FileHandle;
   try {
     fh = await open(file, constants.O_RDONLY | constants.O_NONBLOCK);
   } catch (e) {
@@ -46,7 +40,8 @@ export async function readBundleFile(dir: string, path: string, expectedBytes?: 
     if (expectedBytes !== undefined && st.size !== expectedBytes) {
       throw new Error(`${path}: ${st.size < expectedBytes ? 'truncated' : 'oversized'}: expected ${expectedBytes} bytes, got ${st.size}`);
     }
-    if (expectedBytes === undefined && st.size > MAX_JSON_FILE_BYTES) throw new Error(`${path}: ${st.size} bytes, over the ${MAX_JSON_FILE_BYTES}-byte limit for a bundle's JSON file`);
+    if (expectedBytes === undefined && st.size > MAX_JSON_FILE_BYTES)
+      throw new Error(`${path}: ${st.size} bytes, over the ${MAX_JSON_FILE_BYTES}-byte limit for a bundle's JSON file`);
     const bytes = new Uint8Array(st.size);
     let at = 0;
     while (at < bytes.length) {
@@ -60,37 +55,27 @@ export async function readBundleFile(dir: string, path: string, expectedBytes?: 
   }
 }
 
-async function readVerified(dir: string, ref: FileRef): Promise<Uint8Array> {
-  const bytes = await readBundleFile(dir, ref.path, ref.bytes);
-  await verifyFile(ref, bytes);
-  return bytes;
+/** A bundle folder on disk as the reader's byte source. */
+export class FileSource implements ByteSource {
+  constructor(readonly dir: string) {}
+
+  readJson(path: string): Promise<Uint8Array> {
+    return readBundleFile(this.dir, path);
+  }
+
+  readFile(ref: FileRef): Promise<Uint8Array> {
+    return readBundleFile(this.dir, ref.path, ref.bytes);
+  }
 }
 
-export interface LoadedModel {
-  model: ModelBundle;
-  /** SHA-256 of model.json's bytes: what an index's model.sha256 must equal. */
-  modelJsonSha256: string;
-}
+/** One listed file of the bundle in `dir`, checked against its length and hash. */
+export const readVerified = (dir: string, ref: FileRef): Promise<Uint8Array> => reader.readVerified(new FileSource(dir), ref);
 
 /** Reads model.json and checks the length and hash of every file it lists. */
-export { readVerified };
+export const readModelBundle = (dir: string): Promise<LoadedModel> => reader.readModelBundle(new FileSource(dir));
 
-export async function readModelBundle(dir: string): Promise<LoadedModel> {
-  const bytes = await readBundleFile(dir, MODEL_FILE_NAME);
-  const model = parseModelJson(bytes);
-  if (model.encoders) {
-    const f = model.encoders.files;
-    for (const ref of [f.queryEncoder, f.docEncoder, f.vocab]) await readVerified(dir, ref);
-  }
-  return { model, modelJsonSha256: await sha256Hex(bytes) };
-}
-
-export interface LoadedIndex {
+export interface LoadedIndex extends IndexFiles {
   manifest: IndexManifest;
-  tiles: EncodedVectors[];
-  /** All documents' metadata, in document order. */
-  metadata: DocMetadata[];
-  graph: Uint32Array[];
 }
 
 /**
@@ -98,30 +83,9 @@ export interface LoadedIndex {
  * unique across shards; with `model`, also that the index was built for that model.
  */
 export async function readIndexBundle(dir: string, opts: { model?: LoadedModel } = {}): Promise<LoadedIndex> {
-  const manifest = parseIndexManifest(await readBundleFile(dir, MANIFEST_FILE_NAME));
-  if (opts.model) checkIndexAgainstModel(manifest, opts.model.model, opts.model.modelJsonSha256);
-  const tiles: EncodedVectors[] = [];
-  for (const e of manifest.vectorTiles) {
-    const tile = parseVectorTile(e, await readVerified(dir, e), manifest);
-    checkVectorTileValues(e.path, tile, e.firstDoc);
-    tiles.push(tile);
-  }
-  const metadata: DocMetadata[] = [];
-  const ids = new Map<string, string>();
-  for (const e of manifest.metadataShards) {
-    const records = parseMetadataShard(e, await readVerified(dir, e));
-    records.forEach((r, i) => {
-      const prev = ids.get(r.id);
-      if (prev !== undefined) throw new Error(`${e.path}: [${i}].id ${JSON.stringify(r.id)} repeats a document id of ${prev}`);
-      ids.set(r.id, e.path);
-      metadata.push(r);
-    });
-  }
-  const graph: Uint32Array[] = [];
-  for (const e of manifest.graphShards) graph.push(parseGraphShard(e, await readVerified(dir, e), manifest));
-  // Lexical files have no v1 structure to check beyond their length and hash.
-  for (const e of manifest.files) if (e.kind === 'lexical') await readVerified(dir, e);
-  return { manifest, tiles, metadata, graph };
+  const source = new FileSource(dir);
+  const { manifest } = await reader.openIndexBundle(source, opts);
+  return { manifest, ...(await reader.readIndexFiles(source, manifest)) };
 }
 
 async function main(argv: string[]): Promise<void> {
@@ -132,14 +96,23 @@ async function main(argv: string[]): Promise<void> {
   }
   const modelAt = argv.indexOf('--model');
   let model: LoadedModel | undefined;
-  const hasFile = (p: string) => access(join(dir, p)).then(() => true, () => false);
+  const hasFile = (p: string) =>
+    access(join(dir, p)).then(
+      () => true,
+      () => false,
+    );
   if (modelAt >= 0) model = await readModelBundle(argv[modelAt + 1]);
   else if (await hasFile(MODEL_FILE_NAME)) model = await readModelBundle(dir);
-  if (model) console.log(`model ${model.model.id}${model.model.synthetic ? ' (synthetic)' : ''}: qnet dims ${JSON.stringify(model.model.qnet.dims)}, model.json sha256 ${model.modelJsonSha256}`);
+  if (model)
+    console.log(
+      `model ${model.model.id}${model.model.synthetic ? ' (synthetic)' : ''}: qnet dims ${JSON.stringify(model.model.qnet.dims)}, model.json sha256 ${model.modelJsonSha256}`,
+    );
   if (await hasFile(MANIFEST_FILE_NAME)) {
     const idx = await readIndexBundle(dir, { model });
     const m = idx.manifest;
-    console.log(`index for ${m.model.id}${m.synthetic ? ' (synthetic)' : ''}: ${m.docCount} docs, dim ${m.dim}, ${m.storage.dtype}, ${m.vectorTiles.length} tiles, ${m.metadataShards.length} metadata shards${m.graph ? `, graph degree ${m.graph.degree}` : ''}: all files verified`);
+    console.log(
+      `index for ${m.model.id}${m.synthetic ? ' (synthetic)' : ''}: ${m.docCount} docs, dim ${m.dim}, ${m.storage.dtype}, ${m.vectorTiles.length} tiles, ${m.metadataShards.length} metadata shards${m.graph ? `, graph degree ${m.graph.degree}` : ''}: all files verified`,
+    );
   } else if (!model) {
     throw new Error(`${dir}: holds neither ${MODEL_FILE_NAME} nor ${MANIFEST_FILE_NAME}`);
   }

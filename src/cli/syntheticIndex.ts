@@ -2,20 +2,12 @@
 // document vectors and a model.json with the q-net architecture but no encoders.
 // Both JSONs carry "synthetic": true so the UI can say so.
 // As a script: `npx tsx src/cli/syntheticIndex.ts <outDir> [n] [dim] [dtype] [seed]`.
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import {
-  MODEL_FILE_NAME,
-  MODEL_FORMAT_VERSION,
-  serializeModelJson,
-  sha256Hex,
-  type IndexManifest,
-  type ModelBundle,
-} from '../core/formats/index.ts';
+import { MODEL_FORMAT_VERSION, serializeModelJson, sha256Hex, type IndexManifest, type ModelBundle } from '../core/formats/index.ts';
 import { paperArchitecture, randomVectors, seededRandom } from '../core/qnet.ts';
 import { STORAGE_DTYPES, encodeVectors, int8Absmax, type EncodedVectors, type StorageDtype } from '../core/vectorStorage.ts';
-import { writeDirAtomically, writeIndexFiles } from './writeIndex.ts';
+import { writeModelAndIndex } from './writeIndex.ts';
 
 export const SYNTHETIC_MODEL_ID = 'synthetic-qnet';
 
@@ -101,18 +93,13 @@ export async function makeSyntheticIndex(outDir: string, opts: SyntheticIndexOpt
 
   const modelDir = join(resolve(outDir), 'model');
   const indexDir = join(resolve(outDir), 'index');
-  let manifest: IndexManifest | undefined;
-  await writeDirAtomically(outDir, opts.force ?? false, async (tmp) => {
-    await mkdir(join(tmp, 'model'));
-    await writeFile(join(tmp, 'model', MODEL_FILE_NAME), modelBytes);
-    await mkdir(join(tmp, 'index'));
-    manifest = await writeIndexFiles(join(tmp, 'index'), {
-      manifestFields: { model: { id: model.id, sha256: modelJsonSha256 }, tileDocs, synthetic: true },
-      tiles,
-      metadata,
-    });
+  const manifest = await writeModelAndIndex(outDir, modelBytes, {
+    manifestFields: { model: { id: model.id, sha256: modelJsonSha256 }, tileDocs, synthetic: true },
+    tiles,
+    metadata,
+    force: opts.force,
   });
-  return { modelDir, indexDir, model, modelJsonSha256, manifest: manifest! };
+  return { modelDir, indexDir, model, modelJsonSha256, manifest };
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {

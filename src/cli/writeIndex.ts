@@ -4,6 +4,7 @@ import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   MANIFEST_FILE_NAME,
+  MODEL_FILE_NAME,
   buildIndexManifest,
   checkVectorTileValues,
   serializeIndexManifest,
@@ -13,7 +14,7 @@ import {
   type IndexManifestFields,
 } from '../core/formats/index.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
-import { addLazyFields } from './lazyBundle.ts';
+import { computeChunkHashes } from '../core/formats/chunkHashes.ts';
 import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers, lockOutput, replaceFolder, stagingFolder, unlockOutput } from './outputPath.ts';
 
 export interface WriteIndexInput {
@@ -33,7 +34,7 @@ export interface WriteIndexInput {
   output?: OutputOptions;
   /**
    * Rows per hashed chunk: files[i].chunks on every vector tile and graph shard (lazy loading,
-   * docs/FORMATS.md); needs graph.entryPoints. Added before the bundle is renamed into place.
+   * docs/FORMATS.md); needs graph.entryPoints. Hashed from the bytes as each file is written.
    */
   chunkDocs?: number;
 }
@@ -88,28 +89,38 @@ function bytesOf(words: Uint32Array): Uint8Array {
  * not atomic by itself: writeIndexBundle and makeSyntheticIndex wrap it.
  */
 export async function writeIndexFiles(dir: string, input: WriteIndexInput): Promise<IndexManifest> {
-  const { tiles, metadata } = input;
+  const { tiles, metadata, chunkDocs } = input;
   if (tiles.length === 0) throw new Error('writeIndexBundle: need at least one vector tile');
+  if (chunkDocs !== undefined) {
+    if (!Number.isInteger(chunkDocs) || chunkDocs < 1) throw new Error(`writeIndexBundle: chunkDocs must be an integer ≥ 1, got ${chunkDocs}`);
+    if (!input.graph?.entryPoints) throw new Error('writeIndexBundle: chunkDocs (lazy loading) needs a graph with entryPoints');
+  }
   const { dtype, d, strideWords } = tiles[0];
   tiles.forEach((t, i) => {
     if (t.dtype !== dtype || t.d !== d || t.strideWords !== strideWords) {
       throw new Error(`writeIndexBundle: tile ${i} is ${t.dtype} d=${t.d} stride ${t.strideWords}, tile 0 is ${dtype} d=${d} stride ${strideWords}`);
     }
-    if (t.words.length !== t.n * t.strideWords) throw new Error(`writeIndexBundle: tile ${i} has ${t.words.length} words, expected n × stride = ${t.n * t.strideWords}`);
+    if (t.words.length !== t.n * t.strideWords)
+      throw new Error(`writeIndexBundle: tile ${i} has ${t.words.length} words, expected n × stride = ${t.n * t.strideWords}`);
   });
   const absmax = tiles[0].absmax;
   if (dtype === 'int8') {
     tiles.forEach((t, i) => {
       if (!t.absmax || t.absmax.length !== d || t.absmax.some((v, k) => v !== absmax![k])) {
-        throw new Error(`writeIndexBundle: int8 tile ${i} has a different absmax from tile 0; encode every tile with one absmax (int8Absmax over the whole collection)`);
+        throw new Error(
+          `writeIndexBundle: int8 tile ${i} has a different absmax from tile 0; encode every tile with one absmax (int8Absmax over the whole collection)`,
+        );
       }
     });
   }
   const files: BundleFileInput[] = [];
-  const put = async (f: BundleFileInput) => {
+  /** Writes one file; `rowBytes` (vector tiles, graph shards) makes it chunk-hashed when chunkDocs is given. */
+  const put = async (f: BundleFileInput, rowBytes?: number) => {
     const abs = join(dir, ...f.path.split('/'));
     await mkdir(dirname(abs), { recursive: true });
     await writeFile(abs, f.data);
+    if (chunkDocs !== undefined && rowBytes !== undefined)
+      f.chunks = { docs: chunkDocs, sha256: await computeChunkHashes(f.data, f.docCount!, rowBytes, chunkDocs) };
     files.push(f);
   };
 
@@ -117,7 +128,7 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
   for (let i = 0; i < tiles.length; i++) {
     const path = shardPath('vectors', i, 'bin');
     checkVectorTileValues(path, tiles[i], firstDoc);
-    await put({ path, kind: 'vectors', data: bytesOf(tiles[i].words), firstDoc, docCount: tiles[i].n });
+    await put({ path, kind: 'vectors', data: bytesOf(tiles[i].words), firstDoc, docCount: tiles[i].n }, strideWords * 4);
     firstDoc += tiles[i].n;
   }
   firstDoc = 0;
@@ -132,9 +143,10 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
     firstDoc = 0;
     for (let i = 0; i < input.graph.shards.length; i++) {
       const rows = input.graph.shards[i];
-      if (rows.length % input.graph.degree !== 0) throw new Error(`writeIndexBundle: graph shard ${i} has ${rows.length} values, not a multiple of degree ${input.graph.degree}`);
+      if (rows.length % input.graph.degree !== 0)
+        throw new Error(`writeIndexBundle: graph shard ${i} has ${rows.length} values, not a multiple of degree ${input.graph.degree}`);
       const docCount = rows.length / input.graph.degree;
-      await put({ path: shardPath('graph', i, 'bin'), kind: 'graph', data: bytesOf(rows), firstDoc, docCount });
+      await put({ path: shardPath('graph', i, 'bin'), kind: 'graph', data: bytesOf(rows), firstDoc, docCount }, input.graph.degree * 4);
       firstDoc += docCount;
     }
   }
@@ -150,7 +162,9 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
     dtype,
     tileDocs: tileDocs ?? tiles[0].n,
     ...(absmax && dtype === 'int8' ? { absmax } : {}),
-    ...(input.graph ? { graph: { degree: input.graph.degree, metric: 'l2' as const, ...(input.graph.entryPoints ? { entryPoints: input.graph.entryPoints } : {}) } } : {}),
+    ...(input.graph
+      ? { graph: { degree: input.graph.degree, metric: 'l2' as const, ...(input.graph.entryPoints ? { entryPoints: input.graph.entryPoints } : {}) } }
+      : {}),
     ...(input.lexical ? { lexical: input.lexical.descriptor } : {}),
   };
   // Validates every count and size before the manifest exists; a throw here leaves nothing behind.
@@ -159,16 +173,34 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
   return manifest;
 }
 
+/**
+ * Writes model.json and the index built for it as outDir/model/ and outDir/index/, atomically (a
+ * synthetic model with its index: the demo's stand-in, the benchmark bundles); returns the index manifest.
+ */
+export async function writeModelAndIndex(outDir: string, modelBytes: Uint8Array, index: WriteIndexInput): Promise<IndexManifest> {
+  let manifest: IndexManifest | undefined;
+  await writeDirAtomically(
+    outDir,
+    index.force ?? false,
+    async (tmp) => {
+      await mkdir(join(tmp, 'model'));
+      await writeFile(join(tmp, 'model', MODEL_FILE_NAME), modelBytes);
+      await mkdir(join(tmp, 'index'));
+      manifest = await writeIndexFiles(join(tmp, 'index'), index);
+    },
+    index.output,
+  );
+  return manifest!;
+}
+
 /** Writes a complete index bundle to outDir atomically; returns its manifest. */
 export async function writeIndexBundle(outDir: string, input: WriteIndexInput): Promise<IndexManifest> {
   let manifest: IndexManifest | undefined;
-  if (input.chunkDocs !== undefined && !input.graph?.entryPoints) throw new Error('writeIndexBundle: chunkDocs (lazy loading) needs a graph with entryPoints');
   await writeDirAtomically(
     outDir,
     input.force ?? false,
     async (tmp) => {
       manifest = await writeIndexFiles(tmp, input);
-      if (input.chunkDocs !== undefined) manifest = await addLazyFields(tmp, { chunkDocs: input.chunkDocs });
     },
     input.output,
   );

@@ -5,22 +5,13 @@
 // kept in IndexedDB (fileCache.ts) under the manifest's hash, so a second query, or a second visit,
 // reads it from there. Adjacent missing chunks of one file go out as one request. Documents are
 // ordered by graph locality when the index is written, so a walk's chunks cluster.
-import {
-  MANIFEST_FILE_NAME,
-  parseIndexManifest,
-  sha256Hex,
-  type IndexManifest,
-} from '../core/formats/index.ts';
-import { MAX_JSON_FILE_BYTES, parseJsonText } from '../core/formats/fields.ts';
-import { chunkByteRange, readLazyLayout, type ChunkedFile, type LazyLayout } from '../core/formats/chunkHashes.ts';
+import { chunkByteRange, readChunks, readLazyLayout, type ChunkedFile, type LazyLayout } from '../core/formats/chunkHashes.ts';
+import { checkGraphRows, openIndexBundle, wordsOf, type IndexManifest } from '../core/formats/index.ts';
 import { GRAPH_NO_NEIGHBOR, type GraphView } from '../core/graphSearch.ts';
-import { readBodyBounded } from './boundedFetch.ts';
 import { FileCache } from './fileCache.ts';
+import { HttpSource, type NetworkCounters } from './httpSource.ts';
 
-export interface FetchCounters {
-  /** Bytes received from the network (manifest included), and how many requests. */
-  networkBytes: number;
-  requests: number;
+export interface FetchCounters extends NetworkCounters {
   /** Chunk bytes read back from IndexedDB (verified again). */
   cachedBytes: number;
 }
@@ -28,36 +19,22 @@ export interface FetchCounters {
 /** Called with each verified vector chunk: rows firstDoc … firstDoc + n − 1 as storage words. */
 export type VectorSink = (firstDoc: number, words: Uint32Array, n: number) => void;
 
-interface ChunkKey {
-  file: ChunkedFile;
-  j: number;
-}
-
 export class LazyIndex {
-  readonly manifest: IndexManifest;
-  readonly layout: LazyLayout;
-  readonly counters: FetchCounters;
   /** Total bytes of the index's vector tiles and graph shards (what an eager load fetches of them). */
   readonly indexBytes: number;
-  private readonly dir: URL;
-  private readonly version: string;
-  private readonly cache: FileCache;
-  private readonly fetchImpl: typeof fetch;
-  private readonly sink: VectorSink;
   /** Loaded graph rows per graph chunk, and which vector chunks were delivered to the sink. */
   private readonly graphChunks: (Uint32Array | undefined)[][];
   private readonly vectorDone: Uint8Array[];
   private readonly inflight = new Map<string, Promise<void>>();
 
-  private constructor(dir: URL, manifest: IndexManifest, layout: LazyLayout, version: string, manifestBytes: number, cache: FileCache, fetchImpl: typeof fetch, sink: VectorSink) {
-    this.dir = dir;
-    this.manifest = manifest;
-    this.layout = layout;
-    this.version = version;
-    this.cache = cache;
-    this.fetchImpl = fetchImpl;
-    this.sink = sink;
-    this.counters = { networkBytes: manifestBytes, requests: 1, cachedBytes: 0 };
+  private constructor(
+    private readonly source: HttpSource,
+    readonly manifest: IndexManifest,
+    readonly layout: LazyLayout,
+    /** Network bytes and requests (manifest.json included), and chunk bytes from IndexedDB. */
+    readonly counters: FetchCounters,
+    private readonly sink: VectorSink,
+  ) {
     this.graphChunks = layout.graph.map((f) => new Array(f.sha256.length));
     this.vectorDone = layout.vectors.map((f) => new Uint8Array(f.sha256.length));
     this.indexBytes = [...manifest.vectorTiles, ...manifest.graphShards].reduce((s, e) => s + e.bytes, 0);
@@ -68,20 +45,12 @@ export class LazyIndex {
    * no chunk hashes or entry points), naming what is missing.
    */
   static async open(indexUrl: string, sink: VectorSink, opts: { cache?: FileCache; fetch?: typeof fetch } = {}): Promise<LazyIndex> {
-    const dir = new URL(indexUrl, self.location.href);
-    if (!dir.pathname.endsWith('/')) dir.pathname += '/';
-    const fetchImpl = opts.fetch ?? fetch.bind(globalThis);
-    const url = new URL(MANIFEST_FILE_NAME, dir);
-    const res = await fetchImpl(url);
-    if (!res.ok) throw new Error(`${MANIFEST_FILE_NAME}: ${url.href} answered HTTP ${res.status}`);
-    const bytes = await readBodyBounded(res, MANIFEST_FILE_NAME, { max: MAX_JSON_FILE_BYTES });
-    const manifest = parseIndexManifest(bytes);
-    const { layout, reason } = readLazyLayout(parseJsonText(bytes, MANIFEST_FILE_NAME), manifest);
-    if (!layout) throw new Error(`${MANIFEST_FILE_NAME}: this index cannot be loaded lazily: ${reason}`);
-    const version = await sha256Hex(bytes);
-    const cache = opts.cache ?? new FileCache();
-    await cache.useVersion(dir.href, version);
-    return new LazyIndex(dir, manifest, layout, version, bytes.byteLength, cache, fetchImpl, sink);
+    const counters: FetchCounters = { networkBytes: 0, requests: 0, cachedBytes: 0 };
+    const source = new HttpSource(indexUrl, opts.cache ?? new FileCache(), { fetch: opts.fetch, counters });
+    const { manifest } = await openIndexBundle(source);
+    const { layout, reason } = readLazyLayout(manifest);
+    if (!layout) throw new Error(`manifest.json: this index cannot be loaded lazily: ${reason}`);
+    return new LazyIndex(source, manifest, layout, counters, sink);
   }
 
   get entryPoints(): Uint32Array {
@@ -149,7 +118,11 @@ export class LazyIndex {
         const run = chunks.slice(s, e);
         const p = this.loadRun(what, fi, files[fi], run);
         for (const j of run) this.inflight.set(`${what}|${fi}|${j}`, p);
-        waits.push(p.finally(() => run.forEach((j) => this.inflight.delete(`${what}|${fi}|${j}`))));
+        waits.push(
+          p.finally(() => {
+            for (const j of run) this.inflight.delete(`${what}|${fi}|${j}`);
+          }),
+        );
         s = e;
       }
     }
@@ -171,81 +144,20 @@ export class LazyIndex {
   }
 
   private async loadRun(what: 'graph' | 'vectors', fi: number, file: ChunkedFile, run: number[]): Promise<void> {
-    // From IndexedDB first; the chunks it lacks (or holds damaged) come from the network.
-    const got = new Map<number, Uint8Array>();
-    for (const j of run) {
-      const kept = await this.cache.get(this.version, `${file.entry.path}#${j}`);
-      if (kept && (await sha256Hex(kept)) === file.sha256[j]) {
-        got.set(j, kept);
-        this.counters.cachedBytes += kept.byteLength;
-      }
-    }
-    const missing = run.filter((j) => !got.has(j));
-    for (let s = 0; s < missing.length; ) {
-      let e = s + 1;
-      while (e < missing.length && missing[e] === missing[e - 1] + 1) e++;
-      const first = missing[s];
-      const last = missing[e - 1];
-      const bytes = await this.fetchRange(file, chunkByteRange(file, first).start, chunkByteRange(file, last).end);
-      const base = chunkByteRange(file, first).start;
-      for (let j = first; j <= last; j++) {
-        const { start, end } = chunkByteRange(file, j);
-        const part = bytes.slice(start - base, end - base);
-        const hash = await sha256Hex(part);
-        if (hash !== file.sha256[j]) {
-          throw new Error(`${file.entry.path}: chunk ${j} (bytes ${start}–${end - 1}): SHA-256 mismatch: the manifest lists ${file.sha256[j]}, the server sent ${hash}`);
-        }
-        await this.cache.put(this.version, `${file.entry.path}#${j}`, part);
-        got.set(j, part);
-      }
-      s = e;
-    }
-    for (const j of run) {
-      const part = got.get(j)!;
-      const words = new Uint32Array(part.buffer, part.byteOffset, part.byteLength / 4);
+    const parts = await readChunks(this.source, file, run[0], run[run.length - 1], (_, bytes, fromKept) => {
+      if (fromKept) this.counters.cachedBytes += bytes;
+    });
+    parts.forEach((part, i) => {
+      const j = run[0] + i;
+      const firstDoc = file.entry.firstDoc + j * file.chunkDocs;
+      const words = wordsOf(part);
       if (what === 'graph') {
-        for (let i = 0; i < words.length; i++) {
-          const v = words[i];
-          if (v !== GRAPH_NO_NEIGHBOR && v >= this.manifest.docCount) throw new Error(`${file.entry.path}: chunk ${j} lists neighbor ${v}, beyond doc_count ${this.manifest.docCount}`);
-        }
+        checkGraphRows(file.entry.path, words, firstDoc, this.manifest.graph!.degree, this.manifest.docCount);
         this.graphChunks[fi][j] = words;
       } else {
-        const firstDoc = file.entry.firstDoc + j * file.chunkDocs;
-        this.sink(firstDoc, part.byteOffset % 4 === 0 ? words : new Uint32Array(part.slice().buffer), part.byteLength / file.rowBytes);
+        this.sink(firstDoc, words, part.byteLength / file.rowBytes);
         this.vectorDone[fi][j] = 1;
       }
-    }
-  }
-
-  /** Bytes [start, end) of a file: a Range request (206), or the whole file when the host ignores Range (200). */
-  private async fetchRange(file: ChunkedFile, start: number, end: number): Promise<Uint8Array> {
-    const url = new URL(file.entry.path, this.dir);
-    let res: Response;
-    try {
-      res = await this.fetchImpl(url, { headers: { Range: `bytes=${start}-${end - 1}` } });
-    } catch (e) {
-      throw new Error(`${file.entry.path}: could not fetch bytes ${start}–${end - 1} of ${url.href} (${(e as Error).message})`);
-    }
-    this.counters.requests++;
-    if (res.status === 206) {
-      const cr = res.headers.get('content-range') ?? '';
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(cr.trim());
-      if (!m || Number(m[1]) !== start || Number(m[2]) !== end - 1) {
-        res.body?.cancel().catch(() => {});
-        throw new Error(`${file.entry.path}: asked for bytes ${start}–${end - 1}, the server answered Content-Range ${JSON.stringify(cr)}`);
-      }
-      // The body is read no further than the range asked for.
-      const body = await readBodyBounded(res, `${file.entry.path}: bytes ${start}–${end - 1}`, { expected: end - start });
-      this.counters.networkBytes += body.byteLength;
-      return body;
-    }
-    if (res.status === 200) {
-      // The host ignored Range and sends the whole file: read no more than the manifest says it has.
-      const body = await readBodyBounded(res, `${file.entry.path} (the server ignored the Range request and sent the whole file)`, { expected: file.entry.bytes });
-      this.counters.networkBytes += body.byteLength;
-      return body.subarray(start, end);
-    }
-    res.body?.cancel().catch(() => {});
-    throw new Error(`${file.entry.path}: bytes ${start}–${end - 1} of ${url.href}: HTTP ${res.status}`);
+    });
   }
 }

@@ -1,13 +1,8 @@
-// Per-chunk SHA-256 of vector tiles and graph shards, and the graph's entry points: what a client
-// needs to fetch an index lazily, a few rows at a time with HTTP Range requests, and still verify
-// every byte it uses (docs/FORMATS.md, "Lazy loading"). Both are optional manifest fields that
-// version-1 clients ignore (unknown keys), so manifests with and without them stay valid.
-//
-//   files[i].chunks = { "docs": C, "sha256": [h_0, …, h_{m−1}] }   (kinds vectors and graph)
-//       chunk j holds the file's rows j·C … min((j+1)·C, doc_count) − 1, i.e. the bytes
-//       j·C·R … min((j+1)·C, doc_count)·R − 1 with R the row size in bytes; m = ceil(doc_count / C)
-//   graph.entry_points = [id, …]    (where a walk starts; parsed by indexManifest.ts, required here)
-import { ObjectReader, fail, isObject, show } from './fields.ts';
+// Lazy loading (docs/FORMATS.md, "Lazy loading"): an index fetched a few rows at a time with HTTP
+// Range requests, every byte still verified, through the per-chunk SHA-256 of its vector tiles and
+// graph shards (`files[i].chunks`, typed and validated with the manifest: FileChunks in
+// indexManifest.ts) and the graph's entry points.
+import type { ByteSource, OnRead } from './bundleReader.ts';
 import { sha256Hex } from './hash.ts';
 import type { IndexManifest, ShardEntry } from './indexManifest.ts';
 
@@ -53,38 +48,60 @@ export async function computeChunkHashes(data: Uint8Array, docCount: number, row
 }
 
 /**
- * Reads the lazy-loading fields from the manifest's JSON (the parsed manifest drops unknown keys).
- * Returns null when the index cannot be loaded lazily (no graph, or a vector tile or graph shard
- * without chunk hashes, or no entry points), with the reason; throws on a malformed field.
+ * The index's lazy layout, or null when it cannot be loaded lazily (no graph, a vector tile or
+ * graph shard without chunk hashes, or no entry points), with the reason.
  */
-export function readLazyLayout(json: unknown, manifest: IndexManifest, file = 'manifest.json'): { layout: LazyLayout | null; reason: string } {
-  if (!isObject(json)) fail(file, '', 'must be a JSON object');
-  const files = (json as { files?: unknown }).files;
-  if (!Array.isArray(files)) fail(file, 'files', 'must be an array');
-  const chunked = new Map<ShardEntry, ChunkedFile>();
-  files.forEach((raw, i) => {
-    const r = ObjectReader.of(file, `files[${i}]`, raw);
-    if (!r.has('chunks')) return;
-    const entry = manifest.files[i];
-    if (entry.kind !== 'vectors' && entry.kind !== 'graph') fail(file, r.where('chunks'), `is only for files of kind vectors or graph, this one has kind ${show(entry.kind)}`);
-    const c = r.object('chunks');
-    const chunkDocs = c.int('docs', 1);
-    const hashes = c.array('sha256');
-    const want = Math.ceil(entry.docCount / chunkDocs);
-    if (hashes.length !== want) fail(file, `${r.where('chunks')}.sha256`, `must list ceil(doc_count / docs) = ${want} hashes, got ${hashes.length}`);
-    hashes.forEach((h, j) => {
-      if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)) fail(file, `${r.where('chunks')}.sha256[${j}]`, `must be 64 lowercase hex digits, got ${show(h)}`);
-    });
-    chunked.set(entry, { entry, rowBytes: rowBytesOf(manifest, entry.kind), chunkDocs, sha256: hashes as string[] });
-  });
-  // graph.entry_points is parsed and checked by validateIndexManifest (distinct ids below doc_count).
-  const entryPoints = manifest.graph?.entryPoints ?? new Uint32Array(0);
+export function readLazyLayout(manifest: IndexManifest): { layout: LazyLayout | null; reason: string } {
   if (!manifest.graph) return { layout: null, reason: 'the index has no neighbor graph' };
-  const missing = [...manifest.vectorTiles, ...manifest.graphShards].find((e) => !chunked.has(e));
+  const missing = [...manifest.vectorTiles, ...manifest.graphShards].find((e) => !e.chunks);
   if (missing) return { layout: null, reason: `${missing.path} has no chunk hashes` };
-  if (entryPoints.length === 0) return { layout: null, reason: 'graph.entry_points is missing' };
-  return {
-    layout: { vectors: manifest.vectorTiles.map((e) => chunked.get(e)!), graph: manifest.graphShards.map((e) => chunked.get(e)!), entryPoints },
-    reason: '',
-  };
+  const entryPoints = manifest.graph.entryPoints;
+  if (!entryPoints) return { layout: null, reason: 'graph.entry_points is missing' };
+  const chunked = (kind: 'vectors' | 'graph') => (entry: ShardEntry) => ({
+    entry,
+    rowBytes: rowBytesOf(manifest, kind),
+    chunkDocs: entry.chunks!.docs,
+    sha256: entry.chunks!.sha256,
+  });
+  return { layout: { vectors: manifest.vectorTiles.map(chunked('vectors')), graph: manifest.graphShards.map(chunked('graph')), entryPoints }, reason: '' };
+}
+
+/**
+ * Chunks first … last of a lazily loaded file, each checked against its hash: kept copies first,
+ * each run of chunks missing from them in one range read (one Range request), then kept.
+ */
+export async function readChunks(source: ByteSource, file: ChunkedFile, first: number, last: number, onRead?: OnRead<ShardEntry>): Promise<Uint8Array[]> {
+  const { entry } = file;
+  const key = (j: number) => `${entry.path}#${j}`;
+  const got: (Uint8Array | undefined)[] = [];
+  for (let j = first; j <= last; j++) {
+    const kept = await source.kept?.get(key(j));
+    if (kept && (await sha256Hex(kept)) === file.sha256[j]) {
+      got[j - first] = kept;
+      onRead?.(entry, kept.byteLength, true);
+    }
+  }
+  for (let s = first; s <= last; s++) {
+    if (got[s - first]) continue;
+    if (!source.readRange) throw new Error(`${entry.path}: this byte source cannot read ranges, which a lazily loaded index needs`);
+    let e = s;
+    while (e < last && !got[e + 1 - first]) e++;
+    const base = chunkByteRange(file, s).start;
+    const bytes = await source.readRange(entry, base, chunkByteRange(file, e).end);
+    for (let j = s; j <= e; j++) {
+      const { start, end } = chunkByteRange(file, j);
+      const part = bytes.slice(start - base, end - base);
+      const hash = await sha256Hex(part);
+      if (hash !== file.sha256[j]) {
+        throw new Error(
+          `${entry.path}: chunk ${j} (bytes ${start}–${end - 1}): SHA-256 mismatch: the manifest lists ${file.sha256[j]}, the server sent ${hash}`,
+        );
+      }
+      await source.kept?.put(key(j), part);
+      onRead?.(entry, part.byteLength, false);
+      got[j - first] = part;
+    }
+    s = e;
+  }
+  return got as Uint8Array[];
 }

@@ -34,7 +34,8 @@ function checkJsonDepth(text: string, file: string): void {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 0x5c) i++; // backslash: skip the escaped character
+      if (c === 0x5c)
+        i++; // backslash: skip the escaped character
       else if (c === 0x22) inString = false;
     } else if (c === 0x22) inString = true;
     else if (c === 0x5b || c === 0x7b) {
@@ -175,19 +176,28 @@ export function isSafeRelativePath(p: string): boolean {
   return p.length > 0 && p.length <= 255 && p.split('/').every((s) => SEGMENT.test(s));
 }
 
+/** What a descriptor (model.json, manifest.json) says it is: its format tag and the newest version read. */
+export interface DescriptorFormat {
+  tag: string;
+  supported: number;
+  /** Why another known tag is the wrong file, for the message. */
+  hint: Record<string, string>;
+}
+
 /**
- * Checks `format` and `format_version` first, so a newer or foreign file is refused
- * with the real reason rather than a confusing field error further down.
+ * The descriptor's top-level object, with `format` and `format_version` checked first, so a newer
+ * or foreign file is refused with the real reason rather than a confusing field error further down.
  */
-export function checkFormatHeader(r: ObjectReader, tag: string, supported: number, hint: Record<string, string>): number {
+export function readDescriptor(json: unknown, file: string, f: DescriptorFormat): { r: ObjectReader; formatVersion: number } {
+  const r = ObjectReader.of(file, '', json);
   const format = r.raw('format');
-  if (format !== tag) {
-    const extra = typeof format === 'string' && hint[format] ? ` (${hint[format]})` : '';
-    fail(r.file, 'format', `must be ${show(tag)}, got ${show(format)}${extra}`);
+  if (format !== f.tag) {
+    const extra = typeof format === 'string' && f.hint[format] ? ` (${f.hint[format]})` : '';
+    fail(r.file, 'format', `must be ${show(f.tag)}, got ${show(format)}${extra}`);
   }
-  const version = r.int('format_version', 1);
-  if (version > supported) {
-    fail(r.file, '', `format_version ${version} is newer than this client supports (${supported}); upgrade hypencoder-web`);
+  const formatVersion = r.int('format_version', 1);
+  if (formatVersion > f.supported) {
+    fail(r.file, '', `format_version ${formatVersion} is newer than this client supports (${f.supported}); upgrade hypencoder-web`);
   }
-  return version;
+  return { r, formatVersion };
 }

@@ -26,9 +26,7 @@ export function parseVectorTile(entry: ShardEntry, bytes: Uint8Array, manifest: 
   const { dtype, strideWords, absmax } = manifest.storage;
   const n = entry.docCount;
   checkSize(entry, bytes.byteLength, n * strideWords * 4, `${n} documents × ${strideWords} words × 4`);
-  const words =
-    bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n * strideWords) : new Uint32Array(bytes.slice().buffer, 0, n * strideWords);
-  const out: EncodedVectors = { dtype, d: manifest.dim, n, strideWords, words };
+  const out: EncodedVectors = { dtype, d: manifest.dim, n, strideWords, words: wordsOf(bytes) };
   if (absmax) out.absmax = absmax;
   return out;
 }
@@ -103,18 +101,35 @@ export function parseGraphShard(entry: ShardEntry, bytes: Uint8Array, manifest: 
   if (!HOST_IS_LITTLE_ENDIAN) fail(entry.path, '', 'cannot be read on a big-endian host');
   const { degree } = manifest.graph;
   checkSize(entry, bytes.byteLength, entry.docCount * degree * 4, `${entry.docCount} documents × degree ${degree} × 4`);
-  const words =
-    bytes.byteOffset % 4 === 0
-      ? new Uint32Array(bytes.buffer, bytes.byteOffset, entry.docCount * degree)
-      : new Uint32Array(bytes.slice().buffer, 0, entry.docCount * degree);
-  for (let r = 0; r < entry.docCount; r++) {
+  const words = wordsOf(bytes);
+  checkGraphRows(entry.path, words, entry.firstDoc, degree, manifest.docCount);
+  return words;
+}
+
+/** Graph rows (a whole shard, or a chunk of one read lazily) whose first row is document `firstDoc`. */
+export function checkGraphRows(file: string, words: Uint32Array, firstDoc: number, degree: number, docCount: number): void {
+  for (let r = 0; r < words.length / degree; r++) {
     let padded = false;
     for (let k = 0; k < degree; k++) {
       const v = words[r * degree + k];
       if (v === GRAPH_NO_NEIGHBOR) padded = true;
-      else if (padded) fail(entry.path, '', `doc ${entry.firstDoc + r}: neighbor ${k} follows padding (0xFFFFFFFF goes only at the end of a row)`);
-      else if (v >= manifest.docCount) fail(entry.path, '', `doc ${entry.firstDoc + r}: neighbor ${k} is ${v}, beyond doc_count ${manifest.docCount}`);
+      else if (padded) fail(file, '', `doc ${firstDoc + r}: neighbor ${k} follows padding (0xFFFFFFFF goes only at the end of a row)`);
+      else if (v >= docCount) fail(file, '', `doc ${firstDoc + r}: neighbor ${k} is ${v}, beyond doc_count ${docCount}`);
     }
   }
-  return words;
+}
+
+/** Little-endian u32 words of `bytes` (a multiple of 4 long): a view when 4-byte aligned, else a copy. */
+export function wordsOf(bytes: Uint8Array): Uint32Array {
+  const n = bytes.byteLength >> 2;
+  return bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n) : new Uint32Array(bytes.slice().buffer, 0, n);
+}
+
+/** The graph shards (in document order, as read) as one array of doc_count rows: what a graph walk takes. */
+export function joinGraphShards(manifest: IndexManifest, shards: Uint32Array[]): Uint32Array {
+  if (shards.length === 1) return shards[0];
+  const degree = manifest.graph?.degree ?? 0;
+  const rows = new Uint32Array(manifest.docCount * degree);
+  for (const [i, s] of shards.entries()) rows.set(s, manifest.graphShards[i].firstDoc * degree);
+  return rows;
 }

@@ -1,7 +1,7 @@
 // manifest.json: the index bundle's descriptor (see docs/FORMATS.md, "Index bundle").
 import { STORAGE_CODECS, readStorageExtras, storageExtrasObject } from '../storageCodecs.ts';
 import { STORAGE_DTYPES, rowStrideWords, type StorageDtype } from '../vectorStorage.ts';
-import { ObjectReader, checkFormatHeader, fail, parseJsonText, show, type JsonObject } from './fields.ts';
+import { ObjectReader, fail, parseJsonText, readDescriptor, show, type JsonObject } from './fields.ts';
 import { readFileRef, type FileRef } from './fileRef.ts';
 import { sha256Hex } from './hash.ts';
 import type { ModelBundle } from './modelBundle.ts';
@@ -25,6 +25,19 @@ export interface ShardEntry extends FileRef {
   kind: 'vectors' | 'metadata' | 'graph';
   firstDoc: number;
   docCount: number;
+  /** Optional, vectors and graph files only: per-chunk hashes for lazy loading. */
+  chunks?: FileChunks;
+}
+
+/**
+ * `files[i].chunks` (docs/FORMATS.md, "Lazy loading"): chunk j holds the file's rows j·docs …
+ * min((j+1)·docs, doc_count) − 1, and sha256[j] is the SHA-256 of those rows' bytes.
+ */
+export interface FileChunks {
+  /** Rows per chunk (the last chunk may hold fewer). */
+  docs: number;
+  /** ceil(doc_count / docs) lowercase hex digests. */
+  sha256: string[];
 }
 export interface LexicalEntry extends FileRef {
   kind: 'lexical';
@@ -74,15 +87,13 @@ export interface IndexManifest {
   graphShards: ShardEntry[];
 }
 
-export function parseIndexManifest(input: string | Uint8Array, file = MANIFEST_FILE_NAME): IndexManifest {
-  return validateIndexManifest(parseJsonText(input, file), file);
-}
+const INDEX_DESCRIPTOR = { tag: INDEX_FORMAT, supported: INDEX_FORMAT_VERSION, hint: { 'hypencoder-model': 'this is a model.json, not an index manifest' } };
+
+export const parseIndexManifest = (input: string | Uint8Array, file = MANIFEST_FILE_NAME): IndexManifest =>
+  validateIndexManifest(parseJsonText(input, file), file);
 
 export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME): IndexManifest {
-  const r = ObjectReader.of(file, '', json);
-  const formatVersion = checkFormatHeader(r, INDEX_FORMAT, INDEX_FORMAT_VERSION, {
-    'hypencoder-model': 'this is a model.json, not an index manifest',
-  });
+  const { r, formatVersion } = readDescriptor(json, file, INDEX_DESCRIPTOR);
   const synthetic = r.optionalBool('synthetic') ?? false;
   const m = r.object('model');
   const model = { id: m.string('id', { nonEmpty: true }), sha256: m.sha256('sha256') };
@@ -123,8 +134,14 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
     if (prev !== undefined) fail(file, f.where('path'), `${show(ref.path)} is already listed as files[${prev}]`);
     paths.set(ref.path, i);
     const kind = f.literal('kind', FILE_KINDS);
-    if (kind === 'lexical') files.push({ ...ref, kind });
-    else files.push({ ...ref, kind, firstDoc: f.int('first_doc', 0), docCount: f.int('doc_count', 1) });
+    if (kind === 'lexical') {
+      if (f.has('chunks')) readChunks(f, kind, 0);
+      files.push({ ...ref, kind });
+    } else {
+      const entry: ShardEntry = { ...ref, kind, firstDoc: f.int('first_doc', 0), docCount: f.int('doc_count', 1) };
+      if (f.has('chunks')) entry.chunks = readChunks(f, kind, entry.docCount);
+      files.push(entry);
+    }
   });
 
   const shardsOf = (kind: ShardEntry['kind']) => files.filter((e): e is ShardEntry => e.kind === kind);
@@ -173,6 +190,20 @@ function readGraph(g: ObjectReader, docCount: number): GraphDescriptor {
   return out;
 }
 
+/** files[i].chunks; its hashes are checked against the bytes only when a chunk is read (readChunks in chunkHashes.ts). */
+function readChunks(f: ObjectReader, kind: FileKind, docCount: number): FileChunks {
+  if (kind !== 'vectors' && kind !== 'graph') fail(f.file, f.where('chunks'), `is only for files of kind vectors or graph, this one has kind ${show(kind)}`);
+  const c = f.object('chunks');
+  const docs = c.int('docs', 1);
+  const sha256 = c.array('sha256');
+  const want = Math.ceil(docCount / docs);
+  if (sha256.length !== want) fail(f.file, c.where('sha256'), `must list ceil(doc_count / docs) = ${want} hashes, got ${sha256.length}`);
+  sha256.forEach((h, j) => {
+    if (typeof h !== 'string' || !/^[0-9a-f]{64}$/.test(h)) fail(f.file, `${c.where('sha256')}[${j}]`, `must be 64 lowercase hex digits, got ${show(h)}`);
+  });
+  return { docs, sha256: sha256 as string[] };
+}
+
 function readLexical(l: ObjectReader): LexicalDescriptor {
   return { scheme: l.string('scheme', { nonEmpty: true }), raw: l.obj };
 }
@@ -218,12 +249,16 @@ export function indexManifestObject(m: IndexManifest): Record<string, unknown> {
   });
   if (m.graph) out.graph = graphObject(m.graph);
   if (m.lexical) out.lexical = { ...m.lexical.raw, scheme: m.lexical.scheme };
-  out.files = m.files.map((e) =>
-    e.kind === 'lexical'
-      ? { path: e.path, kind: e.kind, bytes: e.bytes, sha256: e.sha256 }
-      : { path: e.path, kind: e.kind, bytes: e.bytes, sha256: e.sha256, first_doc: e.firstDoc, doc_count: e.docCount },
-  );
+  out.files = m.files.map(fileObject);
   return out;
+}
+
+function fileObject(e: IndexFileEntry): Record<string, unknown> {
+  const o: Record<string, unknown> = { path: e.path, kind: e.kind, bytes: e.bytes, sha256: e.sha256 };
+  if (e.kind === 'lexical') return o;
+  Object.assign(o, { first_doc: e.firstDoc, doc_count: e.docCount });
+  if (e.chunks) o.chunks = { docs: e.chunks.docs, sha256: [...e.chunks.sha256] };
+  return o;
 }
 
 function graphObject(g: GraphDescriptor): Record<string, unknown> {
@@ -232,9 +267,13 @@ function graphObject(g: GraphDescriptor): Record<string, unknown> {
   return o;
 }
 
-/** manifest.json text: two-space indented JSON with a final newline. */
+/**
+ * manifest.json text with a final newline: two-space indented JSON, or compact when the manifest
+ * carries chunk hashes (a lazy index's manifest is fetched before the first query and is mostly hashes).
+ */
 export function serializeIndexManifest(m: IndexManifest): string {
-  return `${JSON.stringify(indexManifestObject(m), null, 2)}\n`;
+  const lazy = m.files.some((e) => e.kind !== 'lexical' && e.chunks);
+  return `${JSON.stringify(indexManifestObject(m), null, lazy ? undefined : 2)}\n`;
 }
 
 /** Everything about an index that is not derived from its files' bytes. */
@@ -257,6 +296,8 @@ export interface BundleFileInput {
   data: Uint8Array;
   firstDoc?: number;
   docCount?: number;
+  /** Vectors and graph files of a lazily loadable index (computeChunkHashes in chunkHashes.ts). */
+  chunks?: FileChunks;
 }
 
 /**
@@ -271,6 +312,7 @@ export async function buildIndexManifest(fields: IndexManifestFields, files: Bun
       e.first_doc = f.firstDoc;
       e.doc_count = f.docCount;
     }
+    if (f.chunks) e.chunks = f.chunks;
     entries.push(e);
   }
   const docCount = files.filter((f) => f.kind === 'vectors').reduce((s, f) => s + (f.docCount ?? 0), 0);

@@ -1,6 +1,6 @@
 // model.json: the model bundle's descriptor (see docs/FORMATS.md, "Model bundle").
 import { checkArchitecture, checkWeights, hiddenLayerCount, type QNetArchitecture, type QNetWeights } from '../qnet.ts';
-import { ObjectReader, checkFormatHeader, checkInt, fail, parseJsonText, show } from './fields.ts';
+import { checkInt, fail, parseJsonText, readDescriptor, show, type ObjectReader } from './fields.ts';
 import { readFileRef, type FileRef } from './fileRef.ts';
 
 export const MODEL_FORMAT = 'hypencoder-model';
@@ -48,15 +48,12 @@ export interface ModelBundle {
 /** The keys that carry the encoders: all present, or (synthetic models only) all absent. */
 const ENCODER_KEYS = ['tokenizer', 'max_query_tokens', 'max_document_tokens', 'encoder', 'files', 'query_encoder_outputs'] as const;
 
-export function parseModelJson(input: string | Uint8Array, file = MODEL_FILE_NAME): ModelBundle {
-  return validateModelJson(parseJsonText(input, file), file);
-}
+const MODEL_DESCRIPTOR = { tag: MODEL_FORMAT, supported: MODEL_FORMAT_VERSION, hint: { 'hypencoder-index': 'this is an index manifest, not a model.json' } };
+
+export const parseModelJson = (input: string | Uint8Array, file = MODEL_FILE_NAME): ModelBundle => validateModelJson(parseJsonText(input, file), file);
 
 export function validateModelJson(json: unknown, file = MODEL_FILE_NAME): ModelBundle {
-  const r = ObjectReader.of(file, '', json);
-  const formatVersion = checkFormatHeader(r, MODEL_FORMAT, MODEL_FORMAT_VERSION, {
-    'hypencoder-index': 'this is an index manifest, not a model.json',
-  });
+  const { r, formatVersion } = readDescriptor(json, file, MODEL_DESCRIPTOR);
   const id = r.string('id', { nonEmpty: true });
   const synthetic = r.optionalBool('synthetic') ?? false;
   const qnet = readQNet(r.object('qnet'));
@@ -119,7 +116,10 @@ function readEncoders(r: ObjectReader, qnet: QNetArchitecture): EncoderSpec {
   // [CLS] and [SEP] take two positions, so 2 is the least that holds any text.
   const maxQueryTokens = r.int('max_query_tokens', 2);
   const maxDocumentTokens = r.int('max_document_tokens', 2);
-  for (const [key, v] of [['max_query_tokens', maxQueryTokens], ['max_document_tokens', maxDocumentTokens]] as const) {
+  for (const [key, v] of [
+    ['max_query_tokens', maxQueryTokens],
+    ['max_document_tokens', maxDocumentTokens],
+  ] as const) {
     if (v > encoder.maxPositionEmbeddings) {
       fail(r.file, key, `must be <= encoder.max_position_embeddings (${encoder.maxPositionEmbeddings}), got ${v}`);
     }
@@ -138,7 +138,11 @@ function readEncoders(r: ObjectReader, qnet: QNetArchitecture): EncoderSpec {
   const L = hiddenLayerCount(qnet);
   const outs = r.array('query_encoder_outputs');
   if (outs.length !== 2 * L + 1) {
-    fail(r.file, 'query_encoder_outputs', `must list ${2 * L + 1} names for a q-net with ${L} hidden layers (W_0..W_${L}, then b_0..b_${L - 1}), got ${outs.length}`);
+    fail(
+      r.file,
+      'query_encoder_outputs',
+      `must list ${2 * L + 1} names for a q-net with ${L} hidden layers (W_0..W_${L}, then b_0..b_${L - 1}), got ${outs.length}`,
+    );
   }
   outs.forEach((v, i) => {
     if (typeof v !== 'string' || v.length === 0) fail(r.file, `query_encoder_outputs[${i}]`, `must be a non-empty string, got ${show(v)}`);
@@ -188,12 +192,7 @@ export function serializeModelJson(m: ModelBundle): string {
  * Q-net weights given as plain arrays, checked against the model's dims (through qnet.ts's
  * checkWeights). `source` names where they came from in the error message.
  */
-export function qnetWeightsForModel(
-  model: ModelBundle,
-  matrices: ArrayLike<number>[],
-  biases: ArrayLike<number>[],
-  source = 'q-net weights',
-): QNetWeights {
+export function qnetWeightsForModel(model: ModelBundle, matrices: ArrayLike<number>[], biases: ArrayLike<number>[], source = 'q-net weights'): QNetWeights {
   const w: QNetWeights = {
     arch: model.qnet,
     matrices: matrices.map((m) => (m instanceof Float32Array ? m : Float32Array.from(m))),
