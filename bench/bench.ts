@@ -52,19 +52,9 @@ function parseArgs(argv: string[]): Options {
   const f = parseFlags(
     argv,
     {
-      json: { type: 'boolean' },
-      n: { type: 'string' },
-      dims: { type: 'string', multiple: true },
-      engines: { type: 'string' },
-      reps: { type: 'string' },
-      'baseline-seconds': { type: 'string' },
-      'ours-seconds': { type: 'string' },
-      full: { type: 'boolean' },
-      'peak-size': { type: 'string' },
-      'no-peak': { type: 'boolean' },
-      k: { type: 'string' },
-      ort: { type: 'string' },
-      port: { type: 'string' },
+      strings: ['n', 'engines', 'reps', 'baseline-seconds', 'ours-seconds', 'peak-size', 'k', 'ort', 'port'],
+      booleans: ['json', 'full', 'no-peak'],
+      repeated: ['dims'],
     },
     USAGE,
   );

@@ -122,38 +122,35 @@ interface Options {
 const VARIANTS = ['paper', 'paper-walk', 'best-first', 'adaptive', 'random-entries', 'knn', 'revlinks', 'probe'];
 
 function parseArgs(argv: string[]): Options {
-  const str = { type: 'string' } as const;
-  const bool = { type: 'boolean' } as const;
   const f = parseFlags(
     argv,
     {
-      json: bool,
-      n: str,
-      d: str,
-      hidden: str,
-      queries: str,
-      qnets: str,
-      data: str,
-      noise: str,
-      long: str,
-      corpus: str,
-      model: str,
-      dtype: str,
-      entries: str,
-      degree: str,
-      'ef-construction': str,
-      'piece-docs': str,
-      probes: str,
-      beam: str,
-      pools: str,
-      paper: bool,
-      knn: bool,
-      spread: str,
-      'chunk-docs': str,
-      variants: str,
-      k: str,
-      browser: bool,
-      cache: str,
+      strings: [
+        'n',
+        'd',
+        'hidden',
+        'queries',
+        'qnets',
+        'data',
+        'noise',
+        'long',
+        'corpus',
+        'model',
+        'dtype',
+        'entries',
+        'degree',
+        'ef-construction',
+        'piece-docs',
+        'probes',
+        'beam',
+        'pools',
+        'spread',
+        'chunk-docs',
+        'variants',
+        'k',
+        'cache',
+      ],
+      booleans: ['json', 'paper', 'knn', 'browser'],
     },
     USAGE,
   );
@@ -342,17 +339,15 @@ function layoutAndStore(o: Options, dir: string, n: number, make: () => Float32A
 function dataset(o: Options, n: number): Dataset {
   const entries = entryCountFor(o, n);
   const dir = join(o.cache, `synthetic-n${n}-d${o.d}-s${o.spread.join('-')}-e${entries}${o.pieceDocs ? `-p${o.pieceDocs}` : ''}-${o.dtype}`);
-  const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, () => syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]));
-  const graphs = graphsOf(o, dir, vectors, n);
-  return {
-    dir,
-    vectors,
-    entryIds,
-    leafStart,
-    graphs,
-    label: `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`,
-    timings: readJson(join(dir, 'timings.json')),
-  };
+  return storedDataset(o, dir, n, `synthetic-clustered-d${o.d}-spread${o.spread.join('-')}`, () =>
+    syntheticVectors(n, o.d, 1000 + n, o.spread[0], o.spread[1]),
+  );
+}
+
+/** A dataset of N made vectors (cached in `dir`): layout, stored precision, entries, graph(s). */
+function storedDataset(o: Options, dir: string, n: number, label: string, make: () => Float32Array): Dataset {
+  const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, make);
+  return { dir, vectors, entryIds, leafStart, graphs: graphsOf(o, dir, vectors, n), label, timings: readJson(join(dir, 'timings.json')) };
 }
 
 const sha256File = (file: string) => createHash('sha256').update(readFileSync(file)).digest('hex');
@@ -484,22 +479,13 @@ function derivedDataset(o: Options, n: number, demo: Dataset & { n: number }): D
   );
   const g = demo.graphs.hnsw0;
   let info: { delta: number; sigma: number } | null = null;
-  const { vectors, entryIds, leafStart } = layoutAndStore(o, dir, n, () => {
+  const ds = storedDataset(o, dir, n, `derived-from-demo-noise${o.noise}`, () => {
     const made = derivedVectors(demo.vectors, demo.n, o.d, g.rows, g.degree, n, o.noise, 2000 + n);
     info = { delta: made.delta, sigma: made.sigma };
     return made.vectors;
   });
   if (info) writeAtomic(join(dir, 'derived.json'), JSON.stringify(info));
-  const graphs = graphsOf(o, dir, vectors, n);
-  return {
-    dir,
-    vectors,
-    entryIds,
-    leafStart,
-    graphs,
-    label: `derived-from-demo-noise${o.noise}`,
-    timings: readJson(join(dir, 'timings.json')),
-  };
+  return ds;
 }
 
 function resolveModel(o: Options): string {

@@ -2,16 +2,31 @@
 // flag or a missing value is an error), --help, and the checks of the values it gives.
 import { parseArgs } from 'node:util';
 
-type FlagSpec = { type: 'string'; multiple?: boolean } | { type: 'boolean' };
+/** Flags by kind: `strings` take a value, `booleans` none, `repeated` a value each time they are given. */
+interface FlagNames<S extends string, B extends string, L extends string> {
+  strings?: readonly S[];
+  booleans?: readonly B[];
+  repeated?: readonly L[];
+}
 
-/** The flags of `argv` by `options`; -h/--help prints `usage` and exits. An error's message ends with `usage`. */
-export function parseFlags<const O extends Record<string, FlagSpec>>(argv: string[], options: O, usage: string) {
+/** The flags of `argv`; -h/--help prints `usage` and exits. An error's message ends with `usage`. */
+export function parseFlags<const S extends string = never, const B extends string = never, const L extends string = never>(
+  argv: string[],
+  names: FlagNames<S, B, L>,
+  usage: string,
+): { [K in S]?: string } & { [K in B]?: boolean } & { [K in L]?: string[] } {
   if (argv.includes('-h') || argv.includes('--help')) {
     console.log(usage);
     process.exit(0);
   }
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = {};
+  for (const k of names.strings ?? []) options[k] = { type: 'string' };
+  for (const k of names.booleans ?? []) options[k] = { type: 'boolean' };
+  for (const k of names.repeated ?? []) options[k] = { type: 'string', multiple: true };
   try {
-    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values;
+    return parseArgs({ args: argv, options, strict: true, allowPositionals: false }).values as { [K in S]?: string } & { [K in B]?: boolean } & {
+      [K in L]?: string[];
+    };
   } catch (e) {
     throw new Error(`${e instanceof Error ? e.message : e}\n${usage}`);
   }
