@@ -86,7 +86,7 @@ export class SearchEngine {
     const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
     const scorerBackend: ScorerBackend = opts.scorer ?? (hasGpu ? 'webgpu' : 'cpu');
     // The encoder on WebGPU keeps the q-net on the GPU; but on a CPU-emulated adapter a BERT-base
-    // query took 56 s there against 0.64 s on WASM (scripts/encoder-latency.js), so WASM by default.
+    // query took 56 s there against 0.64 s on WASM (bench/encoderLatency.ts), so WASM by default.
     const gpuEncoder = scorerBackend === 'webgpu' && !(await defaultAdapterIsCpuEmulated());
     const encoder: EngineInfo['encoder'] = bundles.queryEncoder ? (opts.encoder ?? (gpuEncoder ? 'webgpu' : 'wasm')) : 'synthetic';
     this.readbackQnet = !!opts.readbackQnet;
