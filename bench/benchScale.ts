@@ -705,10 +705,10 @@ async function benchN(o: Options, n: number, nets: Net[], ort: OnnxRuntimeNode, 
     exhaustive.lat.push(now() - t);
     // Oracle check: the exhaustive top-k's scores against the Float64 reference scorer.
     const rows = new Float32Array(truth.length * d);
-    truth.forEach((id, i) => rows.set(vectors.subarray(id * d, id * d + d), i * d));
+    for (const [i, id] of truth.entries()) rows.set(vectors.subarray(id * d, id * d + d), i * d);
     const ref = referenceScores(nets[q].weights, rows, truth.length);
     let err = 0;
-    truth.forEach((id, i) => (err = Math.max(err, Math.abs(ref[i] - all[id]) / (1 + Math.abs(ref[i])))));
+    for (const [i, id] of truth.entries()) err = Math.max(err, Math.abs(ref[i] - all[id]) / (1 + Math.abs(ref[i])));
     exhaustive.oracleErr.push(err);
     const want = new Set(truth);
     for (const v of variants) {
@@ -757,7 +757,8 @@ async function benchN(o: Options, n: number, nets: Net[], ort: OnnxRuntimeNode, 
       a.ratio.push(ms / (exhaustive.lat.at(-1) as number));
       a.iters.push(r.iterations);
       const kind = nets[q].kind ?? 'random';
-      (a.kinds[kind] ??= []).push(hit / Math.min(o.k, n));
+      a.kinds[kind] ??= [];
+      a.kinds[kind].push(hit / Math.min(o.k, n));
       // Bytes of the chunks (of C rows) holding a touched row, vectors and graph, plus the entry list.
       const coldShare = (C: number) => {
         let bytes = v.entries.length * 4;
@@ -778,7 +779,7 @@ async function benchN(o: Options, n: number, nets: Net[], ort: OnnxRuntimeNode, 
         }
         return bytes / (n * (vecRowBytes + g.degree * 4));
       };
-      o.chunkList.forEach((C, j) => a.coldBy[j].push(coldShare(C)));
+      for (const [j, C] of o.chunkList.entries()) a.coldBy[j].push(coldShare(C));
       a.cold.push(a.coldBy[0].at(-1) as number);
     }
     await sc.session.release();

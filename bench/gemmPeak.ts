@@ -185,7 +185,10 @@ async function measureAt(device: GPUDevice, M: number, N: number, K: number, opt
   const log = opts.log ?? (() => {});
   // Deterministic inputs in [-1, 1).
   let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1;
+  const rand = () => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed / 2 ** 32) * 2 - 1;
+  };
   const a = Float32Array.from({ length: M * K }, rand);
   const b = Float32Array.from({ length: K * N }, rand);
   const mk = (label: string, data: Float32Array<ArrayBuffer> | Uint32Array<ArrayBuffer> | null, size: number, usage: number) => {
@@ -318,6 +321,8 @@ export async function gemmRunner(device: GPUDevice, c: GemmConfig, M: number, N:
     label,
     flops: 2 * M * N * K,
     run: () => dispatchAndWait(device, pipeline, group, N / BN, M / BM),
-    destroy: () => bufs.forEach((b) => b.destroy()),
+    destroy: () => {
+      for (const b of bufs) b.destroy();
+    },
   };
 }

@@ -145,7 +145,7 @@ export async function makeScaleIndex(outDir: string, o: ScaleIndexOptions): Prom
   const entries = order.length;
   for (let i = 0; i < n; i++) if (!isEntry[i]) order.push(i);
   const ordered = new Float32Array(n * dim);
-  order.forEach((src, dst) => ordered.set(vectors.subarray(src * dim, (src + 1) * dim), dst * dim));
+  for (const [dst, src] of order.entries()) ordered.set(vectors.subarray(src * dim, (src + 1) * dim), dst * dim);
   const degree = o.degree ?? 32;
   log(`scale index: ${n} docs, ${clusters} clusters, building the ${degree}-NN graph…`);
   const t = Date.now();
