@@ -5,6 +5,7 @@ import type lunr from 'lunr';
 import type { DocMetadata } from '../src/core/formats/index.ts';
 import { LEXICAL_SCHEME_DOCUMENTS, LEXICAL_SCHEME_PASSAGES, buildLexicalIndex, documentLexicalDocs } from '../src/core/lexical.ts';
 import { documentGroups } from '../src/core/ranking.ts';
+import { SEARCH_DEFAULTS, snippetOf } from '../src/core/search.ts';
 import { ModeSearch } from '../src/worker/modeSearch.ts';
 
 const docs: DocMetadata[] = [
@@ -104,5 +105,36 @@ describe('document-level lexical index (lunr-doc-1)', () => {
     const tooMany = buildLexicalIndex([...documentLexicalDocs(docs, documentGroups(docs)), { title: 'extra', text: 'one record too many' }]);
     const m = new ModeSearch(neural, docs, { scheme, index: tooMany, file: 'lexical/lunr.json' }, 100);
     await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/lexical\/lunr\.json: ref "3" is not a document number of this bundle \(0 … 2\)/);
+  });
+});
+
+describe('one ranking path and one hit for every mode', () => {
+  it('neural search asks the q-net for k passages when every document is one passage, for enough passages to find k documents otherwise', async () => {
+    const depths: number[] = [];
+    const recording = (order: number[]) => async (_q: string, depth: number) => (
+      depths.push(depth), order.slice(0, depth).map((doc, i) => ({ doc, score: 4 - i }))
+    );
+    const plain = docs.slice(2); // b and c: one passage each
+    expect((await new ModeSearch(recording([1, 0]), plain, null, 100).search('copy', 'neural', 1))!.map((h) => h.id)).toEqual(['c']);
+    expect((await new ModeSearch(recording([3, 2, 1, 0]), docs, null, 100).search('copy', 'neural', 2))!.map((h) => h.docId)).toEqual(['c', 'b']);
+    expect(depths).toEqual([1, 4]); // 4 = all the passages there are (fewer than 4·100)
+  });
+
+  it('gives up when the neural ranking does (a newer search started)', async () => {
+    const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
+    expect(await m.search('copy', 'neural', 2, async () => null)).toBeNull();
+    expect(await m.search('copy', 'hybrid', 2, async () => null)).toBeNull();
+  });
+
+  it('a hit carries its snippet, white space collapsed, and the query words highlighted in it', async () => {
+    const text = `Copies\n\n\t  of lists:   a shallow copy.\n${'word '.repeat(60)}`;
+    const spaced: DocMetadata[] = [{ id: 'x', title: 'Copy', url: 'https://example.org/x', text, fields: {} }];
+    const [hit] = (await new ModeSearch(async () => [{ doc: 0, score: 1 }], spaced, null, 100).search('copying lists', 'neural', 1))!;
+    expect(hit.snippet).toBe(snippetOf(text));
+    expect(hit.snippet.startsWith('Copies of lists: a shallow copy. word word')).toBe(true);
+    expect(hit.snippet.length).toBe(SEARCH_DEFAULTS.snippetChars + 1); // cut, with an ellipsis
+    expect(hit.snippet.endsWith('…')).toBe(true);
+    expect(hit.highlights.map((r) => hit.snippet.slice(r.start, r.end))).toEqual(['Copies', 'lists', 'copy']);
+    expect(hit).toMatchObject({ rank: 1, passage: 0, id: 'x', docId: 'x', title: 'Copy', url: 'https://example.org/x', score: 1 });
   });
 });
