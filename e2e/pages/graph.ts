@@ -13,6 +13,7 @@ import { QNetScorer } from '../../src/gpu/qnetScorer';
 import { FileCache } from '../../src/worker/fileCache';
 import { GpuGraphSearch, type WalkOptions } from '../../src/worker/graphSearchDriver';
 import { HttpSource } from '../../src/worker/httpSource';
+import { scoreErrors } from '../helpers/scoreErrors.ts';
 
 let shared: ScorerDevice | null = null;
 const gpu = async () => (shared ??= await requestScorerDevice());
@@ -97,17 +98,9 @@ async function gatherParity(c: GatherCase): Promise<GatherResult> {
     full.setDocuments([whole]);
     full.setWeights(w);
     const all = await full.scoreAll();
-    let maxRelErr = 0;
-    let unwritten = 0;
+    const { maxRelErr, unwritten } = scoreErrors(got, ref, mags, (i) => ids[i]);
     let notBitwiseEqual = 0;
-    for (let i = 0; i < ids.length; i++) {
-      if (Number.isNaN(got[i])) {
-        unwritten++;
-        continue;
-      }
-      maxRelErr = Math.max(maxRelErr, Math.abs(got[i] - ref[ids[i]]) / mags[ids[i]]);
-      if (!Object.is(got[i], all[ids[i]])) notBitwiseEqual++;
-    }
+    for (let i = 0; i < ids.length; i++) if (!Number.isNaN(got[i]) && !Object.is(got[i], all[ids[i]])) notBitwiseEqual++;
     const buffers = Math.ceil(c.n / Math.min(c.maxBufferRows ?? Infinity, Math.floor(device.limits.maxStorageBufferBindingSize / (whole.strideWords * 4))));
     return { maxRelErr, unwritten, notBitwiseEqual, buffers };
   } finally {

@@ -4,8 +4,10 @@ import { paperArchitecture, randomVectors, randomWeights, referenceScores, refer
 import { decodeVectors, encodeVectors, type StorageDtype } from '../../src/core/vectorStorage';
 import { requestScorerDevice, type ScorerDevice } from '../../src/gpu/device';
 import { QNetScorer } from '../../src/gpu/qnetScorer';
-import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, layerTiling, quadTilingRuns, workgroupShape } from '../../src/gpu/layerTiling';
+import { DEFAULT_TILING, DIRECT_TILING, QUAD_DIRECT_TILING, layerTiling, quadTilingRuns, workgroupShape, type LayerTiling } from '../../src/gpu/layerTiling';
 import { quadRowMismatches } from '../../src/gpu/quadLayout';
+import { exposeHarness } from '../helpers/pageHarness.ts';
+import { scoreErrors } from '../helpers/scoreErrors.ts';
 import { SCORER_REL_TOL } from '../helpers/tolerances.ts';
 
 export interface ParityCase {
@@ -91,18 +93,7 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
     const t0 = performance.now();
     const gpu = await scorer.scoreAll();
     const gpuMs = performance.now() - t0;
-    let maxRelErr = 0;
-    let maxAbsErr = 0;
-    let unwritten = 0;
-    for (let i = 0; i < c.n; i++) {
-      if (Number.isNaN(gpu[i])) {
-        unwritten++;
-        continue;
-      }
-      const e = Math.abs(gpu[i] - ref[i]);
-      maxAbsErr = Math.max(maxAbsErr, e);
-      maxRelErr = Math.max(maxRelErr, e / mags[i]);
-    }
+    const { maxRelErr, maxAbsErr, unwritten } = scoreErrors(gpu, ref, mags);
     const top = await scorer.search(c.k);
     const topkMismatches = compareTopK(top.indices, top.scores, ref, mags, c.k);
     for (const [q, k] of (c.moreQueries ?? []).entries()) {
@@ -190,25 +181,15 @@ declare global {
   interface Window {
     runParity: typeof runParity;
     quadCheck: typeof quadCheck;
+    timeSearch: typeof timeSearch;
     harnessReady: boolean;
   }
 }
-window.runParity = runParity;
-window.quadCheck = quadCheck;
-window.harnessReady = true;
-document.getElementById('status')!.textContent = 'ready';
-
 /**
  * Warm throughput of search(k) for a random q-net, or of scoreAll() with k = 0 (no top-k), used to
  * choose tile sizes and to see where time goes; the benchmark is bench/bench.ts.
  */
-async function timeSearch(
-  dims: number[],
-  n: number,
-  reps: number,
-  tiling?: import('../../src/gpu/layerTiling').LayerTiling,
-  k = 10,
-): Promise<{ docsPerS: number; ms: number[] }> {
+async function timeSearch(dims: number[], n: number, reps: number, tiling?: LayerTiling, k = 10): Promise<{ docsPerS: number; ms: number[] }> {
   shared ??= await requestScorerDevice();
   const L = dims.length - 2;
   const arch = paperArchitecture(dims[0], dims[1], L);
@@ -231,4 +212,4 @@ async function timeSearch(
     scorer.destroy();
   }
 }
-(window as unknown as { timeSearch: typeof timeSearch }).timeSearch = timeSearch;
+exposeHarness({ runParity, quadCheck, timeSearch }, 'harnessReady');

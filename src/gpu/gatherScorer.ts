@@ -13,18 +13,14 @@
 import gatherSource from '../../shaders/qnet_gather.wgsl?raw';
 import { checkArchitecture, type QNetArchitecture, type QNetWeights } from '../core/qnet';
 import { rowStrideWords, type EncodedVectors, type StorageDtype } from '../core/vectorStorage';
-import type { LayerTiling } from './layerTiling';
 import { type ComputeProgram, createBuffer, PipelineCache } from './pipelineCache';
-import { type LayerBatch, type LayerIO, QNetLayerStack, type WeightBuffers } from './qnetLayerStack';
+import { type LayerBatch, type LayerIO, type LayerStackOptions, QNetLayerStack, type WeightBuffers } from './qnetLayerStack';
 import { fillWgsl } from './wgslTemplate';
 
-export interface GatherScorerOptions {
-  dtype: StorageDtype;
-  /** Most candidate ids one score() call takes (default 8192). */
+/** The layer stack's options (dtype, tiling, activationBytes), and the gather's own. */
+export interface GatherScorerOptions extends Omit<LayerStackOptions, 'maxRows'> {
+  /** Most candidate ids one score() call takes (default 8192); the layers' batches need no more rows. */
   maxBatch?: number;
-  /** Upper bound on the bytes of one activation buffer (default 64 MiB). */
-  activationBytes?: number;
-  tiling?: LayerTiling;
   /** Cap on the documents per resident buffer (default: the device's binding limit); tests use it to spread documents over several buffers. */
   maxBufferRows?: number;
 }

@@ -1,24 +1,19 @@
 // Scores every document of an index with a q-net on the GPU and selects the top k there.
-// Set up once per (architecture, storage dtype, documents): pipelines, bind groups, activation
-// and score buffers. Per query only the weights change (written, or bound from onnxruntime-web's
+// Set up once per (architecture, storage dtype, documents): the layer stack (qnetLayerStack.ts:
+// weights, activations, layer pipelines), document, score and top-k buffers. Per query only the weights change (written, or bound from onnxruntime-web's
 // own GPU buffers), then one command buffer runs every layer over every batch and the top-k steps;
 // k (score, index) pairs come back.
 import type { QNetArchitecture, QNetWeights } from '../core/qnet';
 import type { EncodedVectors, StorageDtype } from '../core/vectorStorage';
 import type { LayerTiling } from './layerTiling';
-import { type LayerBatch, type LayerIO, QNetLayerStack, type WeightBuffers } from './qnetLayerStack';
+import { type LayerBatch, type LayerIO, type LayerStackOptions, QNetLayerStack, type WeightBuffers } from './qnetLayerStack';
 import { createBuffer, PipelineCache, uploadBuffer } from './pipelineCache';
 import { keptPerGroup, MAX_K, TOPK_CHUNK, topkProgram, topkSteps } from './topkProgram';
 
 export type { WeightBuffers } from './qnetLayerStack';
 
-export interface ScorerOptions {
-  dtype: StorageDtype;
-  /** Upper bound on the bytes of one activation buffer; batches of documents are sized to fit. */
-  activationBytes?: number;
-  /** Kernel tile sizes (default: tilingFor(device, dims), chosen by measurement; see docs/SCORER.md). */
-  tiling?: LayerTiling;
-}
+/** The layer stack's: dtype, tiling, activationBytes (batches of documents are sized to fit). */
+export type ScorerOptions = Omit<LayerStackOptions, 'maxRows'>;
 
 export interface SearchResult {
   indices: Uint32Array;

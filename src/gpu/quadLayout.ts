@@ -3,6 +3,7 @@
 // them round. That is only right where every quad lies within one row of the workgroup, which WebGPU
 // does not promise: quadsShareRows asks the device with a dispatch of shaders/quad_layout.wgsl.
 import quadSource from '../../shaders/quad_layout.wgsl?raw';
+import { type ComputeProgram, PipelineCache } from './pipelineCache';
 import { fillWgsl } from './wgslTemplate';
 
 const WORKGROUPS = 8;
@@ -24,9 +25,15 @@ export function quadValuesWgsl(v: string): string {
 export function quadsShareRows(device: GPUDevice, wx: number, wy: number): Promise<boolean> {
   const key = `${wx}x${wy}`;
   let perDevice = checked.get(device);
-  if (!perDevice) checked.set(device, (perDevice = new Map()));
+  if (!perDevice) {
+    perDevice = new Map();
+    checked.set(device, perDevice);
+  }
   let answer = perDevice.get(key);
-  if (!answer) perDevice.set(key, (answer = check(device, wx, wy)));
+  if (!answer) {
+    answer = check(device, wx, wy);
+    perDevice.set(key, answer);
+  }
   return answer;
 }
 
@@ -47,15 +54,16 @@ async function check(device: GPUDevice, wx: number, wy: number): Promise<boolean
  */
 export async function quadRowMismatches(device: GPUDevice, wx: number, wy: number): Promise<number> {
   if (!device.features.has('subgroups')) throw new Error('quad layout check: the device has no subgroups feature');
-  const module = device.createShaderModule({ label: 'quad-layout', code: fillWgsl(quadSource, { WX: wx, WY: wy }, 'quad_layout.wgsl') });
+  const program: ComputeProgram = { label: 'quad-layout', code: fillWgsl(quadSource, { WX: wx, WY: wy }, 'quad_layout.wgsl'), bindings: ['write'] };
+  const cache = PipelineCache.of(device);
   // Rejects by itself on a shader or layout error; the error scope below covers only the synchronous
   // calls between its push and pop, so no other work on the device can land in it.
-  const pipeline = await device.createComputePipelineAsync({ label: 'quad-layout', layout: 'auto', compute: { module, entryPoint: 'main' } });
+  const pipeline = await cache.pipeline(program);
   const counter = device.createBuffer({ label: 'quad-layout count', size: 4, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC });
   const readback = device.createBuffer({ label: 'quad-layout readback', size: 4, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
   try {
     device.pushErrorScope('validation');
-    const bindGroup = device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries: [{ binding: 0, resource: { buffer: counter } }] });
+    const bindGroup = cache.bindGroup(program, [counter]);
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
     pass.setPipeline(pipeline);
