@@ -13,6 +13,7 @@ import { QNetScorer } from '../../src/gpu/qnetScorer';
 import { FileCache } from '../../src/worker/fileCache';
 import { GpuGraphSearch, type WalkOptions } from '../../src/worker/graphSearchDriver';
 import { HttpSource } from '../../src/worker/httpSource';
+import { exposeHarness } from '../helpers/pageHarness.ts';
 import { scoreErrors } from '../helpers/scoreErrors.ts';
 
 let shared: ScorerDevice | null = null;
@@ -336,6 +337,4 @@ declare global {
   }
 }
 
-window.graphHarness = { gatherParity, walkParity, lazyParity, lazyError };
-window.graphHarnessReady = true;
-document.getElementById('status')!.textContent = 'ready';
+exposeHarness({ graphHarness: { gatherParity, walkParity, lazyParity, lazyError } }, 'graphHarnessReady');

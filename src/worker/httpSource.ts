@@ -24,7 +24,7 @@ export class HttpSource implements ByteSource {
     private readonly cache?: FileCache,
     opts: { fetch?: typeof fetch; counters?: NetworkCounters } = {},
   ) {
-    this.dir = new URL(url, self.location.href);
+    this.dir = new URL(url, globalThis.location?.href); // relative to the page; absolute where there is none (Node tests)
     if (!this.dir.pathname.endsWith('/')) this.dir.pathname += '/';
     this.fetchImpl = opts.fetch ?? fetch.bind(globalThis);
     this.counters = opts.counters ?? { networkBytes: 0, requests: 0 };
