@@ -189,6 +189,27 @@ describe('makePassages', () => {
     expect(passages[0].title).toBe('Guide › Setup');
     expect(passages[1].title).toBe('Guide › Usage');
   });
+
+  it('splits any sections into passages that keep every word in order, each within the limit unless it is one overlong word', () => {
+    let seed = 7;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const vocab = ['a', 'flow', 'supersonic', 'aeroelasticity', 'x'.repeat(200)];
+    const wordsOf = (s: string) => s.split(/\s+/).filter(Boolean);
+    for (let trial = 0; trial < 200; trial++) {
+      const sections = Array.from({ length: 1 + Math.floor(rnd() * 5) }, (_, k) => ({
+        heading: `H${k}`,
+        anchor: `h${k}`,
+        text: Array.from({ length: Math.floor(rnd() * 120) }, () => vocab[Math.floor(rnd() * vocab.length)]).join(rnd() < 0.5 ? ' ' : '\n'),
+      }));
+      const { passages } = makePassages([doc('a', '', { sections })], { maxTokens: 40, long: 'split', countTokens });
+      if (passages.length < 2) continue; // kept whole
+      expect(passages.flatMap((p) => wordsOf(p.text))).toEqual(sections.flatMap((s) => wordsOf(s.text)));
+      for (const p of passages) {
+        const words = wordsOf(p.text);
+        expect(words.length === 1 || words.reduce((t, w) => t + countTokens(w), 0) <= 38).toBe(true);
+      }
+    }
+  });
 });
 
 describe('document-level lexical records (lunr-doc-1)', () => {

@@ -47,12 +47,6 @@ function withTitle(title: string, text: string): string {
   return text ? `${title}\n${text}` : title;
 }
 
-interface Word {
-  start: number;
-  end: number;
-  tokens: number;
-}
-
 export function makePassages(docs: SourceDoc[], opts: PassageOptions): { passages: Passage[]; stats: PassageStats } {
   const cache = new Map<string, number>();
   const count = (w: string) => {
@@ -98,38 +92,32 @@ export function makePassages(docs: SourceDoc[], opts: PassageOptions): { passage
     // Room for text once the title is prepended (the title is never split; a title longer than
     // the whole limit leaves at least a quarter of it for text).
     const room = Math.max(Math.floor(budget / 4), budget - titleTokens);
-    // A merged passage links to the section that gave it the most tokens.
+    // A merged passage links to the section that gave it the most tokens. Passages are made while
+    // the words stream by, one word at a time, so a long document never holds all its words at once.
     type Piece = { anchor: string; heading: string; text: string; tokens: number; best: number };
-    const pieces: Piece[] = [];
+    let pieces = 0;
     let cur: Piece | null = null;
     const close = () => {
-      if (cur && cur.text.trim() !== '') pieces.push(cur);
+      const p = cur;
       cur = null;
+      if (!p || p.text.trim() === '') return;
+      pieces++;
+      const encodeText = withTitle(doc.title, p.text);
+      const url = doc.url && p.anchor ? `${doc.url.replace(/#.*$/, '')}#${p.anchor}` : doc.url;
+      const title = p.heading && p.heading !== doc.title ? `${doc.title} › ${p.heading}` : doc.title;
+      const fields = { ...(doc.fields ?? {}), passage_of: doc.id, passage: pieces };
+      passages.push(base({ id: `${doc.id}#p${pieces}`, title, url, text: p.text, encodeText, tokens: countText(encodeText), fields }));
     };
     for (const sec of doc.sections) {
-      const words: Word[] = [];
-      for (const m of sec.text.matchAll(/\S+/g)) words.push({ start: m.index!, end: m.index! + m[0].length, tokens: count(m[0]) });
-      let i = 0;
-      // Merge into a short passage from the previous section when it fits.
-      while (i < words.length) {
-        if (cur === null || (cur as Piece).tokens >= MIN_PASSAGE_TOKENS) {
-          close();
-          cur = { anchor: sec.anchor, heading: sec.heading, text: '', tokens: 0, best: 0 };
-        }
-        const c: Piece = cur as Piece;
-        const from = i;
-        let t = c.tokens;
-        while (i < words.length && (t + words[i].tokens <= room || (t === 0 && i === from))) {
-          t += words[i].tokens;
-          i++;
-        }
-        if (i === from) {
-          // The merged passage is full: start a fresh one for this section.
-          close();
-          cur = { anchor: sec.anchor, heading: sec.heading, text: '', tokens: 0, best: 0 };
-          continue;
-        }
-        const slice = sec.text.slice(words[from].start, words[i - 1].end);
+      const fresh = (): Piece => ({ anchor: sec.anchor, heading: sec.heading, text: '', tokens: 0, best: 0 });
+      // The run: consecutive words of this section that fit the current passage, [runStart, runEnd)
+      // of sec.text (runStart −1: none yet); t counts the passage's tokens with the run.
+      let runStart = -1;
+      let runEnd = 0;
+      let t = 0;
+      const endRun = () => {
+        const c = cur as Piece;
+        const slice = sec.text.slice(runStart, runEnd);
         c.text = c.text ? `${c.text}\n${slice}` : slice;
         if (t - c.tokens > c.best) {
           c.best = t - c.tokens;
@@ -137,18 +125,39 @@ export function makePassages(docs: SourceDoc[], opts: PassageOptions): { passage
           c.heading = sec.heading;
         }
         c.tokens = t;
-        if (i < words.length) close();
+        runStart = -1;
+      };
+      for (const m of sec.text.matchAll(/\S+/g)) {
+        const k = count(m[0]);
+        // A word that does not fit is tried again in a fresh passage (it always fits an empty one).
+        for (;;) {
+          if (runStart < 0) {
+            // Merge into a short passage from the previous section when it fits.
+            if (cur === null || (cur as Piece).tokens >= MIN_PASSAGE_TOKENS) {
+              close();
+              cur = fresh();
+            }
+            t = (cur as Piece).tokens;
+          }
+          if (t + k <= room || (t === 0 && runStart < 0)) {
+            if (runStart < 0) runStart = m.index;
+            runEnd = m.index + m[0].length;
+            t += k;
+            break;
+          }
+          if (runStart < 0) {
+            // The merged passage is full: start a fresh one for this section.
+            close();
+            cur = fresh();
+            continue;
+          }
+          endRun();
+          close();
+        }
       }
+      if (runStart >= 0) endRun();
     }
     close();
-    pieces.forEach((p, k) => {
-      const encodeText = withTitle(doc.title, p.text);
-      const url = doc.url && p.anchor ? `${doc.url.replace(/#.*$/, '')}#${p.anchor}` : doc.url;
-      const title = p.heading && p.heading !== doc.title ? `${doc.title} › ${p.heading}` : doc.title;
-      passages.push(
-        base({ id: `${doc.id}#p${k + 1}`, title, url, text: p.text, encodeText, tokens: countText(encodeText), fields: { ...(doc.fields ?? {}), passage_of: doc.id, passage: k + 1 } }),
-      );
-    });
   }
   stats.passages = passages.length;
   return { passages, stats };
