@@ -1,5 +1,6 @@
 // Ingestion: JSONL records, web pages (HTML, Markdown), passages, strict UTF-8, and the lexical
 // tokenization shared by documents and queries.
+import lunr from 'lunr';
 import { describe, expect, it } from 'vitest';
 import { extractHtml } from '../src/core/ingest/html.ts';
 import { parseJsonlDocs } from '../src/core/ingest/jsonl.ts';
@@ -8,12 +9,14 @@ import { makePassages } from '../src/core/ingest/passages.ts';
 import { INGESTERS, formatList, ingesterFor } from '../src/core/ingest/registry.ts';
 import { decodeUtf8Strict } from '../src/core/ingest/utf8.ts';
 import {
+  LEXICAL_FIELDS,
   LEXICAL_SCHEME,
   buildLexicalIndex,
   documentLexicalDocs,
   documentTitle,
   lexicalQueryTerms,
   lexicalSearch,
+  lexicalText,
   loadLexicalIndex,
   serializeLexicalIndex,
 } from '../src/core/lexical.ts';
@@ -237,6 +240,28 @@ describe('document-level lexical records (lunr-doc-1)', () => {
 });
 
 describe('lexical index (Lunr BM25)', () => {
+  it("is the index Lunr's own builder makes from whole fields, for long texts too (counted in pieces)", () => {
+    const stock = (ds: { title: string; text: string }[]) =>
+      lunr(function () {
+        this.ref('ref');
+        for (const f of LEXICAL_FIELDS) this.field(f);
+        this.metadataWhitelist = [];
+        ds.forEach((d, i) => this.add({ ref: String(i), title: lexicalText(d.title), text: lexicalText(d.text) }));
+      });
+    let seed = 3;
+    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const parts = ['ΟΔΟΣ', 'σοφός', 'Σ', 'super-sonic', 'İstanbul', '123', '__proto__', 'the', 'running', 'naïve', 'flows'];
+    const seps = [' ', '\n', '\t', '\r\n', '-', '\u00a0', '\ufeff', ' - '];
+    const text = (n: number) => Array.from({ length: n }, () => parts[Math.floor(rnd() * parts.length)] + seps[Math.floor(rnd() * seps.length)]).join('');
+    const ds = [
+      { title: text(4), text: text(60_000) },
+      ...Array.from({ length: 20 }, () => ({ title: text(3), text: text(Math.floor(rnd() * 50)) })),
+      { title: '', text: '' },
+    ];
+    expect(ds[0].text.length).toBeGreaterThan(4 << 16);
+    expect(Buffer.from(serializeLexicalIndex(buildLexicalIndex(ds))).equals(Buffer.from(serializeLexicalIndex(stock(ds))))).toBe(true);
+  });
+
   const docs = [
     { title: 'Aeroelastic models', text: 'similarity laws for aero/elastic models of heated wings.' },
     { title: 'Heat transfer', text: 'heat transfer in hypersonic flow (laminar).' },
