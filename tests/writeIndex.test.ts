@@ -284,6 +284,18 @@ describe('makeSyntheticIndex', () => {
     expect(c.manifest.vectorTiles[0].sha256).not.toBe(a.manifest.vectorTiles[0].sha256);
   });
 
+  it('replaces its own model and index pair with force, and refuses a folder that holds more', async () => {
+    const out = join(root, 'pair');
+    await makeSyntheticIndex(out, { n: 20, dim: 8, dtype: 'f32', seed: 1 });
+    await expect(makeSyntheticIndex(out, { n: 20, dim: 8, dtype: 'f32', seed: 2 })).rejects.toThrow(/already holds a model and index pair; pass --force/);
+    const again = await makeSyntheticIndex(out, { n: 20, dim: 8, dtype: 'f32', seed: 2, force: true });
+    expect((await readIndexBundle(again.indexDir)).manifest.docCount).toBe(20);
+    await writeFile(join(out, 'notes.txt'), 'mine');
+    await expect(makeSyntheticIndex(out, { n: 20, dim: 8, dtype: 'f32', seed: 3, force: true })).rejects.toThrow(
+      /does not list \("notes.txt"\).*nothing was touched/,
+    );
+  });
+
   it('is refused by a model with other dims', async () => {
     const r = await makeSyntheticIndex(join(root, 's'), { n: 20, dim: 8, dtype: 'f32', seed: 1 });
     const other = await makeSyntheticIndex(join(root, 'o'), { n: 20, dim: 16, dtype: 'f32', seed: 1 });

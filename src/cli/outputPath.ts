@@ -49,6 +49,15 @@ export const INDEX_BUNDLE: BundleRecognizer = {
   listed: (j) => (Array.isArray(j.files) ? j.files.map((f) => String((f as { path?: unknown })?.path ?? '')) : []),
 };
 
+/** A model/ + index/ pair in one folder (writeModelAndIndex: synthetic and benchmark bundles). */
+export const MODEL_AND_INDEX: BundleRecognizer = {
+  file: 'index/manifest.json',
+  format: 'hypencoder-index',
+  name: 'a model and index pair',
+  listed: (j) => INDEX_BUNDLE.listed(j).map((p) => `index/${p}`),
+  extras: ['model/model.json'],
+};
+
 function isUnder(child: string, parent: string): boolean {
   const rel = path.relative(parent, child);
   return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));

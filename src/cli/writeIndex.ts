@@ -15,7 +15,17 @@ import {
 } from '../core/formats/index.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
 import { computeChunkHashes } from '../core/formats/chunkHashes.ts';
-import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers, lockOutput, replaceFolder, stagingFolder, unlockOutput } from './outputPath.ts';
+import {
+  type BundleRecognizer,
+  INDEX_BUNDLE,
+  MODEL_AND_INDEX,
+  checkOutputFolder,
+  cleanLeftovers,
+  lockOutput,
+  replaceFolder,
+  stagingFolder,
+  unlockOutput,
+} from './outputPath.ts';
 
 export interface WriteIndexInput {
   /** dim, dtype and absmax come from the tiles, graph from `graph`; tileDocs defaults to the first tile's size. */
@@ -59,12 +69,18 @@ export interface OutputOptions {
  * `force`, and even then anything but an index bundle this tool wrote; on any failure the staging
  * folder is removed and outDir is left as it was.
  */
-export async function writeDirAtomically(outDir: string, force: boolean, fill: (tmp: string) => Promise<void>, o: OutputOptions = {}): Promise<void> {
+export async function writeDirAtomically(
+  outDir: string,
+  force: boolean,
+  fill: (tmp: string) => Promise<void>,
+  o: OutputOptions = {},
+  recognizer: BundleRecognizer = INDEX_BUNDLE,
+): Promise<void> {
   const flag = o.flag ?? 'out';
-  const target = checkOutputFolder(outDir, { flag, force, inputs: o.inputs, recognizer: INDEX_BUNDLE });
+  const target = checkOutputFolder(outDir, { flag, force, inputs: o.inputs, recognizer });
   const locked = lockOutput(target, flag);
   try {
-    for (const line of cleanLeftovers(target, INDEX_BUNDLE)) o.log?.(`${flag} ${outDir}: ${line}`);
+    for (const line of cleanLeftovers(target, recognizer)) o.log?.(`${flag} ${outDir}: ${line}`);
     await mkdir(dirname(target), { recursive: true });
     const tmp = stagingFolder(target);
     try {
@@ -189,6 +205,7 @@ export async function writeModelAndIndex(outDir: string, modelBytes: Uint8Array,
       manifest = await writeIndexFiles(join(tmp, 'index'), index);
     },
     index.output,
+    MODEL_AND_INDEX,
   );
   return manifest!;
 }
