@@ -49,6 +49,11 @@ describe('parseJsonlDocs', () => {
 describe('ingester registry', () => {
   const enc = (s: string) => new TextEncoder().encode(s);
   const source = { rel: 'docs/a.page', shown: 'site/docs/a.page', url: 'https://x.org/docs/a.page', fallbackTitle: 'a' };
+  const ingester = (ext: string) => {
+    const found = ingesterFor(ext);
+    if (!found) throw new Error(`no ingester for ${ext}`);
+    return found;
+  };
   it('gives each file ending to one ingester, in any case', () => {
     const all = INGESTERS.flatMap((i) => i.extensions);
     expect(new Set(all).size).toBe(all.length);
@@ -59,15 +64,15 @@ describe('ingester registry', () => {
     expect(formatList()).toBe('.jsonl, .md, .html or .txt');
   });
   it('turns the bytes of each format into documents named by the source', () => {
-    const html = ingesterFor('.html')!.parse(enc('<html><head><title>T</title></head><body><h1 id="h">H</h1><p>body</p></body></html>'), source, 1);
+    const html = ingester('.html').parse(enc('<html><head><title>T</title></head><body><h1 id="h">H</h1><p>body</p></body></html>'), source, 1);
     expect(html.map((d) => [d.id, d.title, d.url, d.where, d.sections.map((s) => s.anchor)])).toEqual([['docs/a.page', 'T', source.url, source.shown, ['h']]]);
-    expect(ingesterFor('.md')!.parse(enc('# Head\n\ntext'), source, 1)[0].sections[0].anchor).toBe('head');
-    expect(ingesterFor('.txt')!.parse(enc('\ufeff  plain  \n'), source, 1)).toEqual([
+    expect(ingester('.md').parse(enc('# Head\n\ntext'), source, 1)[0].sections[0].anchor).toBe('head');
+    expect(ingester('.txt').parse(enc('\ufeff  plain  \n'), source, 1)).toEqual([
       { id: 'docs/a.page', title: 'a', url: source.url, sections: [{ heading: '', anchor: '', text: 'plain' }], where: source.shown },
     ]);
   });
   it('parses JSONL one line at a time, naming file:line', () => {
-    const jsonl = ingesterFor('.jsonl')!;
+    const jsonl = ingester('.jsonl');
     expect(jsonl.parse(enc('\ufeff{"id":"a","text":"x"}'), source, 1)[0].where).toBe('site/docs/a.page:1');
     expect(jsonl.parse(enc('  '), source, 2)).toEqual([]);
     expect(() => jsonl.parse(new Uint8Array([0x7b, 0xe9]), source, 4)).toThrow(/^site\/docs\/a\.page:4: not valid UTF-8/);
@@ -195,7 +200,10 @@ describe('makePassages', () => {
 
   it('splits any sections into passages that keep every word in order, each within the limit unless it is one overlong word', () => {
     let seed = 7;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
     const vocab = ['a', 'flow', 'supersonic', 'aeroelasticity', 'x'.repeat(200)];
     const wordsOf = (s: string) => s.split(/\s+/).filter(Boolean);
     for (let trial = 0; trial < 200; trial++) {
@@ -246,10 +254,15 @@ describe('lexical index (Lunr BM25)', () => {
         this.ref('ref');
         for (const f of LEXICAL_FIELDS) this.field(f);
         this.metadataWhitelist = [];
-        ds.forEach((d, i) => this.add({ ref: String(i), title: lexicalText(d.title), text: lexicalText(d.text) }));
+        ds.forEach((d, i) => {
+          this.add({ ref: String(i), title: lexicalText(d.title), text: lexicalText(d.text) });
+        });
       });
     let seed = 3;
-    const rnd = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff;
+    const rnd = () => {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      return seed / 0x7fffffff;
+    };
     const parts = ['ΟΔΟΣ', 'σοφός', 'Σ', 'super-sonic', 'İstanbul', '123', '__proto__', 'the', 'running', 'naïve', 'flows'];
     const seps = [' ', '\n', '\t', '\r\n', '-', '\u00a0', '\ufeff', ' - '];
     const text = (n: number) => Array.from({ length: n }, () => parts[Math.floor(rnd() * parts.length)] + seps[Math.floor(rnd() * seps.length)]).join('');

@@ -16,12 +16,57 @@ export interface Page {
   sections: Section[];
 }
 
-const DROP = new Set(['script', 'style', 'noscript', 'template', 'nav', 'svg', 'math', 'iframe', 'object', 'embed', 'canvas', 'button', 'select', 'input', 'textarea', 'head', 'link', 'meta']);
+const DROP = new Set([
+  'script',
+  'style',
+  'noscript',
+  'template',
+  'nav',
+  'svg',
+  'math',
+  'iframe',
+  'object',
+  'embed',
+  'canvas',
+  'button',
+  'select',
+  'input',
+  'textarea',
+  'head',
+  'link',
+  'meta',
+]);
 const CHROME = new Set(['header', 'footer', 'aside']);
 const HEADING = /^h[1-6]$/;
 const BLOCK = new Set([
-  'address', 'article', 'blockquote', 'br', 'dd', 'div', 'dl', 'dt', 'figcaption', 'figure', 'hr', 'li', 'main', 'ol', 'p', 'pre',
-  'section', 'table', 'tbody', 'td', 'tfoot', 'th', 'thead', 'tr', 'ul', 'details', 'summary', 'caption',
+  'address',
+  'article',
+  'blockquote',
+  'br',
+  'dd',
+  'div',
+  'dl',
+  'dt',
+  'figcaption',
+  'figure',
+  'hr',
+  'li',
+  'main',
+  'ol',
+  'p',
+  'pre',
+  'section',
+  'table',
+  'tbody',
+  'td',
+  'tfoot',
+  'th',
+  'thead',
+  'tr',
+  'ul',
+  'details',
+  'summary',
+  'caption',
 ]);
 
 function isElement(n: ChildNode): n is Element {
@@ -43,7 +88,10 @@ function textOf(n: ChildNode): string {
 }
 
 function collapse(s: string): string {
-  return s.replace(/[ \t\f\v\r\u00a0]+/g, ' ').replace(/ *\n[\s]*/g, '\n').trim();
+  return s
+    .replace(/[ \t\f\v\r\u00a0]+/g, ' ')
+    .replace(/ *\n[\s]*/g, '\n')
+    .trim();
 }
 
 function find(nodes: ChildNode[], pred: (e: Element) => boolean): Element | null {

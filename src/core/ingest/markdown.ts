@@ -41,7 +41,10 @@ export function extractMarkdown(source: string, fallbackTitle: string): Page {
     const t = tokens[i];
     if (t.type !== 'heading_open' || t.attrGet('id')) continue;
     const inline = tokens[i + 1];
-    const text = (inline?.children ?? []).filter((c) => c.type === 'text' || c.type === 'code_inline').map((c) => c.content).join('');
+    const text = (inline?.children ?? [])
+      .filter((c) => c.type === 'text' || c.type === 'code_inline')
+      .map((c) => c.content)
+      .join('');
     const base = githubSlug(text);
     if (!base) continue;
     const n = used.get(base) ?? 0;

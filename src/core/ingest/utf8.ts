@@ -31,7 +31,9 @@ export function decodeUtf8Strict(bytes: Uint8Array, file: string, firstLine = 1)
       } catch {
         const col = firstBadByte(slice);
         const b = slice[col] ?? 0;
-        throw new InputError(`${file}:${line}: not valid UTF-8 (byte 0x${b.toString(16).padStart(2, '0')} at column ${col + 1}); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)`);
+        throw new InputError(
+          `${file}:${line}: not valid UTF-8 (byte 0x${b.toString(16).padStart(2, '0')} at column ${col + 1}); convert the file to UTF-8 (e.g. iconv -f latin1 -t utf-8)`,
+        );
       }
       start = end + 1;
       line++;
