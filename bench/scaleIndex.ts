@@ -89,8 +89,6 @@ export function makeClusteredCorpus(n: number, dim: number, clusters: number, sp
   return { vectors, clusterOf };
 }
 
-export const scaleBundlePath = (root: string, n: number) => resolve(root, `public/generated/scale-${n}`);
-
 export interface ScaleIndexOptions {
   n: number;
   dim?: number;

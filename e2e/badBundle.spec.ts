@@ -55,7 +55,9 @@ const breakages: Breakage[] = [
         j.qnet.dims = j.qnet.dims.map((w: number, k: number, all: number[]) => (k === all.length - 1 ? w : w + step));
         if (j.encoder) j.encoder.hidden_size = j.qnet.dims[0];
       });
-      const sha = createHash('sha256').update(await readFile(modelJson)).digest('hex');
+      const sha = createHash('sha256')
+        .update(await readFile(modelJson))
+        .digest('hex');
       await editJson(join(dir, 'index', 'manifest.json'), (j) => (j.model.sha256 = sha));
     },
   },

@@ -63,7 +63,9 @@ test('?index= on another origin is refused with a message; the configured bundle
   const refused = page.getByTestId('bundle-refused');
   await expect(refused).toBeVisible();
   await expect(refused).toHaveAttribute('role', 'alert');
-  await expect(refused).toContainText(`The index named in the link was not loaded: this page loads bundles only from ${new URL(baseURL!).origin} (this site); ?index= points at ${foreign}. This site's own index is used instead.`);
+  await expect(refused).toContainText(
+    `The index named in the link was not loaded: this page loads bundles only from ${new URL(baseURL!).origin} (this site); ?index= points at ${foreign}. This site's own index is used instead.`,
+  );
   await expect(refused).toContainText('The model named in the link was not loaded: ?model= must be an http(s) URL, not javascript:.');
   // The configured demo bundles answer.
   await page.getByTestId('search-input').fill('list comprehension');
@@ -90,7 +92,9 @@ test('a hit URL holding a right-to-left override shows it percent-encoded; its h
     await expect(hit.locator('.url')).toHaveText('example.org/files/%E2%80%AEfdp.exe');
     await expect(hit.getByRole('link')).toHaveAttribute('href', rlo);
     await expect(page.locator('[data-doc-id="raw"] .url')).toHaveText('example.org/a%E2%80%AEb%07c');
-    expect(await page.locator('ol.results .url').evaluateAll((els) => els.some((e) => /[\u202A-\u202E\u2066-\u2069\u0000-\u001F]/.test(e.textContent ?? '')))).toBe(false);
+    expect(
+      await page.locator('ol.results .url').evaluateAll((els) => els.some((e) => /[\u202A-\u202E\u2066-\u2069\u0000-\u001F]/.test(e.textContent ?? ''))),
+    ).toBe(false);
     await expect(page.locator('[data-doc-id="vb"] a')).toHaveCount(0);
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -106,7 +110,11 @@ test('a 100,000-character query returns results, with a notice of the cut, in ne
   await expect(page.getByTestId('hit')).toHaveCount(10);
   const notice = page.getByTestId('query-notice');
   await expect(notice).toBeVisible();
-  await expect(notice).toHaveText(new RegExp(`^Long query: the query was cut to its first [\\d,]+ of ${query.length.toLocaleString('en')} characters; the neural model reads its first \\d+ of [\\d,]+ tokens\\.$`));
+  await expect(notice).toHaveText(
+    new RegExp(
+      `^Long query: the query was cut to its first [\\d,]+ of ${query.length.toLocaleString('en')} characters; the neural model reads its first \\d+ of [\\d,]+ tokens\\.$`,
+    ),
+  );
   // The status line and the address bar hold a short form, not the whole text.
   expect((await page.getByRole('status').textContent())!.length).toBeLessThan(200);
   expect(new URL(page.url()).searchParams.get('q')!.length).toBeLessThanOrEqual(2048);
@@ -146,7 +154,9 @@ test('a vector tile 50 MB larger than the manifest says is refused as oversized,
     });
     await openPage(page, `/?model=/generated/${name}/model/&index=/generated/${name}/index/`);
     expect(await page.evaluate(() => document.body.dataset.ready)).toBe('error');
-    await expect(page.getByRole('status')).toHaveText(new RegExp(`vectors/00000\\.bin: oversized: expected ${stated} bytes, the server announces ${stated + pad} \\(Content-Length\\)`));
+    await expect(page.getByRole('status')).toHaveText(
+      new RegExp(`vectors/00000\\.bin: oversized: expected ${stated} bytes, the server announces ${stated + pad} \\(Content-Length\\)`),
+    );
     await expect(page.getByTestId('search-input')).toBeDisabled();
     // The page aborted the download instead of reading the 50 MB to its end.
     expect(tileRequests).toBe(1);

@@ -37,10 +37,14 @@ test.beforeAll(async () => {
   outDir = await mkdtemp(join(tmpdir(), 'hypencoder-site-'));
   await run(['build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn']);
   await run(['build', '--config', 'vite.lib.config.ts', '--outDir', join(outDir, 'lib'), '--emptyOutDir', '--logLevel', 'warn']);
-  server = spawn(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), 'preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port), '--strictPort'], {
-    cwd: repo,
-    stdio: 'ignore',
-  });
+  server = spawn(
+    process.execPath,
+    [join(repo, 'node_modules/vite/bin/vite.js'), 'preview', '--outDir', outDir, '--host', '127.0.0.1', '--port', String(port), '--strictPort'],
+    {
+      cwd: repo,
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; ; i++) {
     try {
       if ((await fetch(`${origin}/`)).ok) break;
@@ -103,7 +107,14 @@ test('after one visit the built page loads and searches with the network off', a
     await page.waitForFunction(() => document.body.dataset.ready, undefined, { timeout: 120_000 });
     expect(await page.evaluate(() => document.body.dataset.ready)).toBe('true');
     // Offline for real: a URL nobody cached fails.
-    expect(await page.evaluate(() => fetch(`/not-cached-${Date.now()}.json`).then(() => 'fetched', () => 'failed'))).toBe('failed');
+    expect(
+      await page.evaluate(() =>
+        fetch(`/not-cached-${Date.now()}.json`).then(
+          () => 'fetched',
+          () => 'failed',
+        ),
+      ),
+    ).toBe('failed');
     expect(await page.evaluate(() => !!navigator.serviceWorker.controller)).toBe(true);
     // The same engine on the same files: the same hits, scores included.
     expect(await searchHits(page, 'how do wings generate lift')).toEqual(online);
@@ -160,7 +171,10 @@ test('the library on a plain page: <hypencoder-search> and createSearch rank as 
     await oracle.expectNeural(q, await readHits(element.getByTestId('hit')), 10);
     // The query's words are highlighted: in every hit that has them (the synthetic documents all do).
     const marks = await element.getByTestId('hit').evaluateAll((els) =>
-      els.map((e) => ({ mentions: /\b(gaussian|noise)\b/i.test(e.querySelector('.hit-title')?.textContent + ' ' + e.querySelector('.snippet')?.textContent), marks: e.querySelectorAll('mark').length })),
+      els.map((e) => ({
+        mentions: /\b(gaussian|noise)\b/i.test(e.querySelector('.hit-title')?.textContent + ' ' + e.querySelector('.snippet')?.textContent),
+        marks: e.querySelectorAll('mark').length,
+      })),
     );
     for (const [i, h] of marks.entries()) if (h.mentions) expect(h.marks, `hit ${i + 1} has the query's words, highlighted`).toBeGreaterThan(0);
     if (oracle.kind === 'synthetic') expect(marks[0].marks).toBeGreaterThan(0);
@@ -185,7 +199,13 @@ test('the library on a plain page: <hypencoder-search> and createSearch rank as 
         (e: Error) => (refused = e.message),
       );
       s.dispose();
-      return { docCount: info.docCount, hits: r.hits.map((h: { id: string; score: number }) => ({ id: h.id, score: h.score })), phases: [...phases], refused, lexical };
+      return {
+        docCount: info.docCount,
+        hits: r.hits.map((h: { id: string; score: number }) => ({ id: h.id, score: h.score })),
+        phases: [...phases],
+        refused,
+        lexical,
+      };
     });
     expect(viaApi.phases).toEqual(expect.arrayContaining(['vectors', 'ready']));
     await oracle.expectNeural('boundary layer transition', viaApi.hits, 5);

@@ -55,7 +55,9 @@ if (about.kind === 'synthetic') {
 } else {
   test('demo page: names the corpus and model, offers the example queries, ranks as the Node engine', async ({ page }, info) => {
     expect(about.kind).toBe('corpus');
-    const examples: string[] = JSON.parse(readFileSync(join(root, 'data', 'demo', 'example-queries.json'), 'utf8')).examples.map((e: { query: string }) => e.query);
+    const examples: string[] = JSON.parse(readFileSync(join(root, 'data', 'demo', 'example-queries.json'), 'utf8')).examples.map(
+      (e: { query: string }) => e.query,
+    );
     await openDemo(page, '/');
     await expect(page.getByTestId('about')).toContainText(`Searching the ${about.corpus.name}`);
     await expect(page.getByTestId('about')).toContainText(`with the model ${about.model.id}`);

@@ -30,10 +30,7 @@ for (const p of paths) {
   test(`browser = PyTorch: ${p.name}`, async ({ page }) => {
     await page.goto('/e2e/pages/engine.html');
     await page.waitForFunction(() => window.engineHarnessReady === true);
-    const run = await page.evaluate(
-      ([m, x, opts, qs]) => window.engineSearch(m, x, opts, qs, 10),
-      [MODEL_URL, INDEX_URL, p.opts, queries] as const,
-    );
+    const run = await page.evaluate(([m, x, opts, qs]) => window.engineSearch(m, x, opts, qs, 10), [MODEL_URL, INDEX_URL, p.opts, queries] as const);
     expect(run.info.backend).toBe(p.opts.scorer);
     expect(run.info.encoder).toBe(p.opts.encoder);
     for (const [q, r] of run.results.entries()) {
@@ -42,7 +39,9 @@ for (const p of paths) {
       const order = Array.from(torch.keys()).sort((a, b) => torch[b] - torch[a] || a - b);
       const gap = torch[order[9]] - torch[order[10]];
       const worst = Math.max(...r.docs.map((doc, i) => Math.abs(r.scores[i] - torch[doc])));
-      console.log(`${p.name} | "${r.query}": max |Δscore| ${(worst / scale).toExponential(2)} of max |score|, encode ${r.timingsMs.qnet.toFixed(1)} ms, score ${r.timingsMs.score.toFixed(1)} ms`);
+      console.log(
+        `${p.name} | "${r.query}": max |Δscore| ${(worst / scale).toExponential(2)} of max |score|, encode ${r.timingsMs.qnet.toFixed(1)} ms, score ${r.timingsMs.score.toFixed(1)} ms`,
+      );
       expect(worst).toBeLessThan(TOL * scale);
       if (gap > 2 * TOL * scale) expect(r.docs).toEqual(order.slice(0, 10));
       else expect(r.docs.filter((d) => order.slice(0, 11).includes(d)).length).toBeGreaterThanOrEqual(9);

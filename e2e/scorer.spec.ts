@@ -25,25 +25,68 @@ async function run(page: import('@playwright/test').Page, c: ParityCase): Promis
 }
 
 const cases: (ParityCase & { name: string })[] = [
-  { name: "paper 768×6, f16", dims: [768, 768, 768, 768, 768, 768, 768, 1], n: 300, dtype: 'f16', k: 10, seed: 1 },
-  { name: 'small [256,256,256,1], f16, many tiles and batches', dims: [256, 256, 256, 1], n: 2500, dtype: 'f16', k: 10, seed: 2, tileDocs: 700, activationBytes: 256 * 4 * 512 },
+  { name: 'paper 768×6, f16', dims: [768, 768, 768, 768, 768, 768, 768, 1], n: 300, dtype: 'f16', k: 10, seed: 1 },
+  {
+    name: 'small [256,256,256,1], f16, many tiles and batches',
+    dims: [256, 256, 256, 1],
+    n: 2500,
+    dtype: 'f16',
+    k: 10,
+    seed: 2,
+    tileDocs: 700,
+    activationBytes: 256 * 4 * 512,
+  },
   { name: 'odd d=33, h=33, N=1', dims: [33, 33, 1], n: 1, dtype: 'f16', k: 1, seed: 3 },
   { name: 'odd d=100 h=100 ×3, N=1000 (not a multiple of 64), int8', dims: [100, 100, 100, 100, 1], n: 1000, dtype: 'int8', k: 16, seed: 4 },
   { name: 'd=47 h=47, f32, N=129', dims: [47, 47, 1], n: 129, dtype: 'f32', k: 7, seed: 5 },
   { name: 'odd d=47 h=47 ×2, int8, N=300', dims: [47, 47, 47, 1], n: 300, dtype: 'int8', k: 9, seed: 11 },
   { name: 'd=32 ×8 hidden layers, f16, k=100', dims: [32, 32, 32, 32, 32, 32, 32, 32, 32, 1], n: 3000, dtype: 'f16', k: 100, seed: 6 },
   { name: 'd=1024 h=1024 ×2, f16', dims: [1024, 1024, 1024, 1], n: 70, dtype: 'f16', k: 5, seed: 7 },
-  { name: 'N = 2^20 + 1 in 17 tiles and many batches, [32,32,1]', dims: [32, 32, 1], n: (1 << 20) + 1, dtype: 'f16', k: 10, seed: 9, tileDocs: 65536, activationBytes: 32 * 4 * 131072 },
-  { name: 'exact ties (200 distinct rows repeated) break by index; 4 queries with k 1, 512, 33 reuse the buffers', dims: [64, 64, 64, 1], n: 5000, dtype: 'f16', k: 50, seed: 10, distinct: 200, moreQueries: [1, 512, 33] },
+  {
+    name: 'N = 2^20 + 1 in 17 tiles and many batches, [32,32,1]',
+    dims: [32, 32, 1],
+    n: (1 << 20) + 1,
+    dtype: 'f16',
+    k: 10,
+    seed: 9,
+    tileDocs: 65536,
+    activationBytes: 32 * 4 * 131072,
+  },
+  {
+    name: 'exact ties (200 distinct rows repeated) break by index; 4 queries with k 1, 512, 33 reuse the buffers',
+    dims: [64, 64, 64, 1],
+    n: 5000,
+    dtype: 'f16',
+    k: 50,
+    seed: 10,
+    distinct: 200,
+    moreQueries: [1, 512, 33],
+  },
   { name: 'non-residual widths 96→160→64, f32', dims: [96, 160, 64, 1], residual: [false, false], n: 200, dtype: 'f32', k: 10, seed: 8 },
   // On CPU-emulated adapters a layer over 256 wide runs in column blocks and a narrower one as a whole row.
-  { name: 'mixed widths 96→320→48 (column blocks, then a whole row), f16, N=777', dims: [96, 320, 48, 1], residual: [false, false], n: 777, dtype: 'f16', k: 10, seed: 11 },
+  {
+    name: 'mixed widths 96→320→48 (column blocks, then a whole row), f16, N=777',
+    dims: [96, 320, 48, 1],
+    residual: [false, false],
+    n: 777,
+    dtype: 'f16',
+    k: 10,
+    seed: 11,
+  },
 ];
 
 // The kernel the scorer picks for this adapter runs every case above; each shipped variant is also
 // forced on these (the workgroup-memory kernel real GPUs get, the plain direct one, and the direct one
 // with quad-shared rows, skipped where the device has no suitable subgroups).
-const otherKernel = ['paper 768×6, f16', 'odd d=33, h=33, N=1', 'odd d=100 h=100 ×3, N=1000 (not a multiple of 64), int8', 'd=47 h=47, f32, N=129', 'odd d=47 h=47 ×2, int8, N=300', 'non-residual widths 96→160→64, f32', 'mixed widths 96→320→48 (column blocks, then a whole row), f16, N=777'];
+const otherKernel = [
+  'paper 768×6, f16',
+  'odd d=33, h=33, N=1',
+  'odd d=100 h=100 ×3, N=1000 (not a multiple of 64), int8',
+  'd=47 h=47, f32, N=129',
+  'odd d=47 h=47 ×2, int8, N=300',
+  'non-residual widths 96→160→64, f32',
+  'mixed widths 96→320→48 (column blocks, then a whole row), f16, N=777',
+];
 for (const kernel of ['tiled', 'direct', 'quad'] as const) {
   for (const c of cases.filter((x) => otherKernel.includes(x.name))) cases.push({ ...c, name: `${c.name} [${kernel} kernel]`, kernel });
 }
@@ -52,7 +95,9 @@ for (const c of cases) {
   test(`GPU scores equal the CPU reference: ${c.name}`, async ({ page }) => {
     const r = await run(page, c);
     test.skip(!!r.skipped, r.skipped);
-    console.log(`${c.name} ${r.tiling}: maxRelErr=${r.maxRelErr.toExponential(2)} maxAbsErr=${r.maxAbsErr.toExponential(2)} gpu=${r.gpuMs.toFixed(0)}ms f16 storage vs f32 docs: maxRelErr=${r.f16StorageMaxRelErr?.toExponential(2) ?? '-'} top10 overlap=${r.f16StorageTop10Overlap ?? '-'} [${r.adapter}]`);
+    console.log(
+      `${c.name} ${r.tiling}: maxRelErr=${r.maxRelErr.toExponential(2)} maxAbsErr=${r.maxAbsErr.toExponential(2)} gpu=${r.gpuMs.toFixed(0)}ms f16 storage vs f32 docs: maxRelErr=${r.f16StorageMaxRelErr?.toExponential(2) ?? '-'} top10 overlap=${r.f16StorageTop10Overlap ?? '-'} [${r.adapter}]`,
+    );
     expect(r.unwritten, 'scores left unwritten (NaN poison)').toBe(0);
     expect(r.maxRelErr).toBeLessThan(REL_TOL);
     expect(r.topkMismatches).toEqual([]);

@@ -16,7 +16,10 @@ describe('checkBundleParam', () => {
 
   it('refuses another origin by default, naming what is allowed and what the link asked for', () => {
     const r = checkBundleParam('index', 'https://evil.example/index/', page, own);
-    expect(r).toEqual({ ok: false, reason: 'this page loads bundles only from https://search.example.org (this site); ?index= points at https://evil.example/index/' });
+    expect(r).toEqual({
+      ok: false,
+      reason: 'this page loads bundles only from https://search.example.org (this site); ?index= points at https://evil.example/index/',
+    });
     // Another port, another scheme, another host spelling of the same machine: other origins.
     expect(checkBundleParam('index', 'https://search.example.org:8443/index/', page, own).ok).toBe(false);
     expect(checkBundleParam('index', 'http://search.example.org/index/', page, own).ok).toBe(false);
@@ -27,7 +30,10 @@ describe('checkBundleParam', () => {
     expect(checkBundleParam('model', 'javascript:alert(1)', page, own)).toEqual({ ok: false, reason: '?model= must be an http(s) URL, not javascript:' });
     expect(checkBundleParam('model', 'data:application/json,{}', page, own).ok).toBe(false);
     expect(checkBundleParam('model', 'blob:https://search.example.org/1234', page, own).ok).toBe(false);
-    expect(checkBundleParam('model', 'https://user:pw@search.example.org/m/', page, own)).toEqual({ ok: false, reason: '?model= must not carry a user name or password' });
+    expect(checkBundleParam('model', 'https://user:pw@search.example.org/m/', page, own)).toEqual({
+      ok: false,
+      reason: '?model= must not carry a user name or password',
+    });
     expect(checkBundleParam('model', 'http://[::1', page, own)).toEqual({ ok: false, reason: '?model= is not a URL: "http://[::1"' });
   });
 
@@ -60,6 +66,9 @@ describe('parseAllowList', () => {
 
   it('an empty list allows nothing', () => {
     const { places } = parseAllowList([], page);
-    expect(checkBundleParam('index', '/generated/demo/index/', page, places)).toEqual({ ok: false, reason: 'this page loads bundles only from nowhere (allowBundlesFrom is empty); ?index= points at https://search.example.org/generated/demo/index/' });
+    expect(checkBundleParam('index', '/generated/demo/index/', page, places)).toEqual({
+      ok: false,
+      reason: 'this page loads bundles only from nowhere (allowBundlesFrom is empty); ?index= points at https://search.example.org/generated/demo/index/',
+    });
   });
 });

@@ -77,7 +77,13 @@ describe('shownUrl', () => {
   });
 
   it('never turns javascript:, data: or vbscript: into a link', () => {
-    for (const url of ['javascript:alert(1)', ' JavaScript:alert(1)', 'data:text/html,<script>alert(1)</script>', 'vbscript:msgbox(1)', 'java\tscript:alert(1)']) {
+    for (const url of [
+      'javascript:alert(1)',
+      ' JavaScript:alert(1)',
+      'data:text/html,<script>alert(1)</script>',
+      'vbscript:msgbox(1)',
+      'java\tscript:alert(1)',
+    ]) {
       expect(safeHref(url, 'https://search.example.org/')).toBeNull();
     }
   });

@@ -13,7 +13,9 @@ let docs: string;
 let bundle: string;
 
 function corpus(n: number): string {
-  return Array.from({ length: n }, (_, i) => JSON.stringify({ id: `d${i}`, title: `doc ${i}`, text: `wing lift drag ${i} boundary layer flow` })).join('\n') + '\n';
+  return (
+    Array.from({ length: n }, (_, i) => JSON.stringify({ id: `d${i}`, title: `doc ${i}`, text: `wing lift drag ${i} boundary layer flow` })).join('\n') + '\n'
+  );
 }
 
 beforeAll(() => {
@@ -100,7 +102,10 @@ describe('--force never destroys what is not ours', () => {
     const before = readFileSync(path.join(out, 'manifest.json'));
     // Kill at spread-out moments across the run (startup, encoding, writing, the swap).
     for (const ms of [300, 900, 1500, 2100, 2700, 3300]) {
-      const child = spawnSync(process.execPath, [BIN, 'index', docs, '--model', model, '--out', out, '--force', '-q', '--no-resume'], { timeout: ms, killSignal: 'SIGKILL' });
+      const child = spawnSync(process.execPath, [BIN, 'index', docs, '--model', model, '--out', out, '--force', '-q', '--no-resume'], {
+        timeout: ms,
+        killSignal: 'SIGKILL',
+      });
       expect(child.error === undefined || (child.error as NodeJS.ErrnoException).code === 'ETIMEDOUT').toBe(true);
       expect(existsSync(path.join(out, 'manifest.json')), `killed after ${ms} ms`).toBe(true);
     }
@@ -147,7 +152,10 @@ describe('output paths are checked before any work', () => {
     writeFileSync(q, '{"id":"1","text":"wing"}\n');
     const qrels = path.join(work, 'qrels.txt');
     writeFileSync(qrels, '1 0 d1 1\n');
-    for (const [run, msg] of [[work, /--run .*: is a folder/], ['/proc/self/run.txt', /pseudo-filesystem/]] as const) {
+    for (const [run, msg] of [
+      [work, /--run .*: is a folder/],
+      ['/proc/self/run.txt', /pseudo-filesystem/],
+    ] as const) {
       const r = cli(['eval', '--index', bundle, '--model', model, '--queries', q, '--qrels', qrels, '--mode', 'lexical', '--run', run]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(msg);
@@ -155,7 +163,7 @@ describe('output paths are checked before any work', () => {
     }
   });
 
-  it('a lock on --out: a live run holding it refuses a second one; a dead run\'s lock is taken over', () => {
+  it("a lock on --out: a live run holding it refuses a second one; a dead run's lock is taken over", () => {
     const out = path.join(work, 'locked');
     const lock = path.join(work, '.locked.lock');
     writeFileSync(lock, JSON.stringify({ pid: process.pid, host: execFileSync('hostname').toString().trim(), started: 'now' }));
@@ -296,14 +304,20 @@ describe('queries of any length, and what reaches the terminal', () => {
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout).hits.length).toBeGreaterThan(0);
     expect(r.stderr).toMatch(/note: the query was cut to its first 2,04\d of 30,000 characters; the neural model reads its first \d+ of [\d,]+ tokens/);
-    const s = spawnSync(process.execPath, [BIN, 'search', '--index', bundle, '--model', model, '--mode', 'hybrid', '--json', '-'], { input: q, encoding: 'utf8' });
+    const s = spawnSync(process.execPath, [BIN, 'search', '--index', bundle, '--model', model, '--mode', 'hybrid', '--json', '-'], {
+      input: q,
+      encoding: 'utf8',
+    });
     expect(s.status).toBe(0);
     expect(JSON.parse(s.stdout).notice).toMatch(/cut to its first/);
   });
 
   it('text output holds no escape or bell bytes from documents, and shows a bidi override escaped', () => {
     const f = path.join(work, 'esc.jsonl');
-    writeFileSync(f, `${JSON.stringify({ id: 'e', title: '\u001b[31mred\u0007', text: 'bell \u001b]0;title\u0007 x', url: 'https://e.org/%E2%80%AEgpj.exe' })}\n`);
+    writeFileSync(
+      f,
+      `${JSON.stringify({ id: 'e', title: '\u001b[31mred\u0007', text: 'bell \u001b]0;title\u0007 x', url: 'https://e.org/%E2%80%AEgpj.exe' })}\n`,
+    );
     const out = path.join(work, 'esc-idx');
     expect(cli(['index', f, '--model', model, '--out', out, '-q']).code).toBe(0);
     const r = cli(['search', '--index', out, '--mode', 'lexical', 'bell']);

@@ -106,7 +106,15 @@ describe('example queries', () => {
   it('a bad entry is refused naming the file, entry and field', () => {
     const dir = mkdtempSync(join(tmpdir(), 'demo-examples-'));
     const f = join(dir, 'ex.json');
-    writeFileSync(f, JSON.stringify({ examples: [{ query: 'ok', expect: ['library/csv.html'] }, { query: 'x', expect: [] }] }));
+    writeFileSync(
+      f,
+      JSON.stringify({
+        examples: [
+          { query: 'ok', expect: ['library/csv.html'] },
+          { query: 'x', expect: [] },
+        ],
+      }),
+    );
     expect(() => readExamples(f)).toThrow(`${f}: examples[1].expect: must be a non-empty array`);
     writeFileSync(f, JSON.stringify({ examples: [{ query: 3, expect: ['a.html'] }] }));
     expect(() => readExamples(f)).toThrow(`${f}: examples[0].query: must be a non-empty string`);

@@ -174,12 +174,18 @@ describe('model.json', () => {
     const model = validateModelJson(smallModelJson(8, 8));
     const w = randomWeights(model.qnet, seededRandom(1));
     expect(qnetWeightsForModel(model, w.matrices, w.biases).matrices[1]).toBe(w.matrices[1]);
-    const plain = qnetWeightsForModel(model, w.matrices.map((m) => Array.from(m)), w.biases.map((b) => Array.from(b)));
+    const plain = qnetWeightsForModel(
+      model,
+      w.matrices.map((m) => Array.from(m)),
+      w.biases.map((b) => Array.from(b)),
+    );
     expect(plain.matrices[0]).toEqual(w.matrices[0]);
     expect(() => qnetWeightsForModel(model, [w.matrices[0], w.matrices[1].subarray(1), w.matrices[2]], w.biases)).toThrow(
       'q-net weights: q-net weights: matrix 1 should have 8×8=64 values, got 63 (model "small"',
     );
-    expect(() => qnetWeightsForModel(model, w.matrices, [w.biases[0]], 'query_encoder.onnx')).toThrow('query_encoder.onnx: q-net weights: expected 2 biases, got 1');
+    expect(() => qnetWeightsForModel(model, w.matrices, [w.biases[0]], 'query_encoder.onnx')).toThrow(
+      'query_encoder.onnx: q-net weights: expected 2 biases, got 1',
+    );
   });
 
   it('maps query_encoder.onnx outputs to q-net weights by name and shape', () => {
@@ -200,7 +206,9 @@ describe('model.json', () => {
     );
     const { b_1: _, ...missing } = outputs;
     expect(() => qnetWeightsFromOutputs(model, missing)).toThrow('query_encoder.onnx: output "b_1" is missing');
-    expect(() => qnetWeightsFromOutputs(model, { ...outputs, b_0: { dims: [1, 8], data: new Float64Array(8) } })).toThrow('query_encoder.onnx: output "b_0" must be float32');
+    expect(() => qnetWeightsFromOutputs(model, { ...outputs, b_0: { dims: [1, 8], data: new Float64Array(8) } })).toThrow(
+      'query_encoder.onnx: output "b_0" must be float32',
+    );
   });
 });
 
@@ -241,7 +249,11 @@ describe('manifest.json', () => {
     it(`builds, serializes and parses back (${dtype})`, async () => {
       const { manifest, files, vectors } = await buildIndex(300, 10, dtype, 128);
       expect(manifest.docCount).toBe(300);
-      expect(manifest.vectorTiles.map((e) => [e.firstDoc, e.docCount])).toEqual([[0, 128], [128, 128], [256, 44]]);
+      expect(manifest.vectorTiles.map((e) => [e.firstDoc, e.docCount])).toEqual([
+        [0, 128],
+        [128, 128],
+        [256, 44],
+      ]);
       expect(manifest.storage.strideWords).toBe({ f32: 10, f16: 5, int8: 3 }[dtype]);
       expect(parseIndexManifest(serializeIndexManifest(manifest))).toEqual(manifest);
       expect(parseIndexManifest(utf8(serializeIndexManifest(manifest)))).toEqual(manifest);
@@ -253,7 +265,9 @@ describe('manifest.json', () => {
         if (e.kind === 'vectors') decoded.push(...decodeVectors(parseVectorTile(e, f.data, manifest)));
       }
       const tol = { f32: 0, f16: 2e-3, int8: 0.03 }[dtype];
-      decoded.forEach((v, i) => expect(Math.abs(v - vectors[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(vectors[i]))));
+      decoded.forEach((v, i) => {
+        expect(Math.abs(v - vectors[i])).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(vectors[i])));
+      });
     });
   }
 
@@ -271,7 +285,10 @@ describe('manifest.json', () => {
 
   it('refuses a wrong format tag and a bad format_version', async () => {
     const j = await goodJson();
-    expectManifestError({ ...j, format: 'hypencoder-model' }, 'manifest.json: format must be "hypencoder-index", got "hypencoder-model" (this is a model.json, not an index manifest)');
+    expectManifestError(
+      { ...j, format: 'hypencoder-model' },
+      'manifest.json: format must be "hypencoder-index", got "hypencoder-model" (this is a model.json, not an index manifest)',
+    );
     expectManifestError({ ...j, format_version: 0 }, 'manifest.json: format_version must be an integer >= 1, got 0');
     expectManifestError({ ...j, format_version: '1' }, 'manifest.json: format_version must be an integer >= 1, got "1"');
   });
@@ -380,12 +397,14 @@ describe('manifest.json', () => {
     const model = validateModelJson(smallModelJson(8, 8));
     expect(() => checkIndexAgainstModel(manifest, model, HASH)).not.toThrow();
     expect(() => checkIndexAgainstModel(manifest, validateModelJson(smallModelJson(16, 16)), HASH)).toThrow(
-      'manifest.json: dim is 8 but model.json qnet.dims[0] is 16; document vectors must have the q-net\'s input size',
+      "manifest.json: dim is 8 but model.json qnet.dims[0] is 16; document vectors must have the q-net's input size",
     );
     expect(() => checkIndexAgainstModel(manifest, model, 'b'.repeat(64))).toThrow(
       `manifest.json: model.sha256 is ${HASH} but the loaded model.json hashes to ${'b'.repeat(64)}; the index was built for a different model file`,
     );
-    expect(() => checkIndexAgainstModel(manifest, { ...model, id: 'other' }, HASH)).toThrow('manifest.json: model.id is "small" but the loaded model.json has id "other"');
+    expect(() => checkIndexAgainstModel(manifest, { ...model, id: 'other' }, HASH)).toThrow(
+      'manifest.json: model.id is "small" but the loaded model.json has id "other"',
+    );
   });
 });
 
@@ -395,7 +414,9 @@ describe('index files', () => {
     const e = manifest.vectorTiles[0];
     const data = files[0].data;
     await expect(verifyFile(e, data)).resolves.toBeUndefined();
-    await expect(verifyFile(e, data.subarray(0, data.length - 1))).rejects.toThrow(`vectors/0.bin: truncated: expected ${data.length} bytes, got ${data.length - 1}`);
+    await expect(verifyFile(e, data.subarray(0, data.length - 1))).rejects.toThrow(
+      `vectors/0.bin: truncated: expected ${data.length} bytes, got ${data.length - 1}`,
+    );
     const longer = new Uint8Array(data.length + 4);
     longer.set(data);
     await expect(verifyFile(e, longer)).rejects.toThrow(`vectors/0.bin: oversized: expected ${data.length} bytes, got ${data.length + 4}`);
@@ -451,11 +472,17 @@ describe('index files', () => {
     expect(parseMetadataShard(shard(2), JSON.stringify(docs))).toEqual(docs);
     expect(() => parseMetadataShard(shard(3), JSON.stringify(docs))).toThrow('metadata/0.json: must hold doc_count (3) records, got 2');
     expect(() => parseMetadataShard(shard(1), '{"id": "a"}')).toThrow('metadata/0.json: must be a JSON array of document records');
-    expect(() => parseMetadataShard(shard(2), JSON.stringify([docs[0], { ...docs[1], title: 5 }]))).toThrow('metadata/0.json: [1].title must be a string, got 5');
+    expect(() => parseMetadataShard(shard(2), JSON.stringify([docs[0], { ...docs[1], title: 5 }]))).toThrow(
+      'metadata/0.json: [1].title must be a string, got 5',
+    );
     expect(() => parseMetadataShard(shard(2), JSON.stringify([docs[0], { id: 'b', title: 'B', text: '' }]))).toThrow('metadata/0.json: [1].url is missing');
-    expect(() => parseMetadataShard(shard(2), JSON.stringify([docs[0], { ...docs[1], body: '' }]))).toThrow('metadata/0.json: [1] has unknown key "body"; put extra fields under "fields"');
+    expect(() => parseMetadataShard(shard(2), JSON.stringify([docs[0], { ...docs[1], body: '' }]))).toThrow(
+      'metadata/0.json: [1] has unknown key "body"; put extra fields under "fields"',
+    );
     expect(() => parseMetadataShard(shard(2), JSON.stringify([docs[0], { ...docs[1], id: 'a' }]))).toThrow('metadata/0.json: [1].id "a" repeats [0].id');
-    expect(() => parseMetadataShard(shard(2), JSON.stringify([docs[0], { ...docs[1], fields: [] }]))).toThrow('metadata/0.json: [1].fields must be an object, got []');
+    expect(() => parseMetadataShard(shard(2), JSON.stringify([docs[0], { ...docs[1], fields: [] }]))).toThrow(
+      'metadata/0.json: [1].fields must be an object, got []',
+    );
     expect(() => parseMetadataShard(shard(2), '[{')).toThrow('metadata/0.json: is not valid JSON');
   });
 
@@ -466,8 +493,12 @@ describe('index files', () => {
     const rows = new Uint32Array([5, 299, GRAPH_NO_NEIGHBOR, 0, 1, 2]);
     expect(parseGraphShard(e, new Uint8Array(rows.buffer), g)).toEqual(rows);
     expect(() => parseGraphShard(e, new Uint8Array(rows.buffer, 0, 20), g)).toThrow('graph/0.bin: truncated: expected 24 bytes');
-    expect(() => parseGraphShard(e, new Uint8Array(new Uint32Array([5, 300, 1, 0, 1, 2]).buffer), g)).toThrow('graph/0.bin: doc 0: neighbor 1 is 300, beyond doc_count 300');
-    expect(() => parseGraphShard(e, new Uint8Array(new Uint32Array([GRAPH_NO_NEIGHBOR, 1, 2, 0, 1, 2]).buffer), g)).toThrow('graph/0.bin: doc 0: neighbor 1 follows padding');
+    expect(() => parseGraphShard(e, new Uint8Array(new Uint32Array([5, 300, 1, 0, 1, 2]).buffer), g)).toThrow(
+      'graph/0.bin: doc 0: neighbor 1 is 300, beyond doc_count 300',
+    );
+    expect(() => parseGraphShard(e, new Uint8Array(new Uint32Array([GRAPH_NO_NEIGHBOR, 1, 2, 0, 1, 2]).buffer), g)).toThrow(
+      'graph/0.bin: doc 0: neighbor 1 follows padding',
+    );
     expect(() => parseGraphShard(e, new Uint8Array(rows.buffer), manifest)).toThrow('graph/0.bin: is a graph shard but the manifest has no graph descriptor');
   });
 });

@@ -12,7 +12,9 @@ function ranked(scores: number[]): ScoredDoc[] {
 describe('fuseHybrid', () => {
   const rand = seededRandom(7);
   // BM25 matches 800 of 5000 documents
-  const bm25 = ranked(Array.from({ length: N }, () => rand())).slice(0, 800).map((h) => ({ doc: h.doc, score: h.score * 10 }));
+  const bm25 = ranked(Array.from({ length: N }, () => rand()))
+    .slice(0, 800)
+    .map((h) => ({ doc: h.doc, score: h.score * 10 }));
 
   it('with a neural ranking unrelated to BM25, keeps BM25 order exactly (weight ≈ 0)', () => {
     const noise = ranked(Array.from({ length: N }, () => rand()));
@@ -39,8 +41,16 @@ describe('fuseHybrid', () => {
     expect(f.neuralWeight).toBe(1);
     expect(f.ranked.slice(0, 100).map((h) => h.doc)).toEqual(bm25.slice(0, 100).map((h) => h.doc));
     // two documents tied in BM25: the neural signal decides
-    const lex = [{ doc: 1, score: 5 }, { doc: 2, score: 5 }, { doc: 3, score: 1 }];
-    const neu = [{ doc: 2, score: 9 }, { doc: 1, score: 8 }, { doc: 3, score: 0 }];
+    const lex = [
+      { doc: 1, score: 5 },
+      { doc: 2, score: 5 },
+      { doc: 3, score: 1 },
+    ];
+    const neu = [
+      { doc: 2, score: 9 },
+      { doc: 1, score: 8 },
+      { doc: 3, score: 0 },
+    ];
     expect(fuseHybrid(lex, neu, 3).ranked.map((h) => h.doc)).toEqual([2, 1, 3]);
   });
 
@@ -50,4 +60,3 @@ describe('fuseHybrid', () => {
     expect(f.ranked.map((h) => h.doc)).toEqual(noise.map((h) => h.doc));
   });
 });
-

@@ -8,7 +8,15 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { buildNeighborGraph } from '../src/cli/annGraph.ts';
 import { writeIndexBundle } from '../src/cli/writeIndex.ts';
 import { GRAPH_NO_NEIGHBOR, parseGraphShard, parseIndexManifest, verifyFile } from '../src/core/formats/index.ts';
-import { addReverseLinks, chooseEntryPoints, inversePermutation, localityLayout, permuteGraph, permuteVectors, randomEntryPoints } from '../src/core/graphBuild.ts';
+import {
+  addReverseLinks,
+  chooseEntryPoints,
+  inversePermutation,
+  localityLayout,
+  permuteGraph,
+  permuteVectors,
+  randomEntryPoints,
+} from '../src/core/graphBuild.ts';
 import { graphSearch, graphViewOf } from '../src/core/graphSearch.ts';
 import { paperArchitecture, randomVectors, randomWeights, referenceScores, referenceTopK, seededRandom } from '../src/core/qnet.ts';
 import { encodeVectors } from '../src/core/vectorStorage.ts';
@@ -23,7 +31,9 @@ function clustered(n: number, d: number, clusters: number, spread: number, seed:
 }
 
 const dirs: string[] = [];
-afterAll(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 describe('graph files of a bundle', () => {
   const n = 60;
@@ -59,7 +69,9 @@ describe('graph files of a bundle', () => {
     const { dir } = await bundle(Uint32Array.of(1, 2));
     const json = JSON.parse(readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     const withEntries = (e: unknown) => JSON.stringify({ ...json, graph: { ...json.graph, entry_points: e } });
-    expect(() => parseIndexManifest(withEntries([1, 60]))).toThrow('manifest.json: graph.entry_points[1] must be a document index below doc_count (60), got 60');
+    expect(() => parseIndexManifest(withEntries([1, 60]))).toThrow(
+      'manifest.json: graph.entry_points[1] must be a document index below doc_count (60), got 60',
+    );
     expect(() => parseIndexManifest(withEntries([3, 3]))).toThrow('graph.entry_points[1] repeats document 3');
     expect(() => parseIndexManifest(withEntries([]))).toThrow('graph.entry_points must not be empty');
     expect(() => parseIndexManifest(withEntries([1.5]))).toThrow('graph.entry_points[0] must be a document index');

@@ -16,13 +16,17 @@ import { cli, makeSmallModel } from './helpers/smallModel.ts';
 
 let work: string;
 let model: string;
-const WORDS = 'wing lift drag flow heat boundary layer shock pressure mach supersonic laminar turbulent nozzle panel flutter buckling cylinder shell plate'.split(' ');
+const WORDS =
+  'wing lift drag flow heat boundary layer shock pressure mach supersonic laminar turbulent nozzle panel flutter buckling cylinder shell plate'.split(' ');
 
 beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'graph-locality-'));
   model = makeSmallModel(work, 4);
   let s = 7;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
   const lines = Array.from({ length: 90 }, (_, i) => {
     const text = Array.from({ length: 10 + Math.floor(rnd() * 25) }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
     return JSON.stringify({ id: `d${i}`, title: `doc ${i}`, text: i === 41 ? `${text} zanzibar` : text, url: `https://example.org/${i}` });
@@ -80,8 +84,12 @@ describe('index --locality --chunk-docs', () => {
     // Graph rows: the same neighbor passages (exact k-NN on the same vectors), renumbered.
     for (let i = 0; i < n; i++) {
       const o = oldOf.get(b.ids[i])!;
-      const mine = Array.from(b.rows.subarray(i * 6, i * 6 + 6)).filter((x) => x !== GRAPH_NO_NEIGHBOR).map((x) => b.ids[x]);
-      const theirs = Array.from(a.rows.subarray(o * 6, o * 6 + 6)).filter((x) => x !== GRAPH_NO_NEIGHBOR).map((x) => a.ids[x]);
+      const mine = Array.from(b.rows.subarray(i * 6, i * 6 + 6))
+        .filter((x) => x !== GRAPH_NO_NEIGHBOR)
+        .map((x) => b.ids[x]);
+      const theirs = Array.from(a.rows.subarray(o * 6, o * 6 + 6))
+        .filter((x) => x !== GRAPH_NO_NEIGHBOR)
+        .map((x) => a.ids[x]);
       expect(new Set(mine)).toEqual(new Set(theirs));
     }
     // Entry points are the first documents.
@@ -112,14 +120,32 @@ describe('index --locality --chunk-docs', () => {
   // whole path: a split document indexed with --locality, one lexical record, shown by the right passage.
   it('a split document indexed with --locality is one lexical record, its passages in document order', async () => {
     let s = 11;
-    const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => {
+      s = (s * 1103515245 + 12345) % 2147483648;
+      return s / 2147483648;
+    };
     const words = (n: number) => Array.from({ length: n }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
     const lines = Array.from({ length: 40 }, (_, i) => JSON.stringify({ id: `s${i}`, title: `short ${i}`, text: words(12) }));
     lines.push(JSON.stringify({ id: 'long', title: 'Long report', text: `alphaword ${words(400)} omegaword` }));
     const input = path.join(work, 'split.jsonl');
     writeFileSync(input, `${lines.join('\n')}\n`);
     const out = path.join(work, 'split-local');
-    const r = cli(['index', input, '--out', out, '--model', model, '--graph-method', 'exact', '--graph-degree', '6', '--locality', '--entry-points', '4', '-q']);
+    const r = cli([
+      'index',
+      input,
+      '--out',
+      out,
+      '--model',
+      model,
+      '--graph-method',
+      'exact',
+      '--graph-degree',
+      '6',
+      '--locality',
+      '--entry-points',
+      '4',
+      '-q',
+    ]);
     expect(r.code).toBe(0);
     const { idx, ids } = await load(out);
     const groups = documentGroups(idx.metadata);
@@ -128,7 +154,10 @@ describe('index --locality --chunk-docs', () => {
     expect(parts.length).toBeGreaterThan(2);
     expect(parts).toEqual(parts.map((_, i) => `long#p${i + 1}`));
     const ranker = new LexicalRanker(loadLexicalIndex(readFileSync(path.join(out, 'lexical', 'lunr.json'))), LEXICAL_SCHEME_DOCUMENTS, idx.metadata, groups);
-    for (const [word, want] of [['alphaword', parts[0]], ['omegaword', parts.at(-1)]] as const) {
+    for (const [word, want] of [
+      ['alphaword', parts[0]],
+      ['omegaword', parts.at(-1)],
+    ] as const) {
       const hit = ranker.rank(word);
       expect(hit.docs.map((h) => h.doc)).toEqual([long]);
       expect(ids[hit.shownPassage(long)]).toBe(want);

@@ -60,7 +60,14 @@ describe('graphSearch', () => {
     for (let i = 2; i < m - 1; i++) rows[i * 2] = i + 1;
     const sc = Float64Array.from({ length: m }, (_, i) => (i === m - 1 ? 100 : 10 - i / m));
     const g = graphViewOf(rows, m, 2);
-    const r = await graphSearch(g, (ids) => Float64Array.from(ids, (i) => sc[i]), { k: 3, entryIds: Uint32Array.of(0, 1, 2), beam: 1, pool: m, strategy: 'best-first', maxIterations: 1000 });
+    const r = await graphSearch(g, (ids) => Float64Array.from(ids, (i) => sc[i]), {
+      k: 3,
+      entryIds: Uint32Array.of(0, 1, 2),
+      beam: 1,
+      pool: m,
+      strategy: 'best-first',
+      maxIterations: 1000,
+    });
     expect(Array.from(r.ids)).toEqual(Array.from(referenceTopK(sc, 3).indices));
     expect(r.scored).toBe(m);
   });
@@ -74,7 +81,14 @@ describe('graphSearch', () => {
     }
     const want = referenceTopK(all, 10);
     for (const beam of [1, 4, 16]) {
-      const r = await graphSearch(graphViewOf(rows, n, 7), score, { k: 10, entryIds: Uint32Array.of(3, 200), beam, pool: n, strategy: 'best-first', maxIterations: 100000 });
+      const r = await graphSearch(graphViewOf(rows, n, 7), score, {
+        k: 10,
+        entryIds: Uint32Array.of(3, 200),
+        beam,
+        pool: n,
+        strategy: 'best-first',
+        maxIterations: 100000,
+      });
       expect(Array.from(r.ids)).toEqual(Array.from(want.indices));
       expect(r.scored).toBe(n);
     }
@@ -97,7 +111,9 @@ describe('graphSearch', () => {
     const capped = await graphSearch(g, score, { k: 5, entryIds: Uint32Array.of(1, 2, 3), beam: 50, maxIterations: 50, maxScored: 37 });
     expect(capped.scored).toBeLessThanOrEqual(37);
     await expect(graphSearch(g, score, { k: 5, entryIds: Uint32Array.of(n), beam: 4, maxIterations: 3 })).rejects.toThrow(/entry point 400/);
-    await expect(graphSearch(g, () => new Float32Array(1), { k: 5, entryIds: Uint32Array.of(1, 2), beam: 4, maxIterations: 3 })).rejects.toThrow(/1 scores for 2/);
+    await expect(graphSearch(g, () => new Float32Array(1), { k: 5, entryIds: Uint32Array.of(1, 2), beam: 4, maxIterations: 3 })).rejects.toThrow(
+      /1 scores for 2/,
+    );
     const bad = graphViewOf(new Uint32Array(n * 2).fill(n + 3), n, 2);
     await expect(graphSearch(bad, score, { k: 5, entryIds: Uint32Array.of(1), beam: 4, maxIterations: 3 })).rejects.toThrow(/neighbor 403/);
   });
@@ -106,17 +122,26 @@ describe('graphSearch', () => {
     const degree = 4;
     const rows = exactKnnGraph(v, n, d, degree);
     const loaded = { graph: new Set<number>(), vectors: new Set<number>() };
-    const g = { n, degree, neighbors: (id: number) => {
-      expect(loaded.graph.has(id)).toBe(true);
-      return rows.subarray(id * degree, id * degree + degree);
-    } };
+    const g = {
+      n,
+      degree,
+      neighbors: (id: number) => {
+        expect(loaded.graph.has(id)).toBe(true);
+        return rows.subarray(id * degree, id * degree + degree);
+      },
+    };
     const checked = (ids: Uint32Array) => {
       for (const i of ids) expect(loaded.vectors.has(i)).toBe(true);
       return score(ids);
     };
     const r = await graphSearch(g, checked, {
-      k: 5, entryIds: Uint32Array.of(0, 9), beam: 3, maxIterations: 6,
-      ensureLoaded: async (ids, what) => { for (const i of ids) loaded[what].add(i); },
+      k: 5,
+      entryIds: Uint32Array.of(0, 9),
+      beam: 3,
+      maxIterations: 6,
+      ensureLoaded: async (ids, what) => {
+        for (const i of ids) loaded[what].add(i);
+      },
     });
     expect(r.scored).toBeGreaterThan(2);
   });

@@ -15,7 +15,32 @@ function slowEncode(v: Float32Array, n: number, d: number): Uint32Array {
 
 describe('f16 storage fast paths', () => {
   const r = seededRandom(11);
-  const special = [0, -0, 1, -1, 65504, 65505, 65519.99, 65520, -65520, 1e9, -1e9, Infinity, -Infinity, NaN, 6.1e-5, 6.0e-8, 5.9e-8, 2.98e-8, 1e-10, -1e-10, 1.00048828125, 1.0009765625 + 0.00048828125, 2049, 2051];
+  const special = [
+    0,
+    -0,
+    1,
+    -1,
+    65504,
+    65505,
+    65519.99,
+    65520,
+    -65520,
+    1e9,
+    -1e9,
+    Infinity,
+    -Infinity,
+    NaN,
+    6.1e-5,
+    6.0e-8,
+    5.9e-8,
+    2.98e-8,
+    1e-10,
+    -1e-10,
+    1.00048828125,
+    1.0009765625 + 0.00048828125,
+    2049,
+    2051,
+  ];
   const values = new Float32Array(4099 * 7);
   for (let i = 0; i < values.length; i++) {
     const e = Math.floor(r() * 50) - 30; // 2^-30 … 2^19: subnormal, normal, overflow
@@ -31,7 +56,11 @@ describe('f16 storage fast paths', () => {
       const view = new DataView(slow.buffer);
       const stride = rowStrideWords('f16', d);
       for (let row = 0; row < n; row += 1) {
-        for (let i = 0; i < d; i++) expect(Object.is(back[row * d + i], getFloat16(view, row * stride * 4 + i * 2, true)) || (Number.isNaN(back[row * d + i]) && Number.isNaN(getFloat16(view, row * stride * 4 + i * 2, true)))).toBe(true);
+        for (let i = 0; i < d; i++)
+          expect(
+            Object.is(back[row * d + i], getFloat16(view, row * stride * 4 + i * 2, true)) ||
+              (Number.isNaN(back[row * d + i]) && Number.isNaN(getFloat16(view, row * stride * 4 + i * 2, true))),
+          ).toBe(true);
       }
     });
   }

@@ -18,10 +18,14 @@ import { BIN, cli, makeSmallModel } from './helpers/smallModel.ts';
 let work: string;
 let model: string;
 
-const WORDS = 'wing lift drag flow heat boundary layer shock pressure mach supersonic laminar turbulent nozzle panel flutter buckling cylinder shell plate'.split(' ');
+const WORDS =
+  'wing lift drag flow heat boundary layer shock pressure mach supersonic laminar turbulent nozzle panel flutter buckling cylinder shell plate'.split(' ');
 function corpus(n: number, seed = 1): string {
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
   const lines: string[] = [];
   for (let i = 0; i < n; i++) {
     const len = i % 7 === 0 ? 300 : 12 + Math.floor(rnd() * 30); // every 7th is longer than 128 tokens
@@ -66,7 +70,11 @@ describe('index: bad input is refused with file:line, exit 2, nothing written', 
     ['dup.jsonl', '{"id":"a","text":"x"}\n{"id":"b","text":"y"}\n{"id":"a","text":"z"}\n', /dup\.jsonl:3: duplicate id "a" \(first at .*dup\.jsonl:1\)/],
     ['notext.jsonl', '{"id":"a","text":"x"}\n{"id":"b","title":"no text"}\n', /notext\.jsonl:2: "text" is missing \(document "b"\)/],
     ['empty.jsonl', '\n\n', /empty\.jsonl: holds no documents; nothing to index/],
-    ['latin1.jsonl', Buffer.concat([Buffer.from('{"id":"a","text":"ok"}\n{"id":"b","text":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]), /latin1\.jsonl:2: not valid UTF-8 \(byte 0xe9 at column 22\)/],
+    [
+      'latin1.jsonl',
+      Buffer.concat([Buffer.from('{"id":"a","text":"ok"}\n{"id":"b","text":"caf'), Buffer.from([0xe9]), Buffer.from('"}\n')]),
+      /latin1\.jsonl:2: not valid UTF-8 \(byte 0xe9 at column 22\)/,
+    ],
   ];
   for (const [name, content, err] of cases) {
     it(name, () => {
@@ -91,7 +99,9 @@ describe('index: bad input is refused with file:line, exit 2, nothing written', 
   });
 
   it('a missing default model names --model', () => {
-    const r = cli(['index', path.join(work, 'small.jsonl'), '--out', path.join(work, 'out-nomodel')], { env: { HYPENCODER_DEFAULT_MODEL: path.join(work, 'no-such-model') } });
+    const r = cli(['index', path.join(work, 'small.jsonl'), '--out', path.join(work, 'out-nomodel')], {
+      env: { HYPENCODER_DEFAULT_MODEL: path.join(work, 'no-such-model') },
+    });
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/no model given and no default model at .*models\/default.*pass --model/);
   });
@@ -181,11 +191,14 @@ describe('index → verify → search → eval', () => {
 
   it('neural search: the onnxruntime q-net scorer ranks as the Float64 reference scorer', () => {
     for (const q of ['supersonic flutter of panels', 'laminar heat transfer']) {
-      const [a, b] = ['onnx', 'reference'].map((scorer) => JSON.parse(cli(['search', '--index', out, '--model', model, '--mode', 'neural', '--scorer', scorer, '--k', '10', '--json', q]).stdout));
+      const [a, b] = ['onnx', 'reference'].map((scorer) =>
+        JSON.parse(cli(['search', '--index', out, '--model', model, '--mode', 'neural', '--scorer', scorer, '--k', '10', '--json', q]).stdout),
+      );
       const scale = Math.max(...b.hits.map((h: { score: number }) => Math.abs(h.score)));
       b.hits.forEach((h: { docId: string; score: number }, i: number) => {
         expect(Math.abs(a.hits[i].score - h.score)).toBeLessThanOrEqual(1e-4 * scale); // float32 vs Float64
-        if (a.hits[i].docId !== h.docId) expect(Math.abs(b.hits.find((x: { docId: string }) => x.docId === a.hits[i].docId).score - h.score)).toBeLessThanOrEqual(1e-4 * scale);
+        if (a.hits[i].docId !== h.docId)
+          expect(Math.abs(b.hits.find((x: { docId: string }) => x.docId === a.hits[i].docId).score - h.score)).toBeLessThanOrEqual(1e-4 * scale);
       });
     }
   });
@@ -292,7 +305,9 @@ describe('index: determinism and resumption', () => {
 
   it('a run killed mid-way leaves no index, and the rerun resumes from its finished tiles to the same bytes', async () => {
     const out = path.join(work, 'resumed-idx');
-    const child = spawn(process.execPath, [BIN, 'index', big, '--model', model, '--out', out, '--tile-docs', '64', '--batch-size', '4'], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'index', big, '--model', model, '--out', out, '--tile-docs', '64', '--batch-size', '4'], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let err = '';
     await new Promise<void>((resolve) => {
       child.stderr.setEncoding('utf8').on('data', (s: string) => {

@@ -73,7 +73,12 @@ describe('evaluate', () => {
 describe('parseQrels', () => {
   it('reads TREC 4-column and BEIR 3-column (with header) judgments', () => {
     const trec = parseQrels('1 0 d1 2\n1 0 d2 0\n2 0 d9 1\n', 'q.txt');
-    expect(trec.get('1')).toEqual(new Map([['d1', 2], ['d2', 0]]));
+    expect(trec.get('1')).toEqual(
+      new Map([
+        ['d1', 2],
+        ['d2', 0],
+      ]),
+    );
     const beir = parseQrels('query-id\tcorpus-id\tscore\n1\td1\t2\n', 'q.tsv');
     expect(beir.get('1')!.get('d1')).toBe(2);
   });
@@ -85,5 +90,14 @@ describe('parseQrels', () => {
 });
 
 it('writes TREC run lines: qid Q0 docid rank score tag', () => {
-  expect(trecRunLines('7', [{ id: 'd3', score: 2.5 }, { id: 'd1', score: 1 }], 'run')).toBe('7 Q0 d3 1 2.5 run\n7 Q0 d1 2 1 run\n');
+  expect(
+    trecRunLines(
+      '7',
+      [
+        { id: 'd3', score: 2.5 },
+        { id: 'd1', score: 1 },
+      ],
+      'run',
+    ),
+  ).toBe('7 Q0 d3 1 2.5 run\n7 Q0 d1 2 1 run\n');
 });

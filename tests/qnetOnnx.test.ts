@@ -2,14 +2,7 @@
 // Run through onnxruntime-node's CPU EP, compared with the Float64 reference scorer.
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import {
-  paperArchitecture,
-  randomVectors,
-  randomWeights,
-  referenceScores,
-  seededRandom,
-  type QNetArchitecture,
-} from '../src/core/qnet';
+import { paperArchitecture, randomVectors, randomWeights, referenceScores, seededRandom, type QNetArchitecture } from '../src/core/qnet';
 import { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } from '../src/core/qnetOnnx';
 
 async function runOnnx(model: Uint8Array, x: Float32Array, n: number, d: number): Promise<Float32Array> {

@@ -31,7 +31,9 @@ describe('BERT uncased WordPiece tokenizer', () => {
     for (const c of fixture.cases) {
       const got = tok.encode(c.text, c.max_length).ids;
       if (got.length !== c.ids.length || got.some((v, i) => v !== c.ids[i])) {
-        mismatches.push(`${JSON.stringify(c.text.slice(0, 80))} (max ${c.max_length}): want ${JSON.stringify(c.ids.slice(0, 20))}…, got ${JSON.stringify(got.slice(0, 20))}…`);
+        mismatches.push(
+          `${JSON.stringify(c.text.slice(0, 80))} (max ${c.max_length}): want ${JSON.stringify(c.ids.slice(0, 20))}…, got ${JSON.stringify(got.slice(0, 20))}…`,
+        );
       }
     }
     expect(mismatches).toEqual([]);
@@ -69,6 +71,10 @@ describe('BERT uncased WordPiece tokenizer', () => {
 
   it('parses vocab.txt with CRLF line ends and keeps the first of duplicate lines', () => {
     const v = parseVocab('[PAD]\r\na\r\na\r\nb\r\n');
-    expect([...v.entries()]).toEqual([['[PAD]', 0], ['a', 1], ['b', 3]]);
+    expect([...v.entries()]).toEqual([
+      ['[PAD]', 0],
+      ['a', 1],
+      ['b', 3],
+    ]);
   });
 });

@@ -24,28 +24,68 @@ describe('training recipe, smoke run', () => {
 
   beforeAll(() => {
     run(PY, ['training/build_dataset.py', '--out', join(dir, 'pairs.jsonl'), '--sources', 'python-docs', '--limit', '120']);
-    run(PY, ['training/train.py', '--pairs', join(dir, 'pairs.jsonl'), '--out-dir', join(dir, 'run'), '--smoke',
-      '--batch', '16', '--vocab-size', '3000', '--pieces', '300']);
-    log = readFileSync(join(dir, 'run', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    run(PY, [
+      'training/train.py',
+      '--pairs',
+      join(dir, 'pairs.jsonl'),
+      '--out-dir',
+      join(dir, 'run'),
+      '--smoke',
+      '--batch',
+      '16',
+      '--vocab-size',
+      '3000',
+      '--pieces',
+      '300',
+    ]);
+    log = readFileSync(join(dir, 'run', 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     run('node', ['bin/hypencoder-web.js', 'convert', join(dir, 'run', 'checkpoint'), '--out', join(dir, 'bundle'), '--dtype', 'fp16']);
   }, 300_000);
 
   const stageTwo = (outDir: string, vocabSize: string) =>
-    spawnSync(PY, ['training/train.py', '--pairs', join(dir, 'pairs.jsonl'), '--out-dir', join(dir, outDir), '--smoke',
-      '--batch', '16', '--vocab-size', vocabSize, '--pieces', '300', '--init-checkpoint', join(dir, 'run', 'checkpoint'),
-      '--hard-negatives', '200'], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    spawnSync(
+      PY,
+      [
+        'training/train.py',
+        '--pairs',
+        join(dir, 'pairs.jsonl'),
+        '--out-dir',
+        join(dir, outDir),
+        '--smoke',
+        '--batch',
+        '16',
+        '--vocab-size',
+        vocabSize,
+        '--pieces',
+        '300',
+        '--init-checkpoint',
+        join(dir, 'run', 'checkpoint'),
+        '--hard-negatives',
+        '200',
+      ],
+      { encoding: 'utf8', maxBuffer: 64 << 20 },
+    );
 
-  it('second stage: starts from the first stage\'s checkpoint and trains on BM25 hard negatives', () => {
+  it("second stage: starts from the first stage's checkpoint and trains on BM25 hard negatives", () => {
     const r = stageTwo('run2', '3000');
     expect(r.status, r.stderr).toBe(0);
-    const negs = readFileSync(join(dir, 'run2', 'negatives.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const negs = readFileSync(join(dir, 'run2', 'negatives.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(negs.length).toBeGreaterThanOrEqual(16);
     for (const n of negs) {
       // A negative is another passage that does not hold the query (training/hard_negatives.py may_answer).
       expect(n.neg).not.toEqual(n.pos);
       expect(n.neg.toLowerCase()).not.toContain(n.q.toLowerCase().trim());
     }
-    const log2 = readFileSync(join(dir, 'run2', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const log2 = readFileSync(join(dir, 'run2', 'log.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     // It starts from stage one's weights: the checksum after loading equals stage one's final one.
     const stageOneFinal = log.find((x) => x.final);
     expect(log2[0].init_checkpoint).toBe(join(dir, 'run', 'checkpoint'));
@@ -58,7 +98,7 @@ describe('training recipe, smoke run', () => {
     }
   }, 300_000);
 
-  it('second stage: refuses a checkpoint whose vocabulary differs from the run\'s', () => {
+  it("second stage: refuses a checkpoint whose vocabulary differs from the run's", () => {
     const r = stageTwo('run3', '2900');
     expect(r.status).not.toBe(0);
     expect(r.stderr).toMatch(/its vocab\.txt differs from this run's/);
@@ -66,15 +106,20 @@ describe('training recipe, smoke run', () => {
 
   // A second stage may read a pairs file with sources appended (training/README.md, the manuals stage):
   // stage one's dev pairs must then be the same pairs, or they would be trained on.
-  it('second stage: stage one\'s dev pairs stay held out when sources are appended, and a reordered file is caught', () => {
+  it("second stage: stage one's dev pairs stay held out when sources are appended, and a reordered file is caught", () => {
     const lines = readFileSync(join(dir, 'pairs.jsonl'), 'utf8').trim().split('\n');
     const extra = Array.from({ length: 40 }, (_, i) => JSON.stringify({ src: 'extra', kind: 'ict', q: `query ${i}`, d: `passage ${i} text` }));
     writeFileSync(join(dir, 'appended.jsonl'), [...lines, ...extra].join('\n') + '\n');
     writeFileSync(join(dir, 'reordered.jsonl'), [...lines].reverse().join('\n') + '\n');
     const moved = (file: string) =>
-      run(PY, ['-c', `import sys; sys.path.insert(0, 'training'); import train
+      run(PY, [
+        '-c',
+        `import sys; sys.path.insert(0, 'training'); import train
 _, dev = train.load_pairs(sys.argv[2], 5, 1)
-print(train.dev_pairs_moved(sys.argv[1], dev, 5, 1))`, join(dir, 'pairs.jsonl'), join(dir, file)]).trim();
+print(train.dev_pairs_moved(sys.argv[1], dev, 5, 1))`,
+        join(dir, 'pairs.jsonl'),
+        join(dir, file),
+      ]).trim();
     expect(moved('appended.jsonl')).toBe('None');
     expect(moved('reordered.jsonl')).toBe('python-docs');
   }, 60_000);
@@ -82,7 +127,10 @@ print(train.dev_pairs_moved(sys.argv[1], dev, 5, 1))`, join(dir, 'pairs.jsonl'),
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('builds pairs of both kinds from the corpus slice', () => {
-    const pairs = readFileSync(join(dir, 'pairs.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    const pairs = readFileSync(join(dir, 'pairs.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
     expect(pairs.length).toBeGreaterThan(120);
     expect(new Set(pairs.map((p) => p.kind))).toEqual(new Set(['headword', 'ict']));
     for (const p of pairs) expect(p.q.length > 0 && p.d.length > p.q.length / 4).toBe(true);
@@ -100,6 +148,10 @@ print(train.dev_pairs_moved(sys.argv[1], dev, 5, 1))`, join(dir, 'pairs.jsonl'),
     const model = parseModelJson(readFileSync(join(dir, 'bundle', 'model.json'), 'utf8'), 'model.json');
     expect(model.qnet.dims).toEqual([100, 100, 100, 1]);
     expect(model.encoders!.encoder.vocabSize).toBe(3000);
-    expect(readFileSync(join(dir, 'bundle', 'vocab.txt'), 'utf8').trim().split('\n').length).toBe(3000);
+    expect(
+      readFileSync(join(dir, 'bundle', 'vocab.txt'), 'utf8')
+        .trim()
+        .split('\n').length,
+    ).toBe(3000);
   });
 });

@@ -273,7 +273,9 @@ describe('makeSyntheticIndex', () => {
     // One absmax for the whole collection: every tile decodes within int8 resolution of the generator's vectors.
     const want = randomVectors(300, 10, seededRandom(5));
     const got = idx.tiles.flatMap((t) => Array.from(decodeVectors(t)));
-    got.forEach((v, i) => expect(Math.abs(v - want[i])).toBeLessThanOrEqual(idx.manifest.storage.absmax![i % 10] / 127 / 2 + 1e-6));
+    got.forEach((v, i) => {
+      expect(Math.abs(v - want[i])).toBeLessThanOrEqual(idx.manifest.storage.absmax![i % 10] / 127 / 2 + 1e-6);
+    });
   });
 
   it('is deterministic in the seed', async () => {

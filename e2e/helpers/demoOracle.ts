@@ -30,7 +30,9 @@ export function readDemoAbout(): DemoAbout {
   try {
     return JSON.parse(readFileSync(join(demoDir, 'demo.json'), 'utf8'));
   } catch (e) {
-    throw new Error(`${join(demoDir, 'demo.json')}: ${(e as Error).message} (the demo server writes it at start: is an older server still running on the test port?)`);
+    throw new Error(
+      `${join(demoDir, 'demo.json')}: ${(e as Error).message} (the demo server writes it at start: is an older server still running on the test port?)`,
+    );
   }
 }
 
@@ -69,13 +71,20 @@ export class DemoOracle {
   async expectNeural(query: string, got: BrowserHit[], k: number): Promise<void> {
     expect(got.length, `hits for "${query}"`).toBe(k);
     if (!this.engine) {
-      expect(got.map((h) => h.id), `"${query}": ranking against the CPU reference`).toEqual(await referenceTopIds(demoDir, query, k));
+      expect(
+        got.map((h) => h.id),
+        `"${query}": ranking against the CPU reference`,
+      ).toEqual(await referenceTopIds(demoDir, query, k));
       return;
     }
     const docs = this.engine.docs;
     const scores = await this.engine.neuralScores(query);
     const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b);
-    const ref = bestPassagePerDocument(order.map((doc) => ({ doc, score: scores[doc] })), docs, k);
+    const ref = bestPassagePerDocument(
+      order.map((doc) => ({ doc, score: scores[doc] })),
+      docs,
+      k,
+    );
     const spread = ref[0].score - ref[ref.length - 1].score;
     expect(spread, `"${query}": the Node engine's top ${k} scores all tie`).toBeGreaterThan(0);
     const tol = NEURAL_SCORE_REL_TOL * spread;
@@ -84,17 +93,28 @@ export class DemoOracle {
       if (p === undefined) throw new Error(`"${query}": the browser returned ${h.id}, which is not a passage of the index`);
       return p;
     });
-    const lines = passages.map((p, i) => `#${i + 1} browser ${docs[p].id} ${got[i].score ?? ''} (node ${scores[p].toFixed(6)}) | node ${docs[ref[i].doc].id} ${ref[i].score.toFixed(6)}`).join('\n');
+    const lines = passages
+      .map(
+        (p, i) =>
+          `#${i + 1} browser ${docs[p].id} ${got[i].score ?? ''} (node ${scores[p].toFixed(6)}) | node ${docs[ref[i].doc].id} ${ref[i].score.toFixed(6)}`,
+      )
+      .join('\n');
     const documents = passages.map((p) => documentIdOf(docs[p]));
     expect(new Set(documents).size, `"${query}": one hit per document\n${lines}`).toBe(k);
     for (let i = 0; i < k; i++) {
-      expect(Math.abs(scores[passages[i]] - ref[i].score), `"${query}" rank ${i + 1}: Node's score of the browser's hit vs Node's score at that rank (tol ${tol.toExponential(2)})\n${lines}`).toBeLessThanOrEqual(tol);
+      expect(
+        Math.abs(scores[passages[i]] - ref[i].score),
+        `"${query}" rank ${i + 1}: Node's score of the browser's hit vs Node's score at that rank (tol ${tol.toExponential(2)})\n${lines}`,
+      ).toBeLessThanOrEqual(tol);
       // The page prints 4 decimals.
       const printed = got[i].score;
-      if (printed !== undefined) expect(Math.abs(printed - scores[passages[i]]), `"${query}" rank ${i + 1}: the browser's score\n${lines}`).toBeLessThanOrEqual(tol + 5e-5);
+      if (printed !== undefined)
+        expect(Math.abs(printed - scores[passages[i]]), `"${query}" rank ${i + 1}: the browser's score\n${lines}`).toBeLessThanOrEqual(tol + 5e-5);
     }
     const refDocs = new Set(ref.map((h) => documentIdOf(docs[h.doc])));
-    expect(documents.filter((d) => refDocs.has(d)).length, `"${query}": documents shared with the Node engine's top ${k}\n${lines}`).toBeGreaterThanOrEqual(k - 2);
+    expect(documents.filter((d) => refDocs.has(d)).length, `"${query}": documents shared with the Node engine's top ${k}\n${lines}`).toBeGreaterThanOrEqual(
+      k - 2,
+    );
   }
 
   /** The Node engine's lexical (BM25) top k passage ids (a corpus index only: the synthetic one has no text). */

@@ -16,7 +16,7 @@ async function engineSearch(modelUrl: string, indexUrl: string, opts: EngineOpti
   const key = JSON.stringify([modelUrl, indexUrl, opts]);
   let engine = engines.get(key);
   const t0 = performance.now();
-  let info;
+  let info: Awaited<ReturnType<SearchEngine['load']>> | undefined;
   if (!engine) {
     engine = new SearchEngine();
     info = await engine.load(modelUrl, indexUrl, undefined, opts);
@@ -56,14 +56,16 @@ async function measureQnetTransfer(dims: number[], reps = 9): Promise<{ bytes: n
     let t = performance.now();
     const staging = sizes.map((n) => device.createBuffer({ size: n, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }));
     const enc = device.createCommandEncoder();
-    bufs.forEach((b, i) => enc.copyBufferToBuffer(b, 0, staging[i], 0, sizes[i]));
+    for (const [i, b] of bufs.entries()) enc.copyBufferToBuffer(b, 0, staging[i], 0, sizes[i]);
     device.queue.submit([enc.finish()]);
     await Promise.all(staging.map((b) => b.mapAsync(GPUMapMode.READ)));
-    staging.forEach((b, i) => host[i].set(new Float32Array(b.getMappedRange())));
-    staging.forEach((b) => b.destroy());
+    for (const [i, b] of staging.entries()) {
+      host[i].set(new Float32Array(b.getMappedRange()));
+      b.destroy();
+    }
     rb.push(performance.now() - t);
     t = performance.now();
-    bufs.forEach((b, i) => device.queue.writeBuffer(b, 0, host[i]));
+    for (const [i, b] of bufs.entries()) device.queue.writeBuffer(b, 0, host[i]);
     await device.queue.onSubmittedWorkDone();
     up.push(performance.now() - t);
   }

@@ -173,7 +173,7 @@ async function walkParity(c: WalkCase): Promise<{ results: WalkQueryResult[]; gr
       const gpuWalk = await walker.search(w, c.walk);
       const refScore: ScoreBatch = (ids) => {
         const x = new Float32Array(ids.length * d);
-        ids.forEach((id, i) => x.set(seen.subarray(id * d, (id + 1) * d), i * d));
+        for (const [i, id] of ids.entries()) x.set(seen.subarray(id * d, (id + 1) * d), i * d);
         return referenceScores(w, x, ids.length);
       };
       const cpuRef = await graphSearch(graph, refScore, { ...c.walk, entryIds });

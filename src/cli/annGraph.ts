@@ -77,7 +77,9 @@ export function buildNeighborGraph(
     const r = index.searchKnn(row(i), want);
     const pairs = r.neighbors.map((id, j) => ({ id, dist: r.distances[j] })).filter((p) => p.id !== i);
     pairs.sort((a, b) => a.dist - b.dist || a.id - b.id);
-    pairs.slice(0, k).forEach((p, j) => (rows[i * k + j] = p.id));
+    pairs.slice(0, k).forEach((p, j) => {
+      rows[i * k + j] = p.id;
+    });
   }
   return { rows, degree: k, method: 'hnsw' };
 }
@@ -127,7 +129,9 @@ export function readHnswLayer0(buf: Uint8Array, n: number, file = 'hnsw index'):
   const offsetData = u64(40);
   const maxM0 = u64(64);
   if (offsetLevel0 !== 0 || count !== n || offsetData !== 4 + 4 * maxM0 || labelOffset + 8 > sizePer || 96 + count * sizePer > buf.byteLength) {
-    throw new Error(`${file}: unexpected hnswlib layout (offsetLevel0 ${offsetLevel0}, count ${count} for ${n} points, size_data_per_element ${sizePer}, offsetData ${offsetData}, maxM0 ${maxM0})`);
+    throw new Error(
+      `${file}: unexpected hnswlib layout (offsetLevel0 ${offsetLevel0}, count ${count} for ${n} points, size_data_per_element ${sizePer}, offsetData ${offsetData}, maxM0 ${maxM0})`,
+    );
   }
   const degree = maxM0;
   const labelOf = new Uint32Array(n);

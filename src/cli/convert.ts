@@ -44,7 +44,10 @@ export function registerConvert(program: Command): void {
     .argument('<checkpoint>', 'folder with config.json and model.safetensors or pytorch_model.bin')
     .requiredOption('-o, --out <dir>', 'the model bundle folder to create')
     .addOption(
-      new Option('--dtype <dtype>', 'weights in the ONNX files: fp32, or fp16 (half the size; cast to fp32 when the session loads, so all arithmetic stays fp32)')
+      new Option(
+        '--dtype <dtype>',
+        'weights in the ONNX files: fp32, or fp16 (half the size; cast to fp32 when the session loads, so all arithmetic stays fp32)',
+      )
         .choices(['fp32', 'fp16'])
         .default('fp32'),
     )

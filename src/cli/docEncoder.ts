@@ -53,13 +53,24 @@ export class DocEncoder {
    * One tile: passages sorted by token count (less padding), cut into batches of `batchSize`,
    * results put back in passage order. Deterministic for the same texts and batch size.
    */
-  async encodeTile(tokenizer: BertWordPieceTokenizer, texts: string[], tokenCounts: number[], batchSize: number, onBatch?: (done: number) => void): Promise<Float32Array> {
+  async encodeTile(
+    tokenizer: BertWordPieceTokenizer,
+    texts: string[],
+    tokenCounts: number[],
+    batchSize: number,
+    onBatch?: (done: number) => void,
+  ): Promise<Float32Array> {
     const order = texts.map((_, i) => i).sort((a, b) => tokenCounts[a] - tokenCounts[b] || a - b);
     const out = new Float32Array(texts.length * this.dim);
     for (let s = 0; s < order.length; s += batchSize) {
       const ids = order.slice(s, s + batchSize);
-      const v = await this.encode(tokenizer, ids.map((i) => texts[i]));
-      ids.forEach((doc, r) => out.set(v.subarray(r * this.dim, (r + 1) * this.dim), doc * this.dim));
+      const v = await this.encode(
+        tokenizer,
+        ids.map((i) => texts[i]),
+      );
+      ids.forEach((doc, r) => {
+        out.set(v.subarray(r * this.dim, (r + 1) * this.dim), doc * this.dim);
+      });
       onBatch?.(ids.length);
     }
     return out;

@@ -30,8 +30,10 @@ export function checkBaseUrl(base: string): void {
     } catch {
       throw new CliError(`--base-url ${shown}: not a valid URL`, 2);
     }
-    if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new CliError(`--base-url ${shown}: only http: and https: URLs (or a path such as /docs/) are accepted, got ${u.protocol}`, 2);
+    if (u.protocol !== 'http:' && u.protocol !== 'https:')
+      throw new CliError(`--base-url ${shown}: only http: and https: URLs (or a path such as /docs/) are accepted, got ${u.protocol}`, 2);
     return;
   }
-  if (base.startsWith('//')) throw new CliError(`--base-url ${shown}: a protocol-relative URL names another host; write https://${base.slice(2)} or a path such as /docs/`, 2);
+  if (base.startsWith('//'))
+    throw new CliError(`--base-url ${shown}: a protocol-relative URL names another host; write https://${base.slice(2)} or a path such as /docs/`, 2);
 }

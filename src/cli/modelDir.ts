@@ -13,7 +13,8 @@ export const DEFAULT_MODEL_DIR = process.env.HYPENCODER_DEFAULT_MODEL
 
 export function resolveModelDir(option: string | undefined): string {
   if (option) {
-    if (!existsSync(path.join(option, 'model.json'))) throw new CliError(`--model ${option}: no model.json there (a model bundle folder holds model.json, query_encoder.onnx, doc_encoder.onnx, vocab.txt)`, 2);
+    if (!existsSync(path.join(option, 'model.json')))
+      throw new CliError(`--model ${option}: no model.json there (a model bundle folder holds model.json, query_encoder.onnx, doc_encoder.onnx, vocab.txt)`, 2);
     return option;
   }
   if (!existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {

@@ -6,8 +6,20 @@
 // new one in): POSIX has no atomic exchange of two non-empty folders, and Linux's
 // renameat2(RENAME_EXCHANGE) is not reachable from Node. A run killed in that window leaves the old
 // bundle in `.NAME.old-*`, and the next run on NAME puts it back before anything else.
-import { accessSync, constants, existsSync, lstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, statfsSync, unlinkSync, writeSync, closeSync } from 'node:fs';
-import { hostname } from 'node:os';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  statSync,
+  statfsSync,
+} from 'node:fs';
 import path from 'node:path';
 import { CliError, errnoText } from './errors.ts';
 
@@ -90,7 +102,7 @@ function nearestExisting(p: string): string {
 
 /** Refuses a location on a pseudo-filesystem, or one this user cannot create files in. */
 function checkWritableFolder(flag: string, shown: string, dir: string): void {
-  let st;
+  let st: ReturnType<typeof statSync>;
   try {
     st = statSync(dir);
   } catch (e) {
@@ -153,7 +165,8 @@ export function checkOutputFolder(out: string, o: OutputFolderCheck): string {
   const cwd = realpathSync(process.cwd());
   if (isUnder(cwd, real)) throw new CliError(`${o.flag} ${shown}: is the current folder or a folder above it; give a folder of its own for the bundle`, 2);
   for (const input of o.inputs ?? []) {
-    if (isUnder(realPathOf(input), real)) throw new CliError(`${o.flag} ${shown}: is the input ${JSON.stringify(input)} or a folder above it; give another folder for the bundle`, 2);
+    if (isUnder(realPathOf(input), real))
+      throw new CliError(`${o.flag} ${shown}: is the input ${JSON.stringify(input)} or a folder above it; give another folder for the bundle`, 2);
   }
   let exists = false;
   try {
@@ -198,14 +211,28 @@ function checkReplaceable(dir: string, o: OutputFolderCheck, shown: string): voi
     json = null;
   }
   if (!o.force) {
-    throw new CliError(`${o.flag} ${shown}: ${json ? `already holds ${r.name}` : 'exists and is not empty'}; ${json ? 'pass --force to replace it' : 'choose an empty or new folder'}`, 2);
+    throw new CliError(
+      `${o.flag} ${shown}: ${json ? `already holds ${r.name}` : 'exists and is not empty'}; ${json ? 'pass --force to replace it' : 'choose an empty or new folder'}`,
+      2,
+    );
   }
-  if (!json) throw new CliError(`${o.flag} ${shown}: is not a bundle this tool wrote (no ${r.file} with "format": "${r.format}"); --force replaces only such a folder, so nothing was touched`, 2);
+  if (!json)
+    throw new CliError(
+      `${o.flag} ${shown}: is not a bundle this tool wrote (no ${r.file} with "format": "${r.format}"); --force replaces only such a folder, so nothing was touched`,
+      2,
+    );
   const known = new Set([r.file, ...(r.extras ?? []), ...r.listed(json)]);
   const foreign = listFiles(dir).filter((f) => !known.has(f));
   if (foreign.length > 0) {
-    const list = foreign.slice(0, 3).map((f) => JSON.stringify(f)).join(', ') + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : '');
-    throw new CliError(`${o.flag} ${shown}: holds files its ${r.file} does not list (${list}); --force would delete them, so nothing was touched: move them out first`, 2);
+    const list =
+      foreign
+        .slice(0, 3)
+        .map((f) => JSON.stringify(f))
+        .join(', ') + (foreign.length > 3 ? ` and ${foreign.length - 3} more` : '');
+    throw new CliError(
+      `${o.flag} ${shown}: holds files its ${r.file} does not list (${list}); --force would delete them, so nothing was touched: move them out first`,
+      2,
+    );
   }
 }
 
@@ -270,82 +297,6 @@ export function replaceFolder(staged: string, target: string): void {
     throw e;
   }
   rmSync(aside, { recursive: true, force: true });
-}
-
-// --- the lock ---------------------------------------------------------------------------------
-// A file `.NAME.lock` created exclusively, holding the writer's pid and host. A lock whose process
-// is gone (same host, no such pid) is taken over at once: a killed run must not block its own rerun.
-// (proper-lockfile decides staleness by mtime, which would make a rerun wait out its stale period.)
-
-const held = new Map<string, string>();
-
-function lockPath(target: string): string {
-  return path.join(path.dirname(target), `.${path.basename(target)}.lock`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-/**
- * Takes the lock on target for this process (released by unlockOutput or at exit); throws if another
- * live run holds it. Returns false when this process already held it.
- */
-export function lockOutput(target: string, flag: string): boolean {
-  if (held.has(target)) return false;
-  const file = lockPath(target);
-  try {
-    mkdirSync(path.dirname(target), { recursive: true }); // checked before: the nearest existing folder takes new files
-  } catch (e) {
-    throw new CliError(`${flag} ${target}: cannot create its folder (${errnoText(e)})`, 2);
-  }
-  const me = JSON.stringify({ pid: process.pid, host: hostname(), started: new Date().toISOString() });
-  for (let attempt = 0; attempt < 2; attempt++) {
-    try {
-      const fd = openSync(file, 'wx');
-      writeSync(fd, me);
-      closeSync(fd);
-      held.set(target, file);
-      if (held.size === 1) process.on('exit', releaseAll);
-      return true;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`${flag} ${target}: cannot create its lock ${file} (${errnoText(e)})`, 2);
-    }
-    let owner: { pid?: number; host?: string; started?: string } = {};
-    try {
-      owner = JSON.parse(readFileSync(file, 'utf8'));
-    } catch {
-      /* empty or torn: the writer died between open and write */
-    }
-    const live = owner.pid !== undefined && (owner.host !== hostname() || alive(owner.pid));
-    if (live) throw new CliError(`${flag} ${target}: another run (pid ${owner.pid} on ${owner.host}, since ${owner.started}) is writing it; wait for it to finish (or remove ${file} if that run is gone)`, 2);
-    try {
-      unlinkSync(file); // its process is gone
-    } catch {
-      /* another run took it over first: the next attempt sees its lock */
-    }
-  }
-  throw new CliError(`${flag} ${target}: another run took its lock just now; try again`, 2);
-}
-
-export function unlockOutput(target: string): void {
-  const file = held.get(target);
-  if (!file) return;
-  held.delete(target);
-  try {
-    unlinkSync(file);
-  } catch {
-    /* already gone */
-  }
-}
-
-function releaseAll(): void {
-  for (const t of [...held.keys()]) unlockOutput(t);
 }
 
 /** Checks an output file (eval --run): its folder exists and takes files, and it is not a folder. */

@@ -1,9 +1,3 @@
-// Parity of a converted model bundle with PyTorch: onnxruntime-node's q-nets and CLS vectors
-// against PyTorch's (training/parity_fixture.py), and the scores of our reference scorer
-// (src/core/qnet.ts, Float64) on onnxruntime's q-nets against PyTorch's own q-net scores, with the
-// top-10 documents of every query. Used by tests/parity.test.ts (small models, in CI) and by
-// `hypencoder-web parity` (the full BERT-base configuration).
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +8,7 @@ import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { Option, type Command } from 'commander';
 import { convert, type Dtype } from './convert.ts';
 import { CliError } from './errors.ts';
-import { checkPythonTorch, pythonPath, runTrainingScript, TRAINING_DIR } from './python.ts';
+import { checkPythonTorch, pythonPath, runTrainingScript } from './python.ts';
 import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 /**
@@ -119,7 +113,12 @@ function splitQnets(flat: Float32Array, dims: number[], queries: number): Float3
   const out: Float32Array[][] = [];
   let off = 0;
   for (let q = 0; q < queries; q++) {
-    out.push(sizes.map((n) => flat.subarray(off, (off += n))));
+    out.push(
+      sizes.map((n) => {
+        off += n;
+        return flat.subarray(off - n, off);
+      }),
+    );
   }
   return out;
 }
@@ -341,7 +340,19 @@ export async function parityRun(o: ParityRunOptions): Promise<ParityReport[]> {
     }
     const fixture = path.join(work, 'fixture');
     const t0 = performance.now();
-    const fargs = [ckpt, '--out', fixture, '--vocab', path.join(bundles[0], 'vocab.txt'), '--docs', String(o.docs), '--queries', String(o.queries), '--seed', String(o.seed)];
+    const fargs = [
+      ckpt,
+      '--out',
+      fixture,
+      '--vocab',
+      path.join(bundles[0], 'vocab.txt'),
+      '--docs',
+      String(o.docs),
+      '--queries',
+      String(o.queries),
+      '--seed',
+      String(o.seed),
+    ];
     if (o.dtypes.includes('fp16')) fargs.push('--fp16-reference');
     await runTrainingScript(py.python, 'parity_fixture.py', fargs);
     log(`PyTorch fixture in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -358,7 +369,9 @@ export function registerParity(program: Command): void {
     .command('parity')
     .description('export a (random or given) Hypencoder checkpoint and compare onnxruntime-node + our reference scorer with PyTorch')
     .option('--checkpoint <dir>', 'use this checkpoint instead of a randomly initialized one')
-    .addOption(new Option('--config <name>', 'random model size: small (see --hidden/--layers/--heads) or base (BERT-base)').choices(['small', 'base']).default('small'))
+    .addOption(
+      new Option('--config <name>', 'random model size: small (see --hidden/--layers/--heads) or base (BERT-base)').choices(['small', 'base']).default('small'),
+    )
     .option('--hidden <n>', 'small config: hidden size', Number, 64)
     .option('--layers <n>', 'small config: BERT layers', Number, 2)
     .option('--heads <n>', 'small config: attention heads', Number, 4)
@@ -372,7 +385,9 @@ export function registerParity(program: Command): void {
     .option('--python <path>', 'the Python with PyTorch')
     .option('--no-ort-web', 'skip the onnxruntime-web (wasm) run of the query encoder')
     .action(async (opts) => {
-      const dtypes = String(opts.dtype).split(',').map((s) => s.trim());
+      const dtypes = String(opts.dtype)
+        .split(',')
+        .map((s) => s.trim());
       for (const d of dtypes) if (d !== 'fp32' && d !== 'fp16') throw new CliError(`--dtype: unknown ${JSON.stringify(d)}`, 2);
       const reports = await parityRun({ ...opts, dtypes: dtypes as Dtype[] });
       for (const r of reports) process.stdout.write(`${formatParityReport(r)}\n`);

@@ -38,7 +38,10 @@ export function checkPythonTorch(python: string): PythonInfo {
   if (r.status !== 0) {
     const missing = /No module named '([^']+)'/.exec(r.stderr ?? '')?.[1];
     if (missing) {
-      throw new CliError(`${python} has no \`${missing}\` module: PyTorch and ONNX are needed for conversion; install them with \`${INSTALL_HINT}\` (or pass --python PATH)`, 3);
+      throw new CliError(
+        `${python} has no \`${missing}\` module: PyTorch and ONNX are needed for conversion; install them with \`${INSTALL_HINT}\` (or pass --python PATH)`,
+        3,
+      );
     }
     throw new CliError(`${python} cannot import torch and onnx:\n${(r.stderr ?? '').trim()}`, 3);
   }

@@ -105,7 +105,7 @@ export function registerSearchCommands(program: Command): void {
 
 export async function verifyIndex(indexDir: string, modelDir?: string): Promise<{ ok: true; message: string; docCount: number; modelChecked: boolean }> {
   const model = modelDir ? await loadModelWithEncoders(modelDir) : undefined;
-  let idx;
+  let idx: Awaited<ReturnType<typeof readIndexBundle>>;
   try {
     idx = await readIndexBundle(indexDir, { model });
     const lex = idx.manifest.lexical;

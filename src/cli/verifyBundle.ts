@@ -59,7 +59,16 @@ export async function verifyBundleAgainstTorch(bundleDir: string, check: TorchCh
   let worst = '';
   for (const [name, ref] of Object.entries(check.query.outputs)) {
     const t = qo[name];
-    if (!t) return { ok: false, qnetMaxAbs: Infinity, qnetMaxRel: Infinity, clsMaxAbs: NaN, clsMaxRel: NaN, tolerance, worst: `query_encoder.onnx has no output ${name}` };
+    if (!t)
+      return {
+        ok: false,
+        qnetMaxAbs: Infinity,
+        qnetMaxRel: Infinity,
+        clsMaxAbs: NaN,
+        clsMaxRel: NaN,
+        tolerance,
+        worst: `query_encoder.onnx has no output ${name}`,
+      };
     const { abs, scale } = maxAbsDiff(t.data as Float32Array, ref);
     if (abs / scale > qnetMaxRel) worst = `${name}: max |Δ| ${abs.toExponential(2)} of max |value| ${scale.toExponential(2)}`;
     qnetMaxAbs = Math.max(qnetMaxAbs, abs);

@@ -15,17 +15,8 @@ import {
 } from '../core/formats/index.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
 import { computeChunkHashes } from '../core/formats/chunkHashes.ts';
-import {
-  type BundleRecognizer,
-  INDEX_BUNDLE,
-  MODEL_AND_INDEX,
-  checkOutputFolder,
-  cleanLeftovers,
-  lockOutput,
-  replaceFolder,
-  stagingFolder,
-  unlockOutput,
-} from './outputPath.ts';
+import { type BundleRecognizer, INDEX_BUNDLE, MODEL_AND_INDEX, checkOutputFolder, cleanLeftovers, replaceFolder, stagingFolder } from './outputPath.ts';
+import { lockOutput, unlockOutput } from './outputLock.ts';
 
 export interface WriteIndexInput {
   /** dim, dtype and absmax come from the tiles, graph from `graph`; tileDocs defaults to the first tile's size. */

@@ -80,4 +80,3 @@ export function fuseHybrid(lexical: ScoredDoc[], neural: ScoredDoc[], n: number,
   rows.sort((a, b) => b.score - a.score || b.l - a.l || b.v - a.v || a.doc - b.doc);
   return { ranked: rows.map(({ doc, score }) => ({ doc, score })), neuralWeight: w, agreement };
 }
-

@@ -79,14 +79,7 @@ export function kmeansOf(vectors: Float32Array, ids: Uint32Array | null, n: numb
   const iterations = opts.iterations ?? 10;
   // Training sample: a seeded partial shuffle of positions 0..n-1.
   const m = Math.min(n, Math.max(k, opts.sample ?? Math.max(k * 64, 4096)));
-  const pos = new Uint32Array(n);
-  for (let i = 0; i < n; i++) pos[i] = i;
-  for (let i = 0; i < m; i++) {
-    const j = i + Math.floor(rand() * (n - i));
-    const t = pos[i];
-    pos[i] = pos[j];
-    pos[j] = t;
-  }
+  const pos = partialShuffle(n, m, rand);
   const train = new Uint32Array(m);
   for (let i = 0; i < m; i++) train[i] = rowOf(ids, pos[i]);
 
@@ -203,13 +196,17 @@ export function hierarchicalClusters(vectors: Float32Array, n: number, d: number
     const fine = kmeansOf(vectors, ids, ids.length, d, want, { seed: seed + 1 + c, iterations: 6 });
     const order = chain(fine.centroids, fine.k, d);
     const rank = new Uint32Array(fine.k);
-    order.forEach((leaf, r) => (rank[leaf] = r));
+    order.forEach((leaf, r) => {
+      rank[leaf] = r;
+    });
     for (let i = 0; i < ids.length; i++) leafOf[ids[i]] = next + rank[fine.assign[i]];
     for (const leaf of order) cents.push(fine.centroids.subarray(leaf * d, leaf * d + d));
     next += fine.k;
   }
   const centroids = new Float32Array(next * d);
-  cents.forEach((c, i) => centroids.set(c, i * d));
+  cents.forEach((c, i) => {
+    centroids.set(c, i * d);
+  });
   return { count: next, leafOf, centroids };
 }
 
@@ -236,19 +233,24 @@ export function chooseEntryPoints(vectors: Float32Array, n: number, d: number, c
   return entryPointsOf(vectors, n, d, hierarchicalClusters(vectors, n, d, count, seed));
 }
 
-/** `count` distinct documents drawn at random (seeded), ascending: the paper's entry points. */
-export function randomEntryPoints(n: number, count: number, seed = 1): Uint32Array {
-  count = Math.min(count, n);
-  const rand = seededRandom(seed);
+/** 0..n-1 with its first m places a seeded uniform draw without replacement (partial Fisher–Yates). */
+function partialShuffle(n: number, m: number, rand: () => number): Uint32Array {
   const pos = new Uint32Array(n);
   for (let i = 0; i < n; i++) pos[i] = i;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < m; i++) {
     const j = i + Math.floor(rand() * (n - i));
     const t = pos[i];
     pos[i] = pos[j];
     pos[j] = t;
   }
-  return pos.slice(0, count).sort();
+  return pos;
+}
+
+/** `count` distinct documents drawn at random (seeded), ascending: the paper's entry points. */
+export function randomEntryPoints(n: number, count: number, seed = 1): Uint32Array {
+  count = Math.min(count, n);
+  const rand = seededRandom(seed);
+  return partialShuffle(n, count, rand).slice(0, count).sort();
 }
 
 export interface LocalityLayout {
@@ -278,7 +280,8 @@ export interface LocalityOptions {
  * range) and then moves between neighboring documents, which now share chunks.
  */
 export function localityLayout(vectors: Float32Array, n: number, d: number, entryCount: number, seed = 1, opts: LocalityOptions = {}): LocalityLayout {
-  if (opts.pieceDocs !== undefined && (!Number.isInteger(opts.pieceDocs) || opts.pieceDocs < 1)) throw new Error(`localityLayout: pieceDocs must be a positive integer, got ${opts.pieceDocs}`);
+  if (opts.pieceDocs !== undefined && (!Number.isInteger(opts.pieceDocs) || opts.pieceDocs < 1))
+    throw new Error(`localityLayout: pieceDocs must be a positive integer, got ${opts.pieceDocs}`);
   const leaves = hierarchicalClusters(vectors, n, d, entryCount, seed);
   const entries = entryPointsOf(vectors, n, d, leaves);
   const isEntry = new Uint8Array(n);
@@ -299,7 +302,9 @@ export function localityLayout(vectors: Float32Array, n: number, d: number, entr
       const ids = order.slice(a, b);
       const km = kmeansOf(vectors, ids, ids.length, d, Math.ceil((b - a) / piece), { seed: seed + 7919 + l, iterations: 5 });
       const rank = new Uint32Array(km.k);
-      chain(km.centroids, km.k, d).forEach((c, r) => (rank[c] = r));
+      chain(km.centroids, km.k, d).forEach((c, r) => {
+        rank[c] = r;
+      });
       // Stable by piece rank: original order within a piece.
       const count = new Uint32Array(km.k + 1);
       for (let i = 0; i < ids.length; i++) count[rank[km.assign[i]] + 1]++;
@@ -376,13 +381,4 @@ export function addReverseLinks(rows: Uint32Array, n: number, degree: number): n
     }
   }
   return added;
-}
-
-/** Documents no row links to (besides `except`, e.g. the entry points): unreachable by a walk. */
-export function countUnreachableByInLinks(rows: Uint32Array, n: number, degree: number): number {
-  const has = new Uint8Array(n);
-  for (let i = 0; i < rows.length; i++) if (rows[i] !== GRAPH_NO_NEIGHBOR) has[rows[i]] = 1;
-  let c = 0;
-  for (let i = 0; i < n; i++) if (!has[i]) c++;
-  return c;
 }

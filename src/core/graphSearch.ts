@@ -237,7 +237,8 @@ function checkOptions(graph: GraphView, opts: GraphSearchOptions): void {
   int('maxIterations', opts.maxIterations, 1);
   if (opts.maxScored !== undefined) int('maxScored', opts.maxScored, 1);
   if (opts.pool !== undefined) int('pool', opts.pool, 1);
-  if (opts.strategy !== undefined && opts.strategy !== 'paper' && opts.strategy !== 'best-first') throw new Error(`graphSearch: strategy must be "paper" or "best-first", got ${String(opts.strategy)}`);
+  if (opts.strategy !== undefined && opts.strategy !== 'paper' && opts.strategy !== 'best-first')
+    throw new Error(`graphSearch: strategy must be "paper" or "best-first", got ${String(opts.strategy)}`);
   if (opts.entryIds.length === 0) throw new Error('graphSearch: entryIds is empty');
   for (const e of opts.entryIds) {
     if (e >= graph.n) throw new Error(`graphSearch: entry point ${e} is beyond the graph's ${graph.n} documents`);

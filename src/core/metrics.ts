@@ -101,12 +101,16 @@ export function parseQrels(text: string, file: string): Qrels {
     if (line === '') continue;
     const cols = line.split(/\s+/);
     if (i === 0 && cols.length === 3 && !/^-?\d+$/.test(cols[2])) continue; // header
-    if (cols.length !== 3 && cols.length !== 4) throw new Error(`${file}:${i + 1}: expected "qid iter docid rel" or "qid docid rel", got ${cols.length} columns`);
+    if (cols.length !== 3 && cols.length !== 4)
+      throw new Error(`${file}:${i + 1}: expected "qid iter docid rel" or "qid docid rel", got ${cols.length} columns`);
     const [qid, docid, r] = cols.length === 4 ? [cols[0], cols[2], cols[3]] : [cols[0], cols[1], cols[2]];
     const rel = Number(r);
     if (!Number.isInteger(rel)) throw new Error(`${file}:${i + 1}: relevance must be an integer, got ${JSON.stringify(r)}`);
     let m = qrels.get(qid);
-    if (!m) qrels.set(qid, (m = new Map()));
+    if (!m) {
+      m = new Map();
+      qrels.set(qid, m);
+    }
     m.set(docid, rel);
   }
   if (qrels.size === 0) throw new Error(`${file}: holds no judgments`);

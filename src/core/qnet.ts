@@ -164,7 +164,7 @@ export interface TopK {
 export function referenceTopK(scores: ArrayLike<number>, k: number): TopK {
   const n = scores.length;
   const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => (scores[b] - scores[a]) || (a - b));
+  order.sort((a, b) => scores[b] - scores[a] || a - b);
   const m = Math.min(k, n);
   const indices = new Uint32Array(m);
   const out = new Float64Array(m);

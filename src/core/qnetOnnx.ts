@@ -219,7 +219,9 @@ export function buildQNetOnnx(weights: QNetWeights, opts: QNetOnnxOptions = {}):
   model.string(2, 'hypencoder-web'); // producer_name
   model.string(3, '0.1.0'); // producer_version
   model.message(7, (g) => {
-    nodes.forEach((n, i) => g.message(1, (nw) => writeNode(nw, n, `${n.op}_${i}`)));
+    nodes.forEach((n, i) => {
+      g.message(1, (nw) => writeNode(nw, n, `${n.op}_${i}`));
+    });
     g.string(2, 'qnet');
     for (const t of inits) g.message(5, (tw) => writeTensor(tw, t));
     g.message(11, (vw) => writeValueInfo(vw, QNET_ONNX_INPUT, [batch, dims[0]]));

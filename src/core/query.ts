@@ -33,6 +33,7 @@ export function boundQuery(query: string): BoundedQuery {
 export function queryCutNotice(q: BoundedQuery, tokens?: { pieces: number; maxTokens: number }): string | null {
   const parts: string[] = [];
   if (q.cut) parts.push(`the query was cut to its first ${q.text.length.toLocaleString('en')} of ${q.originalChars.toLocaleString('en')} characters`);
-  if (tokens && tokens.pieces > tokens.maxTokens) parts.push(`the neural model reads its first ${tokens.maxTokens} of ${tokens.pieces.toLocaleString('en')} tokens`);
+  if (tokens && tokens.pieces > tokens.maxTokens)
+    parts.push(`the neural model reads its first ${tokens.maxTokens} of ${tokens.pieces.toLocaleString('en')} tokens`);
   return parts.length ? `${parts.join('; ')}` : null;
 }

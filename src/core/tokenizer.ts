@@ -96,7 +96,11 @@ export class BertWordPieceTokenizer {
   readonly vocabSize: number;
   private readonly tokenizer: Tokenizer;
 
-  private constructor(vocab: Map<string, number>, size: number, readonly options: WordPieceOptions) {
+  private constructor(
+    vocab: Map<string, number>,
+    size: number,
+    readonly options: WordPieceOptions,
+  ) {
     for (const s of SPECIALS) {
       if (!vocab.has(s)) throw new Error(`vocab.txt lacks the special token ${s}`);
     }

@@ -142,7 +142,9 @@ export class GatherScorer {
     }
     this.layerIO = { ...this.layerIO, absmax: this.absmax };
     const params = new Uint32Array((this.docs.length * this.uniformAlign) / 4);
-    this.docs.forEach((b, i) => params.set([0, b.firstDoc, b.rows, 0], (i * this.uniformAlign) / 4));
+    this.docs.forEach((b, i) => {
+      params.set([0, b.firstDoc, b.rows, 0], (i * this.uniformAlign) / 4);
+    });
     this.device.queue.writeBuffer(this.gatherParams, 0, params);
     const cache = PipelineCache.of(this.device);
     this.gatherGroups = this.docs.map((b) => cache.bindGroup(this.gather, [this.gatherParams, this.idBuffer, b.buffer, this.gathered]));
@@ -233,7 +235,9 @@ export class GatherScorer {
     if (m !== this.paramsFor) {
       this.device.queue.writeBuffer(this.layerIO.params, 0, this.layers.layerParams(batches));
       const g = new Uint32Array((this.docs.length * this.uniformAlign) / 4);
-      this.docs.forEach((b, i) => g.set([m, b.firstDoc, b.rows, 0], (i * this.uniformAlign) / 4));
+      this.docs.forEach((b, i) => {
+        g.set([m, b.firstDoc, b.rows, 0], (i * this.uniformAlign) / 4);
+      });
       this.device.queue.writeBuffer(this.gatherParams, 0, g);
       this.paramsFor = m;
     }
@@ -245,7 +249,9 @@ export class GatherScorer {
       pass.setBindGroup(0, this.gatherGroups[i], [i * this.uniformAlign]);
       pass.dispatchWorkgroups(Math.min(groups, GATHER_GROUPS_X), Math.ceil(groups / GATHER_GROUPS_X));
     });
-    batches.forEach((b, i) => this.layers.dispatch(pass, this.layerIO, i, b.rows));
+    batches.forEach((b, i) => {
+      this.layers.dispatch(pass, this.layerIO, i, b.rows);
+    });
     pass.end();
     enc.copyBufferToBuffer(this.scoreBuffer, 0, this.readback, 0, m * 4);
     this.device.queue.submit([enc.finish()]);

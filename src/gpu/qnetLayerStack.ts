@@ -124,8 +124,12 @@ export class QNetLayerStack {
       this.ownWeights = { matrices: w.matrices.map((m, j) => buffer(`W${j}`, m.byteLength)), biases: w.biases.map((v, j) => buffer(`b${j}`, v.byteLength)) };
     }
     const own = this.ownWeights;
-    w.matrices.forEach((m, j) => this.device.queue.writeBuffer(own.matrices[j], 0, m.buffer, m.byteOffset, m.byteLength));
-    w.biases.forEach((v, j) => this.device.queue.writeBuffer(own.biases[j], 0, v.buffer, v.byteOffset, v.byteLength));
+    w.matrices.forEach((m, j) => {
+      this.device.queue.writeBuffer(own.matrices[j], 0, m.buffer, m.byteOffset, m.byteLength);
+    });
+    w.biases.forEach((v, j) => {
+      this.device.queue.writeBuffer(own.biases[j], 0, v.buffer, v.byteOffset, v.byteLength);
+    });
     this.weights = own;
   }
 

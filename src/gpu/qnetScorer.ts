@@ -191,7 +191,9 @@ export class QNetScorer {
     this.layers.requireWeights();
     if (this.batches.length === 0) throw new Error('q-net scorer: no documents (call setDocuments first)');
     const pass = enc.beginComputePass({ label: 'qnet layers' });
-    this.batches.forEach((b, i) => this.layers.dispatch(pass, this.layerIO[b.docBuffer], i, b.rows));
+    this.batches.forEach((b, i) => {
+      this.layers.dispatch(pass, this.layerIO[b.docBuffer], i, b.rows);
+    });
     pass.end();
   }
 
@@ -204,7 +206,9 @@ export class QNetScorer {
     if (p !== this.topkParamsFor) {
       // The steps depend only on N and P: written again only when a query's k needs another P.
       const params = new Uint32Array((steps.length * this.uniformAlign) / 4);
-      steps.forEach((s, i) => params.set([s.count, p], (i * this.uniformAlign) / 4));
+      steps.forEach((s, i) => {
+        params.set([s.count, p], (i * this.uniformAlign) / 4);
+      });
       this.device.queue.writeBuffer(this.topkParams!, 0, params);
       this.topkParamsFor = p;
     }

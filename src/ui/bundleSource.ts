@@ -44,7 +44,9 @@ export function parseAllowList(entries: readonly string[] | undefined, pageUrl: 
 export function describeAllowList(places: readonly AllowedPlace[], pageUrl: string): string {
   const own = new URL(pageUrl).origin;
   if (places.length === 0) return 'nowhere (allowBundlesFrom is empty)';
-  return places.map((p) => `${p.origin}${p.pathPrefix === '/' ? '' : p.pathPrefix}${p.origin === own && p.pathPrefix === '/' ? ' (this site)' : ''}`).join(', ');
+  return places
+    .map((p) => `${p.origin}${p.pathPrefix === '/' ? '' : p.pathPrefix}${p.origin === own && p.pathPrefix === '/' ? ' (this site)' : ''}`)
+    .join(', ');
 }
 
 /**

@@ -58,7 +58,8 @@ function aboutLine(a: DemoAbout): string | undefined {
     const src = [a.corpus.package, a.corpus.license?.replace(/;.*$/, '')].filter(Boolean).join(', ');
     return `Searching the ${a.corpus.name}${n}${src ? ` [${src}]` : ''} with the model ${model ?? '(unnamed)'}.`;
   }
-  if (a.kind === 'synthetic') return `Model: ${model ?? 'synthetic'} (synthetic, no trained model). Corpus: ${a.corpus?.documents?.toLocaleString('en') ?? ''} random document vectors.`;
+  if (a.kind === 'synthetic')
+    return `Model: ${model ?? 'synthetic'} (synthetic, no trained model). Corpus: ${a.corpus?.documents?.toLocaleString('en') ?? ''} random document vectors.`;
   return undefined;
 }
 
@@ -156,7 +157,11 @@ if (refusals.length) {
   refused.setAttribute('role', 'alert');
   refused.dataset.testid = 'bundle-refused';
   for (const r of refusals) {
-    refused.append(Object.assign(document.createElement('p'), { textContent: `The ${r.what} named in the link was not loaded: ${r.reason}. This site's own ${r.what} is used instead.` }));
+    refused.append(
+      Object.assign(document.createElement('p'), {
+        textContent: `The ${r.what} named in the link was not loaded: ${r.reason}. This site's own ${r.what} is used instead.`,
+      }),
+    );
   }
   document.getElementById('app')!.before(refused);
 }
@@ -168,16 +173,16 @@ document.addEventListener('keydown', (e) => {
     e.preventDefault();
     view.input.focus();
 
-if (refusals.length) {
-  // Above the view, as text: the link's own bundles were not loaded, the configured ones were.
-  const refused = Object.assign(document.createElement('p'), {
-    className: 'refused',
-    role: 'alert',
-    textContent: `Not loaded from the link: ${refusals.join('; ')}. Showing this site's own ${modelUrl === config.model && indexUrl === config.index ? 'bundles' : 'bundle for what was refused'} instead.`,
-  });
-  refused.dataset.testid = 'bundle-refused';
-  document.getElementById('app')!.before(refused);
-}
+    if (refusals.length) {
+      // Above the view, as text: the link's own bundles were not loaded, the configured ones were.
+      const refused = Object.assign(document.createElement('p'), {
+        className: 'refused',
+        role: 'alert',
+        textContent: `Not loaded from the link: ${refusals.join('; ')}. Showing this site's own ${modelUrl === config.model && indexUrl === config.index ? 'bundles' : 'bundle for what was refused'} instead.`,
+      });
+      refused.dataset.testid = 'bundle-refused';
+      document.getElementById('app')!.before(refused);
+    }
     view.input.select();
   }
 });

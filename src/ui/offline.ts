@@ -81,6 +81,10 @@ export async function cacheBundles(modelUrl: string, indexUrl: string, encoder: 
   reg.active.postMessage({ type: 'CACHE_URLS', payload: { urlsToCache: todo } }, [channel.port2]);
   await replied;
   // The reply comes when the responses are ready; the cache writes may finish a little later.
-  for (let i = 0; i < 100 && (todo = await missing()).length; i++) await new Promise((r) => setTimeout(r, 100));
+  for (let i = 0; i < 100; i++) {
+    todo = await missing();
+    if (todo.length === 0) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
   return todo.length === 0;
 }

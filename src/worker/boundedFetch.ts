@@ -19,7 +19,9 @@ function refuse(res: Response, message: string): never {
 export async function readBodyBounded(res: Response, what: string, bound: BodyBound): Promise<Uint8Array> {
   const limit = 'expected' in bound ? bound.expected : bound.max;
   const tooBig = (got: string): string =>
-    'expected' in bound ? `${what}: oversized: expected ${bound.expected} bytes, ${got}` : `${what}: over the ${bound.max}-byte limit for a bundle's JSON file: ${got}`;
+    'expected' in bound
+      ? `${what}: oversized: expected ${bound.expected} bytes, ${got}`
+      : `${what}: over the ${bound.max}-byte limit for a bundle's JSON file: ${got}`;
   // Content-Length counts the encoded bytes when the server compressed the body, so it says
   // nothing then about the size of the file.
   const encoding = (res.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
@@ -27,7 +29,8 @@ export async function readBodyBounded(res: Response, what: string, bound: BodyBo
   if (lengthHeader !== null && /^\d+$/.test(lengthHeader.trim())) {
     const announced = Number(lengthHeader);
     if (announced > limit) refuse(res, tooBig(`the server announces ${announced} (Content-Length)`));
-    if ('expected' in bound && announced < bound.expected) refuse(res, `${what}: truncated: expected ${bound.expected} bytes, the server announces ${announced} (Content-Length)`);
+    if ('expected' in bound && announced < bound.expected)
+      refuse(res, `${what}: truncated: expected ${bound.expected} bytes, the server announces ${announced} (Content-Length)`);
   }
   if (!res.body) return new Uint8Array(await res.arrayBuffer()); // no stream to bound (an empty body)
   const reader = res.body.getReader();

@@ -123,7 +123,11 @@ export class GpuGraphSearch {
     const out: WalkResult = { ...r, timingsMs: { total: performance.now() - t0, score: scoreMs, fetch: fetchMs } };
     if (lazy && before) {
       const c = lazy.counters;
-      out.fetched = { networkBytes: c.networkBytes - before.networkBytes, requests: c.requests - before.requests, cachedBytes: c.cachedBytes - before.cachedBytes };
+      out.fetched = {
+        networkBytes: c.networkBytes - before.networkBytes,
+        requests: c.requests - before.requests,
+        cachedBytes: c.cachedBytes - before.cachedBytes,
+      };
     }
     return out;
   }
@@ -160,7 +164,8 @@ class PageTable {
   pin(ids: Uint32Array): void {
     const pinned = new Set<number>();
     for (let i = 0; i < ids.length; i++) pinned.add(this.index.vectorChunkOf(ids[i]).firstDoc);
-    if (pinned.size > this.slots) throw new Error(`graph search: one batch touches ${pinned.size} chunks but the resident pool holds ${this.slots}; raise residentBytes`);
+    if (pinned.size > this.slots)
+      throw new Error(`graph search: one batch touches ${pinned.size} chunks but the resident pool holds ${this.slots}; raise residentBytes`);
     this.pinned = pinned;
     for (const c of pinned) {
       const slot = this.lru.get(c);

@@ -80,7 +80,9 @@ export class QueryEncoder {
     const tokenizer = BertWordPieceTokenizer.fromVocab(vocabText, { lowercase: enc.tokenizer.lowercase, stripAccents: enc.tokenizer.stripAccents });
     const L = hiddenLayerCount(model.qnet);
     const location: Record<string, Ort.Tensor.DataLocation> = {};
-    enc.queryEncoderOutputs.forEach((name, i) => (location[name] = backend === 'webgpu' && i !== L ? 'gpu-buffer' : 'cpu'));
+    enc.queryEncoderOutputs.forEach((name, i) => {
+      location[name] = backend === 'webgpu' && i !== L ? 'gpu-buffer' : 'cpu';
+    });
     const session = await ort.InferenceSession.create(onnx, {
       executionProviders: [backend],
       graphOptimizationLevel: 'all',

@@ -17,7 +17,24 @@ export function cli(args: string[], opts: { cwd?: string; env?: Record<string, s
 export function makeSmallModel(dir: string, seed = 1): string {
   const python = checkPythonTorch(pythonPath()).python; // throws "apt-get install …" without torch
   const ckpt = path.join(dir, 'ckpt');
-  const r = spawnSync(python, [path.join(TRAINING_DIR, 'make_random_checkpoint.py'), ckpt, '--hidden', '32', '--layers', '1', '--heads', '2', '--qnet-layers', '2', '--seed', String(seed)], { encoding: 'utf8' });
+  const r = spawnSync(
+    python,
+    [
+      path.join(TRAINING_DIR, 'make_random_checkpoint.py'),
+      ckpt,
+      '--hidden',
+      '32',
+      '--layers',
+      '1',
+      '--heads',
+      '2',
+      '--qnet-layers',
+      '2',
+      '--seed',
+      String(seed),
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`make_random_checkpoint.py: ${r.stderr}`);
   const model = path.join(dir, 'model');
   const c = cli(['convert', ckpt, '--out', model, '--id', 'test-small', '--no-verify']);

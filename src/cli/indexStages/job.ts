@@ -9,7 +9,8 @@ import { rowStrideWords, type StorageDtype } from '../../core/vectorStorage.ts';
 import { CliError } from '../errors.ts';
 import { checkBaseUrl } from '../indexOptions.ts';
 import { loadModelWithEncoders, resolveModelDir } from '../modelDir.ts';
-import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers, lockOutput } from '../outputPath.ts';
+import { lockOutput } from '../outputLock.ts';
+import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers } from '../outputPath.ts';
 import type { InputSummary } from '../readInput.ts';
 
 export interface IndexOptions {
