@@ -210,6 +210,33 @@ describe('model.json', () => {
       'query_encoder.onnx: output "b_0" must be float32',
     );
   });
+
+  it('accepts a zero-layer q-net [d, 1] (an inner product): one output, the query embedding W_0', () => {
+    const j = smallModelJson(8, 8);
+    j.qnet.dims = [8, 1];
+    j.qnet.residual = [];
+    j.query_encoder_outputs = ['embedding'];
+    const model = validateModelJson(j);
+    expect(model.qnet.dims).toEqual([8, 1]);
+    expect(validateModelJson(JSON.parse(serializeModelJson(model)))).toEqual(model);
+    const w = Float32Array.from({ length: 8 }, (_, i) => i - 3.5);
+    const got = qnetWeightsFromOutputs(model, { embedding: { dims: [1, 8, 1], data: w } });
+    expect(got.matrices).toEqual([w]);
+    expect(got.biases).toEqual([]);
+    expect(() => qnetWeightsFromOutputs(model, { embedding: { dims: [1, 8], data: w } })).toThrow(
+      'query_encoder.onnx: output "embedding" must have shape [1, 8, 1], got [1, 8]',
+    );
+    expect(() => qnetWeightsForModel(model, [w], [new Float32Array(8)])).toThrow('q-net weights: expected 0 biases, got 1');
+    expectModelError(
+      { ...j, query_encoder_outputs: ['embedding', 'b_0'] },
+      'model.json: query_encoder_outputs must list 1 name for a q-net with 0 hidden layers (W_0 only: the query embedding), got 2',
+    );
+    expectModelError({ ...j, qnet: { ...j.qnet, residual: [false] } }, 'model.json: qnet.residual: need one flag per hidden layer (0), got [false]');
+    expectModelError(
+      { ...j, qnet: { ...j.qnet, dims: [1] } },
+      'model.json: qnet.dims: need [d, h_1, ..., h_L, 1] (L ≥ 0 hidden layers; [d, 1] is an inner product), got [1]',
+    );
+  });
 });
 
 describe('sha256Hex', () => {

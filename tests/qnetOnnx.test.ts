@@ -45,6 +45,9 @@ const cases: { name: string; arch: QNetArchitecture; n: number }[] = [
     arch: { dims: [64, 32, 1], activation: 'relu', layerNormEps: 0.5, residual: [false] },
     n: 9,
   },
+  // No hidden layer: the graph is one MatMul, X · W_0, the inner product with the query embedding.
+  { name: 'zero layers, inner product [768,1]', arch: paperArchitecture(768, 1, 0), n: 40 },
+  { name: 'zero layers, odd [33,1], N=1', arch: paperArchitecture(33, 1, 0), n: 1 },
 ];
 
 describe('buildQNetOnnx', () => {

@@ -3,9 +3,11 @@
 //   hidden layer j: y = ReLU(x·W_j + b_j); y = LayerNorm(y) (no affine, eps, biased variance);
 //                   y = y + x when residual[j]; x = y
 //   score = x·w_out (no bias)
+// With no hidden layer (dims [d, 1]) the q-net is the inner product x·w_out: the paper's note that a
+// Hypencoder replicates a dense retriever, whose query embedding is w_out.
 
 export interface QNetArchitecture {
-  /** [d, h_1, ..., h_L, 1]: input size, hidden sizes, and the final 1. */
+  /** [d, h_1, ..., h_L, 1]: input size, hidden sizes (L ≥ 0), and the final 1. */
   dims: number[];
   activation: 'relu';
   /** LayerNorm without learned parameters after every hidden activation. */
@@ -39,7 +41,7 @@ export function hiddenLayerCount(arch: QNetArchitecture): number {
   return arch.dims.length - 2;
 }
 
-/** The output widths of a q-net's hidden layers: dims without the input and the final 1. */
+/** The output widths of a q-net's hidden layers: dims without the input and the final 1 (none for [d, 1]). */
 export function hiddenOutDims(dims: readonly number[]): number[] {
   return dims.slice(1, -1);
 }
@@ -47,8 +49,8 @@ export function hiddenOutDims(dims: readonly number[]): number[] {
 /** Throws with a message naming the field when the architecture is not a valid q-net. */
 export function checkArchitecture(arch: QNetArchitecture, where = 'qnet'): void {
   const { dims, residual } = arch;
-  if (!Array.isArray(dims) || dims.length < 3) {
-    throw new Error(`${where}.dims: need [d, h_1, ..., h_L, 1] with at least one hidden layer, got ${JSON.stringify(dims)}`);
+  if (!Array.isArray(dims) || dims.length < 2) {
+    throw new Error(`${where}.dims: need [d, h_1, ..., h_L, 1] (L ≥ 0 hidden layers; [d, 1] is an inner product), got ${JSON.stringify(dims)}`);
   }
   dims.forEach((v, i) => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${where}.dims[${i}]: must be a positive integer, got ${JSON.stringify(v)}`);

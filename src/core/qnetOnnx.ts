@@ -5,7 +5,7 @@
 //   hidden layer j:  H = MatMul(X, W_j); H = Add(H, b_j); H = Relu(H);
 //                    H = LayerNormalization(H, scale = ones, bias = zeros, axis = -1, epsilon)   (opset 17)
 //                    H = Add(H, X) when residual[j];  X = H
-//   scores = MatMul(X, W_L)  → [N, 1]
+//   scores = MatMul(X, W_L)  → [N, 1]      (with no hidden layer, L = 0, this MatMul is the whole graph)
 //
 // Pure TypeScript, no DOM and no dependencies: the few protobuf messages of onnx.proto that a model needs
 // (ModelProto, GraphProto, NodeProto, AttributeProto, TensorProto, ValueInfoProto, TypeProto,

@@ -31,7 +31,7 @@ export interface EncoderSpec {
   maxDocumentTokens: number;
   encoder: EncoderSizes;
   files: { queryEncoder: FileRef; docEncoder: FileRef; vocab: FileRef };
-  /** ONNX output names of query_encoder.onnx: W_0..W_L, then b_0..b_{L-1}. */
+  /** ONNX output names of query_encoder.onnx: W_0..W_L, then b_0..b_{L-1} (only W_0 when L = 0). */
   queryEncoderOutputs: string[];
 }
 
@@ -138,10 +138,11 @@ function readEncoders(r: ObjectReader, qnet: QNetArchitecture): EncoderSpec {
   const L = hiddenLayerCount(qnet);
   const outs = r.array('query_encoder_outputs');
   if (outs.length !== 2 * L + 1) {
+    const names = L === 0 ? 'W_0 only: the query embedding' : `W_0..W_${L}, then b_0..b_${L - 1}`;
     fail(
       r.file,
       'query_encoder_outputs',
-      `must list ${2 * L + 1} names for a q-net with ${L} hidden layers (W_0..W_${L}, then b_0..b_${L - 1}), got ${outs.length}`,
+      `must list ${2 * L + 1} name${L === 0 ? '' : 's'} for a q-net with ${L} hidden layers (${names}), got ${outs.length}`,
     );
   }
   outs.forEach((v, i) => {
