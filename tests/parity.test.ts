@@ -11,6 +11,8 @@ const CONFIGS = [
   { name: 'hidden 64, 2 layers, q-net 2 hidden layers', hidden: 64, layers: 2, heads: 4, qnetLayers: 2, seed: 1 },
   // a deeper q-net (6 hidden layers, like the released 6_layer model) on a narrower BERT
   { name: 'hidden 48, 2 layers, q-net 6 hidden layers', hidden: 48, layers: 2, heads: 3, qnetLayers: 6, seed: 2 },
+  // no hidden layer: the q-net [48, 1] is the inner product with the one generated weight vector
+  { name: 'hidden 48, 2 layers, zero-layer q-net [48, 1]', hidden: 48, layers: 2, heads: 3, qnetLayers: 0, seed: 3 },
 ];
 
 for (const cfg of CONFIGS) {

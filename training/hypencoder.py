@@ -528,9 +528,9 @@ def infer_config(sd: Dict[str, torch.Tensor], config_json: Optional[Dict]) -> Hy
             raise CheckpointError(f"query_encoder.hyper_base_matrices.{i}: input size {inn} does "
                                   f"not match the previous output size {dims[-1]}")
         dims.append(o)
-    if dims[-1] != 1 or len(dims) < 3:
+    if dims[-1] != 1 or len(dims) < 2:
         raise CheckpointError(f"q-net dims inferred from hyper_base_matrices are {dims}: need "
-                              "[d, h_1, ..., h_L, 1] with at least one hidden layer")
+                              "[d, h_1, ..., h_L, 1] (L >= 0 hidden layers; [d, 1] is an inner product)")
     declared = _find_key(cj, "vector_dimensions")
     if declared is not None and list(declared) != dims:
         raise CheckpointError(f"config.json says vector_dimensions = {list(declared)} but the "
