@@ -12,7 +12,7 @@
 // Same input, model and options → byte-identical bundle.
 import { type Command, Option } from 'commander';
 import { STORAGE_DTYPES } from '../core/vectorStorage.ts';
-import { OPTION_RANGES, intOption } from './indexOptions.ts';
+import { LEXICAL_INDEX_KINDS, OPTION_RANGES, intOption } from './indexOptions.ts';
 import { encodePassages } from './indexStages/encode.ts';
 import { buildGraph } from './indexStages/graph.ts';
 import { ingestPassages } from './indexStages/ingest.ts';
@@ -64,6 +64,11 @@ export function registerIndex(program: Command): void {
       intOption('--chunk-docs', OPTION_RANGES.chunkDocs),
     )
     .option('--no-graph', 'write no neighbor graph')
+    .addOption(
+      new Option('--lexical <kind>', "lexical (BM25) index: Lunr's one JSON, or term chunks a query fetches only some of")
+        .choices(LEXICAL_INDEX_KINDS)
+        .default('lunr'),
+    )
     .option('--no-lexical', 'write no lexical (BM25) index')
     .option('--base-url <url>', 'prefix for page URLs of a folder input: an http(s) URL or a site path such as /docs/ (default: paths relative to the folder)')
     .option('--follow-external-links', 'follow symbolic links in the input folder that lead outside it (default: skipped and counted)')

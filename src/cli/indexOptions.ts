@@ -1,4 +1,4 @@
-// The index command's option checks: numeric ranges and --base-url, refused before any work.
+// The index command's option checks: numeric ranges, --lexical's kinds and --base-url, refused before any work.
 import { CliError } from './errors.ts';
 
 /** Ranges of the numeric options: generous for real work, small enough that no value exhausts the machine. */
@@ -10,6 +10,10 @@ export const OPTION_RANGES = {
   chunkDocs: [1, 1 << 16],
   threads: [1, 1024],
 } as const;
+
+/** --lexical: Lunr's one JSON (scheme lunr-doc-1), or its BM25 weights in term chunks (bm25-chunked-v1, fetched per query). */
+export const LEXICAL_INDEX_KINDS = ['lunr', 'chunked'] as const;
+export type LexicalIndexKind = (typeof LEXICAL_INDEX_KINDS)[number];
 
 export function intOption(name: string, [min, max]: readonly [number, number]) {
   return (v: string) => {

@@ -4,13 +4,14 @@
 //   - 'onnx' (default): the q-net as an ONNX graph (src/core/qnetOnnx.ts) run by onnxruntime-node,
 //     float32 matrix products on every core — about 50× faster than the reference in JS;
 //   - 'reference': the Float64 reference scorer (src/core/qnet.ts), the oracle of every other one.
-// BM25 from the bundle's Lunr index; hybrid through src/core/fusion.ts. Results are one hit per
+// BM25 from the bundle's lexical index (src/core/lexicalBundle.ts); hybrid through src/core/fusion.ts. Results are one hit per
 // document (best passage).
 import path from 'node:path';
 import { qnetWeightsFromOutputs, type DocMetadata, type OutputTensor } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
 import { rankForMode } from '../core/modeRanking.ts';
-import { LexicalRanker, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
+import type { LexicalRanker } from '../core/lexical.ts';
+import { openLexicalRanker, readsLexical } from '../core/lexicalBundle.ts';
 import { referenceScores } from '../core/qnet.ts';
 import { QNET_ONNX_INPUT, QNET_ONNX_OUTPUT, buildQNetOnnx } from '../core/qnetOnnx.ts';
 import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
@@ -73,11 +74,8 @@ export class NodeSearchEngine {
     }
     const engine = new NodeSearchEngine(index, model);
     engine.scorer = opts.scorer ?? 'onnx';
-    const lex = index.manifest.lexical;
-    if (lex && isLexicalScheme(lex.scheme)) {
-      const entry = index.manifest.files.find((f) => f.kind === 'lexical')!;
-      const lunrIndex = loadLexicalIndex(await readVerified(indexDir, entry), entry.path);
-      engine.lexicalRanker = new LexicalRanker(lunrIndex, lex.scheme, index.metadata, engine.groups, entry.path);
+    if (readsLexical(index.manifest)) {
+      engine.lexicalRanker = await openLexicalRanker(index.manifest, index.metadata, engine.groups, (e) => readVerified(indexDir, e));
     }
     if (model) {
       const ort = await loadOnnxRuntimeNode();
@@ -153,6 +151,7 @@ export class NodeSearchEngine {
       mode !== 'lexical' && this.tokenizer && enc ? { pieces: this.tokenizer.pieceIds(query).length, maxTokens: enc.maxQueryTokens - 2 } : undefined;
     const notice = queryCutNotice(bounded, pieces);
     const lexical = mode === 'neural' ? undefined : this.lexicalOrRefuse();
+    await lexical?.prepare(query);
     let neural: ScoredDoc[] | undefined;
     if (mode !== 'lexical') {
       const scores = await this.neuralScores(query);

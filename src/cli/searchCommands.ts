@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { sha256Hex } from '../core/formats/index.ts';
-import { checkLexicalRefs, isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
+import { openLexicalRanker, readsLexical } from '../core/lexicalBundle.ts';
 import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
 import { documentGroups } from '../core/ranking.ts';
 import { SEARCH_DEFAULTS, SEARCH_MODES, type SearchMode } from '../core/search.ts';
@@ -108,11 +108,9 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
   let idx: Awaited<ReturnType<typeof readIndexBundle>>;
   try {
     idx = await readIndexBundle(indexDir, { model });
-    const lex = idx.manifest.lexical;
-    if (lex && isLexicalScheme(lex.scheme)) {
-      const e = idx.manifest.files.find((f) => f.kind === 'lexical')!;
-      const index = loadLexicalIndex(await readVerified(indexDir, e), e.path);
-      checkLexicalRefs(index, lex.scheme, documentGroups(idx.metadata), e.path);
+    if (readsLexical(idx.manifest)) {
+      const ranker = await openLexicalRanker(idx.manifest, idx.metadata, documentGroups(idx.metadata), (e) => readVerified(indexDir, e));
+      await ranker.prepareAll();
     }
   } catch (e) {
     throw new CliError(`${indexDir}: ${(e as Error).message}`, 1);

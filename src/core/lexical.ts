@@ -20,12 +20,14 @@ import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
 
 export const LEXICAL_SCHEME_PASSAGES = 'lunr-2';
 export const LEXICAL_SCHEME_DOCUMENTS = 'lunr-doc-1';
-/** The scheme the indexer writes. */
+/** Lunr's BM25 weights of lunr-doc-1's records, chunked by term so a query fetches only its terms' postings (src/core/lexicalChunked.ts). */
+export const LEXICAL_SCHEME_CHUNKED = 'bm25-chunked-v1';
+/** The scheme the indexer writes by default. */
 export const LEXICAL_SCHEME = LEXICAL_SCHEME_DOCUMENTS;
-export type LexicalScheme = typeof LEXICAL_SCHEME_PASSAGES | typeof LEXICAL_SCHEME_DOCUMENTS;
+export type LexicalScheme = typeof LEXICAL_SCHEME_PASSAGES | typeof LEXICAL_SCHEME_DOCUMENTS | typeof LEXICAL_SCHEME_CHUNKED;
 
 export function isLexicalScheme(s: string | undefined): s is LexicalScheme {
-  return s === LEXICAL_SCHEME_PASSAGES || s === LEXICAL_SCHEME_DOCUMENTS;
+  return s === LEXICAL_SCHEME_PASSAGES || s === LEXICAL_SCHEME_DOCUMENTS || s === LEXICAL_SCHEME_CHUNKED;
 }
 export const LEXICAL_FILE = 'lexical/lunr.json';
 export const LEXICAL_FIELDS = ['title', 'text'] as const;
@@ -141,7 +143,24 @@ export function loadLexicalIndex(bytes: Uint8Array | string, file = LEXICAL_FILE
 
 /** A text's indexed terms, stemmed: lexicalQueryTerms, then the stemmer (Lunr's document pipeline, and a query's search pipeline). */
 export function lexicalStems(text: string): Set<string> {
-  return new Set(lexicalQueryTerms(text).map((t) => (lunr.stemmer(new lunr.Token(t, {})) as lunr.Token).toString()));
+  return new Set(lexicalQueryStems(text));
+}
+
+/** The query's terms as Lunr matches them, in query order, repeats kept (each repeat weighs once more, as in Lunr's query vector). */
+export function lexicalQueryStems(query: string): string[] {
+  return lexicalQueryTerms(query).map((t) => (lunr.stemmer(new lunr.Token(t, {})) as lunr.Token).toString());
+}
+
+/** A scheme's BM25 over its records that is not one Lunr index (the chunked index, src/core/lexicalChunked.ts). */
+export interface LexicalSearcher {
+  /** Records (documents) it scores: refs are 0 … documents − 1. */
+  readonly documents: number;
+  /** Makes hits(query) answerable (fetches what the query's terms need); at once when nothing is missing. */
+  prepare(query: string): Promise<void>;
+  /** Everything, for a full check (verify). */
+  prepareAll(): Promise<void>;
+  /** As lexicalSearch: all matching records, best first, ties by ref. */
+  hits(query: string): LexicalHit[];
 }
 
 /** Refuses a lexical index with a ref that names no record of this bundle: a document (lunr-doc-1) or a passage (lunr-2). */
@@ -175,17 +194,29 @@ export class LexicalRanker {
   private readonly stems = new Map<number, Set<string>>();
 
   constructor(
-    readonly index: lunr.Index,
+    readonly index: lunr.Index | LexicalSearcher,
     readonly scheme: LexicalScheme,
     private readonly docs: DocMetadata[],
     private readonly groups: DocumentGroups,
     file = 'lexical index',
   ) {
-    checkLexicalRefs(index, scheme, groups, file);
+    if (index instanceof lunr.Index) checkLexicalRefs(index, scheme, groups, file);
+    else if (index.documents !== groups.passages.length)
+      throw new Error(`${file}: documents is ${index.documents} but this bundle has ${groups.passages.length} documents`);
+  }
+
+  /** Reads and checks everything (verify): a chunked index's every chunk. */
+  async prepareAll(): Promise<void> {
+    if (!(this.index instanceof lunr.Index)) await this.index.prepareAll();
+  }
+
+  /** Before rank(query): a chunked index fetches the query's chunks (Lunr's is all there). */
+  async prepare(query: string): Promise<void> {
+    if (!(this.index instanceof lunr.Index)) await this.index.prepare(query);
   }
 
   rank(query: string): LexicalRanking {
-    const hits = lexicalSearch(this.index, query);
+    const hits = this.index instanceof lunr.Index ? lexicalSearch(this.index, query) : this.index.hits(query);
     if (this.scheme === LEXICAL_SCHEME_PASSAGES) {
       const docs = documentsOfPassages(hits, this.groups);
       const best = new Map(docs.map((h) => [h.doc, h.passage]));

@@ -8,6 +8,7 @@ import {
   readIndexFiles,
   readVerified,
   type DocMetadata,
+  type IndexFileEntry,
   type IndexManifest,
   type ModelBundle,
 } from '../core/formats/index.ts';
@@ -31,11 +32,11 @@ export interface LoadedBundles {
   /** The query side of a trained model (absent for a synthetic one). */
   queryEncoder?: { onnx: Uint8Array; vocabText: string };
   /**
-   * The index's lexical part (a serialized Lunr index), when it has one: fetched and verified (and
-   * kept in the file cache) by load(), not with the rest — neural search, the
-   * page's default, does not need it, and it is the largest file of a corpus index.
+   * Reads one file of the index's lexical part (Lunr's JSON, or a chunked index's dictionary and
+   * chunks), when it has one: fetched and verified (and kept in the file cache) when a search needs it,
+   * not with the rest — neural search does not need it, and Lunr's JSON is the largest file of a corpus index.
    */
-  lexical?: { path: string; bytes: number; load: () => Promise<Uint8Array> };
+  readLexical?: (entry: IndexFileEntry) => Promise<Uint8Array>;
   cache: { state: CacheState; reason: string; networkBytes: number; cachedBytes: number };
 }
 
@@ -73,17 +74,16 @@ export async function loadBundles(
     kinds: ['vectors', 'metadata'],
     onRead: (e, b, k) => progress(e.kind === 'vectors' ? 'vectors' : 'metadata', b, k),
   });
-  // Each call reads (from the cache or the network) and verifies; the engine calls it once and keeps
-  // the parsed index (worker/modeSearch.ts), not these bytes.
-  const lexicalFile = manifest.lexical ? manifest.files.find((f) => f.kind === 'lexical') : undefined;
-  const lexical = lexicalFile ? { path: lexicalFile.path, bytes: lexicalFile.bytes, load: () => readVerified(indexSource, lexicalFile) } : undefined;
+  // Each call reads (from the cache or the network) and verifies; the engine keeps the parsed index
+  // and chunks (worker/modeSearch.ts), not these bytes.
+  const readLexical = manifest.lexical ? (entry: IndexFileEntry) => readVerified(indexSource, entry) : undefined;
   return {
     model,
     manifest,
     tiles,
     docs: metadata,
     queryEncoder,
-    lexical,
+    readLexical,
     cache: { state: cache.state, reason: cache.reason, networkBytes: loadedBytes - cachedBytes, cachedBytes },
   };
 }

@@ -1,10 +1,10 @@
 // The browser engine's ranking (searchEngine.ts loads the verified bundle): every mode goes through
 // the Node engine's one ranking path (src/core/modeRanking.ts): neural top passages from the GPU
-// scorer, BM25 from Lunr, fusion from src/core/fusion.ts, then one hit per document (its best passage).
-import type lunr from 'lunr';
+// scorer, BM25 from the lexical index (Lunr's, or its term chunks fetched per query), fusion from src/core/fusion.ts, then one hit per document (its best passage).
 import type { DocMetadata } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
 import { LexicalRanker, type LexicalScheme } from '../core/lexical.ts';
+import type { OpenedLexical } from '../core/lexicalBundle.ts';
 import { neuralPassageDepth, rankForMode } from '../core/modeRanking.ts';
 import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
@@ -13,10 +13,10 @@ import type { SearchHit, SearchMode } from '../core/search.ts';
 /** The engine's neural ranking: the best `depth` passages with their q-net scores; null when the search was given up (a newer one started). */
 export type NeuralRanking = (query: string, depth: number) => Promise<ScoredDoc[] | null>;
 
-/** The lexical index (its scheme, and the index or how to get it the first time it is needed: fetched, verified, parsed). */
+/** The lexical index (its scheme, and the index or how to get it the first time it is needed: fetched, verified, parsed; src/core/lexicalBundle.ts). */
 export interface LexicalSource {
   scheme: LexicalScheme;
-  index: lunr.Index | (() => Promise<lunr.Index>);
+  index: OpenedLexical['index'] | (() => Promise<OpenedLexical['index']>);
   /** The file, for errors. */
   file?: string;
 }
@@ -52,6 +52,7 @@ export class ModeSearch {
    */
   async search(query: string, mode: SearchMode, k: number, neural: NeuralRanking = this.neural): Promise<SearchHit[] | null> {
     const lexical = mode === 'neural' ? undefined : await this.lexicalReady();
+    await lexical?.prepare(query);
     let passages: ScoredDoc[] | undefined;
     if (mode !== 'lexical') {
       const ranked = await neural(query, Math.min(this.docs.length, this.maxK, neuralPassageDepth(mode, k, this.groups)));

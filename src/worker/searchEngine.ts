@@ -13,7 +13,8 @@ import { QNetScorer } from '../gpu/qnetScorer.ts';
 import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
 import { FileCache } from './fileCache.ts';
 import { ModeSearch } from './modeSearch.ts';
-import { isLexicalScheme, loadLexicalIndex } from '../core/lexical.ts';
+import { isLexicalScheme } from '../core/lexical.ts';
+import { lexicalIndexFile, openLexicalIndex } from '../core/lexicalBundle.ts';
 import { SEARCH_MODES, searchOptions, type SearchHit, type SearchMode, type SearchOptions } from '../core/search.ts';
 import { MAX_K } from '../gpu/topkProgram.ts';
 import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
@@ -92,12 +93,12 @@ export class SearchEngine {
     this.readbackQnet = !!opts.readbackQnet;
     this.bundles = bundles;
     const adapter = await this.startBackends(scorerBackend, encoder);
-    // The lexical index is fetched, verified and parsed at the first lexical or hybrid search.
-    const scheme = bundles.manifest.lexical?.scheme;
-    const lexicalFile = bundles.lexical;
+    // The lexical index is fetched, verified and parsed at the first lexical or hybrid search (a chunked one: its dictionary, then each query's chunks).
+    const { readLexical, manifest } = bundles;
+    const scheme = manifest.lexical?.scheme;
     const lexical =
-      isLexicalScheme(scheme) && lexicalFile
-        ? { scheme, file: lexicalFile.path, index: async () => loadLexicalIndex(await lexicalFile.load(), lexicalFile.path) }
+      readLexical && isLexicalScheme(scheme)
+        ? { scheme, file: lexicalIndexFile(manifest), index: async () => (await openLexicalIndex(manifest, readLexical)).index }
         : null;
     // Every mode ranks by the Node engine's steps (modeSearch.ts); neural passages come from neuralTopK.
     this.modeSearch = new ModeSearch(

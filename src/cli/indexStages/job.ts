@@ -7,7 +7,7 @@ import { MAX_TILE_BYTES, type ModelBundle } from '../../core/formats/index.ts';
 import type { PassageStats } from '../../core/ingest/passages.ts';
 import { rowStrideWords, type StorageDtype } from '../../core/vectorStorage.ts';
 import { CliError } from '../errors.ts';
-import { checkBaseUrl } from '../indexOptions.ts';
+import { checkBaseUrl, type LexicalIndexKind } from '../indexOptions.ts';
 import { loadModelWithEncoders, resolveModelDir } from '../modelDir.ts';
 import { lockOutput } from '../outputLock.ts';
 import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers } from '../outputPath.ts';
@@ -29,7 +29,8 @@ export interface IndexOptions {
   locality?: boolean;
   /** Write per-chunk SHA-256 (files[i].chunks) of this many rows on vector tiles and graph shards. */
   chunkDocs?: number;
-  lexical?: boolean;
+  /** The lexical index: Lunr's one JSON (lunr-doc-1, default), its term chunks (bm25-chunked-v1), or none (false). */
+  lexical?: boolean | LexicalIndexKind;
   baseUrl?: string;
   /** Follow symbolic links in a folder input that lead outside it (default: skipped and counted). */
   followExternalLinks?: boolean;

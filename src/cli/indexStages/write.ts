@@ -62,7 +62,7 @@ export async function writeBundle(job: IndexJob, { ingested, encoded, stored, gr
     graph: graph.info,
     locality: stored.locality,
     chunkDocs: opts.chunkDocs ?? null,
-    lexical: lexical ? { scheme: lexical.descriptor.scheme, bytes: lexical.files[0].data.byteLength } : null,
+    lexical: lexical ? { scheme: lexical.descriptor.scheme, bytes: lexical.files.reduce((n, f) => n + f.data.byteLength, 0) } : null,
     bundleBytes,
     bytesPerPassage: bundleBytes / n,
     threads: job.threads ?? 0,

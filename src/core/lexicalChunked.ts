@@ -1,0 +1,295 @@
+// The chunked lexical index, scheme bm25-chunked-v1 (docs/FORMATS.md): the BM25 weights of a Lunr
+// lunr-doc-1 index (one record per document), cut into chunks of whole terms in sorted order, and a
+// small dictionary (each chunk's first term) to find a term's chunk by binary search. A query fetches
+// and verifies only its terms' chunks. The weights are Lunr's own (its idf, k1 1.2, b 0.75, field
+// length normalization and 3-decimal rounding, computed by lunr.Builder), stored as integer
+// thousandths, so no per-document statistics are needed; a query is scored as Lunr's Index#query
+// scores OR-ed terms: per field, the dot product of the query's term counts with the weights over the
+// query vector's length, summed over fields.
+import type lunr from 'lunr';
+import { parseJsonText, readDescriptor, show } from './formats/fields.ts';
+import { LEXICAL_FIELDS, lexicalQueryStems, type LexicalHit, type LexicalSearcher } from './lexical.ts';
+
+export const LEXICAL_DICTIONARY_FILE = 'lexical/dictionary.json';
+export const LEXICAL_DICTIONARY_FORMAT = 'hypencoder-lexical-dictionary';
+const DICTIONARY_FORMAT = { tag: LEXICAL_DICTIONARY_FORMAT, supported: 1, hint: {} };
+/** A chunk is closed before it would pass this size (a term whose postings alone are larger gets a chunk of its own). */
+export const LEXICAL_CHUNK_TARGET_BYTES = 8 * 1024;
+/** The folder of the chunk files: chunk j is `<folder>/<j as 5 or more digits>.bin`. */
+export const LEXICAL_CHUNKS_FOLDER = 'lexical/chunks';
+
+export function lexicalChunkPath(folder: string, j: number): string {
+  return `${folder}/${String(j).padStart(5, '0')}.bin`;
+}
+
+export interface LexicalDictionary {
+  file: string;
+  documents: number;
+  fields: string[];
+  /** Chunk j holds the terms t with firstTerms[j] ≤ t < firstTerms[j + 1] (JavaScript string order). */
+  firstTerms: string[];
+  chunkPaths: string[];
+}
+
+/** One term's postings in one field: documents ascending, each with its weight in thousandths. */
+interface FieldPostings {
+  docs: Uint32Array;
+  weights: Uint32Array;
+}
+
+/** Lunr 2.3.9's index internals that @types/lunr leaves out. */
+interface LunrInternals {
+  invertedIndex: Record<string, { _index: number }>;
+  fieldVectors: Record<string, { elements: number[] }>;
+}
+
+// ---- writing ----
+
+function pushVarint(out: number[], n: number): void {
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80);
+    n = Math.floor(n / 0x80);
+  }
+  out.push(n);
+}
+
+/**
+ * The chunk files and dictionary of a Lunr index built by buildLexicalIndex (refs "0" … "documents − 1").
+ * Paths are relative to the bundle folder, as manifest.files lists them.
+ */
+export function chunkLexicalIndex(index: lunr.Index, documents: number, targetBytes = LEXICAL_CHUNK_TARGET_BYTES): { path: string; data: Uint8Array }[] {
+  const { invertedIndex, fieldVectors } = index as unknown as LunrInternals;
+  const termOf: string[] = [];
+  for (const [term, posting] of Object.entries(invertedIndex)) termOf[posting._index] = term;
+  const postings = new Map<string, { docs: number[]; weights: number[] }[]>();
+  for (const [fieldRef, vector] of Object.entries(fieldVectors)) {
+    const slash = fieldRef.indexOf('/');
+    const field = LEXICAL_FIELDS.indexOf(fieldRef.slice(0, slash) as (typeof LEXICAL_FIELDS)[number]);
+    const doc = Number(fieldRef.slice(slash + 1));
+    const e = vector.elements;
+    for (let i = 0; i < e.length; i += 2) {
+      const term = termOf[e[i]];
+      // Lunr indexes the empty term a token trims to ("—" alone); no query holds it (lexicalQueryTerms drops it).
+      if (term === '') continue;
+      const weight = Math.round(e[i + 1] * 1000);
+      // Lunr rounds every weight to 3 decimals, so thousandths hold it exactly.
+      if (weight / 1000 !== e[i + 1] || weight < 0) throw new Error(`chunkLexicalIndex: weight ${e[i + 1]} of "${term}" is not a multiple of 0.001`);
+      let p = postings.get(term);
+      if (!p) {
+        p = LEXICAL_FIELDS.map(() => ({ docs: [], weights: [] }));
+        postings.set(term, p);
+      }
+      p[field].docs.push(doc);
+      p[field].weights.push(weight);
+    }
+  }
+  const chunks: { firstTerm: string; terms: number; bytes: number[] }[] = [];
+  const encoder = new TextEncoder();
+  for (const term of [...postings.keys()].sort()) {
+    const record: number[] = [];
+    const utf8 = encoder.encode(term);
+    pushVarint(record, utf8.length);
+    record.push(...utf8);
+    for (const p of postings.get(term)!) {
+      const order = p.docs.map((_, i) => i).sort((a, b) => p.docs[a] - p.docs[b]);
+      pushVarint(record, order.length);
+      let prev = -1;
+      for (const i of order) {
+        pushVarint(record, p.docs[i] - prev - 1);
+        pushVarint(record, p.weights[i]);
+        prev = p.docs[i];
+      }
+    }
+    const last = chunks[chunks.length - 1];
+    if (last && last.bytes.length + record.length <= targetBytes) {
+      last.terms++;
+      for (const b of record) last.bytes.push(b);
+    } else chunks.push({ firstTerm: term, terms: 1, bytes: record });
+  }
+  const files = chunks.map((c, j) => {
+    const head: number[] = [];
+    pushVarint(head, c.terms);
+    return { path: lexicalChunkPath(LEXICAL_CHUNKS_FOLDER, j), data: Uint8Array.from([...head, ...c.bytes]) };
+  });
+  const dictionary = {
+    format: LEXICAL_DICTIONARY_FORMAT,
+    format_version: 1,
+    documents,
+    fields: [...LEXICAL_FIELDS],
+    chunks_folder: LEXICAL_CHUNKS_FOLDER,
+    first_terms: chunks.map((c) => c.firstTerm),
+  };
+  return [{ path: LEXICAL_DICTIONARY_FILE, data: encoder.encode(JSON.stringify(dictionary)) }, ...files];
+}
+
+// ---- reading ----
+
+/** The dictionary, checked: fields as this client scores them, first terms strictly ascending, every chunk a listed lexical file. */
+export function parseLexicalDictionary(bytes: Uint8Array, file: string, listed: (path: string) => boolean): LexicalDictionary {
+  const { r } = readDescriptor(parseJsonText(bytes, file), file, DICTIONARY_FORMAT);
+  const documents = r.int('documents', 1);
+  const fields = r.array('fields');
+  if (fields.length !== LEXICAL_FIELDS.length || fields.some((f, i) => f !== LEXICAL_FIELDS[i]))
+    throw new Error(`${file}: fields must be ${show(LEXICAL_FIELDS)}, got ${show(fields)}`);
+  const folder = r.relPath('chunks_folder');
+  const firstTerms = r.array('first_terms');
+  if (firstTerms.length === 0) throw new Error(`${file}: first_terms must not be empty`);
+  firstTerms.forEach((term, j) => {
+    const where = `first_terms[${j}]`;
+    if (typeof term !== 'string' || term === '') throw new Error(`${file}: ${where} must be a non-empty string, got ${show(term)}`);
+    if (j > 0 && !((firstTerms[j - 1] as string) < term))
+      throw new Error(`${file}: ${where} ${show(term)} must come after first_terms[${j - 1}] ${show(firstTerms[j - 1])}`);
+  });
+  const chunkPaths = firstTerms.map((_, j) => lexicalChunkPath(folder, j));
+  const unlisted = chunkPaths.findIndex((p) => !listed(p));
+  if (unlisted >= 0)
+    throw new Error(`${file}: chunk ${unlisted} (${chunkPaths[unlisted]}, for first_terms[${unlisted}]) is not a file of kind "lexical" in manifest.json`);
+  return { file, documents, fields: fields as string[], firstTerms: firstTerms as string[], chunkPaths };
+}
+
+/** Chunk j's terms and postings, checked against the dictionary: terms ascending within the chunk's range, documents ascending and below `documents`. */
+export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j: number): Map<string, FieldPostings[]> {
+  const file = dict.chunkPaths[j];
+  let at = 0;
+  const varint = (what: string): number => {
+    let n = 0;
+    for (let scale = 1; ; scale *= 0x80) {
+      if (at >= bytes.length) throw new Error(`${file}: ends inside ${what} (byte ${at})`);
+      const b = bytes[at++];
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+      if (scale > 2 ** 28) throw new Error(`${file}: ${what} at byte ${at} is longer than 5 bytes`);
+    }
+  };
+  const decoder = new TextDecoder('utf-8', { fatal: true });
+  const terms = new Map<string, FieldPostings[]>();
+  const count = varint('the term count');
+  let prev = '';
+  for (let t = 0; t < count; t++) {
+    const length = varint(`term ${t}'s length`);
+    if (at + length > bytes.length) throw new Error(`${file}: ends inside term ${t}`);
+    let term: string;
+    try {
+      term = decoder.decode(bytes.subarray(at, at + length));
+    } catch {
+      throw new Error(`${file}: term ${t} is not UTF-8`);
+    }
+    at += length;
+    const inRange = t === 0 ? term === dict.firstTerms[j] : prev < term;
+    if (!inRange || (j + 1 < dict.firstTerms.length && !(term < dict.firstTerms[j + 1])))
+      throw new Error(
+        `${file}: term ${t} ${show(term)} is out of order (the chunk holds ${show(dict.firstTerms[j])} … ${show(dict.firstTerms[j + 1] ?? '')}, ascending)`,
+      );
+    prev = term;
+    const fields = dict.fields.map((field) => {
+      const n = varint(`term ${show(term)}'s ${field} posting count`);
+      if (n > dict.documents) throw new Error(`${file}: term ${show(term)} has ${n} ${field} postings, more than the ${dict.documents} documents`);
+      const p = { docs: new Uint32Array(n), weights: new Uint32Array(n) };
+      let doc = -1;
+      for (let i = 0; i < n; i++) {
+        doc += varint(`term ${show(term)}'s ${field} posting ${i}`) + 1;
+        if (doc >= dict.documents) throw new Error(`${file}: term ${show(term)} names document ${doc}, but there are ${dict.documents}`);
+        p.docs[i] = doc;
+        p.weights[i] = varint(`term ${show(term)}'s ${field} weight ${i}`);
+      }
+      return p;
+    });
+    if (fields.every((p) => p.docs.length === 0)) throw new Error(`${file}: term ${show(term)} has no postings`);
+    terms.set(term, fields);
+  }
+  if (count === 0) throw new Error(`${file}: holds no terms`);
+  if (at !== bytes.length) throw new Error(`${file}: ${bytes.length - at} bytes after the last term`);
+  return terms;
+}
+
+/** The chunked index of one bundle: fetches (through `readChunk`, which verifies length and SHA-256) and keeps the chunks its queries need. */
+export class ChunkedLexicalIndex implements LexicalSearcher {
+  private readonly chunks = new Map<number, Map<string, FieldPostings[]>>();
+  private readonly loading = new Map<number, Promise<void>>();
+
+  constructor(
+    readonly dictionary: LexicalDictionary,
+    private readonly readChunk: (path: string) => Promise<Uint8Array>,
+  ) {}
+
+  get documents(): number {
+    return this.dictionary.documents;
+  }
+
+  /** The chunk that would hold `term` (the last whose first term is ≤ it), or −1 before the first. */
+  chunkOf(term: string): number {
+    const first = this.dictionary.firstTerms;
+    let lo = 0;
+    let hi = first.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (first[mid] <= term) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo - 1;
+  }
+
+  /** The distinct chunks a query's terms fall in (what prepare fetches). */
+  chunksFor(query: string): number[] {
+    return [...new Set(lexicalQueryStems(query).map((t) => this.chunkOf(t)))].filter((j) => j >= 0);
+  }
+
+  async prepare(query: string): Promise<void> {
+    await Promise.all(this.chunksFor(query).map((j) => this.load(j)));
+  }
+
+  async prepareAll(): Promise<void> {
+    for (let j = 0; j < this.dictionary.chunkPaths.length; j++) await this.load(j);
+  }
+
+  private load(j: number): Promise<void> {
+    if (this.chunks.has(j)) return Promise.resolve();
+    let p = this.loading.get(j);
+    if (!p) {
+      // A failed read is not kept: the next query tries again.
+      p = this.readChunk(this.dictionary.chunkPaths[j])
+        .then((bytes) => {
+          this.chunks.set(j, parseLexicalChunk(bytes, this.dictionary, j));
+        })
+        .finally(() => this.loading.delete(j));
+      this.loading.set(j, p);
+    }
+    return p;
+  }
+
+  private postings(term: string): FieldPostings[] | undefined {
+    const j = this.chunkOf(term);
+    if (j < 0) return undefined;
+    const chunk = this.chunks.get(j);
+    if (!chunk) throw new Error(`${this.dictionary.file}: chunk ${j} is not loaded (call prepare(query) first)`);
+    return chunk.get(term);
+  }
+
+  hits(query: string): LexicalHit[] {
+    // Lunr's query vector: each indexed term weighs its number of occurrences in the query.
+    const counts = new Map<string, number>();
+    for (const t of lexicalQueryStems(query)) counts.set(t, (counts.get(t) ?? 0) + 1);
+    const present: { count: number; fields: FieldPostings[] }[] = [];
+    for (const term of [...counts.keys()].sort()) {
+      const fields = this.postings(term);
+      if (fields) present.push({ count: counts.get(term)!, fields });
+    }
+    if (present.length === 0) return [];
+    const magnitude = Math.sqrt(present.reduce((s, p) => s + p.count * p.count, 0));
+    const scores = new Map<number, number>();
+    for (let f = 0; f < this.dictionary.fields.length; f++) {
+      const dot = new Map<number, number>();
+      for (const { count, fields } of present) {
+        const { docs, weights } = fields[f];
+        for (let i = 0; i < docs.length; i++) dot.set(docs[i], (dot.get(docs[i]) ?? 0) + count * (weights[i] / 1000));
+      }
+      for (const [doc, d] of dot) {
+        const s = scores.get(doc);
+        scores.set(doc, s === undefined ? d / magnitude : s + d / magnitude);
+      }
+    }
+    const hits = [...scores].map(([doc, score]) => ({ doc, score }));
+    hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
+    return hits;
+  }
+}

@@ -1,0 +1,180 @@
+// The chunked lexical index (scheme bm25-chunked-v1, src/core/lexicalChunked.ts): the same BM25 as
+// the Lunr index it is cut from (a small corpus and, where ../shared/data/cranfield is present, all
+// Cranfield queries), only the query's chunks read through the bundle reader, and damaged chunks or
+// dictionaries refused with the file (and field) named.
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
+import { verifyIndex } from '../src/cli/searchCommands.ts';
+import { writeIndexBundle } from '../src/cli/writeIndex.ts';
+import { openIndexBundle, readVerified, type DocMetadata } from '../src/core/formats/index.ts';
+import { LEXICAL_FIELDS, LEXICAL_SCHEME_CHUNKED, buildLexicalIndex, lexicalSearch, type LexicalDoc, type LexicalHit } from '../src/core/lexical.ts';
+import { openLexicalIndex } from '../src/core/lexicalBundle.ts';
+import { ChunkedLexicalIndex, LEXICAL_DICTIONARY_FILE, chunkLexicalIndex, parseLexicalDictionary } from '../src/core/lexicalChunked.ts';
+import { encodeVectors } from '../src/core/vectorStorage.ts';
+import { MemorySource } from './helpers/memorySource.ts';
+
+const WORDS =
+  'wing lift drag flow heat boundary layer shock pressure mach supersonic laminar turbulent nozzle panel flutter buckling cylinder shell plate'.split(' ');
+function smallCorpus(n: number): LexicalDoc[] {
+  let s = 7;
+  const rnd = () => {
+    s = (s * 1103515245 + 12345) % 2147483648;
+    return s / 2147483648;
+  };
+  const words = (k: number) => Array.from({ length: k }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
+  return Array.from({ length: n }, (_, i) => ({ title: `${words(2)} ${i}`, text: `${words(5 + Math.floor(rnd() * 60))} item${i % 13}` }));
+}
+
+/** A chunked index over in-memory files, loading every chunk it is asked for. */
+function chunked(files: { path: string; data: Uint8Array }[]): ChunkedLexicalIndex {
+  const byPath = new Map(files.map((f) => [f.path, f.data]));
+  const dict = parseLexicalDictionary(byPath.get(LEXICAL_DICTIONARY_FILE)!, LEXICAL_DICTIONARY_FILE, (p) => byPath.has(p));
+  return new ChunkedLexicalIndex(dict, async (p) => byPath.get(p)!);
+}
+
+/**
+ * The two rankings agree: the same documents match, each score equal up to rounding (the chunked
+ * index sums a document's terms in dictionary order, Lunr in its term-number order), and the top k
+ * is the same list except where scores tie (equal up to that rounding).
+ */
+function expectSameRanking(want: LexicalHit[], got: LexicalHit[], k: number, query: string): void {
+  const close = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a));
+  expect(got.length, query).toBe(want.length);
+  const score = new Map(got.map((h) => [h.doc, h.score]));
+  for (const h of want) expect(close(score.get(h.doc)!, h.score), `${query}: doc ${h.doc}`).toBe(true);
+  for (let i = 0; i < Math.min(k, want.length); i++) {
+    if (got[i].doc !== want[i].doc) expect(close(got[i].score, want[i].score), `${query}: rank ${i}`).toBe(true);
+  }
+}
+
+describe('bm25-chunked-v1 ranks as the Lunr index it is cut from', () => {
+  it('on a small corpus cut into many chunks, reading only the chunks of the query terms', async () => {
+    const docs = smallCorpus(300);
+    const lunrIndex = buildLexicalIndex(docs);
+    const files = chunkLexicalIndex(lunrIndex, docs.length, 256);
+    const byPath = new Map(files.map((f) => [f.path, f.data]));
+    const read: string[] = [];
+    const dict = parseLexicalDictionary(byPath.get(LEXICAL_DICTIONARY_FILE)!, LEXICAL_DICTIONARY_FILE, (p) => byPath.has(p));
+    expect(dict.chunkPaths.length).toBeGreaterThan(5);
+    const index = new ChunkedLexicalIndex(dict, async (p) => {
+      read.push(p);
+      return byPath.get(p)!;
+    });
+    for (const q of ['shock wave', 'laminar flow over a flat plate', 'the', 'item7 item7 nozzle', 'flutter of panels and shells', 'zebra']) {
+      await index.prepare(q);
+      expectSameRanking(lexicalSearch(lunrIndex, q), index.hits(q), 10, q);
+    }
+    expect(lexicalSearch(lunrIndex, 'the')).toEqual([]);
+    // 'shock wave' reads shock's chunk (and wave's, the chunk where wave would be), never all of them
+    expect(new Set(read).size).toBeLessThan(dict.chunkPaths.length);
+    const fresh = chunked(files);
+    expect(() => fresh.hits('shock')).toThrow(/not loaded/);
+  });
+
+  const cranfield = join(__dirname, '..', '..', 'shared', 'data', 'cranfield');
+  it.skipIf(!existsSync(join(cranfield, 'corpus.jsonl')))('on Cranfield: every query, every match, the top 10 unchanged up to ties', async () => {
+    const docs = readFileSync(join(cranfield, 'corpus.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as LexicalDoc);
+    const queries = readFileSync(join(cranfield, 'queries.jsonl'), 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { text: string }).text);
+    expect(queries.length).toBe(225);
+    const lunrIndex = buildLexicalIndex(docs);
+    const index = chunked(chunkLexicalIndex(lunrIndex, docs.length));
+    await index.prepareAll();
+    for (const q of queries) expectSameRanking(lexicalSearch(lunrIndex, q), index.hits(q), 10, q);
+  });
+});
+
+describe('a bundle with a chunked lexical index', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'hypencoder-lexchunk-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function writeBundle(): Promise<{ dir: string; docs: LexicalDoc[] }> {
+    const docs = smallCorpus(120);
+    const metadata: DocMetadata[] = docs.map((d, i) => ({ id: `d${i}`, title: d.title, text: d.text, url: `https://example.org/${i}`, fields: {} }));
+    const tiles = [encodeVectors(new Float32Array(120 * 4).fill(0.5), 120, 4, 'f16')];
+    const files = chunkLexicalIndex(buildLexicalIndex(docs), docs.length, 512);
+    const dir = join(root, 'idx');
+    await writeIndexBundle(dir, {
+      manifestFields: { model: { id: 'm', sha256: 'd'.repeat(64) } },
+      tiles,
+      metadata: [metadata],
+      lexical: { descriptor: { scheme: LEXICAL_SCHEME_CHUNKED, fields: [...LEXICAL_FIELDS], dictionary: LEXICAL_DICTIONARY_FILE }, files },
+    });
+    return { dir, docs };
+  }
+
+  it('is searched by the Node engine as Lunr ranks, accepted by verify, and read a query at a time through the bundle reader', async () => {
+    const { dir, docs } = await writeBundle();
+    const lunrIndex = buildLexicalIndex(docs);
+    const engine = await NodeSearchEngine.open(dir, null);
+    const r = await engine.search('turbulent boundary layer', 'lexical', 5);
+    expect(r.hits.map((h) => h.id)).toEqual(
+      lexicalSearch(lunrIndex, 'turbulent boundary layer')
+        .slice(0, 5)
+        .map((h) => `d${h.doc}`),
+    );
+    expect((await verifyIndex(dir)).message).toMatch(/lexical bm25-chunked-v1; all \d+ files match/);
+
+    const source = await MemorySource.of(dir);
+    const { manifest } = await openIndexBundle(source);
+    const opened = await openLexicalIndex(manifest, (e) => readVerified(source, e));
+    const chunkFiles = manifest.files.filter((e) => e.path.startsWith('lexical/chunks/')).length;
+    await (opened.index as ChunkedLexicalIndex).prepare('shock');
+    const lexicalReads = source.reads.filter((x) => x.includes('lexical/'));
+    expect(lexicalReads).toEqual([`file ${LEXICAL_DICTIONARY_FILE}`, expect.stringMatching(/^file lexical\/chunks\/\d{5}\.bin$/)]);
+    expect(chunkFiles).toBeGreaterThan(3);
+  });
+
+  it('refuses a corrupted chunk, naming the file, at search and at verify', async () => {
+    const { dir } = await writeBundle();
+    const engine = await NodeSearchEngine.open(dir, null);
+    const index = (engine as unknown as { lexicalRanker: { index: ChunkedLexicalIndex } }).lexicalRanker.index;
+    const j = index.chunkOf('shock');
+    const file = index.dictionary.chunkPaths[j];
+    const bytes = await readFile(join(dir, file));
+    bytes[bytes.length - 1] ^= 1;
+    await writeFile(join(dir, file), bytes);
+    await expect(engine.search('shock', 'lexical', 3)).rejects.toThrow(new RegExp(`${file}.*SHA-256|SHA-256.*${file}`));
+    await expect(verifyIndex(dir)).rejects.toThrow(new RegExp(file));
+  });
+
+  it('refuses a malformed dictionary or chunk, naming the file and the field', async () => {
+    const files = chunkLexicalIndex(buildLexicalIndex(smallCorpus(50)), 50, 256);
+    const dict = JSON.parse(new TextDecoder().decode(files[0].data));
+    const listed = (p: string) => files.some((f) => f.path === p);
+    const parse = (d: unknown) => parseLexicalDictionary(new TextEncoder().encode(JSON.stringify(d)), LEXICAL_DICTIONARY_FILE, listed);
+    expect(() => parse({ ...dict, format_version: 2 })).toThrow(/^lexical\/dictionary\.json: format_version 2 is newer than this client supports/);
+    expect(() => parse({ ...dict, documents: -1 })).toThrow(/^lexical\/dictionary\.json: documents must be an integer >= 1/);
+    expect(() => parse({ ...dict, fields: ['text'] })).toThrow(/^lexical\/dictionary\.json: fields must be \["title","text"\]/);
+    const swapped = [dict.first_terms[1], dict.first_terms[0], ...dict.first_terms.slice(2)];
+    expect(() => parse({ ...dict, first_terms: swapped })).toThrow(/^lexical\/dictionary\.json: first_terms\[1\] .* must come after first_terms\[0\]/);
+    expect(() => parse({ ...dict, first_terms: [...dict.first_terms, 'zzzzz'] })).toThrow(
+      /^lexical\/dictionary\.json: chunk \d+ \(lexical\/chunks\/\d{5}\.bin, for first_terms\[\d+\]\) is not a file of kind "lexical"/,
+    );
+    expect(() => parse({ ...dict, chunks_folder: '../x' })).toThrow(/^lexical\/dictionary\.json: chunks_folder must be a relative path/);
+    expect(() => parse({ ...dict, first_terms: [''] })).toThrow(/^lexical\/dictionary\.json: first_terms\[0\] must be a non-empty string/);
+    expect(() => parse({ ...dict, first_terms: [] })).toThrow(/^lexical\/dictionary\.json: first_terms must not be empty/);
+
+    const index = chunked(files);
+    const chunk = files[1].data;
+    const cut = chunked(files.map((f, i) => (i === 1 ? { ...f, data: chunk.subarray(0, chunk.length - 1) } : f)));
+    await expect(cut.prepareAll()).rejects.toThrow(/^lexical\/chunks\/00000\.bin: ends inside/);
+    expect(index.documents).toBe(50);
+    const longer = chunked(files.map((f, i) => (i === 1 ? { ...f, data: Uint8Array.from([...chunk, 0]) } : f)));
+    await expect(longer.prepareAll()).rejects.toThrow(/^lexical\/chunks\/00000\.bin: 1 bytes after the last term/);
+  });
+});
