@@ -14,7 +14,7 @@ export const LEXICAL_DICTIONARY_FILE = 'lexical/dictionary.json';
 export const LEXICAL_DICTIONARY_FORMAT = 'hypencoder-lexical-dictionary';
 const DICTIONARY_FORMAT = { tag: LEXICAL_DICTIONARY_FORMAT, supported: 1, hint: {} };
 /** A chunk is closed before it would pass this size (a term whose postings alone are larger gets a chunk of its own). */
-export const LEXICAL_CHUNK_TARGET_BYTES = 8 * 1024;
+export const LEXICAL_CHUNK_TARGET_BYTES = 4 * 1024;
 /** The folder of the chunk files: chunk j is `<folder>/<j as 5 or more digits>.bin`. */
 export const LEXICAL_CHUNKS_FOLDER = 'lexical/chunks';
 
