@@ -1,8 +1,8 @@
 // Measures the adapter's f32 matrix-multiply peak with the best of several tile configurations of a
-// plain tiled, register-blocked GEMM (shaders/gemm_peak.wgsl). The benchmark divides our q-net's GFLOP/s
+// plain tiled, register-blocked GEMM (bench/shaders/gemm_peak.wgsl). The benchmark divides our q-net's GFLOP/s
 // by this figure. Every configuration's result is checked at sampled entries against a Float64 product,
 // so a broken kernel cannot report a fantasy peak.
-import gemmSource from '../shaders/gemm_peak.wgsl?raw';
+import gemmSource from './shaders/gemm_peak.wgsl?raw';
 import { quadValuesWgsl, quadsShareRows } from '../src/gpu/quadLayout';
 import { fillWgsl } from '../src/gpu/wgslTemplate';
 import { median } from './stats.ts';

@@ -1,9 +1,9 @@
-// The naive WebGPU q-net scorer: a benchmark baseline (shaders/qnet_naive.wgsl), one invocation per
+// The naive WebGPU q-net scorer: a benchmark baseline (bench/shaders/qnet_naive.wgsl), one invocation per
 // document, every score written to a buffer. No top-k: the benchmark times the scoring dispatch only,
 // and reads the scores back (outside the timed region) to check them against the reference.
 import { checkArchitecture, checkWeights, type QNetArchitecture, type QNetWeights } from '../src/core/qnet';
 import type { EncodedVectors } from '../src/core/vectorStorage';
-import naiveSource from '../shaders/qnet_naive.wgsl?raw';
+import naiveSource from './shaders/qnet_naive.wgsl?raw';
 import { fillWgsl } from '../src/gpu/wgslTemplate';
 
 const WG = 64;
