@@ -1,0 +1,81 @@
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { EVAL_PAGE } from '../src/cli/browserEngine.ts';
+import { runIndex } from '../src/cli/indexCommand.ts';
+import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
+import type { SearchMode } from '../src/core/search.ts';
+import { MODEL_URL, randomModelFixture } from './helpers/randomModel.ts';
+import { untilServed } from './helpers/served.ts';
+
+// The chunked lexical index (index --lexical chunked, scheme bm25-chunked-v1) in the browser: the
+// page's engine fetches the dictionary and only the chunks of each query's terms (each verified by
+// its SHA-256), and ranks lexical search exactly as the Node engine does over the same bundle, and
+// hybrid search alike up to the float32 near-ties evalEngines.spec.ts allows (1e-4 of the top score).
+const root = join(import.meta.dirname, '..', 'public', 'generated');
+const modelDir = join(root, 'e2e-model', 'model');
+const indexDir = join(root, 'e2e-lexchunk', 'index');
+const INDEX_URL = '/generated/e2e-lexchunk/index/';
+const WORDS = 'wing lift drag flow heat boundary layer shock pressure mach supersonic laminar turbulent nozzle panel flutter buckling cylinder shell'.split(
+  ' ',
+);
+const QUERIES = ['supersonic flutter of panels', 'shock', 'heat transfer in laminar boundary layers', 'note 42', 'the of and'];
+
+let node: NodeSearchEngine;
+
+test.beforeAll(async () => {
+  test.setTimeout(300_000);
+  await randomModelFixture();
+  rmSync(join(root, 'e2e-lexchunk'), { recursive: true, force: true });
+  mkdirSync(join(root, 'e2e-lexchunk'), { recursive: true });
+  const input = join(root, 'e2e-lexchunk', 'corpus.jsonl');
+  const lines = Array.from({ length: 200 }, (_, i) => {
+    const text = Array.from({ length: 8 + ((i * 13) % 50) }, (_, k) => WORDS[(i * 5 + k * k + k) % WORDS.length]).join(' ');
+    return JSON.stringify({ id: `d${i}`, title: `note ${i}`, text });
+  });
+  writeFileSync(input, lines.join('\n'));
+  await runIndex(input, { out: indexDir, model: modelDir, tileDocs: 128, lexical: 'chunked', quiet: true });
+  await untilServed(undefined, `${INDEX_URL}manifest.json`);
+  node = await NodeSearchEngine.open(indexDir, modelDir, { scorer: 'reference' });
+});
+
+test.afterAll(async () => {
+  await node?.close();
+});
+
+test('browser engine = Node engine over a chunked lexical index, fetching only the query terms’ chunks', async ({ page }) => {
+  const lexicalFetches: string[] = [];
+  page.on('request', (r) => {
+    const m = /\/e2e-lexchunk\/index\/(lexical\/.*)$/.exec(new URL(r.url()).pathname);
+    if (m) lexicalFetches.push(m[1]);
+  });
+  await page.goto(EVAL_PAGE);
+  await page.waitForFunction(() => window.evalPageReady === true);
+  const search = (mode: SearchMode, queries: string[]) =>
+    page.evaluate(([m, x, qs, mo]) => window.evalSearch(m, x, qs, mo, 10), [
+      MODEL_URL,
+      INDEX_URL,
+      queries.map((text, i) => ({ id: String(i), text })),
+      mode,
+    ] as const);
+  expect(node.index.manifest.files.filter((f) => f.path.startsWith('lexical/chunks/')).length).toBeGreaterThan(1);
+  await search('lexical', ['shock']);
+  expect(lexicalFetches).toEqual(['lexical/dictionary.json', expect.stringMatching(/^lexical\/chunks\/\d{5}\.bin$/)]);
+  for (const mode of ['lexical', 'hybrid'] as SearchMode[]) {
+    const run = await search(mode, QUERIES);
+    for (const [i, q] of QUERIES.entries()) {
+      const want = (await node.search(q, mode, 10)).hits;
+      const got = run.results[String(i)];
+      if (mode === 'lexical') {
+        expect(got, q).toEqual(want);
+        continue;
+      }
+      expect(got.length, q).toBe(want.length);
+      const scale = Math.max(1e-12, ...want.map((h) => Math.abs(h.score)));
+      const nodeScore = new Map(want.map((h) => [h.docId, h.score]));
+      for (const [r, h] of want.entries()) {
+        if (got[r].docId !== h.docId) expect(Math.abs(nodeScore.get(got[r].docId)! - h.score), `hybrid "${q}" rank ${r + 1}`).toBeLessThanOrEqual(1e-4 * scale);
+      }
+    }
+  }
+});
