@@ -33,6 +33,10 @@ const gatherCases: (GatherCase & { name: string })[] = [
   { name: 'odd [33,47,1] f32, 77 ids, batch 64', dims: [33, 47, 1], n: 300, dtype: 'f32', seed: 2, ids: 77, maxBatch: 64, maxBufferRows: 100 },
   { name: 'int8 [100,100,100,100,1], 500 ids', dims: [100, 100, 100, 100, 1], n: 2000, dtype: 'int8', seed: 3, ids: 500, maxBatch: 8192 },
   { name: 'one id', dims: [64, 64, 64, 1], n: 10, dtype: 'f16', seed: 4, ids: 1, maxBatch: 16 },
+  // Zero hidden layers ([d, 1]): the gathered rows go through the inner-product program.
+  { name: 'zero layers [33,1] f32, 77 ids, batch 64', dims: [33, 1], n: 300, dtype: 'f32', seed: 5, ids: 77, maxBatch: 64, maxBufferRows: 100 },
+  { name: 'zero layers [100,1] int8, 500 ids', dims: [100, 1], n: 2000, dtype: 'int8', seed: 6, ids: 500, maxBatch: 8192 },
+  { name: 'zero layers [768,1] f16, one id', dims: [768, 1], n: 10, dtype: 'f16', seed: 7, ids: 1, maxBatch: 16 },
 ];
 
 for (const c of gatherCases) {

@@ -7,7 +7,7 @@ import type { ParityCase, ParityResult } from './pages/scorer';
 // errs by about √K·u·Σ|terms| (rounding errors add like a random walk; K·u is the worst case);
 // LayerNorm rescales each row to unit variance, so each layer adds a relative error of that size
 // and the final dot product measures it against Σ|y·w_out|. For K ≤ 1024 and up to 8 layers:
-// √8·32·6e-8 ≈ 5e-6. We allow 1e-5; measured maxima are 1e-8..1e-6. A wrong index, a missed bias
+// √8·32·6e-8 ≈ 5e-6 (a zero-layer q-net is one dot product: √768·6e-8 ≈ 2e-6). We allow 1e-5; measured maxima are 1e-8..1e-6. A wrong index, a missed bias
 // or a skipped residual shows up as ≥ 1e-2 (the first run of this suite caught a stale accumulator
 // at 0.2).
 const REL_TOL = SCORER_REL_TOL;
@@ -72,6 +72,23 @@ const cases: (ParityCase & { name: string })[] = [
     dtype: 'f16',
     k: 10,
     seed: 11,
+  },
+  // Zero hidden layers ([d, 1]): the inner product with w_out, one program (shaders/qnet_dot.wgsl) whatever the tiling.
+  { name: 'zero layers [33,1], f16, N=1', dims: [33, 1], n: 1, dtype: 'f16', k: 1, seed: 21 },
+  { name: 'zero layers [100,1], int8, N=1000 (not a multiple of 64)', dims: [100, 1], n: 1000, dtype: 'int8', k: 16, seed: 22 },
+  { name: 'zero layers [768,1], f32, N=300', dims: [768, 1], n: 300, dtype: 'f32', k: 10, seed: 23 },
+  { name: 'zero layers [768,1], f16, N=2500 in tiles of 700', dims: [768, 1], n: 2500, dtype: 'f16', k: 10, seed: 24, tileDocs: 700 },
+  { name: 'zero layers [100,1], int8, N=1', dims: [100, 1], n: 1, dtype: 'int8', k: 1, seed: 25 },
+  { name: 'zero layers [33,1], f32, N=129, k=100', dims: [33, 1], n: 129, dtype: 'f32', k: 100, seed: 26 },
+  {
+    name: 'zero layers [100,1], f16, exact ties (50 distinct rows), 3 queries with k 512, 1',
+    dims: [100, 1],
+    n: 3000,
+    dtype: 'f16',
+    k: 20,
+    seed: 27,
+    distinct: 50,
+    moreQueries: [512, 1],
   },
 ];
 

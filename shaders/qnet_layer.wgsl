@@ -38,14 +38,7 @@ const THREADS: u32 = WX * WY;
 const BK4: u32 = BK / 4u;
 const BN4: u32 = BN / 4u;
 
-struct Params {
-  rows: u32,          // documents in this batch
-  in_offset: u32,     // word offset of the batch's first row in x_in
-  score_offset: u32,  // index of the batch's first document in scores
-  pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
+{{BATCH_PARAMS}}
 @group(0) @binding(1) var<storage, read> x_in: array<{{X_ELEM}}>;   // rows of STRIDE words
 @group(0) @binding(2) var<storage, read> w: array<{{W_ELEM}}>;      // K × N f32, row-major
 @group(0) @binding(3) var<storage, read> bias: array<f32>;         // N

@@ -3,6 +3,7 @@
 // SwiftShader turns dynamically indexed private arrays into per-lane memory accesses (a version with
 // acc[i][j] ran 4–5× slower); the loaders are generated per input layout around the storage dtype's
 // own WGSL (shaders/storage_<dtype>.wgsl, named by src/core/storageCodecs.ts).
+import batchParamsSource from '../../shaders/batch_params.wgsl?raw';
 import layerSource from '../../shaders/qnet_layer.wgsl?raw';
 import { STORAGE_CODECS, type StorageDtype } from '../core/storageCodecs';
 import { DEFAULT_TILING, type LayerTiling } from './layerTiling';
@@ -269,6 +270,9 @@ function wholeRowHelpers(yVec: boolean): string[] {
 
 export const LAYER_PARAMS_BYTES = 16;
 
+/** One batch's parameter slot (layerParams) and its binding 0, as every q-net program declares it. */
+export const BATCH_PARAMS_WGSL = batchParamsSource;
+
 /** Group 0 of every layer program: params, x_in, w, bias, y_out, absmax, w_out, scores (qnet_layer.wgsl). */
 export const LAYER_BINDINGS: ComputeProgram['bindings'] = [{ uniform: LAYER_PARAMS_BYTES }, 'read', 'read', 'read', 'write', 'read', 'read', 'write'];
 
@@ -276,6 +280,7 @@ export function layerWgsl(shape: LayerShape, tiling: LayerTiling = DEFAULT_TILIN
   return fillWgsl(
     layerSource,
     {
+      BATCH_PARAMS: BATCH_PARAMS_WGSL,
       K: shape.inDim,
       N: shape.outDim,
       STRIDE: shape.strideWords,

@@ -3,9 +3,11 @@
 // graph walk. One place holds the weights (written into buffers of its own, or bound from buffers
 // onnxruntime-web left on the device), their checks, the two activation buffers, the per-layer bind
 // groups and the dispatch of one batch through every layer. The caller owns its inputs, parameters
-// and scores (LayerIO) and which rows a batch covers.
+// and scores (LayerIO) and which rows a batch covers. A q-net without hidden layers ([d, 1]) is one
+// program, the inner product with w_out (dotWgsl.ts), in the same parameter slots and bindings' order.
 import { checkArchitecture, checkWeights, hiddenOutDims, type QNetArchitecture, type QNetWeights } from '../core/qnet';
 import { rowStrideWords, type StorageDtype } from '../core/vectorStorage';
+import { DOT_ROWS, dotProgram } from './dotWgsl';
 import { checkTiling, layerTiling, tilingFor, type LayerTiling } from './layerTiling';
 import { type LayerShape, layerProgram } from './layerWgsl';
 import { type ComputeProgram, createBuffer, PipelineCache } from './pipelineCache';
@@ -48,8 +50,10 @@ export interface LayerBatch {
 export class QNetLayerStack {
   /** Words per stored input row. */
   readonly stride: number;
-  /** Rows one batch holds at most (a multiple of the tiling's BM). */
+  /** Rows one batch holds at most (a multiple of groupRows). */
   readonly batchRows: number;
+  /** Rows one workgroup of the programs takes: the tiling's BM, or DOT_ROWS without hidden layers. */
+  readonly groupRows: number;
   readonly acts: GPUBuffer[];
   private readonly uniformAlign: number;
   private readonly dummy: GPUBuffer;
@@ -72,8 +76,9 @@ export class QNetLayerStack {
   ) {
     this.stride = rowStrideWords(dtype, arch.dims[0]);
     this.batchRows = batchRows;
+    this.groupRows = rowsPerGroup(arch, tiling);
     this.uniformAlign = device.limits.minUniformBufferOffsetAlignment;
-    const actBytes = batchRows * Math.max(...hiddenOutDims(arch.dims)) * 4;
+    const actBytes = batchRows * widestHidden(arch) * 4;
     this.acts = [0, 1].map((i) => createBuffer(device, `${name} activations ${i}`, actBytes, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST));
     this.dummy = createBuffer(device, `${name} dummy`, 16, GPUBufferUsage.STORAGE);
     this.dummyOut = createBuffer(device, `${name} dummy out`, 16, GPUBufferUsage.STORAGE);
@@ -88,14 +93,19 @@ export class QNetLayerStack {
     const activationBytes = Math.min(options.activationBytes ?? 64 << 20, limit);
     const tiling = options.tiling ?? (await tilingFor(device, dims));
     await checkTiling(tiling, device, dims);
-    // One batch holds at least one workgroup's BM rows of activations.
-    const hmax = Math.max(...hiddenOutDims(dims));
+    // One batch holds at least one workgroup's BM rows of activations (none without hidden layers).
+    const hmax = widestHidden(arch);
     if (hmax * 4 * tiling.BM > activationBytes) throw new Error(`q-net hidden size ${hmax} is too large for this device's buffers`);
-    const bm = tiling.BM;
+    const bm = rowsPerGroup(arch, tiling);
     // Capped so one layer dispatch stays within the device's workgroups per dimension (small BM, narrow layers).
-    const fit = Math.max(bm, Math.min(Math.floor(activationBytes / (hmax * 4) / bm), device.limits.maxComputeWorkgroupsPerDimension) * bm);
+    const groups = hmax === 0 ? Infinity : Math.floor(activationBytes / (hmax * 4) / bm);
+    const fit = Math.max(bm, Math.min(groups, device.limits.maxComputeWorkgroupsPerDimension) * bm);
     const batchRows = options.maxRows === undefined ? fit : Math.min(fit, Math.ceil(options.maxRows / bm) * bm);
-    const programs = layerShapes(arch, options.dtype).map((s) => layerProgram(s, layerTiling(tiling, s.outDim)));
+    const stride = rowStrideWords(options.dtype, dims[0]);
+    const programs =
+      dims.length === 2
+        ? [dotProgram(dims[0], stride, options.dtype)]
+        : layerShapes(arch, options.dtype).map((s) => layerProgram(s, layerTiling(tiling, s.outDim)));
     const cache = PipelineCache.of(device);
     const pipelines = await Promise.all(programs.map((p) => cache.pipeline(p)));
     return new QNetLayerStack(device, arch, options.dtype, tiling, name, programs, pipelines, batchRows);
@@ -183,7 +193,7 @@ export class QNetLayerStack {
     for (let j = 0; j < this.pipelines.length; j++) {
       pass.setPipeline(this.pipelines[j]);
       pass.setBindGroup(0, groups[j], [(2 * slot + (j === 0 ? 0 : 1)) * this.uniformAlign]);
-      pass.dispatchWorkgroups(Math.ceil(rows / this.tiling.BM));
+      pass.dispatchWorkgroups(Math.ceil(rows / this.groupRows));
     }
   }
 
@@ -202,7 +212,12 @@ export class QNetLayerStack {
     const w = this.weights!;
     const made = this.groups.get(io);
     if (made?.weights === w) return made.groups;
-    const L = this.pipelines.length;
+    const L = this.arch.dims.length - 2;
+    if (L === 0) {
+      const group = this.cache.bindGroup(this.programs[0], [io.params, io.input, io.absmax ?? this.dummy, w.matrices[0], io.scores]);
+      this.groups.set(io, { weights: w, groups: [group] });
+      return [group];
+    }
     const groups = this.programs.map((program, j) => {
       const last = j === L - 1;
       return this.cache.bindGroup(program, [
@@ -219,6 +234,16 @@ export class QNetLayerStack {
     this.groups.set(io, { weights: w, groups });
     return groups;
   }
+}
+
+/** The widest hidden layer's outputs: an activation row; 0 without hidden layers. */
+function widestHidden(arch: QNetArchitecture): number {
+  return Math.max(0, ...hiddenOutDims(arch.dims));
+}
+
+/** Rows one workgroup takes: the layer tiling's BM, or one thread per row of the dot program. */
+function rowsPerGroup(arch: QNetArchitecture, tiling: LayerTiling): number {
+  return arch.dims.length === 2 ? DOT_ROWS : tiling.BM;
 }
 
 /**
