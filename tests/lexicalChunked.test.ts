@@ -13,7 +13,7 @@ import { writeIndexBundle } from '../src/cli/writeIndex.ts';
 import { openIndexBundle, readVerified, type DocMetadata } from '../src/core/formats/index.ts';
 import { LEXICAL_FIELDS, LEXICAL_SCHEME_CHUNKED, buildLexicalIndex, lexicalSearch, type LexicalDoc, type LexicalHit } from '../src/core/lexical.ts';
 import { openLexicalIndex } from '../src/core/lexicalBundle.ts';
-import { ChunkedLexicalIndex, LEXICAL_DICTIONARY_FILE, chunkLexicalIndex, parseLexicalDictionary } from '../src/core/lexicalChunked.ts';
+import { ChunkedLexicalIndex, LEXICAL_DICTIONARY_FILE, chunkLexicalIndex, parseLexicalChunk, parseLexicalDictionary } from '../src/core/lexicalChunked.ts';
 import { encodeVectors } from '../src/core/vectorStorage.ts';
 import { MemorySource } from './helpers/memorySource.ts';
 
@@ -176,5 +176,22 @@ describe('a bundle with a chunked lexical index', () => {
     expect(index.documents).toBe(50);
     const longer = chunked(files.map((f, i) => (i === 1 ? { ...f, data: Uint8Array.from([...chunk, 0]) } : f)));
     await expect(longer.prepareAll()).rejects.toThrow(/^lexical\/chunks\/00000\.bin: 1 bytes after the last term/);
+    const sixByteCount = chunked(files.map((f, i) => (i === 1 ? { ...f, data: Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x00]) } : f)));
+    await expect(sixByteCount.prepareAll()).rejects.toThrow(/^lexical\/chunks\/00000\.bin: the term count at byte 5 is longer than 5 bytes/);
+    const mini = { file: 'd.json', documents: 2, fields: [...LEXICAL_FIELDS], firstTerms: ['b', 'd'], chunkPaths: ['c0.bin', 'c1.bin'] };
+    const [a, b, d] = ['a', 'b', 'd'].map((t) => t.charCodeAt(0));
+    expect(parseLexicalChunk(Uint8Array.from([1, 1, b, 1, 1, 0xf4, 0x03, 0]), mini, 0).get('b')![0]).toEqual({
+      docs: Uint32Array.of(1),
+      weights: Uint32Array.of(500),
+    });
+    expect(() => parseLexicalChunk(Uint8Array.from([2, 1, b, 1, 0, 5, 0, 1, a, 1, 0, 5, 0]), mini, 0)).toThrow(/^c0\.bin: term 1 "a" is out of order/);
+    expect(() => parseLexicalChunk(Uint8Array.from([1, 1, d, 1, 0, 5, 0]), mini, 0)).toThrow(
+      /^c0\.bin: term 0 "d" is out of order \(the chunk holds "b" … "d"/,
+    );
+    expect(() => parseLexicalChunk(Uint8Array.from([1, 1, b, 1, 2, 5, 0]), mini, 0)).toThrow(/^c0\.bin: term "b" names document 2, but there are 2/);
+    expect(() => parseLexicalChunk(Uint8Array.from([1, 1, b, 0, 0]), mini, 0)).toThrow(/^c0\.bin: term "b" has no postings/);
+    expect(() => parseLexicalChunk(Uint8Array.from([1, 1, 0xff, 1, 0, 5, 0]), mini, 0)).toThrow(/^c0\.bin: term 0 is not UTF-8/);
+    const empty = chunked(files.map((f, i) => (i === 1 ? { ...f, data: Uint8Array.from([0]) } : f)));
+    await expect(empty.prepareAll()).rejects.toThrow(/^lexical\/chunks\/00000\.bin: holds no terms/);
   });
 });

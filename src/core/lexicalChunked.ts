@@ -158,12 +158,13 @@ export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j:
       const b = bytes[at++];
       n += (b & 0x7f) * scale;
       if (b < 0x80) return n;
-      if (scale > 2 ** 28) throw new Error(`${file}: ${what} at byte ${at} is longer than 5 bytes`);
+      if (scale >= 2 ** 28) throw new Error(`${file}: ${what} at byte ${at} is longer than 5 bytes`);
     }
   };
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const terms = new Map<string, FieldPostings[]>();
   const count = varint('the term count');
+  if (count === 0) throw new Error(`${file}: holds no terms`);
   let prev = '';
   for (let t = 0; t < count; t++) {
     const length = varint(`term ${t}'s length`);
@@ -197,7 +198,6 @@ export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j:
     if (fields.every((p) => p.docs.length === 0)) throw new Error(`${file}: term ${show(term)} has no postings`);
     terms.set(term, fields);
   }
-  if (count === 0) throw new Error(`${file}: holds no terms`);
   if (at !== bytes.length) throw new Error(`${file}: ${bytes.length - at} bytes after the last term`);
   return terms;
 }
