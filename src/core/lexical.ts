@@ -13,6 +13,8 @@
 //     scored as several short ones, and its length counts once.
 //   "lunr-2" (written before 2026-11-26, still read): one Lunr document per passage, refs are
 //     passage numbers.
+//   "bm25-chunked-v1" (opt-in, `index --lexical chunked`): lunr-doc-1's BM25 weights in term chunks
+//     a query fetches only some of (src/core/lexicalChunked.ts); LexicalRanker ranks it as a LexicalSearcher.
 import lunr from 'lunr';
 import type { DocMetadata } from './formats/index.ts';
 import type { ScoredDoc } from './fusion.ts';
