@@ -27,22 +27,7 @@ beforeAll(() => {
   python = checkPythonTorch(pythonPath()).python; // throws "install with apt-get …" when torch is missing
   work = mkdtempSync(path.join(tmpdir(), 'hypencoder-convert-test-'));
   // a pytorch_model.bin checkpoint storing the shared BERT once (the other layout the loader takes)
-  py(
-    'make_random_checkpoint.py',
-    path.join(work, 'ckpt'),
-    '--hidden',
-    '32',
-    '--layers',
-    '1',
-    '--heads',
-    '2',
-    '--qnet-layers',
-    '1',
-    '--format',
-    'bin',
-    '--passage',
-    'once',
-  );
+  py('make_random_checkpoint.py', path.join(work, 'ckpt'), ...'--hidden 32 --layers 1 --heads 2 --qnet-layers 1 --format bin --passage once'.split(' '));
 }, 120_000);
 
 afterAll(() => {
