@@ -41,7 +41,8 @@ export function lockOutput(target: string, flag: string): boolean {
       writeSync(fd, me);
       closeSync(fd);
       held.set(target, file);
-      if (held.size === 1) process.on('exit', releaseAll);
+      // Once per process: a lock taken and released many times (tests, a long-lived caller) must not pile up listeners.
+      if (!process.listeners('exit').includes(releaseAll)) process.on('exit', releaseAll);
       return true;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new CliError(`${flag} ${target}: cannot create its lock ${file} (${errnoText(e)})`, 2);
