@@ -4,6 +4,7 @@ import { constants } from 'node:fs';
 import { access, open, type FileHandle } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { lexicalIndexFile } from '../core/lexicalBundle.ts';
 import { MAX_JSON_FILE_BYTES } from '../core/formats/fields.ts';
 import * as reader from '../core/formats/bundleReader.ts';
 import {
@@ -86,6 +87,26 @@ export async function readIndexBundle(dir: string, opts: { model?: LoadedModel }
   const source = new FileSource(dir);
   const { manifest } = await reader.openIndexBundle(source, opts);
   return { manifest, ...(await reader.readIndexFiles(source, manifest)) };
+}
+
+/**
+ * The lexical files of a loaded index as the lexical reader asks for them. The file it parses at open
+ * (Lunr's JSON, or the chunked scheme's dictionary) is the one readIndexBundle already verified, so
+ * it is not read and hashed again; the other verified bytes are let go, and chunks are read from
+ * disk (and verified) when a query needs them.
+ */
+export function lexicalFiles(dir: string, index: LoadedIndex): (entry: FileRef) => Promise<Uint8Array> {
+  const atOpen = lexicalIndexFile(index.manifest);
+  let kept = index.lexical.get(atOpen);
+  index.lexical.clear();
+  return async (entry) => {
+    if (kept && entry.path === atOpen) {
+      const bytes = kept;
+      kept = undefined;
+      return bytes;
+    }
+    return readVerified(dir, entry);
+  };
 }
 
 async function main(argv: string[]): Promise<void> {

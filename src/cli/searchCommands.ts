@@ -16,7 +16,7 @@ import { writeStreamAtomic } from './atomicWrite.ts';
 import { checkOutputFile } from './outputPath.ts';
 import { DEFAULT_MODEL_DIR, loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
 import { NodeSearchEngine, type NodeScorer, type SearchResult } from './nodeEngine.ts';
-import { readBundleFile, readIndexBundle, readVerified } from './readBundle.ts';
+import { lexicalFiles, readBundleFile, readIndexBundle } from './readBundle.ts';
 
 function kOption(v: string): number {
   const n = Number(v);
@@ -109,7 +109,7 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
   try {
     idx = await readIndexBundle(indexDir, { model });
     if (readsLexical(idx.manifest)) {
-      const ranker = await openLexicalRanker(idx.manifest, idx.metadata, documentGroups(idx.metadata), (e) => readVerified(indexDir, e));
+      const ranker = await openLexicalRanker(idx.manifest, idx.metadata, documentGroups(idx.metadata), lexicalFiles(indexDir, idx));
       await ranker.prepareAll();
     }
   } catch (e) {

@@ -108,6 +108,8 @@ export interface IndexFiles {
   metadata: DocMetadata[];
   /** The graph shards' rows, in document order. */
   graph: Uint32Array[];
+  /** The lexical files' verified bytes by path, for the scheme's reader (lexicalBundle.ts), so they are not read twice. */
+  lexical: Map<string, Uint8Array>;
 }
 
 /**
@@ -122,7 +124,7 @@ export async function readIndexFiles(
 ): Promise<IndexFiles> {
   const kinds = new Set(opts.kinds ?? FILE_KINDS);
   const read = (e: IndexFileEntry) => readVerified(source, e, opts.onRead);
-  const out: IndexFiles = { tiles: [], metadata: [], graph: [] };
+  const out: IndexFiles = { tiles: [], metadata: [], graph: [], lexical: new Map() };
   if (kinds.has('vectors')) {
     for (const e of manifest.vectorTiles) {
       const tile = parseVectorTile(e, await read(e), manifest);
@@ -142,6 +144,6 @@ export async function readIndexFiles(
     }
   }
   if (kinds.has('graph')) for (const e of manifest.graphShards) out.graph.push(parseGraphShard(e, await read(e), manifest));
-  if (kinds.has('lexical')) for (const e of manifest.files) if (e.kind === 'lexical') await read(e);
+  if (kinds.has('lexical')) for (const e of manifest.files) if (e.kind === 'lexical') out.lexical.set(e.path, await read(e));
   return out;
 }
