@@ -8,7 +8,7 @@
 //            matched the document (it holds the query's words), else by the q-net's.
 import type { DocMetadata } from './formats/index.ts';
 import { FUSION_DEPTH, fuseHybrid, type FusionResult, type ScoredDoc } from './fusion.ts';
-import type { LexicalRanker } from './lexical.ts';
+import type { LexicalRanker, LexicalRanking } from './lexical.ts';
 import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
 import { searchHits, type SearchHit, type SearchMode } from './search.ts';
 
@@ -42,16 +42,37 @@ export interface ModeRanking {
   fusion?: Pick<FusionResult, 'neuralWeight' | 'agreement'>;
 }
 
-export function rankForMode(input: ModeRankingInput): ModeRanking {
-  const { hits, fusion } = rankPassages(input);
-  return { hits: searchHits(hits, input.docs, input.query), ...(fusion ? { fusion } : {}) };
+/** One ranked document (documentGroups' number) and the passage that shows it. */
+export interface RankedDocument {
+  document: number;
+  score: number;
+  /** Absent: BM25's passage (LexicalRanking.shownPassage), which may need the document's passage texts. */
+  passage?: number;
 }
 
-/** The mode's ranking as passages (`doc`: a passage number), one per document. */
-function rankPassages({ mode, query, k, groups, neural, lexical }: ModeRankingInput): { hits: ScoredDoc[]; fusion?: ModeRanking['fusion'] } {
-  if (mode === 'neural') return { hits: documentsOfPassages(need(neural, 'neural'), groups, k).map(({ passage, score }) => ({ doc: passage, score })) };
+/** The mode's documents before any passage text is read: what an engine that fetches texts per hit must fetch (src/worker/modeSearch.ts). */
+export interface DocumentRanking {
+  ranked: RankedDocument[];
+  lexical?: LexicalRanking;
+  fusion?: ModeRanking['fusion'];
+}
+
+export function rankForMode(input: ModeRankingInput): ModeRanking {
+  return showRanking(rankDocuments(input), input.docs, input.query);
+}
+
+/** The hits of a document ranking: each document's passage, and its text from `docs` (which must hold those documents' passages). */
+export function showRanking({ ranked, lexical, fusion }: DocumentRanking, docs: DocMetadata[], query: string): ModeRanking {
+  const passages = ranked.map((h) => ({ doc: h.passage ?? need(lexical, 'lexical').shownPassage(h.document), score: h.score }));
+  return { hits: searchHits(passages, docs, query), ...(fusion ? { fusion } : {}) };
+}
+
+/** The mode's documents, best first, up to k; reads no passage text. */
+export function rankDocuments({ mode, query, k, groups, neural, lexical }: Omit<ModeRankingInput, 'docs'>): DocumentRanking {
+  const byNeural = (h: { doc: number; passage: number; score: number }): RankedDocument => ({ document: h.doc, score: h.score, passage: h.passage });
+  if (mode === 'neural') return { ranked: documentsOfPassages(need(neural, 'neural'), groups, k).map(byNeural) };
   const lex = need(lexical, 'lexical').rank(query);
-  if (mode === 'lexical') return { hits: lex.docs.slice(0, k).map((h) => ({ doc: lex.shownPassage(h.doc), score: h.score })) };
+  if (mode === 'lexical') return { ranked: lex.docs.slice(0, k).map((h) => ({ document: h.doc, score: h.score })), lexical: lex };
   const depth = Math.max(FUSION_DEPTH, k);
   const neuralDocs = documentsOfPassages(need(neural, 'neural').slice(0, neuralPassageDepth(mode, k, groups)), groups);
   const f = fuseHybrid(lex.docs, neuralDocs.slice(0, depth), groups.passages.length, depth);
@@ -59,8 +80,11 @@ function rankPassages({ mode, query, k, groups, neural, lexical }: ModeRankingIn
   const ranked = [...f.ranked, ...neuralDocs.filter((h) => !fused.has(h.doc)).map((h) => ({ doc: h.doc, score: 0 }))].slice(0, k);
   const matched = new Set(lex.docs.map((h) => h.doc));
   const neuralPassage = new Map(neuralDocs.map((h) => [h.doc, h.passage]));
-  const hits = ranked.map((h) => ({ doc: matched.has(h.doc) ? lex.shownPassage(h.doc) : neuralPassage.get(h.doc)!, score: h.score }));
-  return { hits, fusion: { neuralWeight: f.neuralWeight, agreement: f.agreement } };
+  return {
+    ranked: ranked.map((h) => ({ document: h.doc, score: h.score, ...(matched.has(h.doc) ? {} : { passage: neuralPassage.get(h.doc)! }) })),
+    lexical: lex,
+    fusion: { neuralWeight: f.neuralWeight, agreement: f.agreement },
+  };
 }
 
 function need<T>(x: T | undefined, what: string): T {
