@@ -3,7 +3,10 @@
 import { describe, expect, it } from 'vitest';
 import type lunr from 'lunr';
 import type { DocMetadata } from '../src/core/formats/index.ts';
-import { LEXICAL_SCHEME_DOCUMENTS, LEXICAL_SCHEME_PASSAGES, buildLexicalIndex, documentLexicalDocs } from '../src/core/lexical.ts';
+import type { ScoredDoc } from '../src/core/fusion.ts';
+import { LEXICAL_SCHEME_DOCUMENTS, LEXICAL_SCHEME_PASSAGES, LexicalRanker, buildLexicalIndex, documentLexicalDocs } from '../src/core/lexical.ts';
+import { rankForMode } from '../src/core/modeRanking.ts';
+import { seededRandom } from '../src/core/qnet.ts';
 import { documentGroups } from '../src/core/ranking.ts';
 import { SEARCH_DEFAULTS, snippetOf } from '../src/core/search.ts';
 import { ModeSearch } from '../src/worker/modeSearch.ts';
@@ -14,6 +17,9 @@ const docs: DocMetadata[] = [
   { id: 'b', title: 'Deep copy', url: '', text: 'copy.deepcopy copies the items recursively', fields: {} },
   { id: 'c', title: 'Sorting', url: '', text: 'sorted returns a new sorted list', fields: {} },
 ];
+function ranked(scores: number[]): ScoredDoc[] {
+  return scores.map((score, doc) => ({ doc, score })).sort((a, b) => b.score - a.score || a.doc - b.doc);
+}
 // A fixed neural ranking (the GPU's part in the engine).
 const neural = async (_q: string, depth: number) => [3, 2, 1, 0].slice(0, depth).map((doc, i) => ({ doc, score: 4 - i }));
 // The indexer's lexical index (scheme lunr-doc-1: one record per source document).
@@ -136,5 +142,81 @@ describe('one ranking path and one hit for every mode', () => {
     expect(hit.snippet.endsWith('…')).toBe(true);
     expect(hit.highlights.map((r) => hit.snippet.slice(r.start, r.end))).toEqual(['Copies', 'lists', 'copy']);
     expect(hit).toMatchObject({ rank: 1, passage: 0, id: 'x', docId: 'x', title: 'Copy', url: 'https://example.org/x', score: 1 });
+  });
+});
+
+describe('hybrid ranking that does not depend on k', () => {
+  // A synthetic collection: 1500 documents of Zipf-distributed words, every fifth split into two
+  // passages; a q-net that scores a passage by its query words plus noise (it agrees with BM25 in
+  // part), served as a GPU top-k serves it: the best `depth` passages of a fixed ranking.
+  const rand = seededRandom(11);
+  const vocab = Array.from({ length: 300 }, (_, i) => `w${i}x`);
+  const zipf = vocab.map((_, i) => 1 / (i + 1));
+  const total = zipf.reduce((a, b) => a + b, 0);
+  const word = () => {
+    let u = rand() * total;
+    for (let i = 0; i < zipf.length; i++) {
+      u -= zipf[i];
+      if (u <= 0) return vocab[i];
+    }
+    return vocab.at(-1)!;
+  };
+  const text = (n: number) => Array.from({ length: n }, word).join(' ');
+  const many: DocMetadata[] = [];
+  for (let d = 0; d < 1500; d++) {
+    if (d % 5 === 0)
+      for (let p = 0; p < 2; p++)
+        many.push({ id: `d${d}#p${p}`, title: '', url: '', text: text(10 + Math.floor(rand() * 30)), fields: { passage_of: `d${d}`, passage: p } });
+    else many.push({ id: `d${d}`, title: '', url: '', text: text(10 + Math.floor(rand() * 40)), fields: {} });
+  }
+  const groups = documentGroups(many);
+  const index = buildLexicalIndex(documentLexicalDocs(many, groups));
+  const full = new Map<string, ScoredDoc[]>();
+  const fullRanking = (q: string): ScoredDoc[] => {
+    if (!full.has(q)) {
+      const noise = seededRandom(q.length * 7919 + q.charCodeAt(1));
+      const words = new Set(q.split(' '));
+      const scores = many.map((m) => m.text.split(' ').filter((w) => words.has(w)).length / Math.sqrt(m.text.split(' ').length) + 0.6 * noise());
+      full.set(q, ranked(scores));
+    }
+    return full.get(q)!;
+  };
+  const gpuTopK = async (q: string, depth: number) => fullRanking(q).slice(0, depth);
+  const engine = new ModeSearch(gpuTopK, many, { scheme, index }, 4096);
+  const queries = Array.from({ length: 12 }, (_, i) => `${vocab[3 + 4 * i]} ${vocab[40 + 7 * i]} ${vocab[90 + 11 * i]}`);
+  const ids = (hits: { docId: string }[] | null) => hits!.map((h) => h.docId);
+
+  it('the top 10 at k = 10 is the top 10 at k = 1000 (and the top 150 that at k = 150), in both engines', async () => {
+    const weights: number[] = [];
+    let reordered = 0;
+    for (const q of queries) {
+      const deep = ids(await engine.search(q, 'hybrid', 1000));
+      expect(ids(await engine.search(q, 'hybrid', 10))).toEqual(deep.slice(0, 10));
+      expect(ids(await engine.search(q, 'hybrid', 150))).toEqual(deep.slice(0, 150));
+      // the Node engine hands the q-net's whole ranking
+      const lexical = new LexicalRanker(index, scheme, many, groups);
+      for (const k of [10, 1000]) {
+        const node = rankForMode({ mode: 'hybrid', query: q, k, docs: many, groups, neural: fullRanking(q), lexical });
+        expect(ids(node.hits)).toEqual(deep.slice(0, k));
+        weights.push(node.fusion!.neuralWeight);
+      }
+      if (deep.slice(0, 10).join() !== ids(await engine.search(q, 'lexical', 10)).join()) reordered++;
+    }
+    // the fusion is at work here, not just BM25's order
+    expect(weights.filter((w) => w > 0).length).toBeGreaterThan(0);
+    expect(reordered).toBeGreaterThan(0);
+  });
+
+  it("at every cutoff c ≤ k holds as many of BM25's matches as BM25's own top c: min(c, matches)", async () => {
+    for (const q of queries) {
+      const matches = new Set(ids(await engine.search(q, 'lexical', many.length)));
+      expect(matches.size).toBeGreaterThan(100);
+      const hybrid = ids(await engine.search(q, 'hybrid', 1000));
+      let held = 0;
+      hybrid.forEach((doc, i) => {
+        if (matches.has(doc)) held++;
+        expect(held).toBe(Math.min(i + 1, matches.size));
+      });
+    }
   });
 });

@@ -2,20 +2,22 @@
 // (src/cli/nodeEngine.ts) and the browser's (src/worker/modeSearch.ts), so that they rank alike.
 //   neural:  the q-net's passages, each document at its best passage;
 //   lexical: BM25's documents (src/core/lexical.ts), each shown by its LexicalRanking passage;
-//   hybrid:  src/core/fusion.ts over documents: BM25's every match and the q-net's top M documents
-//            (M = max(100, k)), taken from the q-net's top 4·M passages; then the q-net's other
-//            documents among those passages in its order; each hit shown by BM25's passage when BM25
-//            matched the document (it holds the query's words), else by the q-net's.
+//   hybrid:  src/core/fusion.ts over documents: BM25's every match, fused with the q-net's top M
+//            documents (M = FUSION_DEPTH, whatever k is), those found among its top 4·M passages;
+//            then the q-net's other documents among the passages the engine gave, in its order. Each
+//            hit is shown by BM25's passage when BM25 matched the document (it holds the query's
+//            words), else by the q-net's. The top c is the same for every k ≥ c.
 import type { DocMetadata } from './formats/index.ts';
 import { FUSION_DEPTH, fuseHybrid, type FusionResult, type ScoredDoc } from './fusion.ts';
 import type { LexicalRanker, LexicalRanking } from './lexical.ts';
 import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
-import { searchHits, type SearchHit, type SearchMode } from './search.ts';
+import { SEARCH_DEFAULTS, searchHits, type SearchHit, type SearchMode } from './search.ts';
 
 /**
  * The q-net passages (best first) an engine supplies for k hits in neural or hybrid mode (all it has
  * where the bundle has fewer). Neural: k when every document is one passage (k passages are then k
- * documents); else, as for hybrid, 4·M passages for the q-net's top M documents.
+ * documents); else, as for hybrid, 4·max(M, k) passages: its top M documents (among the top 4·M)
+ * for fusion, and enough for k documents.
  */
 export function neuralPassageDepth(mode: SearchMode, k: number, groups: DocumentGroups): number {
   if (mode === 'neural' && groups.passages.length === groups.docOf.length) return k;
@@ -73,11 +75,13 @@ export function rankDocuments({ mode, query, k, groups, neural, lexical }: Omit<
   if (mode === 'neural') return { ranked: documentsOfPassages(need(neural, 'neural'), groups, k).map(byNeural) };
   const lex = need(lexical, 'lexical').rank(query);
   if (mode === 'lexical') return { ranked: lex.docs.slice(0, k).map((h) => ({ document: h.doc, score: h.score })), lexical: lex };
-  const depth = Math.max(FUSION_DEPTH, k);
-  const neuralDocs = documentsOfPassages(need(neural, 'neural').slice(0, neuralPassageDepth(mode, k, groups)), groups);
-  const f = fuseHybrid(lex.docs, neuralDocs.slice(0, depth), groups.passages.length, depth);
-  const fused = new Set(f.ranked.map((h) => h.doc));
-  const ranked = [...f.ranked, ...neuralDocs.filter((h) => !fused.has(h.doc)).map((h) => ({ doc: h.doc, score: 0 }))].slice(0, k);
+  const passages = need(neural, 'neural').slice(0, neuralPassageDepth(mode, k, groups));
+  // Documents keep their order as passages are added, so the top M found among the top 4·M passages
+  // lead the deeper list, and k only decides how long the tail after them is.
+  const neuralDocs = documentsOfPassages(passages, groups);
+  const neuralTop = documentsOfPassages(passages.slice(0, 4 * FUSION_DEPTH), groups, FUSION_DEPTH).length;
+  const f = fuseHybrid(lex.docs, neuralDocs, groups.passages.length, { agreementDepth: SEARCH_DEFAULTS.k, neuralTop });
+  const ranked = f.ranked.slice(0, k);
   const matched = new Set(lex.docs.map((h) => h.doc));
   const neuralPassage = new Map(neuralDocs.map((h) => [h.doc, h.passage]));
   return {
