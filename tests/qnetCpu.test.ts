@@ -23,7 +23,7 @@ import {
   type QNetWeights,
 } from '../src/core/qnet';
 import { BLOCK_ROWS, CpuQNetScorer, TopKHeap, type CpuKernel } from '../src/core/qnetCpu';
-import { gemmModuleBytes } from '../src/core/qnetSimd';
+import { simdModuleBytes } from '../src/core/qnetSimd';
 import { decodeTiles, encodeVectors, type StorageDtype } from '../src/core/vectorStorage';
 
 const REL_TOL = 1e-5;
@@ -82,7 +82,7 @@ function expectTopKEqualUpToTies(got: { indices: Uint32Array }, ref: Float64Arra
 
 describe('CpuQNetScorer', () => {
   it('has its WebAssembly SIMD kernel here (a module that fails to validate would fall back to JS silently)', () => {
-    expect(WebAssembly.validate(gemmModuleBytes())).toBe(true);
+    expect(WebAssembly.validate(simdModuleBytes())).toBe(true);
     expect(new CpuQNetScorer().kernel).toBe('wasm-simd');
     expect(new CpuQNetScorer('js').kernel).toBe('js');
   });

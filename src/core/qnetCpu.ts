@@ -3,16 +3,17 @@
 //   - documents go BLOCK_ROWS at a time, so each layer is a small matrix product Y = X·W whose
 //     weights (100×100 floats = 40 kB for the shipped model) stay in cache across the block;
 //   - the product is register-blocked: WebAssembly SIMD (qnetSimd.ts, 4 rows × 8 outputs in f32x4
-//     lanes), or where that is missing a JS kernel of 4 rows × 4 outputs in locals;
+//     lanes, then ReLU + LayerNorm + residual in f32x4 too), or where SIMD is missing a JS kernel of
+//     4 rows × 4 outputs in locals and the same row steps in JS;
 //   - widths are padded to a multiple of 8 with zero weights, so neither kernel has a remainder
 //     loop (padded outputs are kept out of LayerNorm's statistics and never read by the next layer);
 //     a last partial block is padded with zero rows, scored and dropped;
-//   - ReLU, LayerNorm and the final dot product run in JS over the block (~1% of the multiply-adds);
+//   - the final dot product (h_L values per document) runs in JS;
 //   - the top k is kept in a bounded heap while blocks are scored: O(n log k), no sort of n scores.
 // Weights, biases and activations live in one Float32 heap (the wasm memory when SIMD is used):
 // allocated when a q-net needs more room than the last one, never per document or per block.
 import { checkWeights, type QNetWeights, type TopK } from './qnet.ts';
-import { gemmModule, instantiateGemm, type GemmFn } from './qnetSimd.ts';
+import { instantiateSimd, simdModule, type SimdKernels } from './qnetSimd.ts';
 
 /** Documents per block: 64 rows × 104 floats × 4 bytes = 26 kB per activation buffer, next to the weights in L2. */
 export const BLOCK_ROWS = 64;
@@ -49,12 +50,12 @@ export class CpuQNetScorer {
   readonly kernel: CpuKernel;
   private heap = new Float32Array(0);
   private memory: WebAssembly.Memory | null = null;
-  private gemm: GemmFn | null = null;
+  private simd: SimdKernels | null = null;
   private readonly module: WebAssembly.Module | null;
 
   /** 'auto' (default): WebAssembly SIMD where the engine has it, else the JS kernel. */
   constructor(kernel: CpuKernel | 'auto' = 'auto') {
-    this.module = kernel === 'js' ? null : gemmModule();
+    this.module = kernel === 'js' ? null : simdModule();
     if (kernel === 'wasm-simd' && !this.module) throw new Error('CpuQNetScorer: this JavaScript engine has no WebAssembly SIMD');
     this.kernel = this.module ? 'wasm-simd' : 'js';
   }
@@ -100,7 +101,8 @@ export class CpuQNetScorer {
     }
     const width = Math.max(d, ...layers.map((l) => l.Np));
     const input = at;
-    const act: [number, number] = [input + roundUp(BLOCK_ROWS * d, 4), 0];
+    // PAD floats of slack after the input rows: the SIMD residual reads each row's padding width (qnetSimd.ts, norm).
+    const act: [number, number] = [input + roundUp(BLOCK_ROWS * d + PAD, PAD), 0];
     act[1] = act[0] + BLOCK_ROWS * width;
     const plan: Plan = { d, layers, wOut: w.matrices[L], eps: layerNormEps, input, act, floats: act[1] + BLOCK_ROWS * width };
     this.reserve(plan.floats);
@@ -121,7 +123,7 @@ export class CpuQNetScorer {
       const pages = Math.ceil(floats / WASM_PAGE_FLOATS);
       if (!this.memory) {
         this.memory = new WebAssembly.Memory({ initial: pages });
-        this.gemm = instantiateGemm(this.module, this.memory);
+        this.simd = instantiateSimd(this.module, this.memory);
       } else {
         this.memory.grow(pages - this.memory.buffer.byteLength / 65536);
       }
@@ -143,9 +145,13 @@ export class CpuQNetScorer {
     for (let j = 0; j < layers.length; j++) {
       const layer = layers[j];
       const y = p.act[j % 2];
-      if (this.gemm) this.gemm(4 * x, 4 * xs, rows4, 4 * layer.w, layer.K, layer.Np, 4 * layer.b, 4 * y);
-      else matmulBias(F, x, xs, rows4, layer, y);
-      reluNormResidual(F, y, rows4, layer, eps, x, xs);
+      if (this.simd) {
+        this.simd.gemm(4 * x, 4 * xs, rows4, 4 * layer.w, layer.K, layer.Np, 4 * layer.b, 4 * y);
+        this.simd.norm(4 * y, rows4, layer.N, layer.Np, eps, 4 * x, 4 * xs, layer.residual ? 1 : 0);
+      } else {
+        matmulBias(F, x, xs, rows4, layer, y);
+        reluNormResidual(F, y, rows4, layer, eps, x, xs);
+      }
       x = y;
       xs = layer.Np;
     }
