@@ -4,7 +4,9 @@
 // f32x4 lanes do four per instruction; `v128.load32_splat` broadcasts one input without a shuffle.
 // All offsets are in bytes, into the one memory the module imports (env.mem); f32 arithmetic.
 //
-//   gemm(x, xs, rows, w, k, np, b, y): for r < rows (step 4), o < np (step 8):
+//   gemm(x, xs, rows, w, k, np, b, y): for o < np (step 8), r < rows (step 4): columns outside, so an
+//     8-column panel of W (k × 32 bytes) is reused by every row of the block from L1 even where all of
+//     W is larger than L2 (768×768 floats: 2.4 MB);
 //     Y[r][o..o+8) = b[o..o+8) + Σ_{i<k} X[r][i] · W[i][o..o+8)
 //   X rows are xs bytes apart; W is k × np floats, Y rows np floats; rows % 4 = 0, np % 8 = 0, k ≥ 1.
 //   A step keeps 4 rows × 8 outputs in eight v128 accumulators: 2 weight loads + 4 splats feed 32
@@ -120,12 +122,12 @@ function gemmBody(): number[] {
   // biome-ignore format: one line per statement of the loop nest
   return [
     ...get(NP), ...i32(2), op.i32shl, ...set(NPB),                             // npb = np·4 (a row of Y and of W, in bytes)
-    ...i32(0), ...set(R),
-    op.block, op.void, op.loop, op.void,                                       // for r < rows, step 4
-      ...get(R), ...get(ROWS), op.i32ltU, op.i32eqz, op.brIf, 1,
-      ...i32(0), ...set(O),
-      op.block, op.void, op.loop, op.void,                                     //   for o < npb, step 32 bytes (8 outputs)
-        ...get(O), ...get(NPB), op.i32ltU, op.i32eqz, op.brIf, 1,
+    ...i32(0), ...set(O),
+    op.block, op.void, op.loop, op.void,                                       // for o < npb, step 32 bytes (8 outputs)
+      ...get(O), ...get(NPB), op.i32ltU, op.i32eqz, op.brIf, 1,
+      ...i32(0), ...set(R),
+      op.block, op.void, op.loop, op.void,                                     //   for r < rows, step 4: W's 8 columns stay in L1
+        ...get(R), ...get(ROWS), op.i32ltU, op.i32eqz, op.brIf, 1,
         ...initAcc,                                                            //     accumulators = b[o..o+8)
         ...rowStarts,
         ...get(W), ...get(O), op.i32add, ...set(WP),
@@ -140,10 +142,10 @@ function gemmBody(): number[] {
         op.end,
         ...get(Y), ...get(R), ...get(NPB), op.i32mul, op.i32add, ...get(O), op.i32add, ...set(YP),
         ...storeAcc,                                                           //     Y[r+q][o..o+8) = acc[q]
-        ...get(O), ...i32(32), op.i32add, ...set(O),
+        ...get(R), ...i32(4), op.i32add, ...set(R),
         op.br, 0,
       op.end, op.end,
-      ...get(R), ...i32(4), op.i32add, ...set(R),
+      ...get(O), ...i32(32), op.i32add, ...set(O),
       op.br, 0,
     op.end, op.end,
   ];
