@@ -21,6 +21,7 @@ import { loadModelWithEncoders } from '../src/cli/modelDir.ts';
 import { loadOnnxRuntimeNode } from '../src/cli/onnxRuntime.ts';
 import { qnetWeightsFromOutputs, type OutputTensor } from '../src/core/formats/index.ts';
 import {
+  paperArchitecture,
   randomVectors,
   randomWeights,
   referenceScores,
@@ -48,13 +49,19 @@ const USAGE = `usage: npm run bench:cpu-scorer -- [options]   (JSON lines on std
   --reps R          timed rounds per engine, median reported (default 5)
   --k K             top k (default 100, what hybrid fusion asks for)
   --qnets SRC       model (default: the model's query encoder on the demo's example queries) | random
+  --dims LIST       other q-net dims, e.g. 768,768,768,768,768,768,768,1 (random q-nets, the paper's
+                    residual flags: all hidden layers but the last; default: the model's)
   --model DIR       model bundle (default models/default)
   --engines LIST    any of ${ENGINES.join(',')} (default: all)
   --ort-threads T   onnxruntime-web WASM threads (default 1)
   --browser         time in headless Chromium instead of Node (engines reference, wasm-simd, js, webgpu)
   --port P          Vite port for --browser (default: a free one)`;
 
-const f = parseFlags(process.argv.slice(2), { strings: ['n', 'reps', 'k', 'qnets', 'model', 'engines', 'ort-threads', 'port'], booleans: ['browser'] }, USAGE);
+const f = parseFlags(
+  process.argv.slice(2),
+  { strings: ['n', 'reps', 'k', 'qnets', 'model', 'engines', 'ort-threads', 'port', 'dims'], booleans: ['browser'] },
+  USAGE,
+);
 const opts = {
   n: f.n ? integers('--n', f.n) : [25000, 100000],
   reps: f.reps ? integer('--reps', f.reps) : 5,
@@ -65,7 +72,13 @@ const opts = {
   ortThreads: f['ort-threads'] ? integer('--ort-threads', f['ort-threads']) : 1,
   browser: f.browser ?? false,
   port: f.port ? integer('--port', f.port) : 0,
+  dims: f.dims ? integers('--dims', f.dims) : null,
 };
+if (opts.dims) {
+  if (opts.dims.length < 2 || opts.dims.at(-1) !== 1) throw new Error(`--dims: need d,h_1,...,1 (the last 1), got ${f.dims}`);
+  if (f.qnets === 'model') throw new Error("--dims gives random q-nets; --qnets model takes the model's dims");
+  opts.qnets = 'random';
+}
 if (opts.browser) {
   if (!f.engines) opts.engines = ['reference', 'wasm-simd', 'js', 'webgpu'];
   if (opts.engines.includes('ort-wasm')) throw new Error('--engines: ort-wasm runs in Node only, not with --browser');
@@ -77,6 +90,12 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 
 /** One q-net per timed round: the model's encoder on the example queries, or seeded random weights of the model's dims. */
 async function qnets(count: number): Promise<{ arch: QNetArchitecture; nets: QNetWeights[] }> {
+  if (opts.dims) {
+    const dims = opts.dims;
+    const L = dims.length - 2;
+    const arch = { ...paperArchitecture(dims[0], 1, L), dims, residual: dims.slice(1, -1).map((h, j) => j < L - 1 && dims[j] === h) };
+    return { arch, nets: Array.from({ length: count }, (_, q) => randomWeights(arch, seededRandom(900 + q))) };
+  }
   const { model } = await loadModelWithEncoders(opts.model);
   const arch = model.qnet;
   if (opts.qnets === 'random') return { arch, nets: Array.from({ length: count }, (_, q) => randomWeights(arch, seededRandom(900 + q))) };

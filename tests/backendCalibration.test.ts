@@ -1,7 +1,17 @@
 // The scorer calibration (src/worker/backendCalibration.ts) with fake backends on a fake clock: each
 // fake search advances the clock by the milliseconds it is given, so the choice is known in advance.
 import { describe, expect, it } from 'vitest';
-import { CALIBRATION_PREFIX, type CalibratedBackend, type CalibrationStore, calibrationKey, chooseBackend } from '../src/worker/backendCalibration';
+import { paperArchitecture, randomVectors, seededRandom, type QNetWeights } from '../src/core/qnet';
+import { CpuQNetScorer } from '../src/core/qnetCpu';
+import {
+  CALIBRATION_K,
+  CALIBRATION_PREFIX,
+  type CalibratedBackend,
+  type CalibrationStore,
+  calibrationKey,
+  chooseBackend,
+  chooseScorer,
+} from '../src/worker/backendCalibration';
 
 class MemoryStore implements CalibrationStore {
   map = new Map<string, unknown>();
@@ -127,5 +137,42 @@ describe('chooseBackend', () => {
   it('refuses a bad round count', async () => {
     const f = fakes({ webgpu: [1], cpu: [1] });
     await expect(chooseBackend(f.search, key, { rounds: 0, store: new MemoryStore() })).rejects.toThrow('chooseBackend: rounds must be an integer ≥ 1, got 0');
+  });
+});
+
+describe('chooseScorer', () => {
+  it('times the two scorers on one q-net of the model dims at the hybrid depth, keyed by the scorer documents', async () => {
+    const arch = paperArchitecture(16, 16, 2);
+    const n = 1000;
+    const vectors = randomVectors(n, 16, seededRandom(1));
+    let clock = 0;
+    const seen: { backend: string; k: number; dims: number[] }[] = [];
+    const gpu = {
+      documentCount: n,
+      setWeights: (w: QNetWeights) => void seen.push({ backend: 'webgpu-weights', k: 0, dims: w.arch.dims }),
+      search: async (k: number) => {
+        clock += 30;
+        seen.push({ backend: 'webgpu', k, dims: [] });
+        return { indices: new Uint32Array(0), scores: new Float32Array(0) };
+      },
+    };
+    const cpu = new CpuQNetScorer();
+    const cpuTopK = cpu.topK.bind(cpu);
+    const cpuFake = {
+      topK: (w: QNetWeights, v: Float32Array, count: number, k: number) => {
+        clock += 3;
+        seen.push({ backend: 'cpu', k, dims: w.arch.dims });
+        expect(v).toBe(vectors);
+        expect(count).toBe(n);
+        return cpuTopK(w, v, count, k);
+      },
+    };
+    const store = new MemoryStore();
+    const c = await chooseScorer(gpu as unknown as Parameters<typeof chooseScorer>[0], cpuFake, vectors, arch, 'fake adapter', { store, now: () => clock });
+    expect(c).toMatchObject({ backend: 'cpu', medianMs: { webgpu: 30, cpu: 3 }, cached: false });
+    expect(seen.filter((s) => s.backend !== 'webgpu-weights').every((s) => s.k === CALIBRATION_K)).toBe(true);
+    expect(CALIBRATION_K).toBe(400);
+    expect(seen.filter((s) => s.backend !== 'webgpu').every((s) => s.dims.join() === arch.dims.join())).toBe(true);
+    expect([...store.map.keys()]).toEqual([calibrationKey({ adapter: 'fake adapter', docCount: n, dims: arch.dims })]);
   });
 });

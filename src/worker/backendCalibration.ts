@@ -7,6 +7,10 @@
 // workers), so later visits skip the measurement. Storage failures (private mode, no IndexedDB) only
 // mean measuring again next time.
 import { get, set } from 'idb-keyval';
+import { FUSION_DEPTH } from '../core/fusion.ts';
+import { randomWeights, seededRandom, type QNetArchitecture } from '../core/qnet.ts';
+import type { CpuQNetScorer } from '../core/qnetCpu.ts';
+import type { QNetScorer } from '../gpu/qnetScorer.ts';
 
 export type CalibratedBackend = 'webgpu' | 'cpu';
 
@@ -131,4 +135,35 @@ export async function chooseBackend(
     // Not kept: the next visit measures again.
   }
   return { ...choice, cached: false };
+}
+
+/** The depth hybrid search asks the scorer for (neuralPassageDepth: 4·M passages, M = FUSION_DEPTH), so both select the k they will. */
+export const CALIBRATION_K = 4 * FUSION_DEPTH;
+
+/**
+ * chooseBackend over the engine's two scorers, each already holding this index's documents: one
+ * q-net of the model's dims (random: the time does not depend on the values), top CALIBRATION_K.
+ */
+export function chooseScorer(
+  gpu: Pick<QNetScorer, 'setWeights' | 'search' | 'documentCount'>,
+  cpu: Pick<CpuQNetScorer, 'topK'>,
+  vectors: Float32Array,
+  arch: QNetArchitecture,
+  adapter: string,
+  opts: CalibrationOptions = {},
+): Promise<Calibration> {
+  const n = gpu.documentCount;
+  const k = Math.min(CALIBRATION_K, n);
+  const probe = randomWeights(arch, seededRandom(1));
+  return chooseBackend(
+    {
+      webgpu: async () => {
+        gpu.setWeights(probe);
+        await gpu.search(k);
+      },
+      cpu: async () => cpu.topK(probe, vectors, n, k),
+    },
+    { adapter, docCount: n, dims: arch.dims },
+    opts,
+  );
 }
