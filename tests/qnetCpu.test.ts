@@ -34,6 +34,7 @@ const arch = (dims: number[], residual: boolean[], layerNormEps = 1e-5): QNetArc
 const cases: { name: string; arch: QNetArchitecture; n: number; dtype: StorageDtype }[] = [
   { name: 'zero layers [100,1] (a dot product), N = 1000', arch: paperArchitecture(100, 1, 0), n: 1000, dtype: 'f16' },
   { name: 'zero layers [37,1], N = 1', arch: paperArchitecture(37, 1, 0), n: 1, dtype: 'f32' },
+  { name: 'zero layers [37,1], N = 131 (each row read past its end into the next: times 0)', arch: paperArchitecture(37, 1, 0), n: 131, dtype: 'int8' },
   { name: 'one layer [37,37,1], N = 65', arch: paperArchitecture(37, 37, 1), n: 65, dtype: 'f32' },
   { name: 'one layer, d ≠ h, large eps [50,21,1], N = 3', arch: arch([50, 21, 1], [false], 0.5), n: 3, dtype: 'int8' },
   { name: 'the shipped dims [100,100,100,1], N = 4099', arch: paperArchitecture(100, 100, 2), n: 4099, dtype: 'f16' },

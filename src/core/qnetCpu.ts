@@ -8,7 +8,7 @@
 //   - widths are padded to a multiple of 8 with zero weights, so neither kernel has a remainder
 //     loop (padded outputs are kept out of LayerNorm's statistics and never read by the next layer);
 //     a last partial block is padded with zero rows, scored and dropped;
-//   - the final dot product (h_L values per document) runs in JS;
+//   - the final dot product (h_L values per document): SIMD too, or a JS loop;
 //   - the top k is kept in a bounded heap while blocks are scored: O(n log k), no sort of n scores.
 // Weights, biases and activations live in one Float32 heap (the wasm memory when SIMD is used):
 // allocated when a q-net needs more room than the last one, never per document or per block.
@@ -40,6 +40,9 @@ interface Plan {
   layers: Layer[];
   wOut: Float32Array;
   eps: number;
+  /** w_out zero-padded to a multiple of 4 (SIMD dot), and the block's f32 scores. */
+  out: number;
+  outScores: number;
   /** The block's input rows (stride d) and the two activation buffers (stride ≤ width). */
   input: number;
   act: [number, number];
@@ -100,11 +103,13 @@ export class CpuQNetScorer {
       at += K * Np + Np;
     }
     const width = Math.max(d, ...layers.map((l) => l.Np));
-    const input = at;
+    const out = at;
+    const outScores = out + roundUp(dims[L], PAD);
+    const input = outScores + BLOCK_ROWS;
     // PAD floats of slack after the input rows: the SIMD residual reads each row's padding width (qnetSimd.ts, norm).
     const act: [number, number] = [input + roundUp(BLOCK_ROWS * d + PAD, PAD), 0];
     act[1] = act[0] + BLOCK_ROWS * width;
-    const plan: Plan = { d, layers, wOut: w.matrices[L], eps: layerNormEps, input, act, floats: act[1] + BLOCK_ROWS * width };
+    const plan: Plan = { d, layers, wOut: w.matrices[L], eps: layerNormEps, out, outScores, input, act, floats: act[1] + BLOCK_ROWS * width };
     this.reserve(plan.floats);
     const F = this.heap;
     for (let j = 0; j < L; j++) {
@@ -114,6 +119,8 @@ export class CpuQNetScorer {
       for (let i = 0; i < K; i++) F.set(src.subarray(i * N, (i + 1) * N), layers[j].w + i * Np);
       F.set(w.biases[j], layers[j].b);
     }
+    F.fill(0, out, outScores);
+    F.set(w.matrices[L], out);
     return plan;
   }
 
@@ -156,6 +163,11 @@ export class CpuQNetScorer {
       xs = layer.Np;
     }
     const K = wOut.length;
+    if (this.simd) {
+      this.simd.dot(4 * x, 4 * xs, rows, 4 * p.out, Math.ceil(K / 4), 4 * p.outScores);
+      for (let r = 0; r < rows; r++) out[at + r] = F[p.outScores + r];
+      return;
+    }
     for (let r = 0; r < rows; r++) {
       const row = x + r * xs;
       let acc = 0;

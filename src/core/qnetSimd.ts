@@ -17,6 +17,10 @@
 //     variance), + X's row when residual ≠ 0. The padded zeros add nothing to the sum; their (0 − mean)²
 //     is taken back out of the squares. Afterwards the padding holds junk (a residual reads X past its
 //     n real values): no later step reads it, since gemm reads k = n inputs and the final dot n values.
+//
+//   dot(x, xs, rows, w, k4, y): y[r] = Σ_{i<4·k4} X[r][i]·w[i] as f32, for the output layer (and a
+//     zero-layer q-net): w zero-padded to 4·k4 values, so X's padding or the next row's first values
+//     read past the k real ones are multiplied by 0.
 // Every opcode below is from the WebAssembly core spec (binary format, SIMD proposal as merged).
 
 const I32 = 0x7f;
@@ -50,6 +54,7 @@ const op = {
   if: 0x04,
   else: 0x05,
   f32const: 0x43,
+  f32store: 0x38,
   f32sqrt: 0x91,
   f32add: 0x92,
   f32sub: 0x93,
@@ -222,6 +227,34 @@ function normBody(): number[] {
   ];
 }
 
+// dot's locals: 6 parameters, then i32 and v128 scratch.
+const [DX, DXS, DROWS, DW, DK4, DY] = [0, 1, 2, 3, 4, 5];
+const [DR, DI, DP, DWP] = [6, 7, 8, 9];
+const DACC = 10;
+
+function dotBody(): number[] {
+  // biome-ignore format: one line per statement of the loop nest
+  return [
+    ...i32(0), ...set(DR),
+    op.block, op.void, op.loop, op.void,                                       // for r < rows
+      ...get(DR), ...get(DROWS), op.i32ltU, op.i32eqz, op.brIf, 1,
+      ...get(DX), ...get(DR), ...get(DXS), op.i32mul, op.i32add, ...set(DP),
+      ...get(DW), ...set(DWP),
+      ...f32(0), ...f32x4(F32X4_SPLAT), ...set(DACC),
+      ...get(DK4), ...set(DI),
+      op.loop, op.void,                                                        //   for i < k4 (k4 ≥ 1 groups of 4)
+        ...get(DACC), ...get(DP), ...load(0), ...get(DWP), ...load(0), ...f32x4(F32X4_MUL), ...f32x4(F32X4_ADD), ...set(DACC),
+        ...get(DP), ...i32(16), op.i32add, ...set(DP),
+        ...get(DWP), ...i32(16), op.i32add, ...set(DWP),
+        ...get(DI), ...i32(1), op.i32sub, op.tee, ...uleb(DI), op.brIf, 0,
+      op.end,
+      ...get(DY), ...get(DR), ...i32(2), op.i32shl, op.i32add, ...laneSum(DACC), op.f32store, 2, 0, // y[r] = Σ lanes
+      ...get(DR), ...i32(1), op.i32add, ...set(DR),
+      op.br, 0,
+    op.end, op.end,
+  ];
+}
+
 function section(id: number, body: number[]): number[] {
   return [id, ...uleb(body.length), ...body];
 }
@@ -234,21 +267,23 @@ const body = (locals: [number, number][], code: number[]) => {
   return [...uleb(b.length), ...b];
 };
 
-/** The module: imports memory env.mem, exports gemm (function 0) and norm (function 1). */
+/** The module: imports memory env.mem, exports gemm, norm and dot (functions 0, 1, 2). */
 export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
   const gemmType = funcType(Array(8).fill(I32));
   const normType = funcType([I32, I32, I32, I32, F32, I32, I32, I32]);
+  const dotType = funcType(Array(6).fill(I32));
   return Uint8Array.from([
     ...[0x00, 0x61, 0x73, 0x6d], // magic
     ...[0x01, 0x00, 0x00, 0x00], // version 1
-    ...section(1, vec([gemmType, normType])),
+    ...section(1, vec([gemmType, normType, dotType])),
     ...section(2, vec([[...name('env'), ...name('mem'), 0x02, 0x00, 0x01]])), // memory, min 1 page, no max
-    ...section(3, vec([[0], [1]])),
+    ...section(3, vec([[0], [1], [2]])),
     ...section(
       7,
       vec([
         [...name('gemm'), 0x00, 0],
         [...name('norm'), 0x00, 1],
+        [...name('dot'), 0x00, 2],
       ]),
     ),
     ...section(
@@ -269,6 +304,13 @@ export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
           ],
           normBody(),
         ),
+        body(
+          [
+            [4, I32],
+            [1, V128],
+          ],
+          dotBody(),
+        ),
       ]),
     ),
   ]);
@@ -277,6 +319,7 @@ export function simdModuleBytes(): Uint8Array<ArrayBuffer> {
 export interface SimdKernels {
   gemm: (x: number, xs: number, rows: number, w: number, k: number, np: number, b: number, y: number) => void;
   norm: (y: number, rows: number, n: number, np: number, eps: number, x: number, xs: number, residual: number) => void;
+  dot: (x: number, xs: number, rows: number, w: number, k4: number, y: number) => void;
 }
 
 let compiled: WebAssembly.Module | null | undefined;
@@ -293,5 +336,5 @@ export function simdModule(): WebAssembly.Module | null {
 /** The kernels bound to `memory` (its buffer is the heap every offset points into). */
 export function instantiateSimd(module: WebAssembly.Module, memory: WebAssembly.Memory): SimdKernels {
   const { exports } = new WebAssembly.Instance(module, { env: { mem: memory } });
-  return { gemm: exports.gemm as SimdKernels['gemm'], norm: exports.norm as SimdKernels['norm'] };
+  return { gemm: exports.gemm as SimdKernels['gemm'], norm: exports.norm as SimdKernels['norm'], dot: exports.dot as SimdKernels['dot'] };
 }
