@@ -84,6 +84,8 @@ function expectTopKEqualUpToTies(got: { indices: Uint32Array }, ref: Float64Arra
 describe('CpuQNetScorer', () => {
   it('has its WebAssembly SIMD kernel here (a module that fails to validate would fall back to JS silently)', () => {
     expect(WebAssembly.validate(simdModuleBytes())).toBe(true);
+    // Compiled synchronously (new WebAssembly.Module), which browsers limit in size on the main thread (4 kB in Chromium at times).
+    expect(simdModuleBytes().length).toBeLessThan(4096);
     expect(new CpuQNetScorer().kernel).toBe('wasm-simd');
     expect(new CpuQNetScorer('js').kernel).toBe('js');
   });
