@@ -25,8 +25,8 @@ export const corpusStatsFile = join(root, 'data', 'demo', 'corpus-stats.json');
 export const examplesFile = join(root, 'data', 'demo', 'example-queries.json');
 export const stampFile = join(demoDir, 'demo.json');
 const STAMP_FORMAT = 'hypencoder-demo';
-/** The lexical scheme the demo index must have to count as up to date (the indexer's LEXICAL_SCHEME). */
-export const LEXICAL_SCHEME_WRITTEN = 'lunr-doc-1';
+/** The lexical scheme the demo index must have to count as up to date (the indexer's default, LEXICAL_SCHEME_CHUNKED; its documents part came with it). */
+export const LEXICAL_SCHEME_WRITTEN = 'bm25-chunked-v2';
 
 /** demo.json: what was built. */
 export interface DemoStamp {

@@ -353,7 +353,7 @@ describe('manifest.json', () => {
     expectManifestError(m, 'manifest.json: model.sha256 is missing');
     const f = await goodJson();
     f.files[1].kind = 'vector';
-    expectManifestError(f, 'manifest.json: files[1].kind must be one of vectors, metadata, graph, lexical, got "vector"');
+    expectManifestError(f, 'manifest.json: files[1].kind must be one of vectors, metadata, graph, lexical, documents, got "vector"');
     const g = await goodJson();
     delete g.files[0].first_doc;
     expectManifestError(g, 'manifest.json: files[0].first_doc is missing');

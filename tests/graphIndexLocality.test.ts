@@ -57,7 +57,8 @@ describe('index --locality --chunk-docs', () => {
   it('reorders passages; vectors, metadata, lexical refs, graph and entry points follow; chunk hashes cover the stored bytes', async () => {
     const plain = path.join(work, 'plain');
     const local = path.join(work, 'local');
-    const common = ['--model', model, '--tile-docs', '32', '--graph-method', 'exact', '--graph-degree', '6', '-q'];
+    // --lexical lunr: the test reads Lunr's refs from its JSON.
+    const common = ['--model', model, '--tile-docs', '32', '--graph-method', 'exact', '--graph-degree', '6', '--lexical', 'lunr', '-q'];
     expect(cli(['index', path.join(work, 'c.jsonl'), '--out', plain, ...common]).code).toBe(0);
     const r = cli(['index', path.join(work, 'c.jsonl'), '--out', local, ...common, '--locality', '--entry-points', '5', '--chunk-docs', '10', '--json']);
     expect(r.stderr).toBe('');
@@ -141,6 +142,8 @@ describe('index --locality --chunk-docs', () => {
       'exact',
       '--graph-degree',
       '6',
+      '--lexical',
+      'lunr',
       '--locality',
       '--entry-points',
       '4',

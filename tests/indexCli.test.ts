@@ -123,7 +123,7 @@ describe('index → verify → search → eval', () => {
     expect(summary.passages.longDocuments).toBe(5);
     const v = cli(['verify', out, '--model', model]);
     expect(v.code).toBe(0);
-    expect(v.stdout).toMatch(/OK — \d+ passages, dim 32, f16, \d+ vector tile\(s\).*graph degree 16, lexical lunr-doc-1.*built with test-small/);
+    expect(v.stdout).toMatch(/OK — \d+ passages, dim 32, f16, \d+ vector tile\(s\).*graph degree 16, lexical bm25-chunked-v2.*built with test-small/);
     const idx = await readIndexBundle(out, { model: await readModelBundle(model) });
     expect(idx.metadata.filter((m) => m.fields?.passage_of === 'd0').map((m) => m.id)).toEqual(['d0#p1', 'd0#p2', 'd0#p3']);
     expect(idx.metadata.find((m) => m.id === 'd1')!.fields).toEqual({ year: 1961 });
@@ -257,7 +257,7 @@ describe('index: a folder of pages', () => {
     writeFileSync(path.join(site, 'docs', 'guide.md'), `# Guide\n\nintro\n\n## Shock waves\n\n${para('shock')}\n\n## Boundary layers\n\n${para('boundary')}\n`);
     writeFileSync(path.join(site, 'docs', 'notes.txt'), 'plain notes about nozzles');
     const out = path.join(work, 'site-idx');
-    const r = cli(['index', site, '--model', model, '--out', out, '--base-url', 'https://docs.example.org/']);
+    const r = cli(['index', site, '--model', model, '--out', out, '--base-url', 'https://docs.example.org/', '--lexical', 'lunr']); // the test reads Lunr's JSON
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/3 file\(s\) \(\+1 of other types skipped\): 3 documents →/);
     const idx = await readIndexBundle(out);

@@ -34,12 +34,12 @@ describe('index --lexical chunked', () => {
     expect(cli(['index', corpus, '--model', model, '--out', lunr, '-q']).code).toBe(0);
     const built = cli(['index', corpus, '--model', model, '--out', chunked, '--lexical', 'chunked', '-q', '--json']);
     expect(built.code).toBe(0);
-    expect(JSON.parse(built.stdout).lexical.scheme).toBe('bm25-chunked-v1');
+    expect(JSON.parse(built.stdout).lexical.scheme).toBe('bm25-chunked-v2');
     const idx = await readIndexBundle(chunked);
-    expect(idx.manifest.lexical?.scheme).toBe('bm25-chunked-v1');
+    expect(idx.manifest.lexical?.scheme).toBe('bm25-chunked-v2');
     expect(idx.manifest.files.filter((f) => f.kind === 'lexical').map((f) => f.path)).toContain('lexical/dictionary.json');
     const v = cli(['verify', chunked, '--model', model]);
-    expect(v.stdout).toMatch(/OK — .*lexical bm25-chunked-v1/);
+    expect(v.stdout).toMatch(/OK — .*lexical bm25-chunked-v2/);
     for (const mode of ['lexical', 'hybrid']) {
       for (const q of ['shock wave boundary', 'flutter of a thin panel', 'note 17', 'the of and']) {
         const hits = (dir: string) => {
@@ -55,7 +55,7 @@ describe('index --lexical chunked', () => {
   it('refuses an unknown --lexical kind before any work; --no-lexical still writes none', async () => {
     const r = cli(['index', path.join(work, 'corpus.jsonl'), '--model', model, '--out', path.join(work, 'bad'), '--lexical', 'pagefind']);
     expect(r.code).not.toBe(0);
-    expect(r.stderr).toMatch(/--lexical <kind>.*'pagefind' is invalid.*lunr, chunked/);
+    expect(r.stderr).toMatch(/--lexical <kind>.*'pagefind' is invalid.*chunked, lunr/);
     const none = path.join(work, 'none');
     expect(cli(['index', path.join(work, 'corpus.jsonl'), '--model', model, '--out', none, '--no-lexical', '--no-graph', '-q']).code).toBe(0);
     const idx = await readIndexBundle(none);

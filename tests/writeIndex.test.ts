@@ -54,7 +54,14 @@ describe('writeIndexBundle', () => {
       const inp = input(dtype);
       const out = join(root, 'idx');
       const manifest = await writeIndexBundle(out, inp);
-      expect(await listing(out)).toEqual([
+      const all = await listing(out);
+      const fragments = all.filter((p) => p.startsWith('documents/fragments/'));
+      expect(fragments).toHaveLength(250); // one per document (each record here is its own document)
+      expect(fragments.at(-1)).toBe('documents/fragments/00249.bin');
+      expect(all.filter((p) => !p.startsWith('documents/fragments/'))).toEqual([
+        'documents',
+        'documents/fragments',
+        'documents/map.bin',
         'manifest.json',
         'metadata',
         'metadata/00000.json',
@@ -245,8 +252,13 @@ describe('makeSyntheticIndex', () => {
   it('writes a synthetic model and a matching index that validate together', async () => {
     const out = join(root, 'syn');
     const r = await makeSyntheticIndex(out, { n: 300, dim: 10, dtype: 'int8', seed: 5, tileDocs: 128, shardDocs: 100 });
-    expect(await listing(out)).toEqual([
+    const all = await listing(out);
+    expect(all.filter((p) => p.startsWith('index/documents/fragments/'))).toHaveLength(300);
+    expect(all.filter((p) => !p.startsWith('index/documents/fragments/'))).toEqual([
       'index',
+      'index/documents',
+      'index/documents/fragments',
+      'index/documents/map.bin',
       'index/manifest.json',
       'index/metadata',
       'index/metadata/00000.json',

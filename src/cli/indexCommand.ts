@@ -65,9 +65,9 @@ export function registerIndex(program: Command): void {
     )
     .option('--no-graph', 'write no neighbor graph')
     .addOption(
-      new Option('--lexical <kind>', "lexical (BM25) index: Lunr's one JSON, or term chunks a query fetches only some of")
+      new Option('--lexical <kind>', "lexical (BM25) index: term chunks a query fetches only some of, or Lunr's one JSON (older clients read only that)")
         .choices(LEXICAL_INDEX_KINDS)
-        .default('lunr'),
+        .default('chunked'),
     )
     .option('--no-lexical', 'write no lexical (BM25) index')
     .option('--base-url <url>', 'prefix for page URLs of a folder input: an http(s) URL or a site path such as /docs/ (default: paths relative to the folder)')
@@ -89,6 +89,6 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   const encoded = await encodePassages(job, ingested);
   const stored = storePassages(job, ingested.passages, encoded);
   const graph = buildGraph(job, stored);
-  const lexical = buildLexical(job, stored);
+  const lexical = await buildLexical(job, stored);
   return writeBundle(job, { ingested, encoded, stored, graph, lexical });
 }

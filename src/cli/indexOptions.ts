@@ -11,8 +11,8 @@ export const OPTION_RANGES = {
   threads: [1, 1024],
 } as const;
 
-/** --lexical: Lunr's one JSON (scheme lunr-doc-1), or its BM25 weights in term chunks (bm25-chunked-v1, fetched per query). */
-export const LEXICAL_INDEX_KINDS = ['lunr', 'chunked'] as const;
+/** --lexical: its BM25 weights in term chunks (bm25-chunked-v2, fetched per query; the default), or Lunr's one JSON (scheme lunr-doc-1). */
+export const LEXICAL_INDEX_KINDS = ['chunked', 'lunr'] as const;
 export type LexicalIndexKind = (typeof LEXICAL_INDEX_KINDS)[number];
 
 export function intOption(name: string, [min, max]: readonly [number, number]) {

@@ -21,7 +21,7 @@ import { decodeVectors } from '../core/vectorStorage.ts';
 import { CliError } from './errors.ts';
 import { loadModelWithEncoders } from './modelDir.ts';
 import { boundQuery, queryCutNotice } from '../core/query.ts';
-import { lexicalFiles, readIndexBundle, readVerified, type LoadedIndex, type LoadedModel } from './readBundle.ts';
+import { lexicalFiles, readIndexBundle, readVerified, setMembers, type LoadedIndex, type LoadedModel } from './readBundle.ts';
 import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 type Ort = typeof import('onnxruntime-node');
@@ -75,7 +75,7 @@ export class NodeSearchEngine {
     const engine = new NodeSearchEngine(index, model);
     engine.scorer = opts.scorer ?? 'onnx';
     if (readsLexical(index.manifest)) {
-      engine.lexicalRanker = await openLexicalRanker(index.manifest, index.metadata, engine.groups, lexicalFiles(indexDir, index));
+      engine.lexicalRanker = await openLexicalRanker(index.manifest, index.metadata, engine.groups, lexicalFiles(indexDir, index), setMembers(indexDir));
     }
     if (model) {
       const ort = await loadOnnxRuntimeNode();

@@ -22,6 +22,7 @@ import {
 } from 'node:fs';
 import path from 'node:path';
 import { CliError, errnoText } from './errors.ts';
+import { MAX_DOC_COUNT, merkleMemberPath } from '../core/formats/index.ts';
 
 /** statfs magic numbers of kernel pseudo-filesystems, where a bundle can never live. */
 const PSEUDO_FS: Record<number, string> = {
@@ -54,11 +55,23 @@ export interface BundleRecognizer {
   extras?: string[];
 }
 
+/** The member paths of a Merkle set descriptor as written (unvalidated JSON; nothing for anything else). */
+function setMembers(set: unknown): string[] {
+  const { folder, count } = (set ?? {}) as { folder?: unknown; count?: unknown };
+  if (typeof folder !== 'string' || typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > MAX_DOC_COUNT) return [];
+  return Array.from({ length: count }, (_, j) => merkleMemberPath(folder, j));
+}
+
 export const INDEX_BUNDLE: BundleRecognizer = {
   file: 'manifest.json',
   format: 'hypencoder-index',
   name: 'an index',
-  listed: (j) => (Array.isArray(j.files) ? j.files.map((f) => String((f as { path?: unknown })?.path ?? '')) : []),
+  // Listed files, and the members of its Merkle sets (fragments, lexical chunks), which files does not list.
+  listed: (j) => [
+    ...(Array.isArray(j.files) ? j.files.map((f) => String((f as { path?: unknown })?.path ?? '')) : []),
+    ...setMembers((j.documents as { fragments?: unknown } | undefined)?.fragments),
+    ...setMembers((j.lexical as { chunks?: unknown } | undefined)?.chunks),
+  ],
 };
 
 /** A model/ + index/ pair in one folder (writeModelAndIndex: synthetic and benchmark bundles). */

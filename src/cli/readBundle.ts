@@ -15,7 +15,10 @@ import {
   type IndexFiles,
   type IndexManifest,
   type LoadedModel,
+  type MerkleSetDescriptor,
+  merkleMemberPath,
 } from '../core/formats/index.ts';
+import { documentGroups } from '../core/ranking.ts';
 
 export type { LoadedModel };
 
@@ -25,7 +28,7 @@ export type { LoadedModel };
  * hang the open), of exactly `expectedBytes` when the bundle states its size, else at most
  * MAX_JSON_FILE_BYTES (manifest.json, model.json).
  */
-export async function readBundleFile(dir: string, path: string, expectedBytes?: number): Promise<Uint8Array> {
+export async function readBundleFile(dir: string, path: string, expectedBytes?: number, maxBytes = MAX_JSON_FILE_BYTES): Promise<Uint8Array> {
   const file = join(dir, ...path.split('/'));
   let fh: FileHandle;
   try {
@@ -41,8 +44,10 @@ export async function readBundleFile(dir: string, path: string, expectedBytes?: 
     if (expectedBytes !== undefined && st.size !== expectedBytes) {
       throw new Error(`${path}: ${st.size < expectedBytes ? 'truncated' : 'oversized'}: expected ${expectedBytes} bytes, got ${st.size}`);
     }
-    if (expectedBytes === undefined && st.size > MAX_JSON_FILE_BYTES)
-      throw new Error(`${path}: ${st.size} bytes, over the ${MAX_JSON_FILE_BYTES}-byte limit for a bundle's JSON file`);
+    if (expectedBytes === undefined && st.size > maxBytes)
+      throw new Error(
+        `${path}: ${st.size} bytes, over the ${maxBytes}-byte limit ${maxBytes === MAX_JSON_FILE_BYTES ? "for a bundle's JSON file" : 'its descriptor states'}`,
+      );
     const bytes = new Uint8Array(st.size);
     let at = 0;
     while (at < bytes.length) {
@@ -64,6 +69,10 @@ export class FileSource implements ByteSource {
     return readBundleFile(this.dir, path);
   }
 
+  readUpTo(path: string, maxBytes: number): Promise<Uint8Array> {
+    return readBundleFile(this.dir, path, undefined, maxBytes);
+  }
+
   readFile(ref: FileRef): Promise<Uint8Array> {
     return readBundleFile(this.dir, ref.path, ref.bytes);
   }
@@ -71,6 +80,31 @@ export class FileSource implements ByteSource {
 
 /** One listed file of the bundle in `dir`, checked against its length and hash. */
 export const readVerified = (dir: string, ref: FileRef): Promise<Uint8Array> => reader.readVerified(new FileSource(dir), ref);
+
+/** Member j of a Merkle set of the bundle in `dir`, verified: the lexical reader's ReadSetMember. */
+export const setMembers =
+  (dir: string) =>
+  (set: MerkleSetDescriptor, j: number): Promise<Uint8Array> =>
+    reader.readMember(new FileSource(dir), set, j);
+
+/**
+ * The documents part of a loaded index checked whole (verify): the map is documentGroups of the
+ * metadata records, and every fragment verifies and holds exactly its passages' records.
+ */
+export async function verifyDocumentsPart(dir: string, index: LoadedIndex): Promise<void> {
+  const source = new FileSource(dir);
+  const groups = await reader.readDocumentMap(source, index.manifest);
+  const want = documentGroups(index.metadata);
+  const bad = want.passages.findIndex((ps, d) => ps.length !== groups.passages[d]?.length || ps.some((p, i) => p !== groups.passages[d][i]));
+  if (bad >= 0 || want.passages.length !== groups.passages.length)
+    throw new Error(`${index.manifest.documents!.map}: document ${bad >= 0 ? bad : want.passages.length}'s passages differ from the metadata shards' grouping`);
+  for (let d = 0; d < groups.passages.length; d++) {
+    const records = await reader.readFragment(source, index.manifest, groups, d);
+    for (const [p, r] of records)
+      if (JSON.stringify(r) !== JSON.stringify(index.metadata[p]))
+        throw new Error(`${merkleMemberPath(index.manifest.documents!.fragments.folder, d)}: passage ${p}'s record differs from its metadata shard's`);
+  }
+}
 
 /** Reads model.json and checks the length and hash of every file it lists. */
 export const readModelBundle = (dir: string): Promise<LoadedModel> => reader.readModelBundle(new FileSource(dir));

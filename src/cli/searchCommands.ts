@@ -16,7 +16,7 @@ import { writeStreamAtomic } from './atomicWrite.ts';
 import { checkOutputFile } from './outputPath.ts';
 import { DEFAULT_MODEL_DIR, loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
 import { NodeSearchEngine, type NodeScorer, type SearchResult } from './nodeEngine.ts';
-import { lexicalFiles, readBundleFile, readIndexBundle } from './readBundle.ts';
+import { lexicalFiles, readBundleFile, readIndexBundle, setMembers, verifyDocumentsPart } from './readBundle.ts';
 
 function kOption(v: string): number {
   const n = Number(v);
@@ -109,9 +109,10 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
   try {
     idx = await readIndexBundle(indexDir, { model });
     if (readsLexical(idx.manifest)) {
-      const ranker = await openLexicalRanker(idx.manifest, idx.metadata, documentGroups(idx.metadata), lexicalFiles(indexDir, idx));
+      const ranker = await openLexicalRanker(idx.manifest, idx.metadata, documentGroups(idx.metadata), lexicalFiles(indexDir, idx), setMembers(indexDir));
       await ranker.prepareAll();
     }
+    if (idx.manifest.documents) await verifyDocumentsPart(indexDir, idx);
   } catch (e) {
     throw new CliError(`${indexDir}: ${(e as Error).message}`, 1);
   }

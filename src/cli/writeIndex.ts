@@ -12,7 +12,17 @@ import {
   type BundleFileInput,
   type IndexManifest,
   type IndexManifestFields,
+  DOCUMENTS_MAP_FILE,
+  FRAGMENTS_FOLDER,
+  buildMerkleSet,
+  encodeDocumentMap,
+  encodeFragment,
+  merkleMemberPath,
+  type DocMetadata,
+  type DocumentsDescriptor,
 } from '../core/formats/index.ts';
+import { documentGroups } from '../core/ranking.ts';
+import { gzipSync } from 'node:zlib';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
 import { computeChunkHashes } from '../core/formats/chunkHashes.ts';
 import { type BundleRecognizer, INDEX_BUNDLE, MODEL_AND_INDEX, checkOutputFolder, cleanLeftovers, replaceFolder, stagingFolder } from './outputPath.ts';
@@ -27,8 +37,12 @@ export interface WriteIndexInput {
   metadata: object[][];
   /** Optional neighbor graph shards: rows of `degree` u32 neighbor indices, in document order; entryPoints → graph.entry_points. */
   graph?: { degree: number; shards: Uint32Array[]; entryPoints?: Uint32Array };
-  /** Optional lexical index: the manifest's `lexical` descriptor and its files (kind lexical). */
-  lexical?: { descriptor: { scheme: string; [key: string]: unknown }; files: { path: string; data: Uint8Array }[] };
+  /** Optional lexical index: the manifest's `lexical` descriptor, its files (kind lexical), and the members of a Merkle set it describes (not listed). */
+  lexical?: {
+    descriptor: { scheme: string; [key: string]: unknown };
+    files: { path: string; data: Uint8Array }[];
+    members?: { path: string; data: Uint8Array }[];
+  };
   /** Replace an existing index bundle in outDir. */
   force?: boolean;
   /** Where the output folder came from and who hears about cleaned leftovers. */
@@ -139,13 +153,22 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
     firstDoc += tiles[i].n;
   }
   firstDoc = 0;
+  const records: DocMetadata[] = [];
   for (let i = 0; i < metadata.length; i++) {
     const path = shardPath('metadata', i, 'json');
-    const records = metadata[i].map((r, k) => validateDocRecord(r, path, `[${k}]`));
-    const data = new TextEncoder().encode(JSON.stringify(records));
-    await put({ path, kind: 'metadata', data, firstDoc, docCount: records.length });
-    firstDoc += records.length;
+    const shard = metadata[i].map((r, k) => validateDocRecord(r, path, `[${k}]`));
+    const data = new TextEncoder().encode(JSON.stringify(shard));
+    await put({ path, kind: 'metadata', data, firstDoc, docCount: shard.length });
+    firstDoc += shard.length;
+    for (const r of shard) records.push(r);
   }
+  /** Writes a file that manifest.json does not list (a Merkle set's member). */
+  const write = async (path: string, data: Uint8Array) => {
+    const abs = join(dir, ...path.split('/'));
+    await mkdir(dirname(abs), { recursive: true });
+    await writeFile(abs, data);
+  };
+  const documents = await writeDocumentsPart(records, put, write);
   if (input.graph) {
     firstDoc = 0;
     for (let i = 0; i < input.graph.shards.length; i++) {
@@ -160,6 +183,7 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
 
   if (input.lexical) {
     for (const f of input.lexical.files) await put({ path: f.path, kind: 'lexical', data: f.data });
+    for (const f of input.lexical.members ?? []) await write(f.path, f.data);
   }
 
   const { tileDocs, ...rest } = input.manifestFields;
@@ -173,11 +197,44 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
       ? { graph: { degree: input.graph.degree, metric: 'l2' as const, ...(input.graph.entryPoints ? { entryPoints: input.graph.entryPoints } : {}) } }
       : {}),
     ...(input.lexical ? { lexical: input.lexical.descriptor } : {}),
+    documents,
   };
   // Validates every count and size before the manifest exists; a throw here leaves nothing behind.
   const manifest = await buildIndexManifest(fields, files);
   await writeFile(join(dir, MANIFEST_FILE_NAME), serializeIndexManifest(manifest));
   return manifest;
+}
+
+/**
+ * The documents part (src/core/formats/documents.ts): the map, listed through `put`, and one
+ * gzip-compressed fragment per document as a Merkle set, written through `write` (not listed).
+ */
+async function writeDocumentsPart(
+  records: DocMetadata[],
+  put: (f: BundleFileInput) => Promise<void>,
+  write: (path: string, data: Uint8Array) => Promise<void>,
+): Promise<DocumentsDescriptor> {
+  const groups = documentGroups(records);
+  await put({ path: DOCUMENTS_MAP_FILE, kind: 'documents', data: encodeDocumentMap(groups) });
+  let maxTextBytes = 1;
+  const payloads = groups.passages.map((ps, d) => {
+    const json = encodeFragment(
+      d,
+      ps,
+      ps.map((p) => records[p]),
+    );
+    maxTextBytes = Math.max(maxTextBytes, json.byteLength);
+    // Level 9 and a zero mtime (zlib's default here): the same records give the same bytes.
+    return new Uint8Array(gzipSync(json, { level: 9 }));
+  });
+  const { root, members } = await buildMerkleSet(payloads);
+  for (let j = 0; j < members.length; j++) await write(merkleMemberPath(FRAGMENTS_FOLDER, j), members[j]);
+  const maxBytes = members.reduce((m, b) => Math.max(m, b.byteLength), 1);
+  return {
+    count: groups.passages.length,
+    map: DOCUMENTS_MAP_FILE,
+    fragments: { folder: FRAGMENTS_FOLDER, count: members.length, root, maxBytes, encoding: 'gzip', maxTextBytes },
+  };
 }
 
 /**

@@ -7,14 +7,15 @@
 //
 // Schemes (docs/FORMATS.md): manifest `lexical` = { scheme, fields: [...] }, one file of kind
 // lexical holding Lunr's index JSON (Index#toJSON).
-//   "lunr-doc-1" (written now): one Lunr document per source document (its passages' text joined),
+//   "lunr-doc-1" (written with `index --lexical lunr`): one Lunr document per source document (its passages' text joined),
 //     refs are document numbers (documents in order of their first passage). BM25 sees whole
 //     documents, as Lunr or Pagefind over whole pages would: a long page split into passages is not
 //     scored as several short ones, and its length counts once.
 //   "lunr-2" (written before 2026-11-26, still read): one Lunr document per passage, refs are
 //     passage numbers.
-//   "bm25-chunked-v1" (opt-in, `index --lexical chunked`): lunr-doc-1's BM25 weights in term chunks
+//   "bm25-chunked-v2" (written by default since 2026-12-03): lunr-doc-1's BM25 weights in term chunks
 //     a query fetches only some of (src/core/lexicalChunked.ts); LexicalRanker ranks it as a LexicalSearcher.
+//     (v1, opt-in on 2026-12-02 only, listed each chunk in manifest.json; it is not read.)
 import lunr from 'lunr';
 import type { DocMetadata } from './formats/index.ts';
 import type { ScoredDoc } from './fusion.ts';
@@ -23,8 +24,8 @@ import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
 export const LEXICAL_SCHEME_PASSAGES = 'lunr-2';
 export const LEXICAL_SCHEME_DOCUMENTS = 'lunr-doc-1';
 /** Lunr's BM25 weights of lunr-doc-1's records, chunked by term so a query fetches only its terms' postings (src/core/lexicalChunked.ts). */
-export const LEXICAL_SCHEME_CHUNKED = 'bm25-chunked-v1';
-/** The scheme the indexer writes by default. */
+export const LEXICAL_SCHEME_CHUNKED = 'bm25-chunked-v2';
+/** The Lunr scheme the indexer writes with `--lexical lunr`. */
 export const LEXICAL_SCHEME = LEXICAL_SCHEME_DOCUMENTS;
 export type LexicalScheme = typeof LEXICAL_SCHEME_PASSAGES | typeof LEXICAL_SCHEME_DOCUMENTS | typeof LEXICAL_SCHEME_CHUNKED;
 

@@ -4,10 +4,13 @@
 import type { DocMetadata, IndexFileEntry, IndexManifest } from './formats/index.ts';
 import type lunr from 'lunr';
 import { LEXICAL_SCHEME_CHUNKED, LexicalRanker, isLexicalScheme, loadLexicalIndex, type LexicalScheme, type LexicalSearcher } from './lexical.ts';
-import { ChunkedLexicalIndex, parseLexicalDictionary } from './lexicalChunked.ts';
+import { ChunkedLexicalIndex, parseLexicalDictionary, readLexicalChunkSet } from './lexicalChunked.ts';
+import type { MerkleSetDescriptor } from './formats/documents.ts';
 import type { DocumentGroups } from './ranking.ts';
 
 export type ReadLexicalFile = (entry: IndexFileEntry) => Promise<Uint8Array>;
+/** Member j of a Merkle set, verified (bundleReader's readMember over the engine's byte source). */
+export type ReadSetMember = (set: MerkleSetDescriptor, j: number) => Promise<Uint8Array>;
 
 /** Whether this client reads the bundle's lexical index (an unknown scheme is ignored, docs/FORMATS.md). */
 export function readsLexical(manifest: IndexManifest): boolean {
@@ -31,7 +34,7 @@ export interface OpenedLexical {
  * The bundle's lexical index: a Lunr scheme's one file read and parsed now; the chunked scheme's
  * dictionary read now, its chunks when a query needs them (LexicalRanker.prepare).
  */
-export async function openLexicalIndex(manifest: IndexManifest, read: ReadLexicalFile): Promise<OpenedLexical> {
+export async function openLexicalIndex(manifest: IndexManifest, read: ReadLexicalFile, readMember: ReadSetMember): Promise<OpenedLexical> {
   const scheme = manifest.lexical?.scheme;
   if (!isLexicalScheme(scheme)) throw new Error(`manifest.json: lexical.scheme ${JSON.stringify(scheme)} is not one this version reads`);
   const entries = new Map(manifest.files.filter((e) => e.kind === 'lexical').map((e) => [e.path, e]));
@@ -42,12 +45,19 @@ export async function openLexicalIndex(manifest: IndexManifest, read: ReadLexica
   const path = manifest.lexical!.raw.dictionary;
   const entry = typeof path === 'string' ? entries.get(path) : undefined;
   if (!entry) throw new Error(`manifest.json: lexical.dictionary ${JSON.stringify(path)} is not a file of kind "lexical"`);
-  const dictionary = parseLexicalDictionary(await read(entry), entry.path, (p) => p !== entry.path && entries.has(p));
-  return { scheme, index: new ChunkedLexicalIndex(dictionary, (p) => read(entries.get(p)!)), file: entry.path };
+  const chunks = readLexicalChunkSet(manifest.lexical!.raw, 'manifest.json');
+  const dictionary = parseLexicalDictionary(await read(entry), entry.path, chunks);
+  return { scheme, index: new ChunkedLexicalIndex(dictionary, (j) => readMember(chunks, j)), file: entry.path };
 }
 
 /** openLexicalIndex, ranking the bundle's documents. */
-export async function openLexicalRanker(manifest: IndexManifest, docs: DocMetadata[], groups: DocumentGroups, read: ReadLexicalFile): Promise<LexicalRanker> {
-  const { index, scheme, file } = await openLexicalIndex(manifest, read);
+export async function openLexicalRanker(
+  manifest: IndexManifest,
+  docs: DocMetadata[],
+  groups: DocumentGroups,
+  read: ReadLexicalFile,
+  readMember: ReadSetMember,
+): Promise<LexicalRanker> {
+  const { index, scheme, file } = await openLexicalIndex(manifest, read, readMember);
   return new LexicalRanker(index, scheme, docs, groups, file);
 }

@@ -1,26 +1,25 @@
-// The chunked lexical index, scheme bm25-chunked-v1 (docs/FORMATS.md): the BM25 weights of a Lunr
+// The chunked lexical index, scheme bm25-chunked-v2 (docs/FORMATS.md): the BM25 weights of a Lunr
 // lunr-doc-1 index (one record per document), cut into chunks of whole terms in sorted order, and a
 // small dictionary (each chunk's first term) to find a term's chunk by binary search. A query fetches
-// and verifies only its terms' chunks. The weights are Lunr's own (its idf, k1 1.2, b 0.75, field
+// and verifies only its terms' chunks; the chunks are a Merkle set (formats/merkle.ts) whose root is
+// in manifest.json, so the manifest does not grow with the vocabulary (v1 listed every chunk there). The weights are Lunr's own (its idf, k1 1.2, b 0.75, field
 // length normalization and 3-decimal rounding, computed by lunr.Builder), stored as integer
 // thousandths, so no per-document statistics are needed; a query is scored as Lunr's Index#query
 // scores OR-ed terms: per field, the dot product of the query's term counts with the weights over the
 // query vector's length, summed over fields.
 import type lunr from 'lunr';
-import { parseJsonText, readDescriptor, show } from './formats/fields.ts';
+import { merkleMemberPath, readMerkleSet, type MerkleSetDescriptor } from './formats/documents.ts';
+import { ObjectReader, parseJsonText, readDescriptor, show } from './formats/fields.ts';
+import { buildMerkleSet } from './formats/merkle.ts';
 import { LEXICAL_FIELDS, lexicalQueryStems, type LexicalHit, type LexicalSearcher } from './lexical.ts';
 
 export const LEXICAL_DICTIONARY_FILE = 'lexical/dictionary.json';
 export const LEXICAL_DICTIONARY_FORMAT = 'hypencoder-lexical-dictionary';
-const DICTIONARY_FORMAT = { tag: LEXICAL_DICTIONARY_FORMAT, supported: 1, hint: {} };
+const DICTIONARY_FORMAT = { tag: LEXICAL_DICTIONARY_FORMAT, supported: 2, hint: {} };
 /** A chunk is closed before it would pass this size (a term whose postings alone are larger gets a chunk of its own). */
 export const LEXICAL_CHUNK_TARGET_BYTES = 4 * 1024;
-/** The folder of the chunk files: chunk j is `<folder>/<j as 5 or more digits>.bin`. */
+/** The folder of the chunk files: chunk j is `<folder>/<j as 5 or more digits>.bin` (merkleMemberPath). */
 export const LEXICAL_CHUNKS_FOLDER = 'lexical/chunks';
-
-export function lexicalChunkPath(folder: string, j: number): string {
-  return `${folder}/${String(j).padStart(5, '0')}.bin`;
-}
 
 export interface LexicalDictionary {
   file: string;
@@ -28,7 +27,13 @@ export interface LexicalDictionary {
   fields: string[];
   /** Chunk j holds the terms t with firstTerms[j] ≤ t < firstTerms[j + 1] (JavaScript string order). */
   firstTerms: string[];
-  chunkPaths: string[];
+  /** The chunks' Merkle set (manifest.json's lexical.chunks). */
+  chunks: MerkleSetDescriptor;
+}
+
+/** manifest.json's lexical.chunks, checked. */
+export function readLexicalChunkSet(raw: Record<string, unknown>, file: string): MerkleSetDescriptor {
+  return readMerkleSet(ObjectReader.of(file, 'lexical', raw).object('chunks'));
 }
 
 /** One term's postings in one field: documents ascending, each with its weight in thousandths. */
@@ -53,11 +58,17 @@ function pushVarint(out: number[], n: number): void {
   out.push(n);
 }
 
-/**
- * The chunk files and dictionary of a Lunr index built by buildLexicalIndex (refs "0" … "documents − 1").
- * Paths are relative to the bundle folder, as manifest.files lists them.
- */
-export function chunkLexicalIndex(index: lunr.Index, documents: number, targetBytes = LEXICAL_CHUNK_TARGET_BYTES): { path: string; data: Uint8Array }[] {
+export interface ChunkedLexicalFiles {
+  /** The dictionary (a file of kind lexical in manifest.files). */
+  dictionary: { path: string; data: Uint8Array };
+  /** manifest.json's lexical.chunks. */
+  chunks: MerkleSetDescriptor;
+  /** The chunk files (payload and proof), in order: members of `chunks`, not listed in files. */
+  members: Uint8Array[];
+}
+
+/** The dictionary and chunk set of a Lunr index built by buildLexicalIndex (refs "0" … "documents − 1"); paths relative to the bundle folder. */
+export async function chunkLexicalIndex(index: lunr.Index, documents: number, targetBytes = LEXICAL_CHUNK_TARGET_BYTES): Promise<ChunkedLexicalFiles> {
   const { invertedIndex, fieldVectors } = index as unknown as LunrInternals;
   const termOf: string[] = [];
   for (const [term, posting] of Object.entries(invertedIndex)) termOf[posting._index] = term;
@@ -106,32 +117,35 @@ export function chunkLexicalIndex(index: lunr.Index, documents: number, targetBy
       for (const b of record) last.bytes.push(b);
     } else chunks.push({ firstTerm: term, terms: 1, bytes: record });
   }
-  const files = chunks.map((c, j) => {
+  const payloads = chunks.map((c) => {
     const head: number[] = [];
     pushVarint(head, c.terms);
-    return { path: lexicalChunkPath(LEXICAL_CHUNKS_FOLDER, j), data: Uint8Array.from([...head, ...c.bytes]) };
+    return Uint8Array.from([...head, ...c.bytes]);
   });
+  const { root, members } = await buildMerkleSet(payloads);
   const dictionary = {
     format: LEXICAL_DICTIONARY_FORMAT,
-    format_version: 1,
+    format_version: 2,
     documents,
     fields: [...LEXICAL_FIELDS],
-    chunks_folder: LEXICAL_CHUNKS_FOLDER,
     first_terms: chunks.map((c) => c.firstTerm),
   };
-  return [{ path: LEXICAL_DICTIONARY_FILE, data: encoder.encode(JSON.stringify(dictionary)) }, ...files];
+  return {
+    dictionary: { path: LEXICAL_DICTIONARY_FILE, data: encoder.encode(JSON.stringify(dictionary)) },
+    chunks: { folder: LEXICAL_CHUNKS_FOLDER, count: members.length, root, maxBytes: members.reduce((m, b) => Math.max(m, b.byteLength), 1) },
+    members,
+  };
 }
 
 // ---- reading ----
 
-/** The dictionary, checked: fields as this client scores them, first terms strictly ascending, every chunk a listed lexical file. */
-export function parseLexicalDictionary(bytes: Uint8Array, file: string, listed: (path: string) => boolean): LexicalDictionary {
+/** The dictionary, checked: fields as this client scores them, first terms strictly ascending, one per chunk of the set. */
+export function parseLexicalDictionary(bytes: Uint8Array, file: string, chunks: MerkleSetDescriptor): LexicalDictionary {
   const { r } = readDescriptor(parseJsonText(bytes, file), file, DICTIONARY_FORMAT);
   const documents = r.int('documents', 1);
   const fields = r.array('fields');
   if (fields.length !== LEXICAL_FIELDS.length || fields.some((f, i) => f !== LEXICAL_FIELDS[i]))
     throw new Error(`${file}: fields must be ${show(LEXICAL_FIELDS)}, got ${show(fields)}`);
-  const folder = r.relPath('chunks_folder');
   const firstTerms = r.array('first_terms');
   if (firstTerms.length === 0) throw new Error(`${file}: first_terms must not be empty`);
   firstTerms.forEach((term, j) => {
@@ -140,16 +154,14 @@ export function parseLexicalDictionary(bytes: Uint8Array, file: string, listed: 
     if (j > 0 && !((firstTerms[j - 1] as string) < term))
       throw new Error(`${file}: ${where} ${show(term)} must come after first_terms[${j - 1}] ${show(firstTerms[j - 1])}`);
   });
-  const chunkPaths = firstTerms.map((_, j) => lexicalChunkPath(folder, j));
-  const unlisted = chunkPaths.findIndex((p) => !listed(p));
-  if (unlisted >= 0)
-    throw new Error(`${file}: chunk ${unlisted} (${chunkPaths[unlisted]}, for first_terms[${unlisted}]) is not a file of kind "lexical" in manifest.json`);
-  return { file, documents, fields: fields as string[], firstTerms: firstTerms as string[], chunkPaths };
+  if (firstTerms.length !== chunks.count)
+    throw new Error(`${file}: first_terms lists ${firstTerms.length} chunks, but manifest.json's lexical.chunks.count is ${chunks.count}`);
+  return { file, documents, fields: fields as string[], firstTerms: firstTerms as string[], chunks };
 }
 
 /** Chunk j's terms and postings, checked against the dictionary: terms ascending within the chunk's range, documents ascending and below `documents`. */
 export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j: number): Map<string, FieldPostings[]> {
-  const file = dict.chunkPaths[j];
+  const file = merkleMemberPath(dict.chunks.folder, j);
   let at = 0;
   const varint = (what: string): number => {
     let n = 0;
@@ -202,14 +214,15 @@ export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j:
   return terms;
 }
 
-/** The chunked index of one bundle: fetches (through `readChunk`, which verifies length and SHA-256) and keeps the chunks its queries need. */
+/** The chunked index of one bundle: fetches (through `readChunk`, which verifies the chunk against the set's root) and keeps the chunks its queries need. */
 export class ChunkedLexicalIndex implements LexicalSearcher {
   private readonly chunks = new Map<number, Map<string, FieldPostings[]>>();
   private readonly loading = new Map<number, Promise<void>>();
 
   constructor(
     readonly dictionary: LexicalDictionary,
-    private readonly readChunk: (path: string) => Promise<Uint8Array>,
+    /** Chunk j's payload, verified (bundleReader's readMember). */
+    private readonly readChunk: (j: number) => Promise<Uint8Array>,
   ) {}
 
   get documents(): number {
@@ -239,7 +252,7 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
   }
 
   async prepareAll(): Promise<void> {
-    for (let j = 0; j < this.dictionary.chunkPaths.length; j++) await this.load(j);
+    for (let j = 0; j < this.dictionary.chunks.count; j++) await this.load(j);
   }
 
   private load(j: number): Promise<void> {
@@ -247,7 +260,7 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
     let p = this.loading.get(j);
     if (!p) {
       // A failed read is not kept: the next query tries again.
-      p = this.readChunk(this.dictionary.chunkPaths[j])
+      p = this.readChunk(j)
         .then((bytes) => {
           this.chunks.set(j, parseLexicalChunk(bytes, this.dictionary, j));
         })

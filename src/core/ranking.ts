@@ -10,17 +10,8 @@ export function documentIdOf(meta: DocMetadata): string {
   return typeof p === 'string' ? p : meta.id;
 }
 
-/**
- * The documents of a bundle: numbered in the order of their first passage in the bundle; each with
- * its passages in document order (`fields.passage`, which the indexer sets on a split document's
- * passages; else bundle order: --locality may store a document's passages apart and out of order).
- */
-export interface DocumentGroups {
-  /** Passage number → document number. */
-  docOf: Int32Array;
-  /** Document number → its passage numbers, in document order. */
-  passages: number[][];
-}
+import type { DocumentGroups } from './formats/documents.ts';
+export type { DocumentGroups };
 
 export function documentGroups(docs: DocMetadata[]): DocumentGroups {
   const docOf = new Int32Array(docs.length);

@@ -55,6 +55,10 @@ export class HttpSource implements ByteSource {
     }
   }
 
+  readUpTo(path: string, maxBytes: number): Promise<Uint8Array> {
+    return this.fetchBody(new URL(path, this.dir), path, { max: maxBytes });
+  }
+
   readFile(ref: FileRef): Promise<Uint8Array> {
     return this.fetchBody(new URL(ref.path, this.dir), ref.path, { expected: ref.bytes });
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { ByteSource, FileRef, KeptFiles } from '../../src/core/formats/index.ts';
 
 export class MemorySource implements ByteSource {
-  /** Every read, as `json <path>`, `file <path>` or `range <path> <start>-<end>`. */
+  /** Every read, as `json <path>`, `upto <path>`, `file <path>` or `range <path> <start>-<end>`. */
   readonly reads: string[] = [];
 
   constructor(
@@ -39,6 +39,13 @@ export class MemorySource implements ByteSource {
 
   async readJson(path: string, maxBytes: number): Promise<Uint8Array> {
     this.reads.push(`json ${path}`);
+    const b = this.get(path);
+    if (b.byteLength > maxBytes) throw new Error(`${path}: over the ${maxBytes}-byte limit`);
+    return b;
+  }
+
+  async readUpTo(path: string, maxBytes: number): Promise<Uint8Array> {
+    this.reads.push(`upto ${path}`);
     const b = this.get(path);
     if (b.byteLength > maxBytes) throw new Error(`${path}: over the ${maxBytes}-byte limit`);
     return b;

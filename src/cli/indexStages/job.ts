@@ -29,7 +29,7 @@ export interface IndexOptions {
   locality?: boolean;
   /** Write per-chunk SHA-256 (files[i].chunks) of this many rows on vector tiles and graph shards. */
   chunkDocs?: number;
-  /** The lexical index: Lunr's one JSON (lunr-doc-1, default), its term chunks (bm25-chunked-v1), or none (false). */
+  /** The lexical index: term chunks (bm25-chunked-v2, the default), Lunr's one JSON (lunr-doc-1), or none (false). */
   lexical?: boolean | LexicalIndexKind;
   baseUrl?: string;
   /** Follow symbolic links in a folder input that lead outside it (default: skipped and counted). */

@@ -1,6 +1,6 @@
-// Stage 5, lexical: the Lunr index, one record per source document (scheme lunr-doc-1), grouped
-// from the very metadata records written, as the engines group them; with --lexical chunked, its
-// BM25 weights cut into term chunks and a dictionary (scheme bm25-chunked-v1). Skipped with --no-lexical.
+// Stage 5, lexical: the Lunr index, one record per source document, grouped from the very metadata
+// records written, as the engines group them; by default its BM25 weights cut into term chunks and a
+// dictionary (scheme bm25-chunked-v2), with --lexical lunr Lunr's JSON (lunr-doc-1). Skipped with --no-lexical.
 import type { DocMetadata } from '../../core/formats/index.ts';
 import {
   LEXICAL_FIELDS,
@@ -11,20 +11,25 @@ import {
   documentLexicalDocs,
   serializeLexicalIndex,
 } from '../../core/lexical.ts';
-import { LEXICAL_DICTIONARY_FILE, chunkLexicalIndex } from '../../core/lexicalChunked.ts';
+import { chunkLexicalIndex } from '../../core/lexicalChunked.ts';
+import { merkleMemberPath, merkleSetObject } from '../../core/formats/index.ts';
 import { documentGroups } from '../../core/ranking.ts';
 import type { WriteIndexInput } from '../writeIndex.ts';
 import type { IndexJob } from './job.ts';
 import type { Stored } from './store.ts';
 
-export function buildLexical(job: IndexJob, stored: Stored): WriteIndexInput['lexical'] {
+export async function buildLexical(job: IndexJob, stored: Stored): Promise<WriteIndexInput['lexical']> {
   if (job.opts.lexical === false) return undefined;
   const groups = documentGroups(stored.metadata.flat() as DocMetadata[]);
   const index = buildLexicalIndex(documentLexicalDocs(stored.passages, groups));
   const fields = [...LEXICAL_FIELDS];
-  if (job.opts.lexical === 'chunked') {
-    const files = chunkLexicalIndex(index, groups.passages.length);
-    return { descriptor: { scheme: LEXICAL_SCHEME_CHUNKED, fields, dictionary: LEXICAL_DICTIONARY_FILE }, files };
+  if (job.opts.lexical !== 'lunr') {
+    const { dictionary, chunks, members } = await chunkLexicalIndex(index, groups.passages.length);
+    return {
+      descriptor: { scheme: LEXICAL_SCHEME_CHUNKED, fields, dictionary: dictionary.path, chunks: merkleSetObject(chunks) },
+      files: [dictionary],
+      members: members.map((data, j) => ({ path: merkleMemberPath(chunks.folder, j), data })),
+    };
   }
   return { descriptor: { scheme: LEXICAL_SCHEME, fields }, files: [{ path: LEXICAL_FILE, data: serializeLexicalIndex(index) }] };
 }

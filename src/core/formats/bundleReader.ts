@@ -17,11 +17,17 @@ import {
   type IndexManifest,
 } from './indexManifest.ts';
 import { MODEL_FILE_NAME, parseModelJson, type ModelBundle } from './modelBundle.ts';
+import { merkleMemberPath, parseDocumentMap, type DocumentGroups, type MerkleSetDescriptor } from './documents.ts';
+import { parseFragment } from './fragments.ts';
+import { gunzipBounded } from './gzip.ts';
+import { verifyMerkleMember } from './merkle.ts';
 
 /** Where one bundle folder's bytes come from; paths are relative to that folder. */
 export interface ByteSource {
   /** A descriptor (model.json, manifest.json), whose size nothing states: refused past `maxBytes`. */
   readJson(path: string, maxBytes: number): Promise<Uint8Array>;
+  /** An unlisted file whose size only a bound states (a Merkle set's member): refused past `maxBytes`. */
+  readUpTo(path: string, maxBytes: number): Promise<Uint8Array>;
   /** A listed file, refused unless it has exactly `ref.bytes` (reading no more than that); the reader checks the hash. */
   readFile(ref: FileRef): Promise<Uint8Array>;
   /** Bytes [start, end) of a listed file: what a lazily loaded index needs. */
@@ -58,6 +64,56 @@ export async function readVerified<R extends FileRef>(source: ByteSource, ref: R
   await source.kept?.put(ref.path, bytes);
   onRead?.(ref, bytes.byteLength, false);
   return bytes;
+}
+
+/**
+ * Member j of a Merkle set (merkle.ts): a kept copy that verifies, else read (at most the set's
+ * max_bytes) and verified, then kept; returns its payload.
+ */
+export async function readMember(
+  source: ByteSource,
+  set: MerkleSetDescriptor,
+  j: number,
+  onRead?: (path: string, bytes: number, fromKept: boolean) => void,
+): Promise<Uint8Array> {
+  const path = merkleMemberPath(set.folder, j);
+  const kept = await source.kept?.get(path);
+  if (kept) {
+    try {
+      const payload = await verifyMerkleMember(kept, j, set.count, set.root, path);
+      onRead?.(path, kept.byteLength, true);
+      return payload;
+    } catch {
+      // a damaged copy is read again from the source, never used
+    }
+  }
+  const bytes = await source.readUpTo(path, set.maxBytes);
+  const payload = await verifyMerkleMember(bytes, j, set.count, set.root, path);
+  await source.kept?.put(path, bytes);
+  onRead?.(path, bytes.byteLength, false);
+  return payload;
+}
+
+/** The documents part's map (documents.ts), verified and checked against the manifest's counts. */
+export async function readDocumentMap(source: ByteSource, manifest: IndexManifest, onRead?: OnRead<IndexFileEntry>): Promise<DocumentGroups> {
+  const d = manifest.documents;
+  if (!d) throw new Error('manifest.json: this index has no documents part (written before 2026-12-03); rebuild it for per-hit fragments');
+  const entry = manifest.files.find((e) => e.path === d.map)!;
+  return parseDocumentMap(await readVerified(source, entry, onRead), d.count, manifest.docCount, entry.path);
+}
+
+/** Document j's passage records (its fragment), verified against the set's root and checked against the map. */
+export async function readFragment(
+  source: ByteSource,
+  manifest: IndexManifest,
+  groups: DocumentGroups,
+  j: number,
+  onRead?: (path: string, bytes: number, fromKept: boolean) => void,
+): Promise<Map<number, DocMetadata>> {
+  const set = manifest.documents!.fragments;
+  const path = merkleMemberPath(set.folder, j);
+  const json = await gunzipBounded(await readMember(source, set, j, onRead), set.maxTextBytes, path);
+  return parseFragment(json, j, groups, path);
 }
 
 export interface LoadedModel {

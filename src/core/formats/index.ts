@@ -5,3 +5,6 @@ export * from './modelBundle.ts';
 export * from './indexManifest.ts';
 export * from './indexFiles.ts';
 export * from './bundleReader.ts';
+export * from './documents.ts';
+export * from './fragments.ts';
+export { buildMerkleSet, verifyMerkleMember } from './merkle.ts';

@@ -5,6 +5,7 @@ import { ObjectReader, fail, parseJsonText, readDescriptor, show, type JsonObjec
 import { readFileRef, type FileRef } from './fileRef.ts';
 import { sha256Hex } from './hash.ts';
 import type { ModelBundle } from './modelBundle.ts';
+import { documentsDescriptorObject, readDocumentsDescriptor, type DocumentsDescriptor } from './documents.ts';
 
 export const INDEX_FORMAT = 'hypencoder-index';
 export const INDEX_FORMAT_VERSION = 1;
@@ -17,7 +18,7 @@ export const MAX_DOC_COUNT = 0xffff_ffff;
 /** Padding value in graph rows with fewer than `degree` neighbors. */
 export const GRAPH_NO_NEIGHBOR = 0xffff_ffff;
 
-export const FILE_KINDS = ['vectors', 'metadata', 'graph', 'lexical'] as const;
+export const FILE_KINDS = ['vectors', 'metadata', 'graph', 'lexical', 'documents'] as const;
 export type FileKind = (typeof FILE_KINDS)[number];
 
 /** A file holding docs [firstDoc, firstDoc + docCount) of the index. */
@@ -39,10 +40,15 @@ export interface FileChunks {
   /** ceil(doc_count / docs) lowercase hex digests. */
   sha256: string[];
 }
-export interface LexicalEntry extends FileRef {
-  kind: 'lexical';
+/** A file read whole by its part's reader: the lexical index's files, the documents map. */
+export interface PartEntry extends FileRef {
+  kind: 'lexical' | 'documents';
 }
-export type IndexFileEntry = ShardEntry | LexicalEntry;
+export type IndexFileEntry = ShardEntry | PartEntry;
+
+export function isShard(e: IndexFileEntry): e is ShardEntry {
+  return e.kind !== 'lexical' && e.kind !== 'documents';
+}
 
 export interface StorageSpec {
   dtype: StorageDtype;
@@ -81,6 +87,8 @@ export interface IndexManifest {
   files: IndexFileEntry[];
   graph: GraphDescriptor | null;
   lexical: LexicalDescriptor | null;
+  /** The documents part (map and fragments), absent in bundles written before 2026-12-03. */
+  documents: DocumentsDescriptor | null;
   /** The shards of each kind in document order (views of `files`). */
   vectorTiles: ShardEntry[];
   metadataShards: ShardEntry[];
@@ -122,6 +130,7 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
 
   const graph = r.has('graph') ? readGraph(r.object('graph'), docCount) : null;
   const lexical = r.has('lexical') ? readLexical(r.object('lexical')) : null;
+  const documents = r.has('documents') ? readDocumentsDescriptor(r.object('documents')) : null;
 
   const list = r.array('files');
   const files: IndexFileEntry[] = [];
@@ -134,7 +143,7 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
     if (prev !== undefined) fail(file, f.where('path'), `${show(ref.path)} is already listed as files[${prev}]`);
     paths.set(ref.path, i);
     const kind = f.literal('kind', FILE_KINDS);
-    if (kind === 'lexical') {
+    if (kind === 'lexical' || kind === 'documents') {
       if (f.has('chunks')) readChunks(f, kind, 0);
       files.push({ ...ref, kind });
     } else {
@@ -166,8 +175,14 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
   const lexicalFiles = files.filter((e) => e.kind === 'lexical');
   if (!lexical && lexicalFiles.length > 0) fail(file, where(lexicalFiles[0]), 'has kind "lexical" but the manifest has no lexical descriptor');
   if (lexical && lexicalFiles.length === 0) fail(file, 'lexical', 'is given but no file has kind "lexical"');
+  const documentFiles = files.filter((e) => e.kind === 'documents');
+  if (documents) {
+    if (documentFiles.length !== 1 || documentFiles[0].path !== documents.map)
+      fail(file, 'documents.map', `must be the one file of kind "documents", got ${show(documents.map)}`);
+    if (documents.count > docCount) fail(file, 'documents.count', `must be at most doc_count (${docCount}), got ${documents.count}`);
+  } else if (documentFiles.length > 0) fail(file, where(documentFiles[0]), 'has kind "documents" but the manifest has no documents descriptor');
 
-  return { formatVersion, synthetic, model, docCount, dim, storage, tileDocs, files, graph, lexical, vectorTiles, metadataShards, graphShards };
+  return { formatVersion, synthetic, model, docCount, dim, storage, tileDocs, files, graph, lexical, documents, vectorTiles, metadataShards, graphShards };
 }
 
 function readGraph(g: ObjectReader, docCount: number): GraphDescriptor {
@@ -249,13 +264,14 @@ export function indexManifestObject(m: IndexManifest): Record<string, unknown> {
   });
   if (m.graph) out.graph = graphObject(m.graph);
   if (m.lexical) out.lexical = { ...m.lexical.raw, scheme: m.lexical.scheme };
+  if (m.documents) out.documents = documentsDescriptorObject(m.documents);
   out.files = m.files.map(fileObject);
   return out;
 }
 
 function fileObject(e: IndexFileEntry): Record<string, unknown> {
   const o: Record<string, unknown> = { path: e.path, kind: e.kind, bytes: e.bytes, sha256: e.sha256 };
-  if (e.kind === 'lexical') return o;
+  if (!isShard(e)) return o;
   Object.assign(o, { first_doc: e.firstDoc, doc_count: e.docCount });
   if (e.chunks) o.chunks = { docs: e.chunks.docs, sha256: [...e.chunks.sha256] };
   return o;
@@ -272,7 +288,7 @@ function graphObject(g: GraphDescriptor): Record<string, unknown> {
  * carries chunk hashes (a lazy index's manifest is fetched before the first query and is mostly hashes).
  */
 export function serializeIndexManifest(m: IndexManifest): string {
-  const lazy = m.files.some((e) => e.kind !== 'lexical' && e.chunks);
+  const lazy = m.files.some((e) => isShard(e) && e.chunks);
   return `${JSON.stringify(indexManifestObject(m), null, lazy ? undefined : 2)}\n`;
 }
 
@@ -287,6 +303,7 @@ export interface IndexManifestFields {
   synthetic?: boolean;
   graph?: GraphDescriptor;
   lexical?: { scheme: string; [key: string]: unknown };
+  documents?: DocumentsDescriptor;
 }
 
 /** One file of the bundle with its bytes; firstDoc/docCount for vectors, metadata and graph files. */
@@ -308,7 +325,7 @@ export async function buildIndexManifest(fields: IndexManifestFields, files: Bun
   const entries: Record<string, unknown>[] = [];
   for (const f of files) {
     const e: Record<string, unknown> = { path: f.path, kind: f.kind, bytes: f.data.byteLength, sha256: await sha256Hex(f.data) };
-    if (f.kind !== 'lexical') {
+    if (f.kind !== 'lexical' && f.kind !== 'documents') {
       e.first_doc = f.firstDoc;
       e.doc_count = f.docCount;
     }
@@ -330,6 +347,7 @@ export async function buildIndexManifest(fields: IndexManifestFields, files: Bun
   if (fields.synthetic) json.synthetic = true;
   if (fields.graph) json.graph = graphObject(fields.graph);
   if (fields.lexical) json.lexical = fields.lexical;
+  if (fields.documents) json.documents = documentsDescriptorObject(fields.documents);
   return validateIndexManifest(json);
 }
 
