@@ -11,8 +11,8 @@
 // --browser: the same rounds in headless Chromium (the page imports src/ through Vite; main thread, the
 // same V8 as the engine's worker), for reference, wasm-simd, js and webgpu (QNetScorer: setWeights +
 // search(k) over f16 documents on the GPU, as the engine runs a query); lines say runtime "chromium …".
-// Then chooseBackend (src/worker/backendCalibration.ts) runs once, webgpu against wasm-simd, with an
-// in-memory store: its choice, medians and wall time are one more line.
+// Then chooseScorer (src/worker/backendCalibration.ts, what the engine runs) once, webgpu against
+// wasm-simd, with an in-memory store: its choice, medians and wall time are one more line.
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -144,7 +144,7 @@ async function ortWasm(vectors: Float32Array, n: number, d: number, k: number): 
 /** Milliseconds per timed round of each engine, and how many top-k positions differed from the reference beyond a tie. */
 interface Timings {
   runtime: string;
-  /** --browser with webgpu and wasm-simd: chooseBackend's answer on this page. */
+  /** --browser with webgpu and wasm-simd: chooseScorer's answer on this page. */
   calibration?: unknown;
   ms: Record<string, number[]>;
   topkMismatches: Record<string, number>;
@@ -214,6 +214,7 @@ async function timeInBrowser(page: Page, nets: QNetWeights[], n: number, d: numb
       }
       let adapter = '';
       let release = () => {};
+      let gpuScorer: import('../src/gpu/qnetScorer.ts').QNetScorer | null = null;
       if (engines.includes('webgpu')) {
         // The engine's query on WebGPU: the q-net uploaded, every document scored, the top k read back.
         const dev: typeof import('../src/gpu/device.ts') = await import(/* @vite-ignore */ `${src}gpu/device.ts`);
@@ -222,6 +223,7 @@ async function timeInBrowser(page: Page, nets: QNetWeights[], n: number, d: numb
         const scorer = await QNetScorer.create(sd.device, plain[0].arch, { dtype: 'f16' });
         scorer.setDocuments([stored]);
         adapter = sd.adapterInfo;
+        gpuScorer = scorer;
         release = () => scorer.destroy();
         search.webgpu = async (w) => {
           scorer.setWeights(w);
@@ -245,19 +247,14 @@ async function timeInBrowser(page: Page, nets: QNetWeights[], n: number, d: numb
         }
         console.log(`N=${n} round ${round}/${plain.length - 1}: ${engines.map((e) => `${e} ${ms[e].at(-1)?.toFixed(0) ?? '-'} ms`).join(', ')}`);
       }
-      // The calibration the engine would run at load, WebGPU against WebAssembly SIMD (an in-memory store: nothing persists).
+      // The calibration the engine runs at load (chooseScorer: both scorers, a probe q-net of these dims, the hybrid depth), with an in-memory store.
       let calibration: unknown;
-      if (search.webgpu && engines.includes('wasm-simd')) {
-        const { chooseBackend }: typeof import('../src/worker/backendCalibration.ts') = await import(/* @vite-ignore */ `${src}worker/backendCalibration.ts`);
+      if (gpuScorer && engines.includes('wasm-simd')) {
+        const { chooseScorer }: typeof import('../src/worker/backendCalibration.ts') = await import(/* @vite-ignore */ `${src}worker/backendCalibration.ts`);
         const mem = new Map<string, unknown>();
         const store = { get: async (key: string) => mem.get(key), set: async (key: string, v: unknown) => void mem.set(key, v) };
-        const w = asWeights(plain[0]);
         const t0 = performance.now();
-        const c = await chooseBackend(
-          { webgpu: () => search.webgpu(w), cpu: () => search['wasm-simd'](w) },
-          { adapter, docCount: n, dims: w.arch.dims },
-          { store },
-        );
+        const c = await chooseScorer(gpuScorer, new CpuQNetScorer(), vectors, plain[0].arch, adapter, { store });
         calibration = { ...c, wall_ms: +(performance.now() - t0).toFixed(1), adapter };
       }
       release();
