@@ -4,6 +4,7 @@ import { cp } from 'node:fs/promises';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { resolve, sep } from 'node:path';
 import { pwaIconFiles } from './tools/icons.ts';
+import { precompressWasm } from './tools/precompressWasm.ts';
 
 // COOP/COEP make the page cross-origin isolated, so onnxruntime-web's WASM backend may use threads.
 const isolationHeaders = {
@@ -103,6 +104,7 @@ export default defineConfig(({ command }) => ({
     generatedBundles(),
     icons(),
     demoBundleCopy(),
+    precompressWasm(),
     VitePWA({
       registerType: 'autoUpdate',
       injectRegister: false, // src/ui/offline.ts registers it
@@ -134,7 +136,7 @@ export default defineConfig(({ command }) => ({
         runtimeCaching: [
           {
             // Content-hashed file name: what is cached never changes.
-            urlPattern: ({ url }) => url.pathname.endsWith('.wasm'),
+            urlPattern: ({ url }) => url.pathname.endsWith('.wasm') || url.pathname.endsWith('.wasm.gz'),
             handler: 'CacheFirst',
             options: { cacheName: 'hypencoder-ort', cacheableResponse: { statuses: [200] }, expiration: { maxEntries: 4 } },
           },

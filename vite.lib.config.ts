@@ -3,6 +3,7 @@
 // onnxruntime-web wasm as files next to it (found through import.meta.url).
 import { defineConfig, type Plugin } from 'vite';
 import { resolve } from 'node:path';
+import { precompressWasm } from './tools/precompressWasm.ts';
 
 /**
  * Library mode inlines every asset as a data: URL; the 28 MB ORT wasm must stay a file. Our
@@ -30,7 +31,7 @@ function wasmAsFile(): Plugin {
 export default defineConfig({
   publicDir: false,
   base: './', // asset URLs relative to the library file, wherever it is served from
-  plugins: [wasmAsFile()],
+  plugins: [wasmAsFile(), precompressWasm()],
   worker: { format: 'es', plugins: () => [wasmAsFile()] },
   build: {
     outDir: 'dist/lib',

@@ -1,181 +1,138 @@
-// What a first visit to the demo costs: bytes over the network until the first result, and the time.
-//   npx tsx bench/firstVisitBytes.ts [--url http://127.0.0.1:4173/] [--query "..."] [--backend webgpu|cpu] [--list] [--offline-wait 120]
-// Without --url it makes the demo bundles if needed (scripts/demoIndex.ts) and serves the repository
-// with Vite's dev server (modules unbundled: the js/wasm figure is the dev server's, not a built
-// site's; measure a build with `npm run build && npm run preview` and --url). A fresh browser
-// profile (empty HTTP cache, IndexedDB and service worker), headless Chromium as the tests launch it;
-// the query is typed as soon as the box exists. Prints one JSON object: bytes received (headers +
-// body as transferred) per kind of resource for the requests that finished before the first result,
-// time to first result (from navigation), and the index's size per document from its manifest.
-// Then, on a site with a service worker (a build), it waits up to --offline-wait seconds for the
-// page's offline caching (body[data-offline]) and reports the bytes from the first result until then.
-// Bytes are counted once per network response: the page's and its workers' requests, and the
-// service worker's own fetches (responses the service worker served from its cache are not counted).
+// What a visit to a built site costs, counted where a static host counts it: a plain static server
+// (bench/lib/countingServer.ts: no compression) serving a built folder, headless Chromium with a
+// fresh profile (empty HTTP cache, IndexedDB and service worker), as the tests launch it.
+//   npx tsx bench/firstVisitBytes.ts [--dist dist] [--page /] [--query "..."] [--more "q2" --more "q3"] [--backend webgpu|cpu] [--list] [--wait 120]
+// Build first (`npm run build`). Prints one JSON object:
+//   - first_result: bytes the server sent until the first hit of --query is on screen, by kind, and the time from navigation;
+//   - more_queries: for each --more query typed after it, the bytes until its hits are on screen;
+//   - hybrid_ready: bytes and time until the page says semantic ranking is on ([data-testid=semantic-state][data-state=on]);
+//   - offline_ready: bytes and time until the page's offline copy is complete (body[data-offline]);
+//   - second_visit: a new tab in the same profile, the same query: bytes the server sent until its first hit.
+// --list prints every response (time, bytes, path) on stderr.
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { launchChromium, startQuietVite } from '../scripts/lib/browser.ts';
+import type { Page } from '@playwright/test';
+import { launchChromium } from '../scripts/lib/browser.ts';
+import { startCountingServer, type Served } from './lib/countingServer.ts';
 
 const { values: o } = parseArgs({
   options: {
-    url: { type: 'string' },
+    dist: { type: 'string', default: 'dist' },
+    page: { type: 'string', default: '/' },
     query: { type: 'string', default: 'make a copy of a list without sharing the items' },
+    more: { type: 'string', multiple: true, default: ['sort a dictionary by value', 'read a file line by line'] },
     backend: { type: 'string' },
-    timeout: { type: 'string', default: '600' },
+    wait: { type: 'string', default: '120' },
     list: { type: 'boolean', default: false },
-    'offline-wait': { type: 'string', default: '120' },
   },
 });
-const KINDS = ['model', 'vectors', 'metadata', 'lexical', 'js/wasm', 'other'];
+const dist = resolve(o.dist);
+if (!existsSync(join(dist, 'index.html'))) {
+  console.error(`firstVisitBytes: ${dist}/index.html is missing; run npm run build first`);
+  process.exit(2);
+}
+const waitMs = Number(o.wait) * 1000;
 
-/** The kind of a request, by its path (the demo's bundle layout, docs/FORMATS.md) and type. */
-function kindOf(url: string, modelPath: string, indexPath: string, contentType = ''): string {
-  const p = new URL(url).pathname;
-  if (p.startsWith(modelPath)) return 'model';
-  if (p.startsWith(indexPath)) {
-    const rest = p.slice(indexPath.length);
-    if (rest.startsWith('vectors/')) return 'vectors';
-    if (rest.startsWith('lexical/')) return 'lexical';
-    if (rest.startsWith('metadata/') || rest === 'manifest.json') return 'metadata';
-    return 'other';
-  }
-  if (/\.(m?js|ts|tsx|wasm)$/.test(p) || /javascript|wasm/.test(contentType)) return 'js/wasm';
+/** The kind of a served path, by the site's bundle layout (docs/FORMATS.md). */
+function kindOf(path: string): string {
+  if (/\/model\/(query_encoder|doc_encoder)[^/]*\.onnx$|\/model\/vocab\.txt$/.test(path)) return 'query model';
+  if (/\/model\/model\.json$|\/index\/manifest\.json$/.test(path)) return 'descriptors';
+  if (/\/index\/vectors\//.test(path)) return 'vectors';
+  if (/\/index\/lexical\//.test(path)) return 'lexical';
+  if (/\/index\/documents\/fragments\//.test(path)) return 'fragments';
+  if (/\/index\/documents\//.test(path)) return 'documents map';
+  if (/\/index\/metadata\//.test(path)) return 'metadata shards';
+  if (/\/index\/graph\//.test(path)) return 'graph';
+  if (/\.wasm(\.gz)?$/.test(path)) return 'wasm';
+  if (/\.m?js$/.test(path)) return 'js';
   return 'other';
 }
 
-/** What the manifest says of the index's size (docs/FORMATS.md). */
-interface ManifestSizes {
-  doc_count: number;
-  dim: number;
-  files?: { kind: string; bytes: number }[];
-  model?: { id: string };
-  storage?: { dtype: string };
+function tally(rows: Served[]): { total: number; requests: number; by_kind: Record<string, number> } {
+  const byKind: Record<string, number> = {};
+  for (const r of rows) byKind[kindOf(r.path)] = (byKind[kindOf(r.path)] ?? 0) + r.bytes;
+  return { total: rows.reduce((s, r) => s + r.bytes, 0), requests: rows.length, by_kind: byKind };
 }
 
-let server: Awaited<ReturnType<typeof startQuietVite>> | null = null;
-let base = o.url;
-if (!base) {
-  const { ensureDemoIndex } = await import('../scripts/demoIndex.ts');
-  await ensureDemoIndex({ log: (s) => process.stderr.write(`${s}\n`) });
-  server = await startQuietVite(0, 'error');
-  base = server.resolvedUrls?.local[0];
-  if (!base) throw new Error('the dev server has no local URL');
-}
+const server = await startCountingServer(dist);
 const browser = await launchChromium();
+const since = (t: number) => server.served.filter((r) => r.at > t);
+const between = (a: number, b: number) => server.served.filter((r) => r.at > a && r.at <= b);
+
+async function searchAndWait(page: Page, query: string): Promise<number> {
+  await page.getByTestId('search-input').fill(query, { timeout: waitMs });
+  await page.waitForFunction(
+    (q) => document.querySelector('ol.results')?.getAttribute('data-query') === q && document.querySelectorAll('[data-testid=hit]').length > 0,
+    query,
+    { timeout: waitMs, polling: 10 },
+  );
+  return Date.now();
+}
+
 try {
   const context = await browser.newContext(); // a fresh profile: nothing cached
   const page = await context.newPage();
-  const cdp = await context.newCDPSession(page);
-  await cdp.send('Network.enable');
-  await cdp.send('Network.setCacheDisabled', { cacheDisabled: false });
-  const pageUrl = new URL(base);
-  if (o.backend) pageUrl.searchParams.set('backend', o.backend);
-  // The configured bundle folders (index.html's JSON block), to sort requests by kind.
-  const html = await (await fetch(new URL('/', base))).text();
-  const cfg = JSON.parse(/<script type="application\/json" id="hypencoder-config">([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '{}');
-  const modelPath = new URL(cfg.model ?? '/generated/demo/model/', base).pathname;
-  const indexPath = new URL(cfg.index ?? '/generated/demo/index/', base).pathname;
-
-  const finished: { url: string; kind: string; bytes: number; at: number; fromServiceWorker: boolean }[] = [];
-  context.on('requestfinished', async (req) => {
-    const at = Date.now();
-    try {
-      const s = await req.sizes();
-      const resp = await req.response();
-      finished.push({
-        url: req.url(),
-        kind: kindOf(req.url(), modelPath, indexPath, resp?.headers()['content-type'] ?? ''),
-        bytes: s.responseHeadersSize + s.responseBodySize,
-        at,
-        fromServiceWorker: resp?.fromServiceWorker() ?? false,
-      });
-    } catch {
-      // a request of a closed page
-    }
-  });
-
+  const url = new URL(o.page, server.url);
+  if (o.backend) url.searchParams.set('backend', o.backend);
   const t0 = Date.now();
-  await page.goto(pageUrl.href, { waitUntil: 'commit' });
-  const input = page.getByTestId('search-input');
-  await input.fill(o.query, { timeout: Number(o.timeout) * 1000 });
-  const typedAt = Date.now();
-  await page.waitForFunction(
-    (q) => document.querySelector('ol.results')?.getAttribute('data-query') === q && document.querySelectorAll('[data-testid=hit]').length > 0,
-    o.query,
-    { timeout: Number(o.timeout) * 1000, polling: 10 },
-  );
-  const firstResultAt = Date.now();
-  await new Promise((r) => setTimeout(r, 200)); // late requestfinished handlers (sizes are async)
-  const info = await page.evaluate(() => ({
-    badge: document.querySelector('[data-testid=backend]')?.textContent ?? null,
-    about: document.querySelector('[data-testid=about]')?.textContent ?? null,
-    notice: document.querySelector('[role=note]:not([hidden])')?.textContent ?? null,
-    hits: document.querySelectorAll('[data-testid=hit]').length,
-    firstHit: document.querySelector('[data-testid=hit] a')?.getAttribute('href') ?? null,
-  }));
-  // The offline caching that follows the first result (a built site's service worker; none on the dev server).
-  const hasWorker = await page.evaluate(async () => !!(await navigator.serviceWorker?.getRegistration()));
-  let offline = null;
-  if (hasWorker && Number(o['offline-wait']) > 0) {
-    const t = await page
-      .waitForFunction(() => document.body.dataset.offline, undefined, { timeout: Number(o['offline-wait']) * 1000 })
-      .then(
-        () => Date.now(),
-        () => null,
-      );
-    await new Promise((r) => setTimeout(r, 500));
-    offline = { state: await page.evaluate(() => document.body.dataset.offline ?? null), ready_ms: t === null ? null : t - t0 };
-  }
-  const offlineAt = offline?.ready_ms != null ? t0 + offline.ready_ms + 500 : Date.now();
-  const before = finished.filter((f) => f.at <= firstResultAt && !f.fromServiceWorker);
-  const after = finished.filter((f) => f.at > firstResultAt && f.at <= offlineAt && !f.fromServiceWorker);
-  if (o.list)
-    for (const f of finished)
-      process.stderr.write(
-        `${f.at <= firstResultAt ? 'before' : 'after '} ${f.fromServiceWorker ? 'sw ' : '   '} ${f.kind.padEnd(8)} ${String(f.bytes).padStart(9)} ${f.url}\n`,
-      );
-  const bytesByKind = Object.fromEntries(KINDS.map((k) => [k, before.filter((f) => f.kind === k).reduce((s, f) => s + f.bytes, 0)]));
-  const requestsByKind = Object.fromEntries(KINDS.map((k) => [k, before.filter((f) => f.kind === k).length]));
-  const total = Object.values(bytesByKind).reduce((a, b) => a + b, 0);
-  const afterByKind = Object.fromEntries(KINDS.map((k) => [k, after.filter((f) => f.kind === k).reduce((s, f) => s + f.bytes, 0)]));
-  const afterTotal = Object.values(afterByKind).reduce((a, b) => a + b, 0);
+  await page.goto(url.href, { waitUntil: 'commit' });
+  const firstAt = await searchAndWait(page, o.query);
+  const first = between(t0 - 1, firstAt);
+  const firstHit = await page.evaluate(() => document.querySelector('[data-testid=hit] a')?.getAttribute('href') ?? null);
+  const rankedBy = await page.evaluate(() => document.querySelector('ol.results')?.getAttribute('data-ranked-by') ?? null);
 
-  // The index's size per document, from its manifest (what a visit downloads is a subset).
-  const manifest = (await (await fetch(new URL(`${indexPath}manifest.json`, base))).json()) as ManifestSizes;
-  const about = await fetch(new URL(cfg.about ?? '/generated/demo/demo.json', base)).then(
-    (r) => (r.ok ? r.json() : null),
-    () => null,
+  const hybridAt = await page
+    .waitForSelector('[data-testid=semantic-state][data-state=on]', { timeout: waitMs, state: 'attached' })
+    .then(() => Date.now())
+    .catch(() => null);
+  const offlineAt = await page
+    .waitForFunction(() => document.body.dataset.offline, undefined, { timeout: waitMs })
+    .then(() => Date.now())
+    .catch(() => null);
+  const offlineState = await page.evaluate(() => document.body.dataset.offline ?? null);
+  await new Promise((r) => setTimeout(r, 500)); // late writes of the offline copy
+
+  // After the neural half and the offline copy (or the wait): what a new query itself fetches, in the
+  // mode the page is in (hybrid). `own`: its lexical chunks and fragments, the files a query asks for.
+  const more: { query: string; bytes: number; own_bytes: number; requests: number; ms: number; ranked_by: string | null }[] = [];
+  for (const q of o.more ?? []) {
+    const t = Date.now();
+    const at = await searchAndWait(page, q);
+    const rows = between(t, at);
+    const own = rows.filter((r) => ['lexical', 'fragments'].includes(kindOf(r.path)));
+    const rankedBy = await page.evaluate(() => document.querySelector('ol.results')?.getAttribute('data-ranked-by') ?? null);
+    more.push({ query: q, bytes: tally(rows).total, own_bytes: tally(own).total, requests: rows.length, ms: at - t, ranked_by: rankedBy });
+  }
+
+  const tSecond = Date.now();
+  const second = await context.newPage();
+  const t2 = Date.now();
+  await second.goto(url.href, { waitUntil: 'commit' });
+  const secondAt = await searchAndWait(second, o.query);
+
+  if (o.list) for (const r of server.served) process.stderr.write(`${String(r.at - t0).padStart(7)} ms ${String(r.bytes).padStart(9)} ${r.status} ${r.path}\n`);
+  const demo = existsSync(join(dist, 'generated/demo/demo.json')) ? JSON.parse(readFileSync(join(dist, 'generated/demo/demo.json'), 'utf8')) : null;
+  console.log(
+    JSON.stringify(
+      {
+        site: dist,
+        server: 'plain static (sirv, no compression), bytes counted at the server',
+        corpus: demo?.corpus?.name ?? null,
+        documents: demo?.corpus?.documents ?? null,
+        query: o.query,
+        first_result: { ms: firstAt - t0, ranked_by: rankedBy, first_hit: firstHit, ...tally(first) },
+        more_queries: more,
+        hybrid_ready: hybridAt === null ? null : { ms: hybridAt - t0, ...tally(between(t0 - 1, hybridAt)) },
+        offline_ready: offlineAt === null ? null : { ms: offlineAt - t0, state: offlineState, ...tally(between(t0 - 1, offlineAt)) },
+        second_visit: { ms: secondAt - t2, ...tally(since(tSecond).filter((r) => r.at <= secondAt)) },
+      },
+      null,
+      1,
+    ),
   );
-  const byFileKind: Record<string, number> = {};
-  for (const f of manifest.files ?? []) byFileKind[f.kind] = (byFileKind[f.kind] ?? 0) + f.bytes;
-  const indexBytes = Object.values(byFileKind).reduce((a, b) => a + b, 0);
-  const n = manifest.doc_count;
-  const perDoc = (b: number) => +(b / n).toFixed(1);
-  const result = {
-    url: pageUrl.href,
-    server: server ? 'vite dev server (unbundled modules)' : 'given --url',
-    query: o.query,
-    model: manifest.model?.id ?? null,
-    corpus: about?.corpus?.name ?? null,
-    page: info,
-    time_to_first_result_ms: firstResultAt - t0,
-    time_typed_to_first_result_ms: firstResultAt - typedAt,
-    bytes_before_first_result: { total, ...bytesByKind },
-    requests_before_first_result: requestsByKind,
-    offline_caching: offline && { ...offline, bytes_after_first_result: { total: afterTotal, ...afterByKind } },
-    index: {
-      passages: n,
-      source_documents: about?.corpus?.documents ?? null,
-      dim: manifest.dim,
-      dtype: manifest.storage?.dtype ?? null,
-      bytes: indexBytes,
-      bytes_by_kind: byFileKind,
-      vector_bytes_per_passage: perDoc(byFileKind.vectors ?? 0),
-      total_bytes_per_passage: perDoc(indexBytes),
-      ...(about?.corpus?.documents ? { total_bytes_per_source_document: +(indexBytes / about.corpus.documents).toFixed(1) } : {}),
-    },
-  };
-  console.log(JSON.stringify(result, null, 1));
   await context.close();
 } finally {
   await browser.close();
-  await server?.close();
+  await server.close();
 }

@@ -44,7 +44,7 @@ test('?mode=hybrid on an index without a lexical part falls back to neural once 
     await expect(results(page)).toHaveAttribute('data-mode', 'neural', { timeout: 60_000 });
     await expect(page.getByTestId('mode-neural')).toBeChecked();
     await expect(page.getByTestId('mode-hybrid')).toBeDisabled();
-    expect(new URL(page.url()).searchParams.get('mode')).toBeNull();
+    expect(new URL(page.url()).searchParams.get('mode')).toBe('neural'); // not the default (hybrid) any more
     await expect(page.getByTestId('bundle-refused')).toHaveCount(0); // same-origin bundles: accepted
   } finally {
     await rm(dir, { recursive: true, force: true });
@@ -102,7 +102,7 @@ test('a hit URL holding a right-to-left override shows it percent-encoded; its h
 });
 
 test('a 100,000-character query returns results, with a notice of the cut, in neural and lexical mode', async ({ page }) => {
-  await expectReady(page, '/');
+  await expectReady(page, '/?mode=neural&preload=all');
   const query = 'how to sort a list of dictionaries by key '.repeat(2400).slice(0, 100_000).trim();
   expect(query.length).toBeGreaterThan(99_990);
   await page.getByTestId('search-input').fill(query);
@@ -152,7 +152,8 @@ test('a vector tile 50 MB larger than the manifest says is refused as oversized,
       page.on('requestfinished', (r) => void (isTile(r) && resolve('finished')));
       page.on('requestfailed', (r) => void (isTile(r) && resolve(`failed: ${r.failure()?.errorText}`)));
     });
-    await openPage(page, `/?model=/generated/${name}/model/&index=/generated/${name}/index/`);
+    // preload=all: the tile is read before the page is ready (badBundle.spec.ts covers its refusal after a keyword-first start).
+    await openPage(page, `/?model=/generated/${name}/model/&index=/generated/${name}/index/&preload=all`);
     expect(await page.evaluate(() => document.body.dataset.ready)).toBe('error');
     await expect(page.getByRole('status')).toHaveText(
       new RegExp(`vectors/00000\\.bin: oversized: expected ${stated} bytes, the server announces ${stated + pad} \\(Content-Length\\)`),

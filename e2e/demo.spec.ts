@@ -15,6 +15,10 @@ const about = readDemoAbout();
 async function searchOnPage(page: Page, query: string): Promise<{ ids: string[]; hits: BrowserHit[]; hrefs: string[] }> {
   await page.getByTestId('search-input').fill(query);
   await expect(page.locator('ol.results')).toHaveAttribute('data-query', query, { timeout: 60_000 });
+  // Keyword results come first while the neural half loads; then the list is ranked again in the chosen mode.
+  await expect(page.locator('ol.results')).toHaveAttribute('data-ranked-by', (await page.locator('ol.results').getAttribute('data-mode')) ?? '', {
+    timeout: 120_000,
+  });
   await expect(page.getByTestId('hit')).toHaveCount(10);
   await expect(page.locator('.timings')).not.toBeEmpty();
   const r = await page.getByTestId('hit').evaluateAll((els) => ({
@@ -58,13 +62,13 @@ if (about.kind === 'synthetic') {
     const examples: string[] = JSON.parse(readFileSync(join(root, 'data', 'demo', 'example-queries.json'), 'utf8')).examples.map(
       (e: { query: string }) => e.query,
     );
-    await openDemo(page, '/');
+    await openDemo(page, '/?mode=neural');
     await expect(page.getByTestId('about')).toContainText(`Searching the ${about.corpus.name}`);
     await expect(page.getByTestId('about')).toContainText(`with the model ${about.model.id}`);
     await expect(page.getByRole('note')).toBeHidden();
     await expect(page.getByTestId('example')).toHaveText(examples);
 
-    // A chip runs its query (neural, the default): the top 10 agree with onnxruntime-node's.
+    // A chip runs its query (neural, as the link says): the top 10 agree with onnxruntime-node's.
     await page.getByTestId('example').first().click();
     await expect(page.getByTestId('search-input')).toHaveValue(examples[0]);
     const neural = await searchOnPage(page, examples[0]);

@@ -107,7 +107,8 @@ test('the search page shows what `hypencoder-web search` returns (neural and lex
       await page.waitForFunction(
         ([t, m]) => {
           const r = document.querySelector('ol.results');
-          return r?.getAttribute('data-query') === t && r.getAttribute('data-mode') === m;
+          // data-ranked-by: keyword results come first while the neural half loads, then the list is ranked in the mode.
+          return r?.getAttribute('data-query') === t && r.getAttribute('data-mode') === m && r.getAttribute('data-ranked-by') === m;
         },
         [q, mode] as const,
         { timeout: 60_000 },

@@ -1,16 +1,18 @@
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
 import { EVAL_PAGE } from '../src/cli/browserEngine.ts';
 import { runIndex } from '../src/cli/indexCommand.ts';
 import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
 import type { SearchMode } from '../src/core/search.ts';
+import { merkleMemberPath } from '../src/core/formats/index.ts';
+import type { ChunkedLexicalIndex } from '../src/core/lexicalChunked.ts';
 import { MODEL_URL, randomModelFixture } from './helpers/randomModel.ts';
 import { untilServed } from './helpers/served.ts';
 
-// The chunked lexical index (index --lexical chunked, scheme bm25-chunked-v1) in the browser: the
-// page's engine fetches the dictionary and only the chunks of each query's terms (each verified by
-// its SHA-256), and ranks lexical search exactly as the Node engine does over the same bundle, and
+// The chunked lexical index (the indexer's default, scheme bm25-chunked-v2) in the browser: the
+// page's engine fetches the dictionary and only the chunks of each query's terms (each verified
+// against the set's Merkle root), refuses a corrupted chunk naming its file, and ranks lexical search exactly as the Node engine does over the same bundle, and
 // hybrid search alike up to the float32 near-ties evalEngines.spec.ts allows (1e-4 of the top score).
 const root = join(import.meta.dirname, '..', 'public', 'generated');
 const modelDir = join(root, 'e2e-model', 'model');
@@ -58,7 +60,7 @@ test('browser engine = Node engine over a chunked lexical index, fetching only t
       queries.map((text, i) => ({ id: String(i), text })),
       mode,
     ] as const);
-  expect(node.index.manifest.files.filter((f) => f.path.startsWith('lexical/chunks/')).length).toBeGreaterThan(1);
+  expect((node.index.manifest.lexical!.raw.chunks as { count: number }).count).toBeGreaterThan(1);
   await search('lexical', ['shock']);
   expect(lexicalFetches).toEqual(['lexical/dictionary.json', expect.stringMatching(/^lexical\/chunks\/\d{5}\.bin$/)]);
   for (const mode of ['lexical', 'hybrid'] as SearchMode[]) {
@@ -78,4 +80,29 @@ test('browser engine = Node engine over a chunked lexical index, fetching only t
       }
     }
   }
+});
+
+test('a corrupted chunk is refused through the page engine, the file named', async ({ page }) => {
+  // A copy of the bundle with one byte of the chunk holding "shock" flipped (its payload: the proof still hashes, the root does not).
+  const bad = join(root, 'e2e-lexchunk-bad', 'index');
+  rmSync(join(root, 'e2e-lexchunk-bad'), { recursive: true, force: true });
+  cpSync(indexDir, bad, { recursive: true });
+  const index = (node as unknown as { lexicalRanker: { index: ChunkedLexicalIndex } }).lexicalRanker.index;
+  const file = merkleMemberPath(index.dictionary.chunks.folder, index.chunkOf('shock'));
+  const bytes = readFileSync(join(bad, file));
+  bytes[2] ^= 0x40;
+  writeFileSync(join(bad, file), bytes);
+  await untilServed(undefined, '/generated/e2e-lexchunk-bad/index/manifest.json');
+  await page.goto(EVAL_PAGE);
+  await page.waitForFunction(() => window.evalPageReady === true);
+  const error = await page.evaluate(
+    ([m, x]) =>
+      window.evalSearch(m, x, [{ id: '0', text: 'shock' }], 'lexical', 10).then(
+        () => 'no error',
+        (e: Error) => e.message,
+      ),
+    [MODEL_URL, '/generated/e2e-lexchunk-bad/index/'] as const,
+  );
+  expect(error).toContain(`${file}: SHA-256 mismatch`);
+  rmSync(join(root, 'e2e-lexchunk-bad'), { recursive: true, force: true });
 });

@@ -9,7 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { makeSyntheticIndex } from '../src/cli/syntheticIndex.ts';
 import { sha256Hex } from '../src/core/formats/index.ts';
 import { readBodyBounded } from '../src/worker/boundedFetch.ts';
-import { loadBundles, type LoadProgress } from '../src/worker/bundleLoader.ts';
+import { cacheSummary, loadBundles, type LoadProgress } from '../src/worker/bundleLoader.ts';
 import { FileCache } from '../src/worker/fileCache.ts';
 
 /** A body of `chunks` chunks of `size` bytes (each filled with its index), counting what was pulled and whether it was cancelled. */
@@ -123,7 +123,7 @@ describe('loadBundles (the worker path through the bundle reader)', () => {
     expect(new Set(b.docs.map((d) => d.id)).size).toBe(120);
     expect(seen.map((p) => p.phase)).toEqual(['model', 'manifest', 'vectors', 'vectors', 'vectors', 'metadata', 'metadata']);
     expect(seen.at(-1)).toMatchObject({ loadedBytes: seen.at(-1)!.totalBytes, cachedBytes: 0 });
-    expect(b.cache.networkBytes).toBe(seen.at(-1)!.totalBytes);
+    expect(cacheSummary(b).networkBytes).toBe(seen.at(-1)!.totalBytes);
   });
 
   it('refuses ids repeated across metadata shards, an HTML answer, and a tampered tile, naming the file', async () => {

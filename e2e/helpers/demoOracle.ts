@@ -117,6 +117,12 @@ export class DemoOracle {
     );
   }
 
+  /** The Node engine's hybrid top k passage ids (a corpus index only). */
+  async hybridIds(query: string, k: number): Promise<string[]> {
+    if (!this.engine) throw new Error('the synthetic demo index has no lexical part');
+    return (await this.engine.search(query, 'hybrid', k)).hits.map((h) => h.id);
+  }
+
   /** The Node engine's lexical (BM25) top k passage ids (a corpus index only: the synthetic one has no text). */
   async lexicalIds(query: string, k: number): Promise<string[]> {
     if (!this.engine) throw new Error('the synthetic demo index has no lexical part');

@@ -11,6 +11,7 @@ import type lunr from 'lunr';
 import { merkleMemberPath, readMerkleSet, type MerkleSetDescriptor } from './formats/documents.ts';
 import { ObjectReader, parseJsonText, readDescriptor, show } from './formats/fields.ts';
 import { buildMerkleSet } from './formats/merkle.ts';
+import { VarintReader, pushVarint } from './formats/varint.ts';
 import { LEXICAL_FIELDS, lexicalQueryStems, type LexicalHit, type LexicalSearcher } from './lexical.ts';
 
 export const LEXICAL_DICTIONARY_FILE = 'lexical/dictionary.json';
@@ -49,14 +50,6 @@ interface LunrInternals {
 }
 
 // ---- writing ----
-
-function pushVarint(out: number[], n: number): void {
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-}
 
 export interface ChunkedLexicalFiles {
   /** The dictionary (a file of kind lexical in manifest.files). */
@@ -162,17 +155,8 @@ export function parseLexicalDictionary(bytes: Uint8Array, file: string, chunks: 
 /** Chunk j's terms and postings, checked against the dictionary: terms ascending within the chunk's range, documents ascending and below `documents`. */
 export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j: number): Map<string, FieldPostings[]> {
   const file = merkleMemberPath(dict.chunks.folder, j);
-  let at = 0;
-  const varint = (what: string): number => {
-    let n = 0;
-    for (let scale = 1; ; scale *= 0x80) {
-      if (at >= bytes.length) throw new Error(`${file}: ends inside ${what} (byte ${at})`);
-      const b = bytes[at++];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      if (scale >= 2 ** 28) throw new Error(`${file}: ${what} at byte ${at} is longer than 5 bytes`);
-    }
-  };
+  const r = new VarintReader(bytes, file);
+  const varint = (what: string) => r.next(what);
   const decoder = new TextDecoder('utf-8', { fatal: true });
   const terms = new Map<string, FieldPostings[]>();
   const count = varint('the term count');
@@ -180,14 +164,14 @@ export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j:
   let prev = '';
   for (let t = 0; t < count; t++) {
     const length = varint(`term ${t}'s length`);
-    if (at + length > bytes.length) throw new Error(`${file}: ends inside term ${t}`);
+    if (r.at + length > bytes.length) throw new Error(`${file}: ends inside term ${t}`);
     let term: string;
     try {
-      term = decoder.decode(bytes.subarray(at, at + length));
+      term = decoder.decode(bytes.subarray(r.at, r.at + length));
     } catch {
       throw new Error(`${file}: term ${t} is not UTF-8`);
     }
-    at += length;
+    r.at += length;
     const inRange = t === 0 ? term === dict.firstTerms[j] : prev < term;
     if (!inRange || (j + 1 < dict.firstTerms.length && !(term < dict.firstTerms[j + 1])))
       throw new Error(
@@ -210,7 +194,7 @@ export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j:
     if (fields.every((p) => p.docs.length === 0)) throw new Error(`${file}: term ${show(term)} has no postings`);
     terms.set(term, fields);
   }
-  if (at !== bytes.length) throw new Error(`${file}: ${bytes.length - at} bytes after the last term`);
+  if (r.at !== bytes.length) throw new Error(`${file}: ${bytes.length - r.at} bytes after the last term`);
   return terms;
 }
 

@@ -18,12 +18,12 @@ export interface SearchOptions {
 }
 
 /**
- * Every default of a search, in one place. (The CLI's `search` picks hybrid when it has a model and
- * a lexical index, and `eval` ranks 100 documents for recall@100: both say so in their --help.)
+ * Every default of a search, in one place: hybrid, where the index has a lexical part (else neural:
+ * the library, the page and the CLI fall back). (`eval` ranks 100 documents for recall@100, as its --help says.)
  */
 export const SEARCH_DEFAULTS = {
   k: 10,
-  mode: 'neural',
+  mode: 'hybrid',
   /** Characters of a snippet, after white space is collapsed. */
   snippetChars: 240,
 } as const satisfies Required<SearchOptions> & { snippetChars: number };

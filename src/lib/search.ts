@@ -21,18 +21,27 @@ export interface CreateSearchOptions {
   scorer?: 'webgpu' | 'cpu';
   /** Query encoder backend (trained models only); default WebGPU with the WebGPU scorer, else WASM. */
   encoder?: 'webgpu' | 'wasm';
+  /**
+   * 'lexical' (default): `ready` resolves once keyword search works (a few kB on a first visit); the
+   * query model and the vectors load behind it, and 'upgrade' fires when every mode is searchable.
+   * Until then a neural or hybrid search is answered lexically (its response's `mode` says so).
+   * 'all': `ready` waits for everything.
+   */
+  preload?: 'lexical' | 'all';
 }
 
 export type SearchEvents = {
   progress: LoadProgress;
   ready: EngineInfo;
+  /** The neural half has loaded (info.loaded 'all', every mode), or failed (info.neuralError; keyword search goes on). */
+  upgrade: EngineInfo;
   error: Error;
 };
 
 export interface HypencoderSearch {
   /** Resolves when both bundles are loaded and verified; rejects with the reason they were refused. */
   readonly ready: Promise<EngineInfo>;
-  /** What `ready` resolved to, or null before. */
+  /** What `ready` resolved to, or what 'upgrade' gave since; null before. */
   readonly info: EngineInfo | null;
   search(query: string, opts?: SearchOptions): Promise<SearchResponse>;
   /** Subscribe to load progress, readiness or a load error; returns the unsubscribe function. */
@@ -40,6 +49,11 @@ export interface HypencoderSearch {
   /** Stops the worker (and frees its GPU memory). */
   dispose(): void;
 }
+
+/** With preload 'lexical': how long after keyword search is ready, without a search, the neural half starts loading anyway. */
+const NEURAL_IDLE_MS = 2_000;
+/** After the first answer: a few frames, so the page renders it before the neural half's fetches start. */
+const AFTER_FIRST_ANSWER_MS = 100;
 
 export function engineModes(info: EngineInfo | null): SearchMode[] {
   const extra = info as (EngineInfo & { lexical?: boolean; modes?: SearchMode[] }) | null;
@@ -63,7 +77,12 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
   if (!opts || typeof opts.model !== 'string' || typeof opts.index !== 'string') {
     throw new TypeError('createSearch: pass { model, index }, the URLs of the model and index bundle folders');
   }
-  const listeners: { [E in keyof SearchEvents]: Set<(v: SearchEvents[E]) => void> } = { progress: new Set(), ready: new Set(), error: new Set() };
+  const listeners: { [E in keyof SearchEvents]: Set<(v: SearchEvents[E]) => void> } = {
+    progress: new Set(),
+    ready: new Set(),
+    upgrade: new Set(),
+    error: new Set(),
+  };
   const emit = <E extends keyof SearchEvents>(event: E, value: SearchEvents[E]): void => {
     for (const l of listeners[event]) l(value);
   };
@@ -79,7 +98,11 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
       modelUrl,
       indexUrl,
       Comlink.proxy((p: LoadProgress) => emit('progress', p)),
-      { scorer: opts.scorer, encoder: opts.encoder },
+      { scorer: opts.scorer, encoder: opts.encoder, preload: opts.preload ?? 'lexical' },
+      Comlink.proxy((i: EngineInfo) => {
+        info = i;
+        emit('upgrade', i);
+      }),
     )
     .then(
       (i) => {
@@ -94,6 +117,19 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
       },
     );
   ready.catch(() => {}); // the rejection is reported through `ready` and 'error'; not an unhandled one here
+  // The neural half (preload 'lexical') loads after the first answer, or once the page has been idle
+  // that long after keyword search became ready: its megabytes never compete with the first result.
+  let restTimer: ReturnType<typeof setTimeout> | undefined;
+  const loadRest = () => {
+    clearTimeout(restTimer);
+    void engine.loadRest();
+  };
+  ready.then(
+    (i) => {
+      if (i.loaded === 'lexical') restTimer = setTimeout(loadRest, NEURAL_IDLE_MS);
+    },
+    () => {},
+  );
   return {
     ready,
     get info() {
@@ -102,14 +138,22 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
     async search(query, opts) {
       const { k, mode } = searchOptions(opts);
       await ready;
-      if (!engineModes(info).includes(mode)) throw new Error(`search: mode ${mode} is not available for this index`);
-      return engine.search(query, { k, mode });
+      clearTimeout(restTimer); // a search has come: the neural half waits for its answer, not the idle timer
+      const modes = engineModes(info);
+      // The default mode is hybrid where the index has a lexical part, else neural.
+      const m = opts?.mode === undefined && !modes.includes(mode) ? 'neural' : mode;
+      if (!modes.includes(m)) throw new Error(`search: mode ${m} is not available for this index`);
+      // While the neural half loads (info.loaded 'lexical') the engine answers lexically; the response's mode says so.
+      const r = await engine.search(query, { k, mode: m });
+      if (info?.loaded === 'lexical') setTimeout(loadRest, AFTER_FIRST_ANSWER_MS); // once this answer is on screen
+      return r;
     },
     on(event, listener) {
       listeners[event].add(listener);
       return () => listeners[event].delete(listener);
     },
     dispose() {
+      clearTimeout(restTimer);
       engine[Comlink.releaseProxy]();
       worker.terminate();
     },

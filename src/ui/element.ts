@@ -1,9 +1,11 @@
 // <hypencoder-search model="…" index="…">: the search view in a shadow root, for any static page.
 // Attributes: model, index (bundle folder URLs, required), examples (a JSON array of strings),
-// k (hits per query, default 10), backend ("webgpu" | "cpu"). The element sets data-ready="true"
-// or "error" on itself when loading ends, and re-dispatches 'hypencoder-ready' / 'hypencoder-error'.
+// k (hits per query, default 10), backend ("webgpu" | "cpu"), mode ("hybrid", the default, "lexical"
+// or "neural"), preload ("lexical", the default: keyword results first, the neural half behind; or
+// "all"). The element sets data-ready="true" or "error" on itself when loading ends, and re-dispatches
+// 'hypencoder-ready' / 'hypencoder-error'.
 import viewCss from './style.css?inline';
-import { SEARCH_DEFAULTS, createSearch, type HypencoderSearch } from '../lib/search.ts';
+import { SEARCH_DEFAULTS, SEARCH_MODES, createSearch, type HypencoderSearch, type SearchMode } from '../lib/search.ts';
 import { mountSearchView, type SearchView } from './view.ts';
 
 const hostCss = ':host { display: block; } :host([hidden]) { display: none; }';
@@ -22,7 +24,7 @@ function parseExamples(attr: string | null): string[] {
 const Base = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement;
 
 export class HypencoderSearchElement extends Base {
-  static readonly observedAttributes = ['model', 'index', 'examples', 'k', 'backend'];
+  static readonly observedAttributes = ['model', 'index', 'examples', 'k', 'backend', 'mode', 'preload'];
   private search: HypencoderSearch | null = null;
   private view: SearchView | null = null;
   private container: HTMLDivElement;
@@ -82,8 +84,16 @@ export class HypencoderSearchElement extends Base {
       return;
     }
     const backend = this.getAttribute('backend');
-    this.search = createSearch({ model, index, scorer: backend === 'cpu' || backend === 'webgpu' ? backend : undefined });
+    const preload = this.getAttribute('preload');
+    const mode = this.getAttribute('mode') as SearchMode | null;
+    this.search = createSearch({
+      model,
+      index,
+      scorer: backend === 'cpu' || backend === 'webgpu' ? backend : undefined,
+      preload: preload === 'all' || preload === 'lexical' ? preload : undefined,
+    });
     this.view = mountSearchView(this.container, this.search, {
+      initialMode: mode && SEARCH_MODES.includes(mode) ? mode : undefined,
       examples: parseExamples(this.getAttribute('examples')),
       hitHeadingLevel: 3,
       k: Math.max(1, Math.min(100, Number(this.getAttribute('k')) || SEARCH_DEFAULTS.k)),

@@ -4,9 +4,9 @@
 import pageCss from './page.css?inline';
 import viewCss from './style.css?inline';
 import { boundQuery } from '../core/query.ts';
-import { createSearch, SEARCH_MODES, type SearchMode } from '../lib/search.ts';
+import { createSearch, SEARCH_DEFAULTS, SEARCH_MODES, type SearchMode } from '../lib/search.ts';
 import { checkBundleParam, parseAllowList } from './bundleSource.ts';
-import { cacheBundles, registerOffline } from './offline.ts';
+import { cacheBundles } from './offline.ts';
 import { mountSearchView } from './view.ts';
 
 interface PageConfig {
@@ -86,15 +86,16 @@ const aboutExamples = Array.isArray(about?.examples) ? about.examples.filter((e)
 const scorer = params.get('backend');
 const encoder = params.get('encoder');
 const modeParam = params.get('mode') as SearchMode | null;
+const preload = params.get('preload');
 
 document.head.append(Object.assign(document.createElement('style'), { textContent: pageCss + viewCss }));
-registerOffline();
 
 const search = createSearch({
   model: modelUrl,
   index: indexUrl,
   scorer: scorer === 'cpu' || scorer === 'webgpu' ? scorer : undefined,
   encoder: encoder === 'wasm' || encoder === 'webgpu' ? encoder : undefined,
+  preload: preload === 'all' || preload === 'lexical' ? preload : undefined,
 });
 
 // Offline copies of the bundles are fetched after the first results are shown, or once the page
@@ -109,6 +110,8 @@ function startOfflineCaching(): void {
   clearTimeout(offlineTimer);
   if (offlineStarted) return;
   offlineStarted = true;
+  // The service worker is registered here (cacheBundles), not at load: its install precaches the
+  // app's files (onnxruntime's JS among them), which must not compete with the first result.
   cacheBundles(modelUrl, indexUrl, search.info?.startEncoder === 'webgpu' ? 'webgpu' : 'wasm').then(
     (ok) => (document.body.dataset.offline = ok ? 'ready' : 'unavailable'),
     () => (document.body.dataset.offline = 'unavailable'),
@@ -131,7 +134,7 @@ const view = mountSearchView(document.getElementById('app')!, search, {
     // The query as the engine searches it (cut to MAX_QUERY_CHARS): a pasted book stays out of the URL.
     if (query.trim()) u.searchParams.set('q', boundQuery(query.trim()).text);
     else u.searchParams.delete('q');
-    if (mode !== 'neural') u.searchParams.set('mode', mode);
+    if (mode !== SEARCH_DEFAULTS.mode) u.searchParams.set('mode', mode);
     else u.searchParams.delete('mode');
     history.replaceState(null, '', u);
     armOfflineTimer(); // typing: the idle wait starts again

@@ -7,7 +7,7 @@
 /// <reference types="vite-plugin-pwa/client" />
 import { registerSW } from 'virtual:pwa-register';
 import { ortWasmUrl, type EncoderBackend } from '../worker/ortFiles.ts';
-import { MANIFEST_FILE_NAME, MODEL_FILE_NAME, parseIndexManifest, parseModelJson } from '../core/formats/index.ts';
+import { MANIFEST_FILE_NAME, MODEL_FILE_NAME, merkleMemberPath, parseIndexManifest, parseModelJson } from '../core/formats/index.ts';
 import { MAX_JSON_FILE_BYTES } from '../core/formats/fields.ts';
 import { readBodyBounded } from '../worker/boundedFetch.ts';
 
@@ -15,9 +15,14 @@ import { readBodyBounded } from '../worker/boundedFetch.ts';
 export const BUNDLE_CACHE = 'hypencoder-bundles';
 export const ORT_CACHE = 'hypencoder-ort';
 
-export function registerOffline(): void {
-  if (!('serviceWorker' in navigator)) return;
-  registerSW({ immediate: true });
+/** Registers the service worker; resolves with its registration, or undefined where there is none (no support, the dev server). */
+export function registerOffline(): Promise<ServiceWorkerRegistration | undefined> {
+  if (!('serviceWorker' in navigator)) return Promise.resolve(undefined);
+  return new Promise((resolve) => {
+    registerSW({ immediate: true, onRegisteredSW: (_url, reg) => resolve(reg), onRegisterError: () => resolve(undefined) });
+    // The dev server's virtual module registers nothing and calls neither callback.
+    setTimeout(() => resolve(undefined), 10_000);
+  });
 }
 
 function folder(url: string): URL {
@@ -45,11 +50,23 @@ export async function bundleUrls(modelUrl: string, indexUrl: string, encoder: En
   );
   const model = parseModelJson(modelBytes);
   const manifest = parseIndexManifest(manifestBytes);
+  // Every listed file: offline, the records come from the metadata shards (a few files), not the
+  // per-document fragments (one file per page; src/worker/documentTexts.ts falls back to the shards).
   const urls = [modelJson.href, manifestJson.href, ...manifest.files.map((f) => new URL(f.path, indexDir).href)];
+  // The lexical index's term chunks, a Merkle set files does not list.
+  const chunks = manifest.lexical?.raw.chunks as { folder?: unknown; count?: unknown } | undefined;
+  if (typeof chunks?.folder === 'string' && typeof chunks.count === 'number')
+    for (let j = 0; j < chunks.count; j++) urls.push(new URL(merkleMemberPath(chunks.folder, j), indexDir).href);
   if (model.encoders) {
     urls.push(new URL(model.encoders.files.queryEncoder.path, modelDir).href, new URL(model.encoders.files.vocab.path, modelDir).href);
-    // The onnxruntime-web build the engine chose for this browser (the same choice offline).
-    urls.push(new URL(ortWasmUrl(encoder), document.baseURI).href);
+    // The onnxruntime-web build the engine chose for this browser (the same choice offline), as the
+    // engine fetched it: its gzip copy where the site has one (src/worker/ortFiles.ts), else the wasm.
+    const wasm = new URL(ortWasmUrl(encoder), document.baseURI).href;
+    const gz = await fetch(`${wasm}.gz`, { method: 'HEAD' }).then(
+      (r) => r.ok && !/text\/html/.test(r.headers.get('content-type') ?? ''),
+      () => false,
+    );
+    urls.push(gz ? `${wasm}.gz` : wasm);
   }
   return urls;
 }
@@ -60,7 +77,7 @@ export async function bundleUrls(modelUrl: string, indexUrl: string, encoder: En
  * no service worker (dev server, unsupported browser) or caching failed.
  */
 export async function cacheBundles(modelUrl: string, indexUrl: string, encoder: EncoderBackend = 'wasm'): Promise<boolean> {
-  if (!('serviceWorker' in navigator) || !(await navigator.serviceWorker.getRegistration())) return false;
+  if (!('serviceWorker' in navigator) || !(await registerOffline())) return false;
   const reg = await navigator.serviceWorker.ready;
   const urls = await bundleUrls(modelUrl, indexUrl, encoder);
   const [bundles, ort] = await Promise.all([caches.open(BUNDLE_CACHE), caches.open(ORT_CACHE)]);

@@ -48,11 +48,19 @@ export interface SearchView {
 const PHASES: Record<LoadProgress['phase'], string> = {
   model: 'Downloading the model',
   manifest: 'Reading the index manifest',
+  lexical: 'Reading the word index',
   vectors: 'Downloading document vectors',
   metadata: 'Downloading document text',
   gpu: 'Preparing the scorer',
   ready: 'Ready',
 };
+
+/** "1,169 pages (17,242 sections)" where the index knows its documents, else its passages. */
+function countText(info: EngineInfo): string {
+  const n = (x: number) => x.toLocaleString('en');
+  if (info.pages === undefined) return `${n(info.docCount)} documents`;
+  return info.pages === info.docCount ? `${n(info.pages)} pages` : `${n(info.pages)} pages (${n(info.docCount)} sections)`;
+}
 
 const MODE_LABELS: Record<SearchMode, string> = { neural: 'Neural', lexical: 'Lexical', hybrid: 'Hybrid' };
 
@@ -152,8 +160,8 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
       radio.closest('label')!.title = radio.disabled && info ? 'Needs an index with a lexical part and an engine that searches it' : '';
     }
     if (!available.includes(mode)) {
-      mode = 'neural';
-      modeInputs.get('neural')!.checked = true;
+      mode = available.includes('hybrid') ? 'hybrid' : 'neural';
+      modeInputs.get(mode)!.checked = true;
       opts.onChange?.(input.value, mode); // the page's address bar stops naming a mode it cannot serve
     }
     const missing = SEARCH_MODES.filter((m) => !available.includes(m));
@@ -172,42 +180,93 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   // --- loading ---
   let lastPhase: LoadProgress['phase'] | null = null;
   const offProgress = search.on('progress', (p) => {
+    // After the first (lexical) answer is possible the bar goes on with the neural half, and the status line is the results'.
+    const behind = ready ? 'Semantic ranking: ' : '';
     if (p.totalBytes > 0) {
       bar.max = p.totalBytes;
       bar.value = p.loadedBytes;
-      loadText.textContent = `${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB`;
+      loadText.textContent = `${behind}${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB`;
     }
     if (p.phase === 'gpu') {
       bar.removeAttribute('value'); // indeterminate while the scorer is prepared
-      loadText.textContent = '';
+      loadText.textContent = ready ? 'Semantic ranking: preparing the scorer' : '';
     }
     if (p.phase !== lastPhase) {
       lastPhase = p.phase; // the live region hears phases, not every byte count
-      if (p.phase !== 'ready') status.textContent = `${PHASES[p.phase]}…`;
+      if (p.phase !== 'ready' && !ready) status.textContent = `${PHASES[p.phase]}…`;
+    }
+  });
+
+  // The calm sign of what ranks the results: keyword results while the neural half loads, then semantic.
+  const semantic = el('span', { className: 'semantic', dataset: { testid: 'semantic-state' }, attrs: { 'aria-live': 'polite' } });
+  modes.append(semantic);
+  // Offered instead of replacing a list the person is reading or moving through.
+  const upgradeButton = el(
+    'button',
+    { type: 'button', className: 'upgrade', hidden: true, dataset: { testid: 'upgrade-results' } },
+    'Show results with semantic ranking',
+  );
+  upgradeButton.addEventListener('click', () => {
+    upgradeButton.hidden = true;
+    void runQuery();
+  });
+  summary.append(upgradeButton);
+  /** Whether the person is reading or navigating the list: focus or the pointer in it, or the page scrolled since it was shown. */
+  let scrolledSinceRender = false;
+  root.ownerDocument.addEventListener('scroll', () => (scrolledSinceRender = true), { passive: true });
+  const busyWithList = () => results.contains(root.ownerDocument.activeElement) || results.matches(':hover') || scrolledSinceRender;
+
+  function showSemantic(info: EngineInfo): void {
+    semantic.dataset.state = info.loaded === 'all' ? 'on' : info.neuralError ? 'failed' : 'loading';
+    semantic.textContent =
+      info.loaded === 'all'
+        ? info.modes.includes('hybrid')
+          ? 'Semantic ranking on'
+          : ''
+        : info.neuralError
+          ? 'Keyword results only (semantic ranking could not load)'
+          : 'Keyword results · semantic ranking loading…';
+    semantic.title = info.neuralError ?? '';
+  }
+
+  search.on('upgrade', (info) => {
+    load.hidden = true;
+    showSemantic(info);
+    if (info.neuralError) {
+      // A refused file of the neural half (a damaged vector tile, say): said where it cannot be missed; keyword search goes on over the verified lexical part.
+      notice.hidden = false;
+      notice.setAttribute('role', 'alert');
+      notice.dataset.testid = 'neural-refused';
+      notice.textContent = `Semantic ranking could not load: ${info.neuralError}. Results are keyword-ranked.`;
+    }
+    if (info.loaded !== 'all') return;
+    showBackend(info.backend, info);
+    // The list on screen was ranked lexically for a mode that is now available: rank it again, in place,
+    // unless the person is reading it; then offer the new ranking instead of moving the list.
+    if (results.dataset.rankedBy === 'lexical' && mode !== 'lexical' && input.value.trim()) {
+      if (busyWithList()) upgradeButton.hidden = false;
+      else void runQuery();
     }
   });
 
   search.ready.then(
     (info) => {
       ready = true;
-      load.hidden = true;
+      load.hidden = info.loaded !== 'lexical'; // the bar goes on with the neural half's bytes
+      showSemantic(info);
       showBackend(info.backend, info);
-      badge.title = [
-        info.backend === 'webgpu' ? `Scoring on WebGPU (${info.adapter})` : 'Scoring on the CPU (no WebGPU)',
-        info.encoder === 'synthetic' ? 'no query encoder (synthetic model)' : `query encoder: ${info.encoder === 'webgpu' ? 'WebGPU' : 'WASM'}`,
-      ].join('; ');
       if (info.synthetic) {
         notice.hidden = false;
         notice.textContent = `Synthetic demo: ${info.docCount.toLocaleString('en')} random document vectors and a q-net drawn from your query's hash. There is no trained model yet, so the ranking means nothing; it shows the GPU scoring path at work.`;
       }
       updateModes(info);
-      input.placeholder = `Search ${info.docCount.toLocaleString('en')} documents…`;
+      input.placeholder = `Search ${countText(info)}…`;
       opts.onReady?.(info);
       if (input.value.trim()) void runQuery();
       else {
         const cache = (info as { cache?: { cachedBytes: number; networkBytes: number } }).cache;
         const fromCache = cache && cache.cachedBytes > 0 && cache.networkBytes === 0 ? ' (loaded from this device, no download)' : '';
-        status.textContent = `${info.docCount.toLocaleString('en')} documents ready${fromCache}`;
+        status.textContent = `${countText(info)} ready${fromCache}`;
       }
     },
     (e: Error) => {
@@ -224,7 +283,17 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
 
   function showBackend(backend: SearchResponse['backend'], info: EngineInfo | null): void {
     const recovered = (info as { recoveredFrom?: string } | null)?.recoveredFrom;
+    if (info?.loaded === 'lexical') {
+      badge.textContent = 'keyword';
+      badge.title = 'Keyword (BM25) search; the neural half is loading';
+      return;
+    }
     badge.textContent = backend === 'webgpu' ? `WebGPU · ${info?.adapter ?? ''}` : recovered ? 'CPU (GPU was lost)' : 'CPU';
+    if (info)
+      badge.title = [
+        info.backend === 'webgpu' ? `Scoring on WebGPU (${info.adapter})` : `Scoring on the CPU (${info.adapter})`,
+        info.encoder === 'synthetic' ? 'no query encoder (synthetic model)' : `query encoder: ${info.encoder === 'webgpu' ? 'WebGPU' : 'WASM'}`,
+      ].join('; ');
   }
 
   // --- searching ---
@@ -286,6 +355,9 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     if (r.backend !== search.info?.backend) showBackend(r.backend, search.info); // after a device loss the engine moves on
     results.dataset.query = r.query; // which query the list answers (tests wait on it)
     results.dataset.mode = mode;
+    results.dataset.rankedBy = r.mode ?? mode; // lexical while the neural half loads
+    upgradeButton.hidden = true;
+    scrolledSinceRender = false;
     const n = r.hits.length;
     status.textContent = n ? `${n} result${n === 1 ? '' : 's'} for ${quotedQuery(r.query)}` : `No results for ${quotedQuery(r.query)}`;
     queryNotice.hidden = !r.notice;

@@ -9,9 +9,16 @@ type Hits = Awaited<ReturnType<SearchEngine['rankForEval']>>;
 
 const loaded = new Map<string, Promise<{ info: Awaited<ReturnType<SearchEngine['load']>>; engine: SearchEngine }>>();
 
+/** Loads as the page does (lexical part first, records per hit), and waits for the neural half. */
 async function open(modelUrl: string, indexUrl: string) {
   const engine = new SearchEngine();
-  const info = await engine.load(modelUrl, indexUrl);
+  let upgraded: (info: Awaited<ReturnType<SearchEngine['load']>>) => void = () => {};
+  const upgrade = new Promise<Awaited<ReturnType<SearchEngine['load']>>>((resolve) => (upgraded = resolve));
+  // The WGSL scorer always (not the calibrated choice): this page is the WebGPU engine that `eval --engine browser` measures.
+  const first = await engine.load(modelUrl, indexUrl, undefined, { preload: 'lexical', scorer: 'webgpu' }, (i) => upgraded(i));
+  engine.loadRest();
+  const info = first.loaded === 'all' ? first : await upgrade;
+  if (info.neuralError) throw new Error(`the neural half did not load: ${info.neuralError}`);
   return { info, engine };
 }
 

@@ -12,7 +12,7 @@ import type { QNetArchitecture, QNetWeights } from '../core/qnet.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
 import { graphSearch, graphViewOf, type GraphSearchOptions, type GraphSearchResult, type GraphView } from '../core/graphSearch.ts';
 import { GatherScorer, type GatherScorerOptions } from '../gpu/gatherScorer.ts';
-import { FileCache } from './fileCache.ts';
+import type { FileCache } from './fileCache.ts';
 import { LazyIndex, type FetchCounters } from './rangeFetch.ts';
 
 export type WalkOptions = Omit<GraphSearchOptions, 'ensureLoaded' | 'entryIds'> & { entryIds?: Uint32Array };

@@ -5,8 +5,8 @@ import type { DocMetadata } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
 import { LexicalRanker, type LexicalScheme } from '../core/lexical.ts';
 import type { OpenedLexical } from '../core/lexicalBundle.ts';
-import { neuralPassageDepth, rankForMode } from '../core/modeRanking.ts';
-import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
+import { neuralPassageDepth, rankDocuments, showRanking } from '../core/modeRanking.ts';
+import { DocumentTexts } from './documentTexts.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
 import type { SearchHit, SearchMode } from '../core/search.ts';
 
@@ -24,22 +24,40 @@ export interface LexicalSource {
 export class ModeSearch {
   /** The lexical ranker, made once (a failure is not kept: the next search tries again). */
   private readonly lexicalReady: () => Promise<LexicalRanker>;
-  private readonly groups: DocumentGroups;
+  readonly texts: DocumentTexts;
 
   constructor(
-    private readonly neural: NeuralRanking,
-    readonly docs: DocMetadata[],
+    /** Null until the neural half has loaded (setNeural): lexical search works before it. */
+    private neural: NeuralRanking | null,
+    /** Every record, or the documents' records fetched as hits show them. */
+    texts: DocumentTexts | DocMetadata[],
     private readonly lexical: LexicalSource | null,
     /** The most passages one GPU top-k pass returns. */
-    private readonly maxK: number,
+    private maxK: number,
   ) {
     const src = lexical;
-    this.groups = documentGroups(docs);
+    this.texts = Array.isArray(texts) ? DocumentTexts.whole(texts) : texts;
+    const { docs, groups } = this.texts;
     this.lexicalReady = retryingOnce(async () => {
       if (!src) throw new Error('this index has no lexical index');
       const index = typeof src.index === 'function' ? await src.index() : src.index;
-      return new LexicalRanker(index, src.scheme, docs, this.groups, src.file);
+      return new LexicalRanker(index, src.scheme, docs, groups, src.file);
     });
+  }
+
+  /** The neural half, once loaded (and again after a device loss moves it to other backends). */
+  setNeural(neural: NeuralRanking, maxK: number): void {
+    this.neural = neural;
+    this.maxK = maxK;
+  }
+
+  get hasNeural(): boolean {
+    return this.neural !== null;
+  }
+
+  /** Opens the lexical index now (a chunked one: its dictionary), so the first query waits only for its chunks. */
+  async prepareLexical(): Promise<void> {
+    await this.lexicalReady();
   }
 
   get hasLexical(): boolean {
@@ -50,15 +68,20 @@ export class ModeSearch {
    * The Node engine's ranking (src/core/modeRanking.ts), with the q-net's passages from the GPU's
    * top-k (`neural`, default the constructor's); null when the neural ranking was given up.
    */
-  async search(query: string, mode: SearchMode, k: number, neural: NeuralRanking = this.neural): Promise<SearchHit[] | null> {
+  async search(query: string, mode: SearchMode, k: number, neural: NeuralRanking | null = this.neural): Promise<SearchHit[] | null> {
+    const { docs, groups } = this.texts;
     const lexical = mode === 'neural' ? undefined : await this.lexicalReady();
     await lexical?.prepare(query);
     let passages: ScoredDoc[] | undefined;
     if (mode !== 'lexical') {
-      const ranked = await neural(query, Math.min(this.docs.length, this.maxK, neuralPassageDepth(mode, k, this.groups)));
+      if (!neural) throw new Error(`search: mode ${mode} needs the neural half, which has not loaded yet`);
+      const ranked = await neural(query, Math.min(docs.length, this.maxK, neuralPassageDepth(mode, k, groups)));
       if (!ranked) return null;
       passages = ranked;
     }
-    return rankForMode({ mode, query, k, docs: this.docs, groups: this.groups, neural: passages, lexical }).hits;
+    const ranking = rankDocuments({ mode, query, k, groups, neural: passages, lexical });
+    // Only the documents shown need their text: each one's fragment, fetched once.
+    await this.texts.ensure(ranking.ranked.map((h) => h.document));
+    return showRanking(ranking, docs, query).hits;
   }
 }

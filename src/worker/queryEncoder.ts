@@ -12,7 +12,7 @@ import { hiddenLayerCount, type QNetWeights } from '../core/qnet.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import type { WeightBuffers } from '../gpu/qnetScorer.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
-import { ortWasmUrl, type EncoderBackend } from './ortFiles.ts';
+import { fetchPrecompressedWasm, ortWasmUrl, type EncoderBackend } from './ortFiles.ts';
 import { neuralTokenCut, type TokenCut } from './queryBounds.ts';
 
 export type { EncoderBackend };
@@ -30,7 +30,7 @@ let webgpuBuildLoaded = false;
 /** Each build loaded and configured once (a failed load is retried by the next encoder). */
 const ortBuilds: Record<EncoderBackend, () => Promise<OrtModule>> = {
   webgpu: retryingOnce(async () => {
-    const ort = configureOrt(await import('onnxruntime-web'), 'webgpu');
+    const ort = await configureOrt(await import('onnxruntime-web'), 'webgpu');
     ort.env.webgpu.powerPreference = 'high-performance';
     webgpuBuildLoaded = true;
     return ort;
@@ -38,8 +38,10 @@ const ortBuilds: Record<EncoderBackend, () => Promise<OrtModule>> = {
   wasm: retryingOnce(async () => configureOrt(await import('onnxruntime-web/wasm'), 'wasm')),
 };
 
-function configureOrt(ort: OrtModule, build: EncoderBackend): OrtModule {
+async function configureOrt(ort: OrtModule, build: EncoderBackend): Promise<OrtModule> {
   ort.env.wasm.wasmPaths = { wasm: ortWasmUrl(build) };
+  const binary = await fetchPrecompressedWasm(ortWasmUrl(build));
+  if (binary) ort.env.wasm.wasmBinary = binary;
   // Threads need a cross-origin-isolated page; elsewhere onnxruntime falls back to one.
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;
   ort.env.logLevel = 'error';

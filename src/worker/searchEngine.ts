@@ -1,26 +1,21 @@
-// The search engine behind the page: loads verified bundles, keeps the documents on the GPU and
-// answers queries. Two components, each with its backend:
-//   - the query encoder (onnxruntime-web): WebGPU, or WASM;
-//   - the scorer: our WGSL q-net scorer on WebGPU, or the CPU reference scorer.
-// On WebGPU both share one device, and the q-net goes from encoder to scorer as GPU buffers.
-// A synthetic model has no encoder: its q-nets come from a hash of the query (see syntheticQuery).
-import type { ScoredDoc } from '../core/fusion.ts';
-import { referenceScores, referenceTopK, type QNetWeights } from '../core/qnet.ts';
-import { syntheticQueryWeights } from '../core/syntheticQuery.ts';
-import { decodeTiles } from '../core/vectorStorage.ts';
-import { defaultAdapterIsCpuEmulated, describeDevice, requestScorerDevice } from '../gpu/device.ts';
-import { QNetScorer } from '../gpu/qnetScorer.ts';
-import { loadBundles, type LoadedBundles, type LoadProgress } from './bundleLoader.ts';
+// The search engine behind the page: loads verified bundles and answers queries. A first visit
+// answers from the lexical index as soon as the manifest, the documents map and the query's term
+// chunks are in (preload 'lexical', the default for a bundle with a documents part and a lexical
+// index); the neural half (neuralRanker.ts: query encoder and q-net scorer, imported only then) loads
+// when loadRest() is called, and the engine then reports every mode (onUpgrade).
+import type { QNetWeights } from '../core/qnet.ts';
+import { cacheSummary, loadNeuralPart, openBundles, openDocumentsPart, type OpenedBundles, type LoadProgress } from './bundleLoader.ts';
+import { DocumentTexts } from './documentTexts.ts';
 import { FileCache } from './fileCache.ts';
 import { ModeSearch } from './modeSearch.ts';
 import { isLexicalScheme } from '../core/lexical.ts';
 import { lexicalIndexFile, openLexicalIndex } from '../core/lexicalBundle.ts';
-import { SEARCH_MODES, searchOptions, type SearchHit, type SearchMode, type SearchOptions } from '../core/search.ts';
-import { MAX_K } from '../gpu/topkProgram.ts';
-import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
+import { SEARCH_DEFAULTS, SEARCH_MODES, searchOptions, type SearchHit, type SearchMode, type SearchOptions } from '../core/search.ts';
+import type { EncoderBackend } from './queryEncoder.ts';
+import type { NeuralRanker, ScorerBackend } from './neuralRanker.ts';
 import { prepareQuery } from './queryBounds.ts';
 
-export type ScorerBackend = 'webgpu' | 'cpu';
+export type { ScorerBackend };
 
 export interface EngineOptions {
   /** Default: 'webgpu' when the browser has it, else 'cpu'. */
@@ -34,6 +29,12 @@ export interface EngineOptions {
   readbackQnet?: boolean;
   /** Keep verified files in IndexedDB for the next visit (default true). */
   cache?: boolean;
+  /**
+   * 'lexical' (the library's default): answer lexical searches once the lexical part is in, the
+   * neural half loaded at loadRest(); 'all' (the engine's default): load everything before the
+   * first answer. A bundle without a documents part or a lexical index always loads all.
+   */
+  preload?: 'lexical' | 'all';
 }
 
 export interface EngineInfo {
@@ -49,11 +50,20 @@ export interface EngineInfo {
   startEncoder: EncoderBackend | 'synthetic';
   adapter: string;
   /** The IndexedDB file cache: 'on', or 'off' with the reason; bytes this load took from each source. */
-  cache: LoadedBundles['cache'];
+  cache: ReturnType<typeof cacheSummary>;
   /** Set once the GPU device was lost and the engine moved to other backends. */
   recoveredFrom?: string;
-  /** 'neural' always; 'lexical' and 'hybrid' when the index has a lexical part. */
+  /** 'neural'; 'lexical' and 'hybrid' when the index has a lexical part. */
   modes: SearchMode[];
+  /**
+   * 'all': everything is in. 'lexical': only the lexical part is, the neural half is loading (or
+   * failed: neuralError), and every search is answered lexically until it is in.
+   */
+  loaded: 'lexical' | 'all';
+  /** Why the neural half could not be loaded (lexical search goes on). */
+  neuralError?: string;
+  /** Source documents (pages), where the index has a documents part; docCount counts their passages. */
+  pages?: number;
 }
 
 export interface SearchResponse {
@@ -61,6 +71,8 @@ export interface SearchResponse {
   query: string;
   /** Set when the query was cut, by characters or by the neural model's token limit: text for the person. */
   notice?: string;
+  /** The mode that ranked these hits: the one asked for, or 'lexical' while the neural half is still loading. */
+  mode: SearchMode;
   /** A newer search started before this one finished: its answer was dropped (hits is empty). */
   superseded?: boolean;
   hits: SearchHit[];
@@ -70,107 +82,133 @@ export interface SearchResponse {
 }
 
 export class SearchEngine {
-  private bundles: LoadedBundles | null = null;
-  private scorer: QNetScorer | null = null;
-  private encoder: QueryEncoder | null = null;
-  private cpuVectors: Float32Array | null = null;
+  private bundles: OpenedBundles | null = null;
+  private neural: NeuralRanker | null = null;
   private info: EngineInfo | null = null;
-  private readbackQnet = false;
   private generation = 0;
   private modeSearch: ModeSearch | null = null;
-  private lostDevice: string | null = null;
 
-  async load(modelUrl: string, indexUrl: string, onProgress?: (p: LoadProgress) => void, opts: EngineOptions = {}): Promise<EngineInfo> {
+  /**
+   * Loads the bundles. Resolves when the engine can answer: with preload 'lexical' (and a bundle that
+   * allows it) after the lexical part, with `modes` ['lexical'] and `loaded` 'lexical'; the neural half
+   * then loads behind it and `onUpgrade` hears the new info (every mode, `loaded` 'all'; or
+   * `neuralError`). Otherwise after everything.
+   */
+  async load(
+    modelUrl: string,
+    indexUrl: string,
+    onProgress: (p: LoadProgress) => void = () => {},
+    opts: EngineOptions = {},
+    onUpgrade?: (info: EngineInfo) => void,
+  ): Promise<EngineInfo> {
     this.release();
-    const bundles = await loadBundles(modelUrl, indexUrl, onProgress, new FileCache(undefined, opts.cache ?? true));
-    onProgress?.({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 });
-    const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
-    const scorerBackend: ScorerBackend = opts.scorer ?? (hasGpu ? 'webgpu' : 'cpu');
-    // The encoder on WebGPU keeps the q-net on the GPU; but on a CPU-emulated adapter a BERT-base
-    // query took 56 s there against 0.64 s on WASM (bench/encoderLatency.ts), so WASM by default.
-    const gpuEncoder = scorerBackend === 'webgpu' && !(await defaultAdapterIsCpuEmulated());
-    const encoder: EngineInfo['encoder'] = bundles.queryEncoder ? (opts.encoder ?? (gpuEncoder ? 'webgpu' : 'wasm')) : 'synthetic';
-    this.readbackQnet = !!opts.readbackQnet;
+    const bundles = await openBundles(modelUrl, indexUrl, onProgress, new FileCache(undefined, opts.cache ?? true));
     this.bundles = bundles;
-    const adapter = await this.startBackends(scorerBackend, encoder);
-    // The lexical index is fetched, verified and parsed at the first lexical or hybrid search (a chunked one: its dictionary, then each query's chunks).
     const { readLexical, manifest } = bundles;
     const scheme = manifest.lexical?.scheme;
+    // The lexical index is fetched, verified and parsed at the first lexical or hybrid search (a chunked one: its dictionary, then each query's chunks).
     const lexical =
       readLexical && isLexicalScheme(scheme)
-        ? { scheme, file: lexicalIndexFile(manifest), index: async () => (await openLexicalIndex(manifest, readLexical)).index }
+        ? { scheme, file: lexicalIndexFile(manifest), index: async () => (await openLexicalIndex(manifest, readLexical, bundles.readMember)).index }
         : null;
-    // Every mode ranks by the Node engine's steps (modeSearch.ts); neural passages come from neuralTopK.
-    this.modeSearch = new ModeSearch(
-      (q, depth) => this.rankNeural(q, depth),
-      bundles.docs,
-      lexical,
-      scorerBackend === 'webgpu' ? MAX_K : Number.MAX_SAFE_INTEGER,
-    );
-    const modes: SearchMode[] = lexical ? [...SEARCH_MODES] : ['neural'];
-    this.info = {
+    const load = this.generationOfLoad;
+    if (lexical && manifest.documents && opts.preload === 'lexical') {
+      const { groups, fetchDocument, fetchWhole } = await openDocumentsPart(bundles, onProgress);
+      const texts = DocumentTexts.perDocument(groups, manifest.docCount, fetchDocument, fetchWhole);
+      this.modeSearch = new ModeSearch(null, texts, lexical, Number.MAX_SAFE_INTEGER);
+      // Fetched now, so the first query needs only its chunks.
+      await this.modeSearch.prepareLexical();
+      this.info = this.describe(bundles, { modes: [...SEARCH_MODES], loaded: 'lexical' });
+      onProgress({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
+      // Started by loadRest(): after the first result or on idle (the library decides), so its bytes never delay the first answer.
+      this.rest = () =>
+        this.loadNeural(bundles, opts, onProgress, false).then(
+          (info) => {
+            if (load === this.generationOfLoad) onUpgrade?.(info);
+          },
+          (e: unknown) => {
+            if (load !== this.generationOfLoad || !this.info) return;
+            this.info = { ...this.info, neuralError: (e as Error).message ?? String(e) };
+            onUpgrade?.(this.info);
+          },
+        );
+      return this.info;
+    }
+    const info = await this.loadNeural(bundles, opts, onProgress, true, lexical);
+    onProgress({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
+    return info;
+  }
+
+  /** Bumped by each load and release, so a neural half loading for an earlier load is dropped. */
+  private generationOfLoad = 0;
+  /** The neural half's load, not started yet (preload 'lexical'). */
+  private rest: (() => Promise<void>) | null = null;
+
+  /** Starts loading the neural half after a preload-'lexical' load (once; later calls do nothing). The load's onUpgrade hears when it is in. */
+  loadRest(): void {
+    const rest = this.rest;
+    this.rest = null;
+    void rest?.();
+  }
+
+  private describe(bundles: OpenedBundles, part: Pick<EngineInfo, 'modes' | 'loaded'> & Partial<EngineInfo>): EngineInfo {
+    return {
       docCount: bundles.manifest.docCount,
       modelId: bundles.model.id,
       synthetic: bundles.model.synthetic,
-      backend: scorerBackend,
-      encoder,
-      startEncoder: encoder,
-      adapter,
-      cache: bundles.cache,
-      modes,
+      backend: 'cpu',
+      encoder: bundles.model.encoders ? 'wasm' : 'synthetic',
+      startEncoder: bundles.model.encoders ? 'wasm' : 'synthetic',
+      adapter: '',
+      cache: cacheSummary(bundles),
+      ...(bundles.manifest.documents ? { pages: bundles.manifest.documents.count } : {}),
+      ...part,
     };
-    onProgress?.({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
-    return this.info;
-  }
-
-  /** Builds the encoder and the scorer for the loaded bundles; returns a description of the scorer. */
-  private async startBackends(scorerBackend: ScorerBackend, encoder: EngineInfo['encoder']): Promise<string> {
-    const bundles = this.bundles!;
-    if (bundles.queryEncoder && encoder !== 'synthetic') {
-      const { onnx, vocabText } = bundles.queryEncoder;
-      this.encoder = await QueryEncoder.create(bundles.model, onnx, vocabText, encoder);
-    }
-    if (scorerBackend === 'cpu') {
-      this.cpuVectors = decodeTiles(bundles.tiles);
-      return 'CPU reference scorer';
-    }
-    // With a WebGPU encoder the scorer joins onnxruntime's device, so q-nets pass as buffers.
-    let device = this.encoder?.device ?? null;
-    let adapter: string;
-    if (device) adapter = describeDevice(device);
-    else ({ device, adapterInfo: adapter } = await requestScorerDevice());
-    const scorer = await QNetScorer.create(device, bundles.model.qnet, { dtype: bundles.manifest.storage.dtype });
-    scorer.setDocuments(bundles.tiles);
-    this.scorer = scorer;
-    void device.lost.then((lost) => {
-      if (this.scorer === scorer) this.lostDevice = `${lost.reason}: ${lost.message || 'device lost'}`;
-    });
-    return adapter;
   }
 
   /**
-   * After a device loss: onnxruntime's WebGPU backend cannot take a new device, so the encoder moves
-   * to WASM; the scorer moves to a fresh WebGPU device, or to the CPU when none can be had.
+   * The neural half: query encoder and vectors fetched and verified, backends started. `whole`: also
+   * every record from the metadata shards, and the ModeSearch made here (a load of everything at once).
    */
-  private async recover(): Promise<void> {
-    const why = this.lostDevice!;
-    this.lostDevice = null;
-    this.stopBackends(false); // the scorer's buffers went with the device
-    const encoder: EngineInfo['encoder'] = this.bundles!.queryEncoder ? 'wasm' : 'synthetic';
-    let backend: ScorerBackend = 'webgpu';
-    let adapter: string;
-    try {
-      adapter = await this.startBackends('webgpu', encoder);
-    } catch {
-      backend = 'cpu';
-      adapter = await this.startBackends('cpu', encoder);
+  private async loadNeural(
+    bundles: OpenedBundles,
+    opts: EngineOptions,
+    onProgress: (p: LoadProgress) => void,
+    whole: boolean,
+    lexical: ConstructorParameters<typeof ModeSearch>[2] = null,
+  ): Promise<EngineInfo> {
+    const load = this.generationOfLoad;
+    const part = await loadNeuralPart(bundles, onProgress, { metadata: whole });
+    if (load !== this.generationOfLoad) throw new Error('superseded by another load');
+    onProgress({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 });
+    const { NeuralRanker } = await import('./neuralRanker.ts');
+    const neural = await NeuralRanker.start(bundles.model, bundles.manifest, part, opts);
+    if (load !== this.generationOfLoad) {
+      neural.stop();
+      throw new Error('superseded by another load');
     }
-    this.info = { ...this.info!, backend, encoder, adapter, recoveredFrom: why };
+    this.neural = neural;
+    // Every mode ranks by the Node engine's steps (modeSearch.ts); neural passages come from the neural ranker's top-k.
+    const rank = async (q: string, depth: number) => (await neural.topK(q, depth, () => false))!.passages;
+    if (whole) this.modeSearch = new ModeSearch(rank, part.docs, lexical, neural.maxK);
+    else this.modeSearch!.setNeural(rank, neural.maxK);
+    const modes: SearchMode[] = this.modeSearch!.hasLexical ? [...SEARCH_MODES] : ['neural'];
+    const { backend, encoderBackend: encoder, adapter } = neural;
+    this.info = this.describe(bundles, { modes, loaded: 'all', backend, encoder, startEncoder: encoder, adapter });
+    return this.info;
+  }
+
+  /** After a device loss (noticed at the next search): the neural ranker moves to other backends. */
+  private async recover(): Promise<void> {
+    const n = this.neural!;
+    const why = await n.recover();
+    this.modeSearch?.setNeural(async (q, depth) => (await n.topK(q, depth, () => false))!.passages, n.maxK);
+    this.info = { ...this.info!, backend: n.backend, encoder: n.encoderBackend, adapter: n.adapter, recoveredFrom: why };
   }
 
   /** Test hook: loses the scorer's GPU device as a driver reset would. */
   simulateDeviceLoss(): void {
-    this.scorer?.device.destroy();
+    this.neural?.simulateDeviceLoss();
   }
 
   /** What load() returned, or null before a load. */
@@ -180,9 +218,14 @@ export class SearchEngine {
 
   /** `opts` may be k alone (neural mode). Every mode returns one hit per document (its best passage). */
   async search(query: string, opts: number | SearchOptions = {}): Promise<SearchResponse> {
-    const { k, mode } = searchOptions(typeof opts === 'number' ? { k: opts } : opts);
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
-    if (!this.info.modes.includes(mode)) throw new Error(`search: mode ${mode} needs an index with a lexical part`);
+    // k alone: neural mode. No mode: the default (hybrid) where the index has a lexical part, else neural.
+    const o = typeof opts === 'number' ? { k: opts, mode: 'neural' as const } : opts;
+    const asked = searchOptions(o.mode === undefined && !this.info.modes.includes(SEARCH_DEFAULTS.mode) ? { ...o, mode: 'neural' } : o);
+    const { k } = asked;
+    if (!this.info.modes.includes(asked.mode)) throw new Error(`search: mode ${asked.mode} needs an index with a lexical part`);
+    // While the neural half loads, neural and hybrid searches are answered lexically (response.mode says so).
+    const mode: SearchMode = this.info.loaded === 'lexical' ? 'lexical' : asked.mode;
     const generation = ++this.generation;
     // One search at a time: onnxruntime-web refuses to run a session that is running ("Session
     // already started"), and the scorer's weight buffers serve one q-net at a time. A search that
@@ -197,58 +240,28 @@ export class SearchEngine {
   private async searchInTurn(query: string, k: number, mode: SearchMode, generation: number): Promise<SearchResponse> {
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
     const superseded = () => generation !== this.generation; // a newer query wins
-    const dropped = (): SearchResponse => ({ query, superseded: true, hits: [], backend: this.info!.backend, timingsMs: { qnet: 0, score: 0, total: 0 } });
+    const dropped = (): SearchResponse => ({
+      query,
+      mode,
+      superseded: true,
+      hits: [],
+      backend: this.info!.backend,
+      timingsMs: { qnet: 0, score: 0, total: 0 },
+    });
     if (superseded()) return dropped();
-    if (this.lostDevice) await this.recover();
+    if (this.neural?.lostDevice) await this.recover();
     // Bounded before it is tokenized or searched: a pasted book costs what 2,048 characters do.
-    const encoder = this.encoder;
-    const { text, notice } = prepareQuery(query, mode !== 'lexical' && encoder ? (t) => encoder.tokenCut(t) : undefined);
+    const { text, notice } = prepareQuery(query, mode !== 'lexical' ? this.neural?.tokenCut : undefined);
     const t0 = performance.now();
     let qnetMs = 0;
     const hits = await this.modeSearch!.search(text, mode, k, async (q, depth) => {
-      const r = await this.neuralTopK(q, depth, superseded);
+      const r = await this.neural!.topK(q, depth, superseded);
       qnetMs = r?.encodeMs ?? 0;
       return r?.passages ?? null;
     });
     if (!hits || superseded()) return dropped();
     const total = performance.now() - t0;
-    return { query, ...(notice ? { notice } : {}), hits, backend: this.info.backend, timingsMs: { qnet: qnetMs, score: total - qnetMs, total } };
-  }
-
-  /** Encode the query, score every passage, keep the best `depth`; null when `superseded` turns true. */
-  private async neuralTopK(query: string, depth: number, superseded: () => boolean): Promise<{ passages: ScoredDoc[]; encodeMs: number } | null> {
-    const t0 = performance.now();
-    let indices: ArrayLike<number>;
-    let scores: ArrayLike<number>;
-    let t1: number;
-    if (this.encoder?.backend === 'webgpu' && this.scorer && !this.readbackQnet) {
-      const qnet = await this.encoder.encodeToGpu(query);
-      t1 = performance.now();
-      try {
-        if (superseded()) return null; // skip the scoring
-        this.scorer.useWeightBuffers(qnet.buffers);
-        ({ indices, scores } = await this.scorer.search(depth));
-      } finally {
-        qnet.release();
-      }
-    } else {
-      const weights: QNetWeights = this.encoder ? await this.encoder.encodeToCpu(query) : syntheticQueryWeights(this.bundles!.model.qnet, query);
-      t1 = performance.now();
-      if (superseded()) return null;
-      if (this.scorer) {
-        this.scorer.setWeights(weights);
-        ({ indices, scores } = await this.scorer.search(depth));
-      } else {
-        ({ indices, scores } = referenceTopK(referenceScores(weights, this.cpuVectors!, this.info!.docCount), depth));
-      }
-    }
-    if (superseded()) return null;
-    return { passages: Array.from(indices, (doc, i) => ({ doc, score: scores[i] })), encodeMs: t1 - t0 };
-  }
-
-  /** The neural ranking of `depth` passages, never given up (rankForEval). */
-  private async rankNeural(query: string, depth: number): Promise<ScoredDoc[]> {
-    return (await this.neuralTopK(query, depth, () => false))!.passages;
+    return { query, mode, ...(notice ? { notice } : {}), hits, backend: this.info.backend, timingsMs: { qnet: qnetMs, score: total - qnetMs, total } };
   }
 
   /** Lexical, neural or hybrid hits as search() gives them, outside the one-search-at-a-time turn (the eval page). */
@@ -259,25 +272,17 @@ export class SearchEngine {
 
   /** The q-net of a query as plain arrays (for parity checks against other engines). */
   async qnetFor(query: string): Promise<QNetWeights> {
-    if (!this.bundles) throw new Error('qnetFor: no index loaded');
-    const { text } = prepareQuery(query);
-    return this.encoder ? this.encoder.encodeToCpu(text) : syntheticQueryWeights(this.bundles.model.qnet, text);
-  }
-
-  /** Frees the encoder and the scorer (`destroyScorer`: its GPU buffers too, unless they went with a lost device). */
-  private stopBackends(destroyScorer: boolean): void {
-    if (destroyScorer) this.scorer?.destroy();
-    this.encoder?.dispose();
-    this.scorer = null;
-    this.encoder = null;
-    this.cpuVectors = null;
+    if (!this.neural) throw new Error('qnetFor: the neural half is not loaded');
+    return this.neural.qnetFor(prepareQuery(query).text);
   }
 
   private release(): void {
-    this.stopBackends(true);
+    this.generationOfLoad++;
+    this.rest = null;
+    this.neural?.stop();
+    this.neural = null;
     this.bundles = null;
     this.info = null;
-    this.lostDevice = null;
     this.modeSearch = null;
   }
 }

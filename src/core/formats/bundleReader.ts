@@ -66,6 +66,9 @@ export async function readVerified<R extends FileRef>(source: ByteSource, ref: R
   return bytes;
 }
 
+/** The source could not deliver a file (offline, missing, over its bound): unlike a failed verification, another copy of the same data may do. */
+export class SourceError extends Error {}
+
 /**
  * Member j of a Merkle set (merkle.ts): a kept copy that verifies, else read (at most the set's
  * max_bytes) and verified, then kept; returns its payload.
@@ -87,7 +90,12 @@ export async function readMember(
       // a damaged copy is read again from the source, never used
     }
   }
-  const bytes = await source.readUpTo(path, set.maxBytes);
+  let bytes: Uint8Array;
+  try {
+    bytes = await source.readUpTo(path, set.maxBytes);
+  } catch (e) {
+    throw new SourceError((e as Error).message);
+  }
   const payload = await verifyMerkleMember(bytes, j, set.count, set.root, path);
   await source.kept?.put(path, bytes);
   onRead?.(path, bytes.byteLength, false);

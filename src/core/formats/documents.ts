@@ -4,6 +4,7 @@
 // gzip-compressed, as a member of a Merkle set (merkle.ts), so a search fetches and verifies only the
 // documents it shows and manifest.json stays the same size whatever the collection's.
 import { type ObjectReader, fail } from './fields.ts';
+import { VarintReader, pushVarint } from './varint.ts';
 
 /**
  * The documents of a bundle: numbered in the order of their first passage in the bundle; each with
@@ -72,14 +73,6 @@ export function documentsDescriptorObject(d: DocumentsDescriptor): Record<string
 // ---- the map: per document, varint(count · 2 + contiguous); a contiguous document's passages are the
 // next `count` passage numbers after the previous document's last, else `count` varints follow.
 
-function pushVarint(out: number[], n: number): void {
-  while (n >= 0x80) {
-    out.push((n % 0x80) | 0x80);
-    n = Math.floor(n / 0x80);
-  }
-  out.push(n);
-}
-
 export function encodeDocumentMap(groups: DocumentGroups): Uint8Array {
   const out: number[] = [];
   let next = 0;
@@ -94,17 +87,8 @@ export function encodeDocumentMap(groups: DocumentGroups): Uint8Array {
 
 /** The map, checked: `documents` documents, each of ≥ 1 passage, every passage of `passages` in exactly one. */
 export function parseDocumentMap(bytes: Uint8Array, documents: number, passages: number, file: string): DocumentGroups {
-  let at = 0;
-  const varint = (what: string): number => {
-    let n = 0;
-    for (let scale = 1; ; scale *= 0x80) {
-      if (at >= bytes.length) throw new Error(`${file}: ends inside ${what} (byte ${at})`);
-      const b = bytes[at++];
-      n += (b & 0x7f) * scale;
-      if (b < 0x80) return n;
-      if (scale >= 2 ** 28) throw new Error(`${file}: ${what} at byte ${at} is longer than 5 bytes`);
-    }
-  };
+  const r = new VarintReader(bytes, file);
+  const varint = (what: string) => r.next(what);
   const docOf = new Int32Array(passages).fill(-1);
   const list: number[][] = [];
   let next = 0;
@@ -123,7 +107,7 @@ export function parseDocumentMap(bytes: Uint8Array, documents: number, passages:
     next = ps[ps.length - 1] + 1;
     list.push(ps);
   }
-  if (at !== bytes.length) throw new Error(`${file}: ${bytes.length - at} bytes after the last of its ${documents} documents`);
+  if (r.at !== bytes.length) throw new Error(`${file}: ${bytes.length - r.at} bytes after the last of its ${documents} documents`);
   const missing = docOf.indexOf(-1);
   if (missing >= 0) throw new Error(`${file}: passage ${missing} is in no document`);
   return { docOf, passages: list };
