@@ -99,16 +99,20 @@ const search = createSearch({
 });
 
 // Offline copies of the bundles are fetched after the first results are shown, or once the page
-// has been idle (no typing) for OFFLINE_IDLE_MS after the engine is ready: never while the first
-// search waits. On a first visit the engine's own fetches bypass the service worker (the page is not
+// has been idle (no typing) for OFFLINE_IDLE_MS after the engine is ready, and only once the neural
+// half is in (or failed): never while the first search or the neural half's download waits, and the
+// copy then holds the onnxruntime build the engine chose. On a first visit the engine's own fetches bypass the service worker (the page is not
 // controlled yet), so caching fetches the files once more through it, plus the files the engine
 // does not load (the neighbor graph; the lexical index until a lexical or hybrid search).
 const OFFLINE_IDLE_MS = 5_000;
 let offlineStarted = false;
 let offlineTimer: ReturnType<typeof setTimeout> | undefined;
+let offlineWanted = false;
 function startOfflineCaching(): void {
   clearTimeout(offlineTimer);
-  if (offlineStarted) return;
+  offlineWanted = true;
+  const info = search.info;
+  if (offlineStarted || !info || (info.loaded === 'lexical' && !info.neuralError)) return; // 'upgrade' starts it
   offlineStarted = true;
   // The service worker is registered here (cacheBundles), not at load: its install precaches the
   // app's files (onnxruntime's JS among them), which must not compete with the first result.
@@ -117,6 +121,10 @@ function startOfflineCaching(): void {
     () => (document.body.dataset.offline = 'unavailable'),
   );
 }
+// A few seconds after the neural half is in, so the list's new ranking is not held up by the copy.
+search.on('upgrade', () => {
+  if (offlineWanted) setTimeout(startOfflineCaching, 3_000);
+});
 function armOfflineTimer(): void {
   clearTimeout(offlineTimer);
   if (!offlineStarted && document.body.dataset.ready === 'true') offlineTimer = setTimeout(startOfflineCaching, OFFLINE_IDLE_MS);
