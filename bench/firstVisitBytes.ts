@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
 import { launchChromium } from '../scripts/lib/browser.ts';
-import { startCountingServer, type Served } from './lib/countingServer.ts';
+import { startCountingServer, tally, type Served } from './lib/countingServer.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -49,16 +49,10 @@ function kindOf(path: string): string {
   return 'other';
 }
 
-function tally(rows: Served[]): { total: number; requests: number; by_kind: Record<string, number> } {
-  const byKind: Record<string, number> = {};
-  for (const r of rows) byKind[kindOf(r.path)] = (byKind[kindOf(r.path)] ?? 0) + r.bytes;
-  return { total: rows.reduce((s, r) => s + r.bytes, 0), requests: rows.length, by_kind: byKind };
-}
+const tallied = (rows: Served[]) => tally(rows, kindOf);
 
 const server = await startCountingServer(dist);
 const browser = await launchChromium();
-const since = (t: number) => server.served.filter((r) => r.at > t);
-const between = (a: number, b: number) => server.served.filter((r) => r.at > a && r.at <= b);
 
 async function searchAndWait(page: Page, query: string): Promise<number> {
   await page.getByTestId('search-input').fill(query, { timeout: waitMs });
@@ -78,7 +72,7 @@ try {
   const t0 = Date.now();
   await page.goto(url.href, { waitUntil: 'commit' });
   const firstAt = await searchAndWait(page, o.query);
-  const first = between(t0 - 1, firstAt);
+  const first = server.between(t0 - 1, firstAt);
   const firstHit = await page.evaluate(() => document.querySelector('[data-testid=hit] a')?.getAttribute('href') ?? null);
   const rankedBy = await page.evaluate(() => document.querySelector('ol.results')?.getAttribute('data-ranked-by') ?? null);
 
@@ -99,10 +93,10 @@ try {
   for (const q of o.more ?? []) {
     const t = Date.now();
     const at = await searchAndWait(page, q);
-    const rows = between(t, at);
+    const rows = server.between(t, at);
     const own = rows.filter((r) => ['lexical', 'fragments'].includes(kindOf(r.path)));
     const rankedBy = await page.evaluate(() => document.querySelector('ol.results')?.getAttribute('data-ranked-by') ?? null);
-    more.push({ query: q, bytes: tally(rows).total, own_bytes: tally(own).total, requests: rows.length, ms: at - t, ranked_by: rankedBy });
+    more.push({ query: q, bytes: tallied(rows).total, own_bytes: tallied(own).total, requests: rows.length, ms: at - t, ranked_by: rankedBy });
   }
 
   const tSecond = Date.now();
@@ -111,7 +105,7 @@ try {
   await second.goto(url.href, { waitUntil: 'commit' });
   const secondAt = await searchAndWait(second, o.query);
 
-  if (o.list) for (const r of server.served) process.stderr.write(`${String(r.at - t0).padStart(7)} ms ${String(r.bytes).padStart(9)} ${r.status} ${r.path}\n`);
+  if (o.list) server.list(t0);
   const demo = existsSync(join(dist, 'generated/demo/demo.json')) ? JSON.parse(readFileSync(join(dist, 'generated/demo/demo.json'), 'utf8')) : null;
   console.log(
     JSON.stringify(
@@ -121,11 +115,11 @@ try {
         corpus: demo?.corpus?.name ?? null,
         documents: demo?.corpus?.documents ?? null,
         query: o.query,
-        first_result: { ms: firstAt - t0, ranked_by: rankedBy, first_hit: firstHit, ...tally(first) },
+        first_result: { ms: firstAt - t0, ranked_by: rankedBy, first_hit: firstHit, ...tallied(first) },
         more_queries: more,
-        hybrid_ready: hybridAt === null ? null : { ms: hybridAt - t0, ...tally(between(t0 - 1, hybridAt)) },
-        offline_ready: offlineAt === null ? null : { ms: offlineAt - t0, state: offlineState, ...tally(between(t0 - 1, offlineAt)) },
-        second_visit: { ms: secondAt - t2, ...tally(since(tSecond).filter((r) => r.at <= secondAt)) },
+        hybrid_ready: hybridAt === null ? null : { ms: hybridAt - t0, ...tallied(server.between(t0 - 1, hybridAt)) },
+        offline_ready: offlineAt === null ? null : { ms: offlineAt - t0, state: offlineState, ...tallied(server.between(t0 - 1, offlineAt)) },
+        second_visit: { ms: secondAt - t2, ...tallied(server.between(tSecond, secondAt)) },
       },
       null,
       1,

@@ -30,7 +30,7 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Page } from '@playwright/test';
 import { launchChromium } from '../scripts/lib/browser.ts';
-import { type Served, startCountingServer } from './lib/countingServer.ts';
+import { type Served, startCountingServer, tally } from './lib/countingServer.ts';
 
 const { values: o } = parseArgs({
   options: {
@@ -90,11 +90,7 @@ function kindOf(path: string): string {
   return 'other';
 }
 
-function tally(rows: Served[]): { total: number; requests: number; by_kind: Record<string, number> } {
-  const byKind: Record<string, number> = {};
-  for (const r of rows) byKind[kindOf(r.path)] = (byKind[kindOf(r.path)] ?? 0) + r.bytes;
-  return { total: rows.reduce((s, r) => s + r.bytes, 0), requests: rows.length, by_kind: byKind };
-}
+const tallied = (rows: Served[]) => tally(rows, kindOf);
 
 function bytesOnDisk(dir: string): { bytes: number; files: number } {
   let bytes = 0;
@@ -109,8 +105,6 @@ function bytesOnDisk(dir: string): { bytes: number; files: number } {
 
 const server = await startCountingServer(site);
 const browser = await launchChromium();
-const since = (t: number) => server.served.filter((r) => r.at > t);
-const between = (a: number, b: number) => server.served.filter((r) => r.at > a && r.at <= b);
 
 /** Types the query into Pagefind's input; resolves when its results (a link with a title) are on screen. */
 async function searchAndWait(page: Page, query: string): Promise<number> {
@@ -134,7 +128,7 @@ try {
   const t0 = Date.now();
   await page.goto(url.href, { waitUntil: 'commit' });
   const firstAt = await searchAndWait(page, o.query);
-  const first = between(t0 - 1, firstAt);
+  const first = server.between(t0 - 1, firstAt);
   const firstHit = await page.evaluate(() => document.querySelector('.pagefind-ui__result-link')?.getAttribute('href') ?? null);
   const message = await page.evaluate(() => document.querySelector('.pagefind-ui__message')?.textContent ?? null);
   const loadedAt = await page
@@ -145,9 +139,9 @@ try {
   for (const q of o.more ?? []) {
     const t = Date.now();
     const at = await searchAndWait(page, q);
-    const rows = between(t, at);
+    const rows = server.between(t, at);
     const msg = await page.evaluate(() => document.querySelector('.pagefind-ui__message')?.textContent ?? null);
-    more.push({ query: q, bytes: tally(rows).total, requests: rows.length, ms: at - t, message: msg });
+    more.push({ query: q, bytes: tallied(rows).total, requests: rows.length, ms: at - t, message: msg });
   }
   await new Promise((r) => setTimeout(r, 500)); // late fragment fetches of the last query
 
@@ -157,7 +151,7 @@ try {
   await second.goto(url.href, { waitUntil: 'commit' });
   const secondAt = await searchAndWait(second, o.query);
 
-  if (o.list) for (const r of server.served) process.stderr.write(`${String(r.at - t0).padStart(7)} ms ${String(r.bytes).padStart(9)} ${r.status} ${r.path}\n`);
+  if (o.list) server.list(t0);
   const entry = JSON.parse(readFileSync(entryPath, 'utf8')) as { version?: string; languages?: Record<string, { page_count?: number }> };
   const pages = Object.values(entry.languages ?? {}).reduce((s, l) => s + (l.page_count ?? 0), 0);
   console.log(
@@ -168,10 +162,10 @@ try {
         engine: `pagefind ${entry.version ?? '?'} (default UI)`,
         index: { pages, ...bytesOnDisk(join(site, 'pagefind')) },
         query: o.query,
-        first_result: { ms: firstAt - t0, message, first_hit: firstHit, ...tally(first) },
-        results_loaded: { ms: loadedAt - t0, ...tally(between(t0 - 1, loadedAt)) },
+        first_result: { ms: firstAt - t0, message, first_hit: firstHit, ...tallied(first) },
+        results_loaded: { ms: loadedAt - t0, ...tallied(server.between(t0 - 1, loadedAt)) },
         more_queries: more,
-        second_visit: { ms: secondAt - t2, ...tally(since(tSecond).filter((r) => r.at <= secondAt)) },
+        second_visit: { ms: secondAt - t2, ...tallied(server.between(tSecond, secondAt)) },
       },
       null,
       1,

@@ -16,7 +16,18 @@ export interface Served {
 export interface CountingServer {
   url: string;
   served: Served[];
+  /** Responses finished after `from` and by `to` (ms since the epoch). */
+  between(from: number, to?: number): Served[];
+  /** Every response on stderr: ms since `t0`, bytes, status, path (a script's --list). */
+  list(t0: number): void;
   close(): Promise<void>;
+}
+
+/** Bytes and requests of some responses, and the bytes by the kind `kindOf` gives each path. */
+export function tally(rows: Served[], kindOf: (path: string) => string): { total: number; requests: number; by_kind: Record<string, number> } {
+  const byKind: Record<string, number> = {};
+  for (const r of rows) byKind[kindOf(r.path)] = (byKind[kindOf(r.path)] ?? 0) + r.bytes;
+  return { total: rows.reduce((s, r) => s + r.bytes, 0), requests: rows.length, by_kind: byKind };
 }
 
 export async function startCountingServer(dir: string, port = 0): Promise<CountingServer> {
@@ -49,6 +60,10 @@ export async function startCountingServer(dir: string, port = 0): Promise<Counti
   return {
     url: `http://127.0.0.1:${p}/`,
     served,
+    between: (from, to = Number.POSITIVE_INFINITY) => served.filter((r) => r.at > from && r.at <= to),
+    list: (t0) => {
+      for (const r of served) process.stderr.write(`${String(r.at - t0).padStart(7)} ms ${String(r.bytes).padStart(9)} ${r.status} ${r.path}\n`);
+    },
     close: () =>
       new Promise((resolve) => {
         server.closeAllConnections();
