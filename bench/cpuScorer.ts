@@ -31,7 +31,8 @@ import {
   type QNetWeights,
   type TopK,
 } from '../src/core/qnet.ts';
-import { CpuQNetScorer, TopKHeap } from '../src/core/qnetCpu.ts';
+import { CpuQNetScorer } from '../src/core/qnetCpu.ts';
+import { BoundedTopK } from '../src/core/boundedTopK.ts';
 import { buildQNetOnnx, QNET_ONNX_INPUT, QNET_ONNX_OUTPUT } from '../src/core/qnetOnnx.ts';
 import { BertWordPieceTokenizer } from '../src/core/tokenizer.ts';
 import { decodeVectors, encodeVectors } from '../src/core/vectorStorage.ts';
@@ -132,9 +133,10 @@ async function ortWasm(vectors: Float32Array, n: number, d: number, k: number): 
     try {
       const out = await session.run({ [QNET_ONNX_INPUT]: new ort.Tensor('float32', vectors.subarray(0, n * d), [n, d]) });
       const scores = out[QNET_ONNX_OUTPUT].data as Float32Array;
-      const heap = new TopKHeap(Math.min(k, n));
-      for (let i = 0; i < n; i++) heap.offer(scores[i], i);
-      return heap.sorted();
+      const heap = new BoundedTopK(Math.min(k, n));
+      for (let i = 0; i < n; i++) heap.push(i, scores[i]);
+      const { ids, scores: best } = heap.sorted();
+      return { indices: ids, scores: best };
     } finally {
       await session.release();
     }

@@ -1,6 +1,7 @@
 // The graph walk (src/core/graphSearch.ts) against exhaustive search (referenceTopK).
 import { describe, expect, it } from 'vitest';
-import { BoundedTopK, GRAPH_NO_NEIGHBOR, graphSearch, graphViewOf } from '../src/core/graphSearch.ts';
+import { BoundedTopK } from '../src/core/boundedTopK.ts';
+import { GRAPH_NO_NEIGHBOR, graphSearch, graphViewOf } from '../src/core/graphSearch.ts';
 import { exactKnnGraph } from '../src/core/knn.ts';
 import { paperArchitecture, randomVectors, randomWeights, referenceScores, referenceTopK, seededRandom } from '../src/core/qnet.ts';
 

@@ -22,7 +22,8 @@ import {
   type QNetArchitecture,
   type QNetWeights,
 } from '../src/core/qnet';
-import { BLOCK_ROWS, CpuQNetScorer, TopKHeap, type CpuKernel } from '../src/core/qnetCpu';
+import { BLOCK_ROWS, CpuQNetScorer, type CpuKernel } from '../src/core/qnetCpu';
+import { BoundedTopK } from '../src/core/boundedTopK.ts';
 import { simdModuleBytes } from '../src/core/qnetSimd';
 import { decodeTiles, encodeVectors, type StorageDtype } from '../src/core/vectorStorage';
 
@@ -158,17 +159,17 @@ describe('CpuQNetScorer', () => {
   });
 });
 
-describe('TopKHeap', () => {
+describe('BoundedTopK, as the CPU scorer uses it', () => {
   it('keeps the k best of a stream in referenceTopK order, ties and NaN-free duplicates included', () => {
     const rand = seededRandom(3);
     // Few distinct values, so ties are everywhere.
     const scores = Array.from({ length: 5000 }, () => Math.floor(rand() * 40) - 20);
     for (const k of [1, 2, 3, 17, 100, 4999, 5000, 6000]) {
-      const heap = new TopKHeap(Math.min(k, scores.length));
-      for (const [i, s] of scores.entries()) heap.offer(s, i);
+      const heap = new BoundedTopK(Math.min(k, scores.length));
+      for (const [i, s] of scores.entries()) heap.push(i, s);
       const got = heap.sorted();
       const want = referenceTopK(scores, k);
-      expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+      expect(Array.from(got.ids)).toEqual(Array.from(want.indices));
       expect(Array.from(got.scores)).toEqual(Array.from(want.scores));
     }
   });

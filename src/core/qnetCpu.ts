@@ -12,6 +12,7 @@
 //   - the top k is kept in a bounded heap while blocks are scored: O(n log k), no sort of n scores.
 // Weights, biases and activations live in one Float32 heap (the wasm memory when SIMD is used):
 // allocated when a q-net needs more room than the last one, never per document or per block.
+import { BoundedTopK } from './boundedTopK.ts';
 import { checkWeights, type QNetWeights, type TopK } from './qnet.ts';
 import { instantiateSimd, simdModule, type SimdKernels } from './qnetSimd.ts';
 
@@ -75,14 +76,15 @@ export class CpuQNetScorer {
   topK(w: QNetWeights, vectors: Float32Array, n: number, k: number): TopK {
     if (!Number.isInteger(k) || k < 0) throw new Error(`CpuQNetScorer.topK: k must be a non-negative integer, got ${k}`);
     const plan = this.load(w, vectors, n, 'CpuQNetScorer.topK');
-    const heap = new TopKHeap(Math.min(k, n));
+    const heap = new BoundedTopK(Math.min(k, n));
     const block = new Float64Array(BLOCK_ROWS);
     for (let start = 0; start < n; start += BLOCK_ROWS) {
       const rows = Math.min(BLOCK_ROWS, n - start);
       this.scoreBlock(plan, vectors, start, rows, block, 0);
-      for (let r = 0; r < rows; r++) heap.offer(block[r], start + r);
+      for (let r = 0; r < rows; r++) heap.push(start + r, block[r]);
     }
-    return heap.sorted();
+    const { ids, scores } = heap.sorted();
+    return { indices: ids, scores };
   }
 
   /** Checks the inputs, lays the q-net out in the heap (padded), and returns where everything is. */
@@ -270,62 +272,4 @@ function reluNormResidual(F: Float32Array, y: number, rows: number, layer: Layer
       for (let o = y0; o < y0 + N; o++) F[o] = (F[o] - mean) * rstd;
     }
   }
-}
-
-/**
- * The k best of a stream of (score, index) offered in ascending index order. A min-heap on the
- * total order, its root the worst kept: a later index with an equal score ranks below every kept
- * one, so once the heap is full a candidate enters only with a score strictly above the root's.
- */
-export class TopKHeap {
-  private readonly scores: Float64Array;
-  private readonly indices: Uint32Array;
-  private size = 0;
-
-  constructor(readonly capacity: number) {
-    this.scores = new Float64Array(capacity);
-    this.indices = new Uint32Array(capacity);
-  }
-
-  offer(score: number, index: number): void {
-    const { scores, indices } = this;
-    if (this.size < this.capacity) {
-      let c = this.size++;
-      while (c > 0) {
-        const parent = (c - 1) >> 1;
-        if (!worse(score, index, scores[parent], indices[parent])) break;
-        scores[c] = scores[parent];
-        indices[c] = indices[parent];
-        c = parent;
-      }
-      scores[c] = score;
-      indices[c] = index;
-      return;
-    }
-    if (!(score > scores[0])) return; // the common case; a NaN never enters a full heap
-    let c = 0;
-    for (;;) {
-      let child = 2 * c + 1;
-      if (child >= this.size) break;
-      if (child + 1 < this.size && worse(scores[child + 1], indices[child + 1], scores[child], indices[child])) child++;
-      if (!worse(scores[child], indices[child], score, index)) break;
-      scores[c] = scores[child];
-      indices[c] = indices[child];
-      c = child;
-    }
-    scores[c] = score;
-    indices[c] = index;
-  }
-
-  /** The kept entries, best first. */
-  sorted(): TopK {
-    const order = Array.from({ length: this.size }, (_, i) => i);
-    order.sort((a, b) => this.scores[b] - this.scores[a] || this.indices[a] - this.indices[b]);
-    return { indices: Uint32Array.from(order, (i) => this.indices[i]), scores: Float64Array.from(order, (i) => this.scores[i]) };
-  }
-}
-
-/** (s1, i1) ranks below (s2, i2): a lower score, or an equal score and a higher index. */
-function worse(s1: number, i1: number, s2: number, i2: number): boolean {
-  return s1 < s2 || (s1 === s2 && i1 > i2);
 }
