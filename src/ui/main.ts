@@ -54,7 +54,10 @@ async function readAbout(url: string | undefined): Promise<DemoAbout | null> {
 function aboutLine(a: DemoAbout): string | undefined {
   const model = a.model?.id;
   if (a.kind === 'corpus' && a.corpus?.name) {
-    const n = a.corpus.documents ? ` (${a.corpus.documents.toLocaleString('en')} passages)` : '';
+    // corpus.documents counts the source pages; passages, what they were split into.
+    const pages = a.corpus.documents ? `${a.corpus.documents.toLocaleString('en')} pages` : '';
+    const passages = a.corpus.passages ? `${a.corpus.passages.toLocaleString('en')} passages` : '';
+    const n = pages ? ` (${[pages, passages].filter(Boolean).join(', ')})` : '';
     const src = [a.corpus.package, a.corpus.license?.replace(/;.*$/, '')].filter(Boolean).join(', ');
     return `Searching the ${a.corpus.name}${n}${src ? ` [${src}]` : ''} with the model ${model ?? '(unnamed)'}.`;
   }

@@ -2,6 +2,7 @@
 // query's words highlighted, timings and the backend badge. One implementation, mounted by the page
 // (src/ui/main.ts) into the document and by <hypencoder-search> (src/ui/element.ts) into its shadow
 // root. Document text only ever enters the DOM as text nodes.
+import { bindResultKeys } from './keyboard.ts';
 import { highlightRanges, queryStems } from '../core/highlight.ts';
 import { boundQuery } from '../core/query.ts';
 import {
@@ -15,6 +16,7 @@ import {
   type SearchResponse,
 } from '../lib/search.ts';
 import { el, highlighted, quotedQuery, safeHref, shownUrl } from './dom.ts';
+import { MODE_LABELS, PHASES, TIMING_LABELS, countText } from './viewText.ts';
 
 export interface ViewOptions {
   /** A heading above the box (the page has one; the element does not). */
@@ -44,35 +46,6 @@ export interface SearchView {
   readonly input: HTMLInputElement;
   destroy(): void;
 }
-
-const PHASES: Record<LoadProgress['phase'], string> = {
-  model: 'Downloading the model',
-  manifest: 'Reading the index manifest',
-  lexical: 'Reading the word index',
-  vectors: 'Downloading document vectors',
-  metadata: 'Downloading document text',
-  gpu: 'Preparing the scorer',
-  ready: 'Ready',
-};
-
-/** "1,169 pages (17,242 sections)" where the index knows its documents, else its passages. */
-function countText(info: EngineInfo): string {
-  const n = (x: number) => x.toLocaleString('en');
-  if (info.pages === undefined) return `${n(info.docCount)} documents`;
-  return info.pages === info.docCount ? `${n(info.pages)} pages` : `${n(info.pages)} pages (${n(info.docCount)} sections)`;
-}
-
-const MODE_LABELS: Record<SearchMode, string> = { neural: 'Neural', lexical: 'Lexical', hybrid: 'Hybrid' };
-
-const TIMING_LABELS: Record<string, string> = {
-  tokenize: 'tokenize',
-  encode: 'encode',
-  qnet: 'q-net',
-  score: 'score + top-k',
-  topk: 'top-k',
-  lexical: 'lexical',
-  fusion: 'fusion',
-};
 
 let nextViewId = 0;
 
@@ -388,58 +361,13 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   });
 
   // --- keyboard ---
-  const hits = (): HTMLElement[] => Array.from(results.querySelectorAll<HTMLElement>('[data-testid="hit"]'));
-  function focusHit(i: number): void {
-    const all = hits();
-    if (all.length === 0) return;
-    all[Math.max(0, Math.min(all.length - 1, i))].focus();
-  }
-  input.addEventListener('keydown', (e) => {
-    if (e.key === 'ArrowDown' && hits().length) {
-      e.preventDefault();
-      focusHit(0);
-    } else if (e.key === 'Escape') {
-      e.preventDefault(); // also stops the search input's own clearing, so state stays in step
-      clearTimeout(debounce);
-      latest++;
-      input.value = '';
-      clearResults();
-      status.textContent = '';
-      opts.onChange?.('', mode);
-    }
-  });
-  results.addEventListener('keydown', (e) => {
-    const li = (e.target as HTMLElement).closest<HTMLElement>('[data-testid="hit"]');
-    if (!li) return;
-    const all = hits();
-    const i = all.indexOf(li);
-    switch (e.key) {
-      case 'ArrowDown':
-        focusHit(i + 1);
-        break;
-      case 'ArrowUp':
-        if (i === 0) input.focus();
-        else focusHit(i - 1);
-        break;
-      case 'Home':
-        focusHit(0);
-        break;
-      case 'End':
-        focusHit(all.length - 1);
-        break;
-      case 'Escape':
-        input.focus();
-        input.select();
-        break;
-      case 'Enter':
-        if (e.target === li)
-          li.querySelector('a')?.click(); // on the link itself the browser follows it
-        else return;
-        break;
-      default:
-        return;
-    }
-    e.preventDefault();
+  bindResultKeys(input, results, () => {
+    clearTimeout(debounce);
+    latest++;
+    input.value = '';
+    clearResults();
+    status.textContent = '';
+    opts.onChange?.('', mode);
   });
 
   if (opts.initialQuery) input.value = opts.initialQuery;

@@ -15,8 +15,8 @@ function refuse(res: Response, message: string): never {
   throw new Error(message);
 }
 
-/** The body's bytes within the bound; `what` names the file in errors. */
-export async function readBodyBounded(res: Response, what: string, bound: BodyBound): Promise<Uint8Array> {
+/** The body's bytes within the bound; `what` names the file in errors; `onBytes` hears the bytes so far and the announced size (0: unknown). */
+export async function readBodyBounded(res: Response, what: string, bound: BodyBound, onBytes?: (got: number, announced: number) => void): Promise<Uint8Array> {
   const limit = 'expected' in bound ? bound.expected : bound.max;
   const tooBig = (got: string): string =>
     'expected' in bound
@@ -26,8 +26,9 @@ export async function readBodyBounded(res: Response, what: string, bound: BodyBo
   // nothing then about the size of the file.
   const encoding = (res.headers.get('content-encoding') ?? 'identity').trim().toLowerCase();
   const lengthHeader = encoding === 'identity' ? res.headers.get('content-length') : null;
+  let announced = 0;
   if (lengthHeader !== null && /^\d+$/.test(lengthHeader.trim())) {
-    const announced = Number(lengthHeader);
+    announced = Number(lengthHeader);
     if (announced > limit) refuse(res, tooBig(`the server announces ${announced} (Content-Length)`));
     if ('expected' in bound && announced < bound.expected)
       refuse(res, `${what}: truncated: expected ${bound.expected} bytes, the server announces ${announced} (Content-Length)`);
@@ -51,6 +52,7 @@ export async function readBodyBounded(res: Response, what: string, bound: BodyBo
     }
     buf.set(value, got);
     got += value.byteLength;
+    onBytes?.(got, Math.max(announced, got));
   }
   if ('expected' in bound && got < bound.expected) throw new Error(`${what}: truncated: expected ${bound.expected} bytes, got ${got}`);
   return got === buf.byteLength ? buf : buf.slice(0, got);

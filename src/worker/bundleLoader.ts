@@ -27,8 +27,11 @@ import { FileCache, type CacheState } from './fileCache.ts';
 import { HttpSource } from './httpSource.ts';
 
 export interface LoadProgress {
-  /** lexical: the documents map and the lexical index's dictionary (a progressive load's first part). */
-  phase: 'model' | 'manifest' | 'lexical' | 'vectors' | 'metadata' | 'gpu' | 'ready';
+  /**
+   * lexical: the documents map and the lexical index's dictionary (a progressive load's first part);
+   * runtime: onnxruntime's wasm (its gzip copy), fetched with the neural half; gpu: the scorer starting.
+   */
+  phase: 'model' | 'manifest' | 'lexical' | 'vectors' | 'metadata' | 'runtime' | 'gpu' | 'ready';
   loadedBytes: number;
   totalBytes: number;
   /** Of loadedBytes, how many came from the IndexedDB cache. */

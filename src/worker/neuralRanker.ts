@@ -16,6 +16,7 @@ import { MAX_K } from '../gpu/topkProgram.ts';
 import { chooseScorer } from './backendCalibration.ts';
 import type { NeuralPart } from './bundleLoader.ts';
 import { QueryEncoder, type EncoderBackend } from './queryEncoder.ts';
+import { prefetchOrtWasm } from './ortFiles.ts';
 
 export type ScorerBackend = 'webgpu' | 'cpu';
 
@@ -46,7 +47,14 @@ export class NeuralRanker {
     private readonly readbackQnet: boolean,
   ) {}
 
-  static async start(model: ModelBundle, manifest: IndexManifest, part: NeuralPart, opts: NeuralOptions): Promise<NeuralRanker> {
+  /** `progress`: told as onnxruntime's wasm arrives (the progress bar's runtime phase), then when the backends start. */
+  static async start(
+    model: ModelBundle,
+    manifest: IndexManifest,
+    part: NeuralPart,
+    opts: NeuralOptions,
+    progress?: { runtime(loaded: number, total: number): void; starting(): void },
+  ): Promise<NeuralRanker> {
     const r = new NeuralRanker(model, manifest, part, !!opts.readbackQnet);
     const hasGpu = typeof navigator !== 'undefined' && !!navigator.gpu;
     const scorer: ScorerBackend = opts.scorer ?? (hasGpu ? 'webgpu' : 'cpu');
@@ -54,6 +62,8 @@ export class NeuralRanker {
     // query took 56 s there against 0.64 s on WASM (bench/encoderLatency.ts), so WASM by default.
     const gpuEncoder = scorer === 'webgpu' && !(await defaultAdapterIsCpuEmulated());
     const encoder = part.queryEncoder ? (opts.encoder ?? (gpuEncoder ? 'webgpu' : 'wasm')) : 'synthetic';
+    if (encoder !== 'synthetic') await prefetchOrtWasm(encoder, progress?.runtime);
+    progress?.starting();
     await r.startBackends(scorer, encoder);
     if (!opts.scorer && r.scorer) await r.calibrate();
     return r;

@@ -12,7 +12,7 @@ import { hiddenLayerCount, type QNetWeights } from '../core/qnet.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import type { WeightBuffers } from '../gpu/qnetScorer.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
-import { fetchPrecompressedWasm, ortWasmUrl, type EncoderBackend } from './ortFiles.ts';
+import { ortWasmUrl, prefetchOrtWasm, type EncoderBackend } from './ortFiles.ts';
 import { neuralTokenCut, type TokenCut } from './queryBounds.ts';
 
 export type { EncoderBackend };
@@ -40,7 +40,7 @@ const ortBuilds: Record<EncoderBackend, () => Promise<OrtModule>> = {
 
 async function configureOrt(ort: OrtModule, build: EncoderBackend): Promise<OrtModule> {
   ort.env.wasm.wasmPaths = { wasm: ortWasmUrl(build) };
-  const binary = await fetchPrecompressedWasm(ortWasmUrl(build));
+  const binary = await prefetchOrtWasm(build);
   if (binary) ort.env.wasm.wasmBinary = binary;
   // Threads need a cross-origin-isolated page; elsewhere onnxruntime falls back to one.
   ort.env.wasm.numThreads = self.crossOriginIsolated ? Math.min(4, navigator.hardwareConcurrency || 1) : 1;

@@ -180,9 +180,11 @@ export class SearchEngine {
     const load = this.generationOfLoad;
     const part = await loadNeuralPart(bundles, onProgress, { metadata: whole });
     if (load !== this.generationOfLoad) throw new Error('superseded by another load');
-    onProgress({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 });
     const { NeuralRanker } = await import('./neuralRanker.ts');
-    const neural = await NeuralRanker.start(bundles.model, bundles.manifest, part, opts);
+    const neural = await NeuralRanker.start(bundles.model, bundles.manifest, part, opts, {
+      runtime: (loadedBytes, totalBytes) => onProgress({ phase: 'runtime', loadedBytes, totalBytes }),
+      starting: () => onProgress({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 }),
+    });
     if (load !== this.generationOfLoad) {
       neural.stop();
       throw new Error('superseded by another load');
