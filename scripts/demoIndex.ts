@@ -16,6 +16,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { writeFileAtomicSync } from '../src/cli/atomicWrite.ts';
+import { DEFAULT_STORAGE_DTYPE } from '../src/core/vectorStorage.ts';
 import { isMain, orExit } from './lib/main.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -53,6 +54,7 @@ interface ManifestPart {
   doc_count?: number;
   model?: { sha256?: string };
   lexical?: { scheme?: string };
+  storage?: { dtype?: string };
 }
 
 /** The fields of model.json this script looks at. */
@@ -120,6 +122,8 @@ export function staleReason(modelDir = demoModelDir()): string | null {
   // The indexer writes this lexical scheme (src/core/lexical.ts LEXICAL_SCHEME); an index from before it changed is rebuilt.
   if (manifest.lexical?.scheme !== LEXICAL_SCHEME_WRITTEN)
     return `the lexical index is ${manifest.lexical?.scheme ?? 'missing'}; the indexer now writes ${LEXICAL_SCHEME_WRITTEN}`;
+  if (manifest.storage?.dtype !== DEFAULT_STORAGE_DTYPE)
+    return `the vectors are stored as ${manifest.storage?.dtype ?? 'unknown'}; the indexer now stores ${DEFAULT_STORAGE_DTYPE}`;
   return null;
 }
 

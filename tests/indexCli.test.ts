@@ -112,7 +112,7 @@ describe('index → verify → search → eval', () => {
   let r: ReturnType<typeof cli>;
   beforeAll(() => {
     out = path.join(work, 'idx');
-    r = cli(['index', path.join(work, 'small.jsonl'), '--model', model, '--out', out, '--tile-docs', '8', '--json']);
+    r = cli(['index', path.join(work, 'small.jsonl'), '--model', model, '--out', out, '--tile-docs', '8', '--dtype', 'f16', '--json']);
   }, 120_000);
 
   it('writes a bundle that verifies, says how many documents were too long, and splits them', async () => {
@@ -285,13 +285,13 @@ describe('index: determinism and resumption', () => {
     big = path.join(work, 'big.jsonl');
     writeFileSync(big, corpus(1200, 5));
     reference = path.join(work, 'ref-idx');
-    const r = cli(['index', big, '--model', model, '--out', reference, '--tile-docs', '64', '-q']);
+    const r = cli(['index', big, '--model', model, '--out', reference, '--tile-docs', '64', '--dtype', 'f16', '-q']);
     if (r.code !== 0) throw new Error(r.stderr);
   }, 180_000);
 
   it('the same input gives byte-identical bundles (f16, and int8 with its collection-wide scale)', () => {
     const again = path.join(work, 'ref-idx-2');
-    expect(cli(['index', big, '--model', model, '--out', again, '--tile-docs', '64', '-q']).code).toBe(0);
+    expect(cli(['index', big, '--model', model, '--out', again, '--tile-docs', '64', '--dtype', 'f16', '-q']).code).toBe(0);
     const a = snapshot(reference);
     const b = snapshot(again);
     expect([...b.keys()]).toEqual([...a.keys()]);
@@ -299,8 +299,9 @@ describe('index: determinism and resumption', () => {
     const i1 = path.join(work, 'int8-1');
     const i2 = path.join(work, 'int8-2');
     expect(cli(['index', big, '--model', model, '--out', i1, '--tile-docs', '64', '--dtype', 'int8', '-q']).code).toBe(0);
-    expect(cli(['index', big, '--model', model, '--out', i2, '--tile-docs', '64', '--dtype', 'int8', '-q']).code).toBe(0);
+    expect(cli(['index', big, '--model', model, '--out', i2, '--tile-docs', '64', '-q']).code).toBe(0); // int8 is the default
     expect(readFileSync(path.join(i1, 'manifest.json')).equals(readFileSync(path.join(i2, 'manifest.json')))).toBe(true);
+    expect(JSON.parse(readFileSync(path.join(i2, 'manifest.json'), 'utf8')).storage.dtype).toBe('int8');
   }, 180_000);
 
   it('a run killed mid-way leaves no index, and the rerun resumes from its finished tiles to the same bytes', async () => {

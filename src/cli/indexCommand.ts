@@ -11,7 +11,7 @@
 //   writeBundle     written to a temporary folder and renamed into place; work folder removed
 // Same input, model and options → byte-identical bundle.
 import { type Command, Option } from 'commander';
-import { STORAGE_DTYPES } from '../core/vectorStorage.ts';
+import { DEFAULT_STORAGE_DTYPE, STORAGE_DTYPES } from '../core/vectorStorage.ts';
 import { LEXICAL_INDEX_KINDS, OPTION_RANGES, intOption } from './indexOptions.ts';
 import { encodePassages } from './indexStages/encode.ts';
 import { buildGraph } from './indexStages/graph.ts';
@@ -30,7 +30,7 @@ export function registerIndex(program: Command): void {
     .argument('<input>', 'a .jsonl file ({"id","title","text","url",...} per line), or a folder of .md/.html/.txt/.jsonl files')
     .requiredOption('-o, --out <dir>', 'the index bundle folder to create')
     .option('-m, --model <dir>', 'model bundle (default: models/default/)')
-    .addOption(new Option('--dtype <dtype>', 'vector storage').choices(STORAGE_DTYPES).default('f16'))
+    .addOption(new Option('--dtype <dtype>', 'vector storage').choices(STORAGE_DTYPES).default(DEFAULT_STORAGE_DTYPE))
     .option('--force', 'replace --out if it already holds something')
     .option('--tile-docs <n>', 'documents per vector tile (also the unit of resumption)', intOption('--tile-docs', OPTION_RANGES.tileDocs), DEFAULT_TILE_DOCS)
     .option('--batch-size <n>', 'documents per encoder call', intOption('--batch-size', OPTION_RANGES.batchSize), DEFAULT_BATCH)

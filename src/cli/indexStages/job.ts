@@ -5,7 +5,7 @@ import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { MAX_TILE_BYTES, type ModelBundle } from '../../core/formats/index.ts';
 import type { PassageStats } from '../../core/ingest/passages.ts';
-import { rowStrideWords, type StorageDtype } from '../../core/vectorStorage.ts';
+import { DEFAULT_STORAGE_DTYPE, rowStrideWords, type StorageDtype } from '../../core/vectorStorage.ts';
 import { CliError } from '../errors.ts';
 import { checkBaseUrl, type LexicalIndexKind } from '../indexOptions.ts';
 import { loadModelWithEncoders, resolveModelDir } from '../modelDir.ts';
@@ -100,7 +100,7 @@ export async function prepareJob(input: string, opts: IndexOptions): Promise<Ind
   const log = (line: string) => {
     if (!opts.quiet) process.stderr.write(`${line}\n`);
   };
-  const dtype = opts.dtype ?? 'f16';
+  const dtype = opts.dtype ?? DEFAULT_STORAGE_DTYPE;
   const tileDocs = opts.tileDocs ?? DEFAULT_TILE_DOCS;
   const output = { flag: '--out', force: opts.force, inputs: [input], recognizer: INDEX_BUNDLE };
   const out = checkOutputFolder(opts.out, output);
