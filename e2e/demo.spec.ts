@@ -82,6 +82,12 @@ if (about.kind === 'synthetic') {
       const got = await searchOnPage(page, q);
       expect(got.ids).toEqual(await oracle.lexicalIds(q, 10));
     }
+    await expect(page.getByTestId('query-notice')).toBeHidden();
+    // A misspelt word no page holds: the page says which words it searched instead, and marks them.
+    const typo = 'dictionery comprehension';
+    expect((await searchOnPage(page, typo)).ids).toEqual(await oracle.lexicalIds(typo, 10));
+    await expect(page.getByTestId('query-notice')).toHaveText(/^No page has “dictionery”: also showing “dictionar(y|ies)”/);
+    expect((await page.locator('.hit mark').allTextContents()).map((m) => m.toLowerCase())).toContain('dictionary');
     await page.screenshot({ path: info.outputPath('demo-corpus.png'), fullPage: true });
   });
 }

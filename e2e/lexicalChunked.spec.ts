@@ -82,6 +82,36 @@ test('browser engine = Node engine over a chunked lexical index, fetching only t
   }
 });
 
+test('typo tolerance in the page engine: the word list fetched only for a misspelt query, then ranked as the Node engine ranks it', async ({ page }) => {
+  const lexicalFetches: string[] = [];
+  page.on('request', (r) => {
+    const m = /\/e2e-lexchunk\/index\/(lexical\/.*)$/.exec(new URL(r.url()).pathname);
+    if (m) lexicalFetches.push(m[1]);
+  });
+  await page.goto(EVAL_PAGE);
+  await page.waitForFunction(() => window.evalPageReady === true);
+  const search = (queries: string[], typos: boolean) =>
+    page.evaluate(([m, x, qs, ty]) => window.evalSearch(m, x, qs, 'lexical', 10, ty), [
+      MODEL_URL,
+      INDEX_URL,
+      queries.map((text, i) => ({ id: String(i), text })),
+      typos,
+    ] as const);
+  await search(['supersonic flutter'], true);
+  expect(lexicalFetches).not.toContain('lexical/words.txt');
+  const misspelt = ['supersonik flutter', 'turbulant boundery layer', 'cilinder shell buckling'];
+  const on = await search(misspelt, true);
+  expect(lexicalFetches.filter((f) => f === 'lexical/words.txt')).toHaveLength(1);
+  const off = await search(misspelt, false);
+  for (const [i, q] of misspelt.entries()) {
+    const want = await node.search(q, 'lexical', 10, true);
+    expect(want.corrections?.length, q).toBeGreaterThan(0);
+    expect(on.results[String(i)], q).toEqual(want.hits);
+    expect(off.results[String(i)], q).toEqual((await node.search(q, 'lexical', 10, false)).hits);
+    expect(on.results[String(i)], q).not.toEqual(off.results[String(i)]);
+  }
+});
+
 test('a corrupted chunk is refused through the page engine, the file named', async ({ page }) => {
   // A copy of the bundle with one byte of the chunk holding "shock" flipped (its payload: the proof still hashes, the root does not).
   const bad = join(root, 'e2e-lexchunk-bad', 'index');

@@ -8,8 +8,11 @@ import { LEXICAL_SCHEME_DOCUMENTS, LEXICAL_SCHEME_PASSAGES, LexicalRanker, build
 import { rankForMode } from '../src/core/modeRanking.ts';
 import { seededRandom } from '../src/core/qnet.ts';
 import { documentGroups } from '../src/core/ranking.ts';
-import { SEARCH_DEFAULTS, snippetOf } from '../src/core/search.ts';
+import { SEARCH_DEFAULTS, snippetOf, type SearchHit } from '../src/core/search.ts';
 import { ModeSearch } from '../src/worker/modeSearch.ts';
+
+/** The hits of a ModeSearch answer (null when it was given up). */
+const hitsOf = (r: { hits: SearchHit[] } | null) => r?.hits ?? null;
 
 const docs: DocMetadata[] = [
   { id: 'a#p0', title: 'Shallow copy', url: '', text: 'copy.copy makes a shallow copy of a list', fields: { passage_of: 'a' } },
@@ -33,14 +36,14 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
     const lazy = new ModeSearch(neural, docs, { scheme, index: async () => (loads++, index) }, 100);
     const eager = new ModeSearch(neural, docs, { scheme, index }, 100);
     expect(lazy.hasLexical).toBe(true);
-    expect(await lazy.search('copy items', 'neural', 3)).toEqual(await eager.search('copy items', 'neural', 3));
+    expect(await lazy.search('copy items', 'neural', 3).then(hitsOf)).toEqual(await eager.search('copy items', 'neural', 3).then(hitsOf));
     expect(loads).toBe(0);
-    const [l1, l2] = await Promise.all([lazy.search('copy items', 'lexical', 3), lazy.search('shared items', 'lexical', 3)]);
+    const [l1, l2] = await Promise.all([lazy.search('copy items', 'lexical', 3).then(hitsOf), lazy.search('shared items', 'lexical', 3).then(hitsOf)]);
     expect(loads).toBe(1);
-    expect(l1).toEqual(await eager.search('copy items', 'lexical', 3));
-    expect(l2).toEqual(await eager.search('shared items', 'lexical', 3));
+    expect(l1).toEqual(await eager.search('copy items', 'lexical', 3).then(hitsOf));
+    expect(l2).toEqual(await eager.search('shared items', 'lexical', 3).then(hitsOf));
     expect(l1!.map((h) => h.docId).sort()).toEqual(['a', 'b']); // one hit per document; c has neither word
-    expect(await lazy.search('deep copy', 'hybrid', 3)).toEqual(await eager.search('deep copy', 'hybrid', 3));
+    expect(await lazy.search('deep copy', 'hybrid', 3).then(hitsOf)).toEqual(await eager.search('deep copy', 'hybrid', 3).then(hitsOf));
     expect(loads).toBe(1);
   });
 
@@ -59,26 +62,26 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
       },
       100,
     );
-    await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/lunr\.json: could not fetch/);
-    expect((await m.search('copy', 'lexical', 2))!.length).toBe(2);
+    await expect(m.search('copy', 'lexical', 2).then(hitsOf)).rejects.toThrow(/lunr\.json: could not fetch/);
+    expect((await m.search('copy', 'lexical', 2).then(hitsOf))!.length).toBe(2);
     expect(calls).toBe(2);
   });
 
   it('an index without a lexical part refuses lexical and hybrid search', async () => {
     const m = new ModeSearch(neural, docs, null, 100);
     expect(m.hasLexical).toBe(false);
-    await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/no lexical index/);
-    await expect(m.search('copy', 'hybrid', 2)).rejects.toThrow(/no lexical index/);
+    await expect(m.search('copy', 'lexical', 2).then(hitsOf)).rejects.toThrow(/no lexical index/);
+    await expect(m.search('copy', 'hybrid', 2).then(hitsOf)).rejects.toThrow(/no lexical index/);
   });
 });
 
 describe('document-level lexical index (lunr-doc-1)', () => {
   it('ranks documents, each shown by its passage holding the most query words', async () => {
     const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
-    const hits = (await m.search('items shared original', 'lexical', 3))!;
+    const hits = (await m.search('items shared original', 'lexical', 3).then(hitsOf))!;
     // Only a's second passage has these words; the document is found and shown by that passage.
     expect(hits.map((h) => h.id)).toEqual(['a#p1', 'b']);
-    const copy = (await m.search('shallow copy list', 'lexical', 3))!;
+    const copy = (await m.search('shallow copy list', 'lexical', 3).then(hitsOf))!;
     expect(copy[0].id).toBe('a#p0');
   });
 
@@ -86,7 +89,7 @@ describe('document-level lexical index (lunr-doc-1)', () => {
     const joined = buildLexicalIndex([{ title: 'Shallow copy', text: `${docs[0].text}\n${docs[1].text}` }, docs[2], docs[3]]);
     const want = joined.search('shared').find((r) => r.ref === '0')!.score;
     const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
-    const [hit] = (await m.search('shared', 'lexical', 3))!;
+    const [hit] = (await m.search('shared', 'lexical', 3).then(hitsOf))!;
     expect(hit.docId).toBe('a');
     expect(hit.score).toBe(want);
   });
@@ -95,22 +98,22 @@ describe('document-level lexical index (lunr-doc-1)', () => {
     // The q-net ranks a#p0 above a#p1; BM25's passage for "items shared" is a#p1.
     const neuralA0First = async (_q: string, depth: number) => [3, 0, 2, 1].slice(0, depth).map((doc, i) => ({ doc, score: 4 - i }));
     const m = new ModeSearch(neuralA0First, docs, { scheme, index: docIndex() }, 100);
-    const hits = (await m.search('items shared', 'hybrid', 3))!;
+    const hits = (await m.search('items shared', 'hybrid', 3).then(hitsOf))!;
     expect(hits.find((h) => h.docId === 'a')!.id).toBe('a#p1');
     expect(hits.find((h) => h.docId === 'c')!.id).toBe('c'); // no BM25 match: the q-net's passage
   });
 
   it('reads a per-passage (lunr-2) index of an older bundle in every mode', async () => {
     const m = new ModeSearch(neural, docs, { scheme: LEXICAL_SCHEME_PASSAGES, index: buildLexicalIndex(docs) }, 100);
-    expect((await m.search('shared', 'lexical', 3))!.map((h) => h.id)).toEqual(['a#p1']);
-    const hybrid = (await m.search('copy items', 'hybrid', 4))!;
+    expect((await m.search('shared', 'lexical', 3).then(hitsOf))!.map((h) => h.id)).toEqual(['a#p1']);
+    const hybrid = (await m.search('copy items', 'hybrid', 4).then(hitsOf))!;
     expect(new Set(hybrid.map((h) => h.docId))).toEqual(new Set(['a', 'b', 'c']));
   });
 
   it('refuses a lexical index whose refs are not documents of this bundle, naming the file', async () => {
     const tooMany = buildLexicalIndex([...documentLexicalDocs(docs, documentGroups(docs)), { title: 'extra', text: 'one record too many' }]);
     const m = new ModeSearch(neural, docs, { scheme, index: tooMany, file: 'lexical/lunr.json' }, 100);
-    await expect(m.search('copy', 'lexical', 2)).rejects.toThrow(/lexical\/lunr\.json: ref "3" is not a document number of this bundle \(0 … 2\)/);
+    await expect(m.search('copy', 'lexical', 2).then(hitsOf)).rejects.toThrow(/lexical\/lunr\.json: ref "3" is not a document number of this bundle \(0 … 2\)/);
   });
 });
 
@@ -121,21 +124,21 @@ describe('one ranking path and one hit for every mode', () => {
       depths.push(depth), order.slice(0, depth).map((doc, i) => ({ doc, score: 4 - i }))
     );
     const plain = docs.slice(2); // b and c: one passage each
-    expect((await new ModeSearch(recording([1, 0]), plain, null, 100).search('copy', 'neural', 1))!.map((h) => h.id)).toEqual(['c']);
-    expect((await new ModeSearch(recording([3, 2, 1, 0]), docs, null, 100).search('copy', 'neural', 2))!.map((h) => h.docId)).toEqual(['c', 'b']);
+    expect((await new ModeSearch(recording([1, 0]), plain, null, 100).search('copy', 'neural', 1).then(hitsOf))!.map((h) => h.id)).toEqual(['c']);
+    expect((await new ModeSearch(recording([3, 2, 1, 0]), docs, null, 100).search('copy', 'neural', 2).then(hitsOf))!.map((h) => h.docId)).toEqual(['c', 'b']);
     expect(depths).toEqual([1, 4]); // 4 = all the passages there are (fewer than 4·100)
   });
 
   it('gives up when the neural ranking does (a newer search started)', async () => {
     const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
-    expect(await m.search('copy', 'neural', 2, async () => null)).toBeNull();
-    expect(await m.search('copy', 'hybrid', 2, async () => null)).toBeNull();
+    expect(await m.search('copy', 'neural', 2, { neural: async () => null }).then(hitsOf)).toBeNull();
+    expect(await m.search('copy', 'hybrid', 2, { neural: async () => null }).then(hitsOf)).toBeNull();
   });
 
   it('a hit carries its snippet, white space collapsed, and the query words highlighted in it', async () => {
     const text = `Copies\n\n\t  of lists:   a shallow copy.\n${'word '.repeat(60)}`;
     const spaced: DocMetadata[] = [{ id: 'x', title: 'Copy', url: 'https://example.org/x', text, fields: {} }];
-    const [hit] = (await new ModeSearch(async () => [{ doc: 0, score: 1 }], spaced, null, 100).search('copying lists', 'neural', 1))!;
+    const [hit] = (await new ModeSearch(async () => [{ doc: 0, score: 1 }], spaced, null, 100).search('copying lists', 'neural', 1).then(hitsOf))!;
     expect(hit.snippet).toBe(snippetOf(text));
     expect(hit.snippet.startsWith('Copies of lists: a shallow copy. word word')).toBe(true);
     expect(hit.snippet.length).toBe(SEARCH_DEFAULTS.snippetChars + 1); // cut, with an ellipsis
@@ -190,9 +193,9 @@ describe('hybrid ranking that does not depend on k', () => {
     const weights: number[] = [];
     let reordered = 0;
     for (const q of queries) {
-      const deep = ids(await engine.search(q, 'hybrid', 1000));
-      expect(ids(await engine.search(q, 'hybrid', 10))).toEqual(deep.slice(0, 10));
-      expect(ids(await engine.search(q, 'hybrid', 150))).toEqual(deep.slice(0, 150));
+      const deep = ids(await engine.search(q, 'hybrid', 1000).then(hitsOf));
+      expect(ids(await engine.search(q, 'hybrid', 10).then(hitsOf))).toEqual(deep.slice(0, 10));
+      expect(ids(await engine.search(q, 'hybrid', 150).then(hitsOf))).toEqual(deep.slice(0, 150));
       // the Node engine hands the q-net's whole ranking
       const lexical = new LexicalRanker(index, scheme, many, groups);
       for (const k of [10, 1000]) {
@@ -200,7 +203,7 @@ describe('hybrid ranking that does not depend on k', () => {
         expect(ids(node.hits)).toEqual(deep.slice(0, k));
         weights.push(node.fusion!.neuralWeight);
       }
-      if (deep.slice(0, 10).join() !== ids(await engine.search(q, 'lexical', 10)).join()) reordered++;
+      if (deep.slice(0, 10).join() !== ids(await engine.search(q, 'lexical', 10).then(hitsOf)).join()) reordered++;
     }
     // the fusion is at work here, not just BM25's order
     expect(weights.filter((w) => w > 0).length).toBeGreaterThan(0);
@@ -209,9 +212,9 @@ describe('hybrid ranking that does not depend on k', () => {
 
   it("at every cutoff c ≤ k holds as many of BM25's matches as BM25's own top c: min(c, matches)", async () => {
     for (const q of queries) {
-      const matches = new Set(ids(await engine.search(q, 'lexical', many.length)));
+      const matches = new Set(ids(await engine.search(q, 'lexical', many.length).then(hitsOf)));
       expect(matches.size).toBeGreaterThan(100);
-      const hybrid = ids(await engine.search(q, 'hybrid', 1000));
+      const hybrid = ids(await engine.search(q, 'hybrid', 1000).then(hitsOf));
       let held = 0;
       hybrid.forEach((doc, i) => {
         if (matches.has(doc)) held++;

@@ -3,7 +3,7 @@
 // Vite from 127.0.0.1 with the project's vite.config.ts. The page is src/worker/evalPage.html.
 // Needs the dev dependencies (vite, @playwright/test): a development and testing tool.
 import path from 'node:path';
-import type { SearchMode } from '../core/search.ts';
+import { SEARCH_DEFAULTS, type SearchMode } from '../core/search.ts';
 import { CliError } from './errors.ts';
 import { CHROMIUM_ARGS, chromiumPath, startQuietVite } from './headlessBrowser.ts';
 
@@ -22,6 +22,7 @@ export async function browserSearchAll(
   queries: { id: string; text: string }[],
   mode: SearchMode,
   k: number,
+  typos: boolean = SEARCH_DEFAULTS.typos,
 ): Promise<Map<string, { id: string; score: number }[]>> {
   if (!modelDir) throw new CliError('--engine browser needs the model the index was built with (the page engine loads it): pass --model', 2);
   let pw: typeof import('@playwright/test');
@@ -42,8 +43,9 @@ export async function browserSearchAll(
     await page.goto(`${base}${EVAL_PAGE}`);
     await page.waitForFunction(() => window.evalPageReady === true, null, { timeout: 120_000 });
     const run = await page.evaluate(
-      ([m, i, q, mo, kk]) => window.evalSearch(m as string, i as string, q as { id: string; text: string }[], mo as SearchMode, kk as number),
-      [`/@fs${abs(modelDir)}/`, `/@fs${abs(indexDir)}/`, queries, mode, k] as const,
+      ([m, i, q, mo, kk, ty]) =>
+        window.evalSearch(m as string, i as string, q as { id: string; text: string }[], mo as SearchMode, kk as number, ty as boolean),
+      [`/@fs${abs(modelDir)}/`, `/@fs${abs(indexDir)}/`, queries, mode, k, typos] as const,
     );
     process.stderr.write(
       `browser engine: scorer ${run.info.backend} on ${run.info.adapter}, encoder ${run.info.encoder}; ${queries.length} queries in ${(run.ms / 1000).toFixed(1)} s\n`,

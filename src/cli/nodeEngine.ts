@@ -10,12 +10,12 @@ import path from 'node:path';
 import { qnetWeightsFromOutputs, type DocMetadata, type OutputTensor } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
 import { rankForMode } from '../core/modeRanking.ts';
-import type { LexicalRanker } from '../core/lexical.ts';
+import type { LexicalRanker, TermCorrection } from '../core/lexical.ts';
 import { openLexicalRanker, readsLexical } from '../core/lexicalBundle.ts';
 import { referenceScores } from '../core/qnet.ts';
 import { QNET_ONNX_INPUT, QNET_ONNX_OUTPUT, buildQNetOnnx } from '../core/qnetOnnx.ts';
 import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
-import type { SearchHit, SearchMode } from '../core/search.ts';
+import { SEARCH_DEFAULTS, type SearchHit, type SearchMode } from '../core/search.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
 import { CliError } from './errors.ts';
@@ -35,6 +35,8 @@ export interface SearchResult {
   fusion?: { neuralWeight: number; agreement: number };
   /** Set when the query was cut (src/core/query.ts): to MAX_QUERY_CHARS, or to the model's token limit. */
   notice?: string;
+  /** Query words no document holds, and the corpus words searched in their place (typo tolerance). */
+  corrections?: TermCorrection[];
   ms: number;
 }
 
@@ -142,7 +144,7 @@ export class NodeSearchEngine {
   }
 
   /** Up to k hits, one per document (src/core/modeRanking.ts, as the browser engine ranks). */
-  async search(original: string, mode: SearchMode, k: number): Promise<SearchResult> {
+  async search(original: string, mode: SearchMode, k: number, typos: boolean = SEARCH_DEFAULTS.typos): Promise<SearchResult> {
     const t0 = performance.now();
     const bounded = boundQuery(original);
     const query = bounded.text;
@@ -151,15 +153,23 @@ export class NodeSearchEngine {
       mode !== 'lexical' && this.tokenizer && enc ? { pieces: this.tokenizer.pieceIds(query).length, maxTokens: enc.maxQueryTokens - 2 } : undefined;
     const notice = queryCutNotice(bounded, pieces);
     const lexical = mode === 'neural' ? undefined : this.lexicalOrRefuse();
-    await lexical?.prepare(query);
+    const lexicalQuery = await lexical?.prepare(query, { typos });
     let neural: ScoredDoc[] | undefined;
     if (mode !== 'lexical') {
       const scores = await this.neuralScores(query);
       const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
       neural = order.map((doc) => ({ doc, score: scores[doc] }));
     }
-    const { hits, fusion } = rankForMode({ mode, query, k, docs: this.docs, groups: this.groups, neural, lexical });
-    return { query, mode, hits, ...(fusion ? { fusion } : {}), ...(notice ? { notice } : {}), ms: performance.now() - t0 };
+    const { hits, fusion, corrections } = rankForMode({ mode, query, k, docs: this.docs, groups: this.groups, neural, lexical, lexicalQuery });
+    return {
+      query,
+      mode,
+      hits,
+      ...(fusion ? { fusion } : {}),
+      ...(notice ? { notice } : {}),
+      ...(corrections ? { corrections } : {}),
+      ms: performance.now() - t0,
+    };
   }
 
   async close(): Promise<void> {

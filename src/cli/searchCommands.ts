@@ -49,28 +49,33 @@ export function registerSearchCommands(program: Command): void {
         .choices(['onnx', 'reference'])
         .default('onnx'),
     )
+    .option('--no-typos', 'no typo tolerance: a query word no document holds matches nothing (default: it also matches the nearest corpus words)')
     .option('--json', 'print the results as JSON')
-    .action(async (query: string, opts: { index: string; model?: string; k: number; mode?: SearchMode; scorer: NodeScorer; json?: boolean }) => {
-      // Without --mode: hybrid when a model is at hand, else BM25 alone (said on stderr).
-      let mode = opts.mode;
-      if (!mode && !opts.model && !existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
-        mode = 'lexical';
-        process.stderr.write('no model given and no default model: lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n');
-      } else if (!mode && !opts.model && !(await builtWithDefaultModel(opts.index))) {
-        // The default model cannot score an index another model built; BM25 still can.
-        mode = 'lexical';
-        process.stderr.write(
-          `the index was built with another model than the default (${DEFAULT_MODEL_DIR}): lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n`,
-        );
-      }
-      if (query === '-') query = await readStdinQuery();
-      const engine = await openEngine(opts.index, opts.model, mode, opts.scorer);
-      mode ??= engine.hasLexical() ? 'hybrid' : 'neural';
-      const r = await engine.search(query, mode, opts.k);
-      await engine.close();
-      if (r.notice) process.stderr.write(`note: ${r.notice}\n`);
-      process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : formatResults(r));
-    });
+    .action(
+      async (query: string, opts: { index: string; model?: string; k: number; mode?: SearchMode; scorer: NodeScorer; typos: boolean; json?: boolean }) => {
+        // Without --mode: hybrid when a model is at hand, else BM25 alone (said on stderr).
+        let mode = opts.mode;
+        if (!mode && !opts.model && !existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
+          mode = 'lexical';
+          process.stderr.write('no model given and no default model: lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n');
+        } else if (!mode && !opts.model && !(await builtWithDefaultModel(opts.index))) {
+          // The default model cannot score an index another model built; BM25 still can.
+          mode = 'lexical';
+          process.stderr.write(
+            `the index was built with another model than the default (${DEFAULT_MODEL_DIR}): lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n`,
+          );
+        }
+        if (query === '-') query = await readStdinQuery();
+        const engine = await openEngine(opts.index, opts.model, mode, opts.scorer);
+        mode ??= engine.hasLexical() ? 'hybrid' : 'neural';
+        const r = await engine.search(query, mode, opts.k, opts.typos);
+        await engine.close();
+        if (r.notice) process.stderr.write(`note: ${r.notice}\n`);
+        for (const c of r.corrections ?? [])
+          process.stderr.write(`note: no document has ${JSON.stringify(c.word)}; also searched ${c.to.map((w) => JSON.stringify(w)).join(', ')}\n`);
+        process.stdout.write(opts.json ? `${JSON.stringify(r)}\n` : formatResults(r));
+      },
+    );
 
   program
     .command('eval')
@@ -92,6 +97,7 @@ export function registerSearchCommands(program: Command): void {
         .default('onnx'),
     )
     .option('--run <file>', 'also write the ranking as a TREC run file (qid Q0 docid rank score tag)')
+    .option('--no-typos', 'no typo tolerance (as search --no-typos)')
     .option('--json', 'print one JSON object (metrics, per_query)')
     .action(async (opts: EvalOptions) => {
       const r = await runEval(opts);
@@ -167,6 +173,8 @@ export interface EvalOptions {
   k: number;
   run?: string;
   scorer?: NodeScorer;
+  /** Typo tolerance (default on; --no-typos sets false). */
+  typos?: boolean;
   json?: boolean;
 }
 
@@ -231,12 +239,12 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
     const { browserSearchAll } = await import('./browserEngine.ts');
     // The page engine loads the model even for lexical ranking (its neural side is always ready).
     const modelDir = resolveModelDir(opts.model);
-    const all = await browserSearchAll(opts.index, modelDir, queries, opts.mode, opts.k);
+    const all = await browserSearchAll(opts.index, modelDir, queries, opts.mode, opts.k, opts.typos !== false);
     for (const [qid, hits] of all) results.set(qid, hits);
   } else {
     const engine = await openEngine(opts.index, opts.model, opts.mode, opts.scorer);
     for (const q of queries) {
-      const r = await engine.search(q.text, opts.mode, opts.k);
+      const r = await engine.search(q.text, opts.mode, opts.k, opts.typos !== false);
       results.set(
         q.id,
         r.hits.map((h) => ({ id: h.docId, score: h.score })),

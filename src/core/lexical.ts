@@ -151,19 +151,45 @@ export function lexicalStems(text: string): Set<string> {
 
 /** The query's terms as Lunr matches them, in query order, repeats kept (each repeat weighs once more, as in Lunr's query vector). */
 export function lexicalQueryStems(query: string): string[] {
-  return lexicalQueryTerms(query).map((t) => (lunr.stemmer(new lunr.Token(t, {})) as lunr.Token).toString());
+  return lexicalQueryTerms(query).map(lexicalStem);
+}
+
+/** A word of lexicalQueryTerms as the index holds it (Lunr's stemmer). */
+export function lexicalStem(word: string): string {
+  return (lunr.stemmer(new lunr.Token(word, {})) as lunr.Token).toString();
+}
+
+/** A query word no document holds, and the corpus words searched in its place (src/core/typoTolerance.ts). */
+export interface TermCorrection {
+  word: string;
+  to: string[];
+}
+
+/** A query as the lexical index searches it: each stem with its weight in the query vector. */
+export interface LexicalQuery {
+  text: string;
+  /** Stem → weight: a typed word's stem weighs its number of occurrences, a correction less (TYPO_DEFAULTS.correctionWeight). */
+  terms: Map<string, number>;
+  corrections: TermCorrection[];
+}
+
+/** The query's stems and their counts, as typed (Lunr's query vector). */
+export function exactLexicalQuery(text: string): LexicalQuery {
+  const terms = new Map<string, number>();
+  for (const t of lexicalQueryStems(text)) terms.set(t, (terms.get(t) ?? 0) + 1);
+  return { text, terms, corrections: [] };
 }
 
 /** A scheme's BM25 over its records that is not one Lunr index (the chunked index, src/core/lexicalChunked.ts). */
 export interface LexicalSearcher {
   /** Records (documents) it scores: refs are 0 … documents − 1. */
   readonly documents: number;
-  /** Makes hits(query) answerable (fetches what the query's terms need); at once when nothing is missing. */
-  prepare(query: string): Promise<void>;
+  /** Makes hits(query) answerable (fetches what the query's terms need) and, with `typos`, corrects the words no document holds. */
+  prepare(query: string, typos?: boolean): Promise<LexicalQuery>;
   /** Everything, for a full check (verify). */
   prepareAll(): Promise<void>;
-  /** As lexicalSearch: all matching records, best first, ties by ref. */
-  hits(query: string): LexicalHit[];
+  /** As lexicalSearch: all matching records, best first, ties by ref (a string: its words as typed). */
+  hits(query: string | LexicalQuery): LexicalHit[];
 }
 
 /** Refuses a lexical index with a ref that names no record of this bundle: a document (lunr-doc-1) or a passage (lunr-2). */
@@ -185,6 +211,9 @@ export function checkLexicalRefs(index: lunr.Index, scheme: LexicalScheme, group
 export interface LexicalRanking {
   /** Matching documents (document numbers, documentGroups'), best first, every match. */
   docs: ScoredDoc[];
+  /** The stems searched (the query's and its corrections'): what a hit's words are highlighted by. */
+  stems: Set<string>;
+  corrections: TermCorrection[];
   /** The passage that shows a matching document: its best BM25 passage (lunr-2) or its passage with the most query terms (lunr-doc-1). */
   shownPassage(doc: number): number;
 }
@@ -213,20 +242,26 @@ export class LexicalRanker {
     if (!(this.index instanceof lunr.Index)) await this.index.prepareAll();
   }
 
-  /** Before rank(query): a chunked index fetches the query's chunks (Lunr's is all there). */
-  async prepare(query: string): Promise<void> {
-    if (!(this.index instanceof lunr.Index)) await this.index.prepare(query);
+  /**
+   * Before rank: a chunked index fetches the query's chunks and, with `typos`, corrects the words no
+   * document holds (Lunr's schemes are all there, and search words as typed).
+   */
+  async prepare(query: string, { typos = false }: { typos?: boolean } = {}): Promise<LexicalQuery> {
+    return this.index instanceof lunr.Index ? exactLexicalQuery(query) : this.index.prepare(query, typos);
   }
 
-  rank(query: string): LexicalRanking {
-    const hits = this.index instanceof lunr.Index ? lexicalSearch(this.index, query) : this.index.hits(query);
+  /** A string is searched as typed (after prepare(query), for a chunked index). */
+  rank(query: string | LexicalQuery): LexicalRanking {
+    const q = typeof query === 'string' ? exactLexicalQuery(query) : query;
+    const hits = this.index instanceof lunr.Index ? lexicalSearch(this.index, q.text) : this.index.hits(q);
+    const found = { stems: new Set(q.terms.keys()), corrections: q.corrections };
     if (this.scheme === LEXICAL_SCHEME_PASSAGES) {
       const docs = documentsOfPassages(hits, this.groups);
       const best = new Map(docs.map((h) => [h.doc, h.passage]));
-      return { docs, shownPassage: (doc) => best.get(doc) ?? this.groups.passages[doc][0] };
+      return { docs, ...found, shownPassage: (doc) => best.get(doc) ?? this.groups.passages[doc][0] };
     }
-    const want = [...lexicalStems(query)];
-    return { docs: hits, shownPassage: (doc) => this.mostTermsPassage(doc, want) };
+    const want = [...found.stems];
+    return { docs: hits, ...found, shownPassage: (doc) => this.mostTermsPassage(doc, want) };
   }
 
   /** The document's passage holding the most distinct query terms; the first in document order on a tie. */

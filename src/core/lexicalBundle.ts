@@ -32,7 +32,8 @@ export interface OpenedLexical {
 
 /**
  * The bundle's lexical index: a Lunr scheme's one file read and parsed now; the chunked scheme's
- * dictionary read now, its chunks when a query needs them (LexicalRanker.prepare).
+ * dictionary read now, its chunks when a query needs them and its word list when a query has a
+ * word no document holds (LexicalRanker.prepare).
  */
 export async function openLexicalIndex(manifest: IndexManifest, read: ReadLexicalFile, readMember: ReadSetMember): Promise<OpenedLexical> {
   const scheme = manifest.lexical?.scheme;
@@ -47,7 +48,12 @@ export async function openLexicalIndex(manifest: IndexManifest, read: ReadLexica
   if (!entry) throw new Error(`manifest.json: lexical.dictionary ${JSON.stringify(path)} is not a file of kind "lexical"`);
   const chunks = readLexicalChunkSet(manifest.lexical!.raw, 'manifest.json');
   const dictionary = parseLexicalDictionary(await read(entry), entry.path, chunks);
-  return { scheme, index: new ChunkedLexicalIndex(dictionary, (j) => readMember(chunks, j)), file: entry.path };
+  // The word list (typo tolerance) is optional: bundles written before 2026-12-04 have none.
+  const wordsPath = manifest.lexical!.raw.words;
+  const words = wordsPath === undefined ? undefined : typeof wordsPath === 'string' ? entries.get(wordsPath) : undefined;
+  if (wordsPath !== undefined && !words) throw new Error(`manifest.json: lexical.words ${JSON.stringify(wordsPath)} is not a file of kind "lexical"`);
+  const index = new ChunkedLexicalIndex(dictionary, (j) => readMember(chunks, j), words && (() => read(words)), words?.path);
+  return { scheme, index, file: entry.path };
 }
 
 /** openLexicalIndex, ranking the bundle's documents. */

@@ -12,13 +12,31 @@ import { merkleMemberPath, readMerkleSet, type MerkleSetDescriptor } from './for
 import { ObjectReader, parseJsonText, readDescriptor, show } from './formats/fields.ts';
 import { buildMerkleSet } from './formats/merkle.ts';
 import { VarintReader, pushVarint } from './formats/varint.ts';
-import { LEXICAL_FIELDS, lexicalQueryStems, type LexicalHit, type LexicalSearcher } from './lexical.ts';
+import {
+  LEXICAL_FIELDS,
+  exactLexicalQuery,
+  lexicalQueryTerms,
+  lexicalStem,
+  type LexicalDoc,
+  type LexicalHit,
+  type LexicalQuery,
+  type LexicalSearcher,
+} from './lexical.ts';
+import { TYPO_DEFAULTS, WordList, allowedTypos } from './typoTolerance.ts';
 
 export const LEXICAL_DICTIONARY_FILE = 'lexical/dictionary.json';
 export const LEXICAL_DICTIONARY_FORMAT = 'hypencoder-lexical-dictionary';
 const DICTIONARY_FORMAT = { tag: LEXICAL_DICTIONARY_FORMAT, supported: 2, hint: {} };
 /** A chunk is closed before it would pass this size (a term whose postings alone are larger gets a chunk of its own). */
 export const LEXICAL_CHUNK_TARGET_BYTES = 4 * 1024;
+/** The corpus's words, for typo tolerance (optional; manifest.json's lexical.words names it). */
+export const LEXICAL_WORDS_FILE = 'lexical/words.txt';
+/**
+ * Words the list keeps, by length in characters: a query word may have a typo from 5 characters
+ * (TYPO_DEFAULTS), and an edit changes the length by one, so shorter words are never near one; far
+ * longer ones are identifiers, hashes and URLs nobody types.
+ */
+export const WORD_LIST_LENGTHS = { min: TYPO_DEFAULTS.oneTypoFrom - 1, max: 32 } as const;
 /** The folder of the chunk files: chunk j is `<folder>/<j as 5 or more digits>.bin` (merkleMemberPath). */
 export const LEXICAL_CHUNKS_FOLDER = 'lexical/chunks';
 
@@ -130,7 +148,45 @@ export async function chunkLexicalIndex(index: lunr.Index, documents: number, ta
   };
 }
 
+/**
+ * The word list (lexical/words.txt): the distinct words of every document's title and text as the
+ * lexical index tokenizes them (lowercase, trimmed, no stop words), before stemming, that typo
+ * tolerance can reach (WORD_LIST_LENGTHS); sorted, one per line (a word never holds white space).
+ */
+export function corpusWordList(docs: LexicalDoc[]): { path: string; data: Uint8Array } {
+  const words = new Set<string>();
+  for (const d of docs) {
+    for (const text of [d.title, d.text]) {
+      for (const w of lexicalQueryTerms(text)) {
+        const n = [...w].length;
+        if (n >= WORD_LIST_LENGTHS.min && n <= WORD_LIST_LENGTHS.max) words.add(w);
+      }
+    }
+  }
+  const sorted = [...words].sort();
+  return { path: LEXICAL_WORDS_FILE, data: new TextEncoder().encode(sorted.length ? `${sorted.join('\n')}\n` : '') };
+}
+
 // ---- reading ----
+
+/** The word list, checked: UTF-8, one word a line, each line ended, words strictly ascending and within WORD_LIST_LENGTHS. */
+export function parseWordList(bytes: Uint8Array, file: string): WordList {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`${file}: is not UTF-8`);
+  }
+  if (text !== '' && !text.endsWith('\n')) throw new Error(`${file}: the last line is not ended by a line break`);
+  const words = text === '' ? [] : text.slice(0, -1).split('\n');
+  words.forEach((w, i) => {
+    const n = [...w].length;
+    if (n < WORD_LIST_LENGTHS.min || n > WORD_LIST_LENGTHS.max || /\s/u.test(w))
+      throw new Error(`${file}:${i + 1}: ${show(w)} is not a word of ${WORD_LIST_LENGTHS.min}–${WORD_LIST_LENGTHS.max} characters without white space`);
+    if (i > 0 && !(words[i - 1] < w)) throw new Error(`${file}:${i + 1}: ${show(w)} must come after ${show(words[i - 1])} (sorted, no repeats)`);
+  });
+  return new WordList(words);
+}
 
 /** The dictionary, checked: fields as this client scores them, first terms strictly ascending, one per chunk of the set. */
 export function parseLexicalDictionary(bytes: Uint8Array, file: string, chunks: MerkleSetDescriptor): LexicalDictionary {
@@ -198,19 +254,35 @@ export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j:
   return terms;
 }
 
+/** Distinct stems a misspelt word's nearest words may have whose chunks are read to pick its corrections: a bound on the fetches one word can cause. */
+const CORRECTION_STEMS_READ = 12;
+/** Misspelt words whose corrections are kept (then the cache starts again): a query typed letter by letter asks for the same words again. */
+const CORRECTION_CACHE_WORDS = 1000;
+
 /** The chunked index of one bundle: fetches (through `readChunk`, which verifies the chunk against the set's root) and keeps the chunks its queries need. */
 export class ChunkedLexicalIndex implements LexicalSearcher {
   private readonly chunks = new Map<number, Map<string, FieldPostings[]>>();
   private readonly loading = new Map<number, Promise<void>>();
+  /** The word list, read the first time a query has a word no document holds (a failure is not kept). */
+  private words: Promise<WordList> | null = null;
+  private readonly corrected = new Map<string, { stem: string; w: string }[]>();
 
   constructor(
     readonly dictionary: LexicalDictionary,
     /** Chunk j's payload, verified (bundleReader's readMember). */
     private readonly readChunk: (j: number) => Promise<Uint8Array>,
+    /** The word list's bytes, verified; absent where the bundle has none (no typo tolerance). */
+    private readonly readWords?: () => Promise<Uint8Array>,
+    private readonly wordsFile = LEXICAL_WORDS_FILE,
   ) {}
 
   get documents(): number {
     return this.dictionary.documents;
+  }
+
+  /** Whether the bundle has a word list (typo tolerance). */
+  get hasWords(): boolean {
+    return this.readWords !== undefined;
   }
 
   /** The chunk that would hold `term` (the last whose first term is ≤ it), or −1 before the first. */
@@ -226,17 +298,78 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
     return lo - 1;
   }
 
-  /** The distinct chunks a query's terms fall in (what prepare fetches). */
-  chunksFor(query: string): number[] {
-    return [...new Set(lexicalQueryStems(query).map((t) => this.chunkOf(t)))].filter((j) => j >= 0);
+  /** The distinct chunks a query's terms fall in (what prepare fetches first). */
+  chunksFor(query: string | LexicalQuery): number[] {
+    const stems = typeof query === 'string' ? exactLexicalQuery(query).terms.keys() : query.terms.keys();
+    return [...new Set([...stems].map((t) => this.chunkOf(t)))].filter((j) => j >= 0);
   }
 
-  async prepare(query: string): Promise<void> {
-    await Promise.all(this.chunksFor(query).map((j) => this.load(j)));
+  /**
+   * Reads the query's chunks; with `typos`, then corrects each word (of a length that may have typos)
+   * whose stem no document holds: its nearest corpus words (the word list, read now the first time),
+   * their stems' chunks read to keep the TYPO_DEFAULTS.maxCorrections stems most documents hold,
+   * each weighing correctionWeight per occurrence of the word.
+   */
+  async prepare(query: string, typos = false): Promise<LexicalQuery> {
+    const q = exactLexicalQuery(query);
+    await this.loadAll(this.chunksFor(q));
+    if (!typos || !this.readWords) return q;
+    const missing = [...new Set(lexicalQueryTerms(query))].filter((w) => allowedTypos(w) > 0 && !this.postings(lexicalStem(w)));
+    if (missing.length === 0) return q;
+    const words = await this.wordList();
+    for (const word of missing) {
+      const found = await this.corrections(word, words);
+      if (found.length === 0) continue;
+      const count = lexicalQueryTerms(query).filter((t) => t === word).length;
+      for (const c of found) q.terms.set(c.stem, (q.terms.get(c.stem) ?? 0) + TYPO_DEFAULTS.correctionWeight * count);
+      q.corrections.push({ word, to: found.map((c) => c.w) });
+    }
+    return q;
   }
 
+  /** A misspelt word's corrections: the stems of its nearest words (each shown by its first nearest word), read, most documents first. */
+  private async corrections(word: string, words: WordList): Promise<{ stem: string; w: string }[]> {
+    const kept = this.corrected.get(word);
+    if (kept) return kept;
+    const shownBy = new Map<string, string>();
+    for (const w of words.nearest(word).words) {
+      const stem = lexicalStem(w);
+      if (!shownBy.has(stem) && shownBy.size < CORRECTION_STEMS_READ) shownBy.set(stem, w);
+    }
+    await this.loadAll([...new Set([...shownBy.keys()].map((t) => this.chunkOf(t)))].filter((j) => j >= 0));
+    const found = [...shownBy]
+      .map(([stem, w]) => ({ stem, w, df: documentFrequency(this.postings(stem)) }))
+      .filter((c) => c.df > 0)
+      .sort((a, b) => b.df - a.df || (a.w < b.w ? -1 : 1))
+      .slice(0, TYPO_DEFAULTS.maxCorrections)
+      .map(({ stem, w }) => ({ stem, w }));
+    if (this.corrected.size >= CORRECTION_CACHE_WORDS) this.corrected.clear();
+    this.corrected.set(word, found);
+    return found;
+  }
+
+  /** Every chunk, and the word list checked against them (each word's stem is a term of the index). */
   async prepareAll(): Promise<void> {
     for (let j = 0; j < this.dictionary.chunks.count; j++) await this.load(j);
+    if (!this.readWords) return;
+    const words = await this.wordList();
+    words.words.forEach((w, i) => {
+      if (!this.postings(lexicalStem(w)))
+        throw new Error(`${this.wordsFile}:${i + 1}: ${show(w)} is not a word of any document (its stem is not in the index)`);
+    });
+  }
+
+  private wordList(): Promise<WordList> {
+    if (!this.words) {
+      const read = this.readWords!;
+      this.words = read().then((bytes) => parseWordList(bytes, this.wordsFile));
+      this.words.catch(() => (this.words = null));
+    }
+    return this.words;
+  }
+
+  private async loadAll(js: number[]): Promise<void> {
+    await Promise.all(js.map((j) => this.load(j)));
   }
 
   private load(j: number): Promise<void> {
@@ -262,23 +395,22 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
     return chunk.get(term);
   }
 
-  hits(query: string): LexicalHit[] {
-    // Lunr's query vector: each indexed term weighs its number of occurrences in the query.
-    const counts = new Map<string, number>();
-    for (const t of lexicalQueryStems(query)) counts.set(t, (counts.get(t) ?? 0) + 1);
-    const present: { count: number; fields: FieldPostings[] }[] = [];
-    for (const term of [...counts.keys()].sort()) {
+  hits(query: string | LexicalQuery): LexicalHit[] {
+    // Lunr's query vector: each indexed term weighs its number of occurrences in the query (a correction less).
+    const q = typeof query === 'string' ? exactLexicalQuery(query) : query;
+    const present: { weight: number; fields: FieldPostings[] }[] = [];
+    for (const term of [...q.terms.keys()].sort()) {
       const fields = this.postings(term);
-      if (fields) present.push({ count: counts.get(term)!, fields });
+      if (fields) present.push({ weight: q.terms.get(term)!, fields });
     }
     if (present.length === 0) return [];
-    const magnitude = Math.sqrt(present.reduce((s, p) => s + p.count * p.count, 0));
+    const magnitude = Math.sqrt(present.reduce((s, p) => s + p.weight * p.weight, 0));
     const scores = new Map<number, number>();
     for (let f = 0; f < this.dictionary.fields.length; f++) {
       const dot = new Map<number, number>();
-      for (const { count, fields } of present) {
+      for (const { weight, fields } of present) {
         const { docs, weights } = fields[f];
-        for (let i = 0; i < docs.length; i++) dot.set(docs[i], (dot.get(docs[i]) ?? 0) + count * (weights[i] / 1000));
+        for (let i = 0; i < docs.length; i++) dot.set(docs[i], (dot.get(docs[i]) ?? 0) + weight * (weights[i] / 1000));
       }
       for (const [doc, d] of dot) {
         const s = scores.get(doc);
@@ -289,4 +421,12 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
     hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
     return hits;
   }
+}
+
+/** Documents a term's postings name in any field. */
+function documentFrequency(fields: FieldPostings[] | undefined): number {
+  if (!fields) return 0;
+  const docs = new Set<number>();
+  for (const p of fields) for (const d of p.docs) docs.add(d);
+  return docs.size;
 }

@@ -9,7 +9,7 @@
 //            words), else by the q-net's. The top c is the same for every k ≥ c.
 import type { DocMetadata } from './formats/index.ts';
 import { FUSION_DEPTH, fuseHybrid, type FusionResult, type ScoredDoc } from './fusion.ts';
-import type { LexicalRanker, LexicalRanking } from './lexical.ts';
+import type { LexicalQuery, LexicalRanker, LexicalRanking, TermCorrection } from './lexical.ts';
 import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
 import { SEARCH_DEFAULTS, searchHits, type SearchHit, type SearchMode } from './search.ts';
 
@@ -35,6 +35,8 @@ export interface ModeRankingInput {
   neural?: ScoredDoc[];
   /** Lexical and hybrid. */
   lexical?: LexicalRanker;
+  /** The query as `lexical` prepared it (its corrections, where typo tolerance is on); default: its words as typed. */
+  lexicalQuery?: LexicalQuery;
 }
 
 export interface ModeRanking {
@@ -42,6 +44,8 @@ export interface ModeRanking {
   hits: SearchHit[];
   /** Hybrid: the neural weight and the agreement it came from. */
   fusion?: Pick<FusionResult, 'neuralWeight' | 'agreement'>;
+  /** Lexical and hybrid: query words no document holds, and the words searched instead (typo tolerance). */
+  corrections?: TermCorrection[];
 }
 
 /** One ranked document (documentGroups' number) and the passage that shows it. */
@@ -66,14 +70,16 @@ export function rankForMode(input: ModeRankingInput): ModeRanking {
 /** The hits of a document ranking: each document's passage, and its text from `docs` (which must hold those documents' passages). */
 export function showRanking({ ranked, lexical, fusion }: DocumentRanking, docs: DocMetadata[], query: string): ModeRanking {
   const passages = ranked.map((h) => ({ doc: h.passage ?? need(lexical, 'lexical').shownPassage(h.document), score: h.score }));
-  return { hits: searchHits(passages, docs, query), ...(fusion ? { fusion } : {}) };
+  // A correction's words are highlighted as the query's are: they are what matched.
+  const corrections = lexical?.corrections.length ? { corrections: lexical.corrections } : {};
+  return { hits: searchHits(passages, docs, lexical?.stems ?? query), ...(fusion ? { fusion } : {}), ...corrections };
 }
 
 /** The mode's documents, best first, up to k; reads no passage text. */
-export function rankDocuments({ mode, query, k, groups, neural, lexical }: Omit<ModeRankingInput, 'docs'>): DocumentRanking {
+export function rankDocuments({ mode, query, k, groups, neural, lexical, lexicalQuery }: Omit<ModeRankingInput, 'docs'>): DocumentRanking {
   const byNeural = (h: { doc: number; passage: number; score: number }): RankedDocument => ({ document: h.doc, score: h.score, passage: h.passage });
   if (mode === 'neural') return { ranked: documentsOfPassages(need(neural, 'neural'), groups, k).map(byNeural) };
-  const lex = need(lexical, 'lexical').rank(query);
+  const lex = need(lexical, 'lexical').rank(lexicalQuery ?? query);
   if (mode === 'lexical') return { ranked: lex.docs.slice(0, k).map((h) => ({ document: h.doc, score: h.score })), lexical: lex };
   const passages = need(neural, 'neural').slice(0, neuralPassageDepth(mode, k, groups));
   // Documents keep their order as passages are added, so the top M found among the top 4·M passages

@@ -15,6 +15,12 @@ export interface SearchOptions {
   k?: number;
   /** Default SEARCH_DEFAULTS.mode; lexical and hybrid need an index with a lexical part. */
   mode?: SearchMode;
+  /**
+   * Typo tolerance (default SEARCH_DEFAULTS.typos): a query word that no document holds also
+   * matches the corpus words nearest to it (src/core/typoTolerance.ts), in lexical and hybrid modes,
+   * where the index has a word list.
+   */
+  typos?: boolean;
 }
 
 /**
@@ -24,13 +30,14 @@ export interface SearchOptions {
 export const SEARCH_DEFAULTS = {
   k: 10,
   mode: 'hybrid',
+  typos: true,
   /** Characters of a snippet, after white space is collapsed. */
   snippetChars: 240,
 } as const satisfies Required<SearchOptions> & { snippetChars: number };
 
 /** The options with the defaults filled in (an option given as undefined takes its default). */
 export function searchOptions(opts: SearchOptions = {}): Required<SearchOptions> {
-  return { k: opts.k ?? SEARCH_DEFAULTS.k, mode: opts.mode ?? SEARCH_DEFAULTS.mode };
+  return { k: opts.k ?? SEARCH_DEFAULTS.k, mode: opts.mode ?? SEARCH_DEFAULTS.mode, typos: opts.typos ?? SEARCH_DEFAULTS.typos };
 }
 
 /** One result: a document, shown by one of its passages. */
@@ -58,9 +65,9 @@ export function snippetOf(text: string, chars: number = SEARCH_DEFAULTS.snippetC
   return t.length > chars ? `${t.slice(0, chars).trimEnd()}…` : t;
 }
 
-/** Ranked passages (best first) as hits, with snippets and the words of `query` highlighted in them. */
-export function searchHits(ranked: ScoredDoc[], docs: DocMetadata[], query: string): SearchHit[] {
-  const stems = queryStems(query);
+/** Ranked passages (best first) as hits, with snippets and the words of `query` (or these stems) highlighted in them. */
+export function searchHits(ranked: ScoredDoc[], docs: DocMetadata[], query: string | Set<string>): SearchHit[] {
+  const stems = typeof query === 'string' ? queryStems(query) : query;
   return ranked.map((h, i) => {
     const m = docs[h.doc];
     const snippet = snippetOf(m.text);

@@ -136,7 +136,7 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
       return info;
     },
     async search(query, opts) {
-      const { k, mode } = searchOptions(opts);
+      const { k, mode, typos } = searchOptions(opts);
       await ready;
       clearTimeout(restTimer); // a search has come: the neural half waits for its answer, not the idle timer
       const modes = engineModes(info);
@@ -144,7 +144,7 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
       const m = opts?.mode === undefined && !modes.includes(mode) ? 'neural' : mode;
       if (!modes.includes(m)) throw new Error(`search: mode ${m} is not available for this index`);
       // While the neural half loads (info.loaded 'lexical') the engine answers lexically; the response's mode says so.
-      const r = await engine.search(query, { k, mode: m });
+      const r = await engine.search(query, { k, mode: m, typos });
       if (info?.loaded === 'lexical') setTimeout(loadRest, AFTER_FIRST_ANSWER_MS); // once this answer is on screen
       return r;
     },

@@ -24,7 +24,7 @@ function parseExamples(attr: string | null): string[] {
 const Base = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement;
 
 export class HypencoderSearchElement extends Base {
-  static readonly observedAttributes = ['model', 'index', 'examples', 'k', 'backend', 'mode', 'preload'];
+  static readonly observedAttributes = ['model', 'index', 'examples', 'k', 'backend', 'mode', 'preload', 'typos'];
   private search: HypencoderSearch | null = null;
   private view: SearchView | null = null;
   private container: HTMLDivElement;
@@ -94,6 +94,7 @@ export class HypencoderSearchElement extends Base {
     });
     this.view = mountSearchView(this.container, this.search, {
       initialMode: mode && SEARCH_MODES.includes(mode) ? mode : undefined,
+      typos: this.getAttribute('typos') !== 'off',
       examples: parseExamples(this.getAttribute('examples')),
       hitHeadingLevel: 3,
       k: Math.max(1, Math.min(100, Number(this.getAttribute('k')) || SEARCH_DEFAULTS.k)),

@@ -30,6 +30,8 @@ export interface ViewOptions {
   k?: number;
   initialQuery?: string;
   initialMode?: SearchMode;
+  /** Typo tolerance (default SEARCH_DEFAULTS.typos; the element's typos="off" turns it off). */
+  typos?: boolean;
   /** Debounce between keystrokes and the search, ms. */
   debounceMs?: number;
   /** Called when the query or the mode changes (the page mirrors them in its URL). */
@@ -293,7 +295,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     }
     results.setAttribute('aria-busy', 'true');
     try {
-      const r = await search.search(q, { k, mode });
+      const r = await search.search(q, { k, mode, typos: opts.typos ?? SEARCH_DEFAULTS.typos });
       // A newer query has started (here or in the engine): drop this answer.
       if (mine === latest && !(r as { superseded?: boolean }).superseded) render(r);
     } catch (e) {
@@ -307,7 +309,9 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   }
 
   function render(r: SearchResponse): void {
-    const stems = queryStems(boundQuery(r.query).text); // the words the engine searched
+    // The words the engine searched: the query's, and the corpus words that stood in for its typos.
+    const corrected = (r.corrections ?? []).flatMap((c) => c.to);
+    const stems = queryStems([boundQuery(r.query).text, ...corrected].join(' '));
     const base = root.ownerDocument.baseURI;
     results.replaceChildren(
       ...r.hits.map((h) => {
@@ -333,8 +337,12 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     scrolledSinceRender = false;
     const n = r.hits.length;
     status.textContent = n ? `${n} result${n === 1 ? '' : 's'} for ${quotedQuery(r.query)}` : `No results for ${quotedQuery(r.query)}`;
-    queryNotice.hidden = !r.notice;
-    queryNotice.textContent = r.notice ? `Long query: ${r.notice}.` : '';
+    const notices = [
+      ...(r.notice ? [`Long query: ${r.notice}.`] : []),
+      ...(r.corrections ?? []).map((c) => `No page has ${quotedQuery(c.word)}: also showing ${c.to.map((w) => quotedQuery(w)).join(', ')}.`),
+    ];
+    queryNotice.hidden = notices.length === 0;
+    queryNotice.textContent = notices.join(' ');
     const t = r.timingsMs as Record<string, number>;
     const parts = Object.entries(t)
       .filter(([key, v]) => key !== 'total' && typeof v === 'number')

@@ -2,6 +2,7 @@
 // from the repository): the browser's search engine (WebGPU scorer, onnxruntime-web query encoder,
 // lexical and hybrid modes) run on this page's main thread, one call for a whole query set.
 // e2e/evalEngines.spec.ts checks it ranks as the Node engine does.
+import { SEARCH_DEFAULTS } from '../core/search.ts';
 import { SearchEngine } from './searchEngine.ts';
 
 type Mode = Parameters<SearchEngine['rankForEval']>[1];
@@ -22,14 +23,21 @@ async function open(modelUrl: string, indexUrl: string) {
   return { info, engine };
 }
 
-/** Loads the engine once per model and index on this page, then runs every query. */
-async function evalSearch(modelUrl: string, indexUrl: string, queries: { id: string; text: string }[], mode: Mode, k: number) {
+/** Loads the engine once per model and index on this page, then runs every query (typo tolerance on, as the page's default). */
+async function evalSearch(
+  modelUrl: string,
+  indexUrl: string,
+  queries: { id: string; text: string }[],
+  mode: Mode,
+  k: number,
+  typos: boolean = SEARCH_DEFAULTS.typos,
+) {
   const key = JSON.stringify([modelUrl, indexUrl]);
   if (!loaded.has(key)) loaded.set(key, open(modelUrl, indexUrl));
   const { info, engine } = await loaded.get(key)!;
   const results: Record<string, Hits> = {};
   const t0 = performance.now();
-  for (const q of queries) results[q.id] = await engine.rankForEval(q.text, mode, k);
+  for (const q of queries) results[q.id] = await engine.rankForEval(q.text, mode, k, typos);
   return { info, results, ms: performance.now() - t0 };
 }
 

@@ -5,10 +5,10 @@ import type { DocMetadata } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
 import { LexicalRanker, type LexicalScheme } from '../core/lexical.ts';
 import type { OpenedLexical } from '../core/lexicalBundle.ts';
-import { neuralPassageDepth, rankDocuments, showRanking } from '../core/modeRanking.ts';
+import { neuralPassageDepth, rankDocuments, showRanking, type ModeRanking } from '../core/modeRanking.ts';
 import { DocumentTexts } from './documentTexts.ts';
 import { retryingOnce } from '../core/retryingOnce.ts';
-import type { SearchHit, SearchMode } from '../core/search.ts';
+import { SEARCH_DEFAULTS, type SearchMode } from '../core/search.ts';
 
 /** The engine's neural ranking: the best `depth` passages with their q-net scores; null when the search was given up (a newer one started). */
 export type NeuralRanking = (query: string, depth: number) => Promise<ScoredDoc[] | null>;
@@ -68,10 +68,15 @@ export class ModeSearch {
    * The Node engine's ranking (src/core/modeRanking.ts), with the q-net's passages from the GPU's
    * top-k (`neural`, default the constructor's); null when the neural ranking was given up.
    */
-  async search(query: string, mode: SearchMode, k: number, neural: NeuralRanking | null = this.neural): Promise<SearchHit[] | null> {
+  async search(
+    query: string,
+    mode: SearchMode,
+    k: number,
+    { neural = this.neural, typos = SEARCH_DEFAULTS.typos }: { neural?: NeuralRanking | null; typos?: boolean } = {},
+  ): Promise<Pick<ModeRanking, 'hits' | 'corrections'> | null> {
     const { docs, groups } = this.texts;
     const lexical = mode === 'neural' ? undefined : await this.lexicalReady();
-    await lexical?.prepare(query);
+    const lexicalQuery = await lexical?.prepare(query, { typos });
     let passages: ScoredDoc[] | undefined;
     if (mode !== 'lexical') {
       if (!neural) throw new Error(`search: mode ${mode} needs the neural half, which has not loaded yet`);
@@ -79,9 +84,10 @@ export class ModeSearch {
       if (!ranked) return null;
       passages = ranked;
     }
-    const ranking = rankDocuments({ mode, query, k, groups, neural: passages, lexical });
+    const ranking = rankDocuments({ mode, query, k, groups, neural: passages, lexical, lexicalQuery });
     // Only the documents shown need their text: each one's fragment, fetched once.
     await this.texts.ensure(ranking.ranked.map((h) => h.document));
-    return showRanking(ranking, docs, query).hits;
+    const { hits, corrections } = showRanking(ranking, docs, query);
+    return { hits, ...(corrections ? { corrections } : {}) };
   }
 }

@@ -8,7 +8,7 @@ import { cacheSummary, loadNeuralPart, openBundles, openDocumentsPart, type Open
 import { DocumentTexts } from './documentTexts.ts';
 import { FileCache } from './fileCache.ts';
 import { ModeSearch } from './modeSearch.ts';
-import { isLexicalScheme } from '../core/lexical.ts';
+import { isLexicalScheme, type TermCorrection } from '../core/lexical.ts';
 import { lexicalIndexFile, openLexicalIndex } from '../core/lexicalBundle.ts';
 import { SEARCH_DEFAULTS, SEARCH_MODES, searchOptions, type SearchHit, type SearchMode, type SearchOptions } from '../core/search.ts';
 import type { EncoderBackend } from './queryEncoder.ts';
@@ -71,6 +71,8 @@ export interface SearchResponse {
   query: string;
   /** Set when the query was cut, by characters or by the neural model's token limit: text for the person. */
   notice?: string;
+  /** Query words no document holds, and the corpus words searched in their place (typo tolerance, SearchOptions.typos). */
+  corrections?: TermCorrection[];
   /** The mode that ranked these hits: the one asked for, or 'lexical' while the neural half is still loading. */
   mode: SearchMode;
   /** A newer search started before this one finished: its answer was dropped (hits is empty). */
@@ -232,14 +234,14 @@ export class SearchEngine {
     // One search at a time: onnxruntime-web refuses to run a session that is running ("Session
     // already started"), and the scorer's weight buffers serve one q-net at a time. A search that
     // waited its turn while a newer one arrived is dropped without running.
-    const turn = this.turn.then(() => this.searchInTurn(query, k, mode, generation));
+    const turn = this.turn.then(() => this.searchInTurn(query, k, mode, asked.typos, generation));
     this.turn = turn.catch(() => undefined);
     return turn;
   }
 
   private turn: Promise<unknown> = Promise.resolve();
 
-  private async searchInTurn(query: string, k: number, mode: SearchMode, generation: number): Promise<SearchResponse> {
+  private async searchInTurn(query: string, k: number, mode: SearchMode, typos: boolean, generation: number): Promise<SearchResponse> {
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
     const superseded = () => generation !== this.generation; // a newer query wins
     const dropped = (): SearchResponse => ({
@@ -256,20 +258,32 @@ export class SearchEngine {
     const { text, notice } = prepareQuery(query, mode !== 'lexical' ? this.neural?.tokenCut : undefined);
     const t0 = performance.now();
     let qnetMs = 0;
-    const hits = await this.modeSearch!.search(text, mode, k, async (q, depth) => {
-      const r = await this.neural!.topK(q, depth, superseded);
-      qnetMs = r?.encodeMs ?? 0;
-      return r?.passages ?? null;
+    const ranking = await this.modeSearch!.search(text, mode, k, {
+      typos,
+      neural: async (q, depth) => {
+        const r = await this.neural!.topK(q, depth, superseded);
+        qnetMs = r?.encodeMs ?? 0;
+        return r?.passages ?? null;
+      },
     });
-    if (!hits || superseded()) return dropped();
+    if (!ranking || superseded()) return dropped();
     const total = performance.now() - t0;
-    return { query, mode, ...(notice ? { notice } : {}), hits, backend: this.info.backend, timingsMs: { qnet: qnetMs, score: total - qnetMs, total } };
+    const { hits, corrections } = ranking;
+    return {
+      query,
+      mode,
+      ...(notice ? { notice } : {}),
+      ...(corrections ? { corrections } : {}),
+      hits,
+      backend: this.info.backend,
+      timingsMs: { qnet: qnetMs, score: total - qnetMs, total },
+    };
   }
 
   /** Lexical, neural or hybrid hits as search() gives them, outside the one-search-at-a-time turn (the eval page). */
-  async rankForEval(query: string, mode: SearchMode, k: number): Promise<SearchHit[]> {
+  async rankForEval(query: string, mode: SearchMode, k: number, typos: boolean = SEARCH_DEFAULTS.typos): Promise<SearchHit[]> {
     if (!this.modeSearch) throw new Error('rankForEval: no index loaded');
-    return (await this.modeSearch.search(prepareQuery(query).text, mode, k))!;
+    return (await this.modeSearch.search(prepareQuery(query).text, mode, k, { typos }))!.hits;
   }
 
   /** The q-net of a query as plain arrays (for parity checks against other engines). */

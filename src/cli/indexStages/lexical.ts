@@ -1,6 +1,6 @@
 // Stage 5, lexical: the Lunr index, one record per source document, grouped from the very metadata
 // records written, as the engines group them; by default its BM25 weights cut into term chunks and a
-// dictionary (scheme bm25-chunked-v2), with --lexical lunr Lunr's JSON (lunr-doc-1). Skipped with --no-lexical.
+// dictionary (scheme bm25-chunked-v2) and the corpus's word list for typo tolerance, with --lexical lunr Lunr's JSON (lunr-doc-1). Skipped with --no-lexical.
 import type { DocMetadata } from '../../core/formats/index.ts';
 import {
   LEXICAL_FIELDS,
@@ -11,7 +11,7 @@ import {
   documentLexicalDocs,
   serializeLexicalIndex,
 } from '../../core/lexical.ts';
-import { chunkLexicalIndex } from '../../core/lexicalChunked.ts';
+import { chunkLexicalIndex, corpusWordList } from '../../core/lexicalChunked.ts';
 import { merkleMemberPath, merkleSetObject } from '../../core/formats/index.ts';
 import { documentGroups } from '../../core/ranking.ts';
 import type { WriteIndexInput } from '../writeIndex.ts';
@@ -21,13 +21,15 @@ import type { Stored } from './store.ts';
 export async function buildLexical(job: IndexJob, stored: Stored): Promise<WriteIndexInput['lexical']> {
   if (job.opts.lexical === false) return undefined;
   const groups = documentGroups(stored.metadata.flat() as DocMetadata[]);
-  const index = buildLexicalIndex(documentLexicalDocs(stored.passages, groups));
+  const lexicalDocs = documentLexicalDocs(stored.passages, groups);
+  const index = buildLexicalIndex(lexicalDocs);
   const fields = [...LEXICAL_FIELDS];
   if (job.opts.lexical !== 'lunr') {
     const { dictionary, chunks, members } = await chunkLexicalIndex(index, groups.passages.length);
+    const words = corpusWordList(lexicalDocs);
     return {
-      descriptor: { scheme: LEXICAL_SCHEME_CHUNKED, fields, dictionary: dictionary.path, chunks: merkleSetObject(chunks) },
-      files: [dictionary],
+      descriptor: { scheme: LEXICAL_SCHEME_CHUNKED, fields, dictionary: dictionary.path, words: words.path, chunks: merkleSetObject(chunks) },
+      files: [dictionary, words],
       members: members.map((data, j) => ({ path: merkleMemberPath(chunks.folder, j), data })),
     };
   }

@@ -1,0 +1,115 @@
+// What typo tolerance does to ranking quality, one JSON line per (queries, mode, typos): a judged
+// query set as written ("clean") and with one typo in each query ("typo": its longest word of 5 or more
+// letters gets one seeded edit — a substitution, deletion, insertion or swap of neighbours, never at
+// the first letter, as people rarely mistype it), each evaluated by `hypencoder-web eval` with typo
+// tolerance on and off. Usage:
+//   npx tsx bench/typoTolerance.ts --index DIR --queries F --qrels F [--model DIR] [--modes lexical,hybrid] [--seed 1] [--name NAME]
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values: opt } = parseArgs({
+  options: {
+    index: { type: 'string' },
+    queries: { type: 'string' },
+    qrels: { type: 'string' },
+    model: { type: 'string', default: join(root, 'models', 'default') },
+    modes: { type: 'string', default: 'lexical,hybrid' },
+    seed: { type: 'string', default: '1' },
+    name: { type: 'string' },
+  },
+});
+if (!opt.index || !opt.queries || !opt.qrels) {
+  console.error('typoTolerance: --index, --queries and --qrels are required');
+  process.exit(2);
+}
+
+/** mulberry32: a small seeded generator, so the typo'd set is the same on every run. */
+function generator(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
+/** One edit of `word` at a position after its first letter; never the word itself. */
+function misspell(word: string, rnd: () => number): string {
+  for (;;) {
+    const kind = Math.floor(rnd() * 4);
+    const at = 1 + Math.floor(rnd() * (word.length - 1));
+    const letter = LETTERS[Math.floor(rnd() * LETTERS.length)];
+    const out =
+      kind === 0
+        ? word.slice(0, at) + letter + word.slice(at + 1)
+        : kind === 1
+          ? word.slice(0, at) + word.slice(at + 1)
+          : kind === 2
+            ? word.slice(0, at) + letter + word.slice(at)
+            : at + 1 < word.length
+              ? word.slice(0, at) + word[at + 1] + word[at] + word.slice(at + 2)
+              : word;
+    if (out !== word) return out;
+  }
+}
+
+const rnd = generator(Number(opt.seed));
+const clean = readFileSync(opt.queries, 'utf8')
+  .split('\n')
+  .filter((l) => l.trim())
+  .map((l) => JSON.parse(l) as { id: string; text: string });
+let misspelt = 0;
+const typo = clean.map((q) => {
+  const words = [...q.text.matchAll(/\p{L}{5,}/gu)].map((m) => m[0]);
+  if (words.length === 0) return q;
+  const longest = words.reduce((a, b) => (b.length > a.length ? b : a));
+  misspelt++;
+  const at = q.text.indexOf(longest);
+  return { id: q.id, text: q.text.slice(0, at) + misspell(longest.toLowerCase(), rnd) + q.text.slice(at + longest.length) };
+});
+
+const work = mkdtempSync(join(tmpdir(), 'typo-bench-'));
+try {
+  const sets = { clean: opt.queries, typo: join(work, 'typo.jsonl') };
+  writeFileSync(sets.typo, `${typo.map((q) => JSON.stringify(q)).join('\n')}\n`);
+  for (const mode of opt.modes.split(',')) {
+    for (const [set, file] of Object.entries(sets)) {
+      for (const typos of [false, true]) {
+        const args = ['eval', '--index', opt.index, '--queries', file, '--qrels', opt.qrels, '--model', opt.model, '--mode', mode, '--json'];
+        if (!typos) args.push('--no-typos');
+        const t0 = Date.now();
+        const r = spawnSync(process.execPath, [join(root, 'bin', 'hypencoder-web.js'), ...args], { encoding: 'utf8', maxBuffer: 256 << 20 });
+        if (r.status !== 0) {
+          console.error(r.stderr || r.stdout);
+          process.exit(r.status ?? 1);
+        }
+        const e = JSON.parse(r.stdout);
+        const row = {
+          bench: 'typo-tolerance',
+          name: opt.name ?? opt.queries,
+          queries: set,
+          misspelt: set === 'typo' ? misspelt : 0,
+          mode,
+          typos,
+          'ndcg@10': Number(e['ndcg@10'].toFixed(4)),
+          'mrr@10': Number(e['mrr@10'].toFixed(4)),
+          'recall@100': Number(e['recall@100'].toFixed(4)),
+          n: e.queries,
+          seed: Number(opt.seed),
+          seconds: Number(((Date.now() - t0) / 1000).toFixed(1)),
+        };
+        process.stdout.write(`${JSON.stringify(row)}\n`);
+      }
+    }
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
