@@ -99,7 +99,7 @@ const PAGE = `<!doctype html><html><head><title>Guide | Site</title><style>.x{co
 <footer>FOOTERTOKEN</footer></body></html>`;
 
 describe('extractHtml', () => {
-  const page = extractHtml(PAGE, 'fallback');
+  const page = extractHtml(PAGE, 'fallback')!;
   const all = page.sections.map((s) => s.text).join('\n');
   it('takes the title from <title>', () => expect(page.title).toBe('Guide | Site'));
   it('drops scripts, styles, navigation, hidden and chrome text', () => {
@@ -117,11 +117,11 @@ describe('extractHtml', () => {
     expect(page.sections[1].text).toBe('Install\nRun npm i.');
   });
   it('falls back to the first heading, then to the given title', () => {
-    expect(extractHtml('<body><h2>Only</h2><p>x</p></body>', 'f').title).toBe('Only');
-    expect(extractHtml('<body><p>x</p></body>', 'file-name').title).toBe('file-name');
+    expect(extractHtml('<body><h2>Only</h2><p>x</p></body>', 'f')!.title).toBe('Only');
+    expect(extractHtml('<body><p>x</p></body>', 'file-name')!.title).toBe('file-name');
   });
   it('without <main>, drops site header and footer but keeps an article header', () => {
-    const p = extractHtml('<body><header>SITE</header><article><header><h1>Post</h1></header><p>Body</p></article><footer>F</footer></body>', 'x');
+    const p = extractHtml('<body><header>SITE</header><article><header><h1>Post</h1></header><p>Body</p></article><footer>F</footer></body>', 'x')!;
     const text = p.sections.map((s) => s.text).join('\n');
     expect(text).not.toContain('SITE');
     expect(text).not.toContain('F\n');

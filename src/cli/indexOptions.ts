@@ -1,4 +1,5 @@
 // The index command's option checks: numeric ranges, --lexical's kinds and --base-url, refused before any work.
+import { compile } from 'css-select';
 import { CliError } from './errors.ts';
 
 /** Ranges of the numeric options: generous for real work, small enough that no value exhausts the machine. */
@@ -21,6 +22,16 @@ export function intOption(name: string, [min, max]: readonly [number, number]) {
     if (!Number.isInteger(n) || n < min || n > max) throw new CliError(`${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`, 2);
     return n;
   };
+}
+
+/** A CSS selector option (--root-selector, --exclude-selectors), refused before any work when css-select cannot parse it. */
+export function checkSelector(option: string, selector: string): void {
+  if (selector.trim() === '') throw new CliError(`${option}: empty selector`, 2);
+  try {
+    compile(selector);
+  } catch (e) {
+    throw new CliError(`${option} ${JSON.stringify(selector)}: not a CSS selector css-select reads (${(e as Error).message})`, 2);
+  }
 }
 
 /** --base-url: an http(s) URL, or a path (absolute like /docs/, or relative like docs/) on the site. */

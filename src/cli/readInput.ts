@@ -9,7 +9,9 @@
 import { type Dirent, type Stats, createReadStream } from 'node:fs';
 import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { type IngestKind, type IngestSource, type Ingester, countsByKind, formatList, ingesterFor } from '../core/ingest/registry.ts';
+import picomatch from 'picomatch';
+import type { HtmlContentOptions } from '../core/ingest/html.ts';
+import { type IngestKind, type IngestOptions, type IngestSource, type Ingester, countsByKind, formatList, ingesterFor } from '../core/ingest/registry.ts';
 import type { SourceDoc } from '../core/ingest/types.ts';
 import { InputError } from '../core/ingest/utf8.ts';
 import { errnoText } from './errors.ts';
@@ -22,6 +24,10 @@ export interface InputSummary {
   byKind: Record<IngestKind, number>;
   /** Symbolic links skipped: broken or looping, or leading outside the input folder. */
   skippedLinks: { broken: number; outside: number };
+  /** Files of a folder left out by --glob / --exclude-glob. */
+  excludedByGlob: number;
+  /** Pages with no content to index: nothing matched --root-selector. */
+  noContent: number;
 }
 
 /** The longest JSONL line (one document) read: V8's strings stop at 2^29 characters. */
@@ -34,6 +40,12 @@ export interface ReadInputOptions {
   urlBase?: string;
   /** Follow links that lead outside the input folder too. */
   followExternalLinks?: boolean;
+  /** A folder's files to read: paths relative to it matching any of these globs (picomatch; default all). */
+  glob?: string[];
+  /** …and none of these. */
+  excludeGlob?: string[];
+  /** What of an HTML page is content (root and exclude selectors). */
+  html?: HtmlContentOptions;
 }
 
 function fsError(e: unknown, where: string): InputError {
@@ -140,9 +152,9 @@ async function readWhole(file: string, shown: string): Promise<Uint8Array> {
 }
 
 /** One file's documents, from the bytes handed to its ingester whole or line by line. */
-async function ingestFile(ingester: Ingester, file: string, source: IngestSource, docs: SourceDoc[]): Promise<void> {
-  if (ingester.unit === 'line') await readLines(file, source.shown, (bytes, line) => docs.push(...ingester.parse(bytes, source, line)));
-  else docs.push(...ingester.parse(await readWhole(file, source.shown), source, 1));
+async function ingestFile(ingester: Ingester, file: string, source: IngestSource, docs: SourceDoc[], opts: IngestOptions): Promise<void> {
+  if (ingester.unit === 'line') await readLines(file, source.shown, (bytes, line) => docs.push(...ingester.parse(bytes, source, line, opts)));
+  else docs.push(...ingester.parse(await readWhole(file, source.shown), source, 1, opts));
 }
 
 export async function readInput(input: string, opts: ReadInputOptions = {}): Promise<{ docs: SourceDoc[]; summary: InputSummary }> {
@@ -155,10 +167,24 @@ export async function readInput(input: string, opts: ReadInputOptions = {}): Pro
   }
   if (!st.isDirectory() && !st.isFile()) throw new InputError(`${input}: not a regular file or a folder`);
   const root = st.isDirectory() ? input : path.dirname(input);
-  const summary: InputSummary = { files: 0, skippedFiles: 0, byKind: countsByKind(), skippedLinks: { broken: 0, outside: 0 } };
+  const summary: InputSummary = {
+    files: 0,
+    skippedFiles: 0,
+    byKind: countsByKind(),
+    skippedLinks: { broken: 0, outside: 0 },
+    excludedByGlob: 0,
+    noContent: 0,
+  };
   const files = st.isDirectory() ? await listFiles(input, summary, opts.followExternalLinks ?? false) : [input];
+  const included = opts.glob?.length ? picomatch(opts.glob) : () => true;
+  const excluded = opts.excludeGlob?.length ? picomatch(opts.excludeGlob) : () => false;
   const docs: SourceDoc[] = [];
   for (const file of files) {
+    const rel = path.relative(root, file).split(path.sep).join('/');
+    if (st.isDirectory() && (!included(rel) || excluded(rel))) {
+      summary.excludedByGlob++;
+      continue;
+    }
     const ingester = ingesterFor(path.extname(file));
     if (!ingester) {
       if (!st.isDirectory())
@@ -170,13 +196,20 @@ export async function readInput(input: string, opts: ReadInputOptions = {}): Pro
     summary.byKind[ingester.kind]++;
     const rel0 = path.relative(process.cwd(), file);
     const shown = rel0 && !rel0.startsWith('..') ? rel0 : file;
-    const rel = path.relative(root, file).split(path.sep).join('/');
-    await ingestFile(ingester, file, { rel, shown, url: pageUrl(rel, opts.urlBase), fallbackTitle: path.basename(file, path.extname(file)) }, docs);
+    const before = docs.length;
+    const source = { rel, shown, url: pageUrl(rel, opts.urlBase), fallbackTitle: path.basename(file, path.extname(file)) };
+    await ingestFile(ingester, file, source, docs, { html: opts.html });
+    if (ingester.unit === 'file' && docs.length === before) summary.noContent++;
   }
   if (docs.length === 0) {
+    const left = [
+      ...(summary.skippedFiles ? [`${summary.skippedFiles} files of other types skipped`] : []),
+      ...(summary.excludedByGlob ? [`${summary.excludedByGlob} left out by --glob / --exclude-glob`] : []),
+      ...(summary.noContent ? [`${summary.noContent} pages with nothing matching --root-selector ${JSON.stringify(opts.html?.rootSelector)}`] : []),
+    ];
     const what = st.isDirectory()
-      ? `${input}: holds no ${formatList()} documents${summary.skippedFiles ? ` (${summary.skippedFiles} files of other types skipped)` : ''}`
-      : `${input}: holds no documents`;
+      ? `${input}: holds no ${formatList()} documents${left.length ? ` (${left.join('; ')})` : ''}`
+      : `${input}: holds no documents${left.length ? ` (${left.join('; ')})` : ''}`;
     throw new InputError(`${what}; nothing to index`);
   }
   const seen = new Map<string, string>();

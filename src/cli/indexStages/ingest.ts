@@ -23,7 +23,13 @@ export async function ingestPassages(job: IndexJob): Promise<Ingested> {
   let docs: SourceDoc[];
   let input: InputSummary;
   try {
-    ({ docs, summary: input } = await readInput(job.input, { urlBase: opts.baseUrl, followExternalLinks: opts.followExternalLinks }));
+    ({ docs, summary: input } = await readInput(job.input, {
+      urlBase: opts.baseUrl,
+      followExternalLinks: opts.followExternalLinks,
+      glob: opts.glob,
+      excludeGlob: opts.excludeGlob,
+      html: { rootSelector: opts.rootSelector, excludeSelectors: opts.excludeSelectors },
+    }));
   } catch (e) {
     if (e instanceof InputError) throw new CliError(e.message, 2);
     throw e;
@@ -47,7 +53,10 @@ export async function ingestPassages(job: IndexJob): Promise<Ingested> {
     ids.add(p.id);
   }
   job.log(
-    `${input.files} file(s)${input.skippedFiles ? ` (+${input.skippedFiles} of other types skipped)` : ''}${linksSkipped(input)}: ${stats.documents} documents → ${passages.length} passages` +
+    `${input.files} file(s)${input.skippedFiles ? ` (+${input.skippedFiles} of other types skipped)` : ''}${linksSkipped(input)}` +
+      `${input.excludedByGlob ? ` (${input.excludedByGlob} left out by --glob / --exclude-glob)` : ''}` +
+      `${input.noContent ? ` (${input.noContent} pages with nothing matching --root-selector, not indexed)` : ''}` +
+      `: ${stats.documents} documents → ${passages.length} passages` +
       `${stats.longDocuments ? `; ${stats.longDocuments} longer than the model's ${enc.maxDocumentTokens} tokens (${opts.long === 'truncate' ? 'truncated for the encoder' : 'split into passages'})` : ''}` +
       `${stats.emptyDocuments ? `; ${stats.emptyDocuments} with no text` : ''}`,
   );

@@ -7,7 +7,7 @@ import { MAX_TILE_BYTES, type ModelBundle } from '../../core/formats/index.ts';
 import type { PassageStats } from '../../core/ingest/passages.ts';
 import { DEFAULT_STORAGE_DTYPE, rowStrideWords, type StorageDtype } from '../../core/vectorStorage.ts';
 import { CliError } from '../errors.ts';
-import { checkBaseUrl, type LexicalIndexKind } from '../indexOptions.ts';
+import { checkBaseUrl, checkSelector, type LexicalIndexKind } from '../indexOptions.ts';
 import { loadModelWithEncoders, resolveModelDir } from '../modelDir.ts';
 import { lockOutput } from '../outputLock.ts';
 import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers } from '../outputPath.ts';
@@ -34,6 +34,13 @@ export interface IndexOptions {
   baseUrl?: string;
   /** Follow symbolic links in a folder input that lead outside it (default: skipped and counted). */
   followExternalLinks?: boolean;
+  /** HTML pages: the content's root (CSS selector; a page without a match is not indexed). */
+  rootSelector?: string;
+  /** HTML pages: elements left out (CSS selectors). */
+  excludeSelectors?: string[];
+  /** A folder's files to index (globs over their paths relative to it; default all it can read). */
+  glob?: string[];
+  excludeGlob?: string[];
   resume?: boolean;
   threads?: number;
   json?: boolean;
@@ -127,6 +134,8 @@ export async function prepareJob(input: string, opts: IndexOptions): Promise<Ind
   if (opts.chunkDocs && !opts.locality && !opts.entryPoints)
     throw new CliError('--chunk-docs: a lazily loaded index needs graph entry points; add --entry-points N or --locality', 2);
   if (opts.baseUrl !== undefined) checkBaseUrl(opts.baseUrl);
+  if (opts.rootSelector !== undefined) checkSelector('--root-selector', opts.rootSelector);
+  for (const s of opts.excludeSelectors ?? []) checkSelector('--exclude-selectors', s);
   return {
     input,
     opts,

@@ -1,15 +1,51 @@
 // Web pages → title + sections, with htmlparser2 (a tolerant HTML parser; nothing is executed:
 // script and style bodies are raw text to the parser, and we drop them).
 // - title: <title>, else the first <h1>, else the caller's fallback (the file name);
-// - content: <main> (or role=main) when the page has one, else <body> without site chrome
-//   (<header>, <footer>, <aside> outside <article>);
+// - content: the first element matching the site's root selector when one is given (a page without
+//   one gives no document), else <main> (or role=main) when the page has one, else <body> without
+//   site chrome (<header>, <footer>, <aside> outside <article>);
 // - dropped everywhere: script, style, noscript, template, nav, role=navigation, svg, iframe,
-//   forms' controls, hidden / aria-hidden elements;
-// - a section starts at every h1…h6; its anchor is the heading's id (or an id / name inside it),
-//   else the anchor of the section before, so a hit links to the nearest heading above it.
+//   forms' controls, hidden / aria-hidden elements, elements with data-hypencoder-ignore (or
+//   Pagefind's data-pagefind-ignore, so a site moving over keeps its markup), and what the site's
+//   exclude selectors match (CSS, through css-select over htmlparser2's tree);
+// - a section starts at every h1…h6 outside an admonition; its anchor is the heading's id (or an id /
+//   name inside it), else the id of the nearest enclosing element whose content this heading begins
+//   (DocBook, Sphinx and many generators put the id on the section's wrapper), else the anchor of
+//   the section before, so a hit links to the nearest heading above it;
+// - admonitions (an element of class note, tip, warning, …, or an <aside> in an article) stay in
+//   their section: a "Note" heading inside one is a line of text, not a section.
+import { selectAll, selectOne } from 'css-select';
 import { parseDocument } from 'htmlparser2';
 import type { ChildNode, Element } from 'domhandler';
 import type { Section } from './types.ts';
+
+/** What of a site's pages is content (the index command's --root-selector and --exclude-selectors). */
+export interface HtmlContentOptions {
+  /** CSS selector of the content's root; its first match is the page's content. */
+  rootSelector?: string;
+  /** CSS selectors of elements left out (with everything inside them). */
+  excludeSelectors?: string[];
+}
+
+/** Attributes that leave an element and its subtree out of the index. */
+export const IGNORE_ATTRIBUTES = ['data-hypencoder-ignore', 'data-pagefind-ignore'] as const;
+
+/** Class names of admonition boxes (DocBook, Sphinx, MkDocs, Docusaurus, GitHub-style callouts). */
+const ADMONITION_CLASSES = new Set([
+  'admonition',
+  'note',
+  'tip',
+  'hint',
+  'important',
+  'warning',
+  'caution',
+  'danger',
+  'attention',
+  'error',
+  'seealso',
+  'callout',
+  'sidebar',
+]);
 
 export interface Page {
   title: string;
@@ -73,18 +109,24 @@ function isElement(n: ChildNode): n is Element {
   return n.type === 'tag' || n.type === 'script' || n.type === 'style';
 }
 
-function dropped(el: Element): boolean {
+function dropped(el: Element, excluded: ReadonlySet<Element>): boolean {
   if (DROP.has(el.name)) return true;
   const a = el.attribs;
   if (a.role === 'navigation' || a['aria-hidden'] === 'true' || 'hidden' in a) return true;
-  return false;
+  if (IGNORE_ATTRIBUTES.some((name) => name in a)) return true;
+  return excluded.has(el);
+}
+
+function isAdmonition(el: Element, inArticle: boolean): boolean {
+  if (el.name === 'aside') return inArticle;
+  return (el.attribs.class ?? '').split(/\s+/).some((c) => ADMONITION_CLASSES.has(c.toLowerCase()));
 }
 
 /** Text of a subtree (dropped elements skipped), whitespace collapsed. */
-function textOf(n: ChildNode): string {
+function textOf(n: ChildNode, excluded: ReadonlySet<Element>): string {
   if (n.type === 'text') return n.data;
-  if (!isElement(n) || dropped(n)) return '';
-  return n.children.map(textOf).join(BLOCK.has(n.name) ? ' ' : '');
+  if (!isElement(n) || dropped(n, excluded)) return '';
+  return n.children.map((c) => textOf(c, excluded)).join(BLOCK.has(n.name) ? ' ' : '');
 }
 
 function collapse(s: string): string {
@@ -111,12 +153,19 @@ function anchorOf(h: Element): string {
   return inner ? inner.attribs.id || inner.attribs.name : '';
 }
 
-/** Parses an HTML page. `fallbackTitle` is used when it has neither <title> nor <h1>. */
-export function extractHtml(html: string, fallbackTitle: string): Page {
+/**
+ * Parses an HTML page. `fallbackTitle` is used when it has neither <title> nor <h1>. Null when a
+ * root selector is given and nothing on the page matches it (the page has no content to index).
+ */
+export function extractHtml(html: string, fallbackTitle: string, opts: HtmlContentOptions = {}): Page | null {
   const doc = parseDocument(html, { decodeEntities: true });
   const titleEl = find(doc.children, (e) => e.name === 'title');
-  const root = find(doc.children, (e) => e.name === 'main' || e.attribs.role === 'main') ?? find(doc.children, (e) => e.name === 'body') ?? doc;
-  const hasMain = root !== doc && (root as Element).name !== 'body';
+  const chosen = opts.rootSelector ? selectOne(opts.rootSelector, doc.children) : null;
+  if (opts.rootSelector && !chosen) return null;
+  const root = chosen ?? find(doc.children, (e) => e.name === 'main' || e.attribs.role === 'main') ?? find(doc.children, (e) => e.name === 'body') ?? doc;
+  // A chosen root is all content: no chrome inside it is guessed away.
+  const hasMain = root !== doc && (chosen !== null || (root as Element).name !== 'body');
+  const excluded = new Set<Element>(opts.excludeSelectors?.length ? selectAll(opts.excludeSelectors.join(', '), doc.children) : []);
 
   const sections: Section[] = [];
   let cur: Section = { heading: '', anchor: '', text: '' };
@@ -127,28 +176,41 @@ export function extractHtml(html: string, fallbackTitle: string): Page {
     buf = [];
   };
 
-  const walk = (nodes: ChildNode[], inArticle: boolean) => {
+  // Enclosing elements with an id whose content has not started yet (no heading, no text), outermost first.
+  const open: { id: string; started: boolean }[] = [];
+  const walk = (nodes: ChildNode[], inArticle: boolean, inAdmonition: boolean) => {
     for (const n of nodes) {
       if (n.type === 'text') {
         buf.push(n.data.replace(/\s+/g, ' '));
+        // An element whose content starts with text is not a section's wrapper: its id names that text.
+        if (/\S/.test(n.data)) for (const o of open) o.started = true;
         continue;
       }
-      if (!isElement(n) || dropped(n)) continue;
+      if (!isElement(n) || dropped(n, excluded)) continue;
       if (!hasMain && !inArticle && CHROME.has(n.name)) continue;
       if (HEADING.test(n.name)) {
+        const heading = collapse(textOf(n, excluded)).replace(/\n/g, ' ');
+        if (inAdmonition) {
+          buf.push('\n', heading, '\n');
+          continue;
+        }
         flush();
-        const heading = collapse(textOf(n)).replace(/\n/g, ' ');
-        cur = { heading, anchor: anchorOf(n) || cur.anchor, text: '' };
+        const wrapper = [...open].reverse().find((o) => !o.started);
+        for (const o of open) o.started = true;
+        cur = { heading, anchor: anchorOf(n) || wrapper?.id || cur.anchor, text: '' };
         buf.push(heading, '\n');
         continue;
       }
       const block = BLOCK.has(n.name);
       if (block) buf.push('\n');
-      walk(n.children, inArticle || n.name === 'article' || n.name === 'main');
+      const id = n.attribs.id;
+      if (id) open.push({ id, started: false });
+      walk(n.children, inArticle || n.name === 'article' || n.name === 'main', inAdmonition || isAdmonition(n, inArticle));
+      if (id) open.pop();
       if (block) buf.push('\n');
     }
   };
-  walk(root === doc ? doc.children : (root as Element).children, hasMain);
+  walk(root === doc ? doc.children : (root as Element).children, hasMain, false);
   flush();
 
   let title = titleEl ? collapse(titleEl.children.map((c) => (c.type === 'text' ? c.data : '')).join('')).replace(/\n/g, ' ') : '';

@@ -52,7 +52,7 @@ export function extractMarkdown(source: string, fallbackTitle: string): Page {
     t.attrSet('id', n === 0 ? base : `${base}-${n}`);
   }
   const html = md.renderer.render(tokens, md.options, env);
-  const page = extractHtml(`<body>${html}</body>`, fallbackTitle);
+  const page = extractHtml(`<body>${html}</body>`, fallbackTitle)!; // no root selector: always a page
   const h1 = page.sections.find((s) => s.heading !== '');
   return { title: fmTitle || h1?.heading || fallbackTitle, sections: page.sections };
 }

@@ -1,7 +1,7 @@
 // The input formats the index command reads, one entry each: the file name endings it claims and
 // how its bytes become source documents. A new input format is one entry here (and its parser);
 // the folder walk, the messages and the input summary follow this list.
-import { extractHtml, type Page } from './html.ts';
+import { extractHtml, type HtmlContentOptions, type Page } from './html.ts';
 import { parseJsonlLine } from './jsonl.ts';
 import { extractMarkdown } from './markdown.ts';
 import type { SourceDoc } from './types.ts';
@@ -19,14 +19,19 @@ export interface IngestSource {
   fallbackTitle: string;
 }
 
+/** Options of a whole run (the index command's), the same for every file. */
+export interface IngestOptions {
+  html?: HtmlContentOptions;
+}
+
 export interface Ingester {
   kind: string;
   /** File name endings it reads, lowercase with the dot; messages name the first. */
   extensions: readonly string[];
   /** 'file': parse is given the whole file (one page, held whole); 'line': each line on its own while the file streams. */
   unit: 'file' | 'line';
-  /** Documents from the bytes of a whole file, or of line `line` (from 1) of it. */
-  parse(bytes: Uint8Array, source: IngestSource, line: number): SourceDoc[];
+  /** Documents from the bytes of a whole file, or of line `line` (from 1) of it; none for a page with no content. */
+  parse(bytes: Uint8Array, source: IngestSource, line: number, opts?: IngestOptions): SourceDoc[];
 }
 
 function pageDoc(page: Page, source: IngestSource): SourceDoc[] {
@@ -55,7 +60,10 @@ export const INGESTERS = [
     kind: 'html',
     extensions: ['.html', '.htm', '.xhtml'],
     unit: 'file',
-    parse: (bytes, source) => pageDoc(extractHtml(decodeUtf8Strict(bytes, source.shown), source.fallbackTitle), source),
+    parse: (bytes: Uint8Array, source: IngestSource, _line = 1, opts: IngestOptions = {}) => {
+      const page = extractHtml(decodeUtf8Strict(bytes, source.shown), source.fallbackTitle, opts.html);
+      return page ? pageDoc(page, source) : [];
+    },
   },
   {
     kind: 'text',
