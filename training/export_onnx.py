@@ -1,6 +1,6 @@
 """Export a Hypencoder checkpoint to a model bundle for hypencoder-web.
 
-    /usr/bin/python3 training/export_onnx.py CHECKPOINT_DIR --out MODEL_DIR [--dtype fp32|fp16]
+    /usr/bin/python3 training/export_onnx.py CHECKPOINT_DIR --out MODEL_DIR [--dtype fp32|fp16|int8]
 
 The bundle (docs/FORMATS.md, "Model bundle"):
   query_encoder.onnx  input_ids, attention_mask int64 [1, S] →
@@ -14,6 +14,9 @@ The bundle (docs/FORMATS.md, "Model bundle"):
 dtype fp16 stores every large weight as float16 followed by a Cast to float32: the file is half the
 size, onnxruntime folds the casts at session creation, and all arithmetic stays float32 (on WebGPU
 too), so the only difference from fp32 is the rounding of the weights to half precision.
+dtype int8 exports fp32 and then stores every weight matrix as int8 with per-channel float32 scales
+(quantize_onnx.py: DequantizeLinear, or for the token embeddings a Gather of int8 rows and their
+scales); vectors (biases, LayerNorm) stay float32. About a quarter of fp32's size; arithmetic float32.
 
 Exit status: 0 done, 2 not a Hypencoder checkpoint / shapes disagree / bad arguments, 1 otherwise.
 The output is written to a temporary sibling folder and renamed into place at the end.
@@ -41,6 +44,7 @@ from hypencoder import (  # noqa: E402
     HypencoderDualEncoder,
     load_checkpoint,
 )
+from quantize_onnx import QuantizeError, quantize_file  # noqa: E402
 
 OPSET = 17
 MODEL_FORMAT = "hypencoder-model"
@@ -259,6 +263,10 @@ def build_bundle(model: HypencoderDualEncoder, out_dir: str, *, dtype: str, voca
     if dtype == "fp16":
         converted["query_encoder"] = to_fp16_weights(q_path)
         converted["doc_encoder"] = to_fp16_weights(d_path)
+    elif dtype == "int8":  # from the fp32 export, so the weights are rounded once
+        for key, p in (("query_encoder", q_path), ("doc_encoder", d_path)):
+            st = quantize_file(p, p)
+            converted[key] = {k: st[k] for k in ("dequantize", "gather", "max_rel_error")}
     check_onnx(q_path, expected_q)
     check_onnx(d_path, {"cls": ["batch", c.bert.hidden_size]})
     export_s = time.time() - t0
@@ -291,7 +299,7 @@ def build_bundle(model: HypencoderDualEncoder, out_dir: str, *, dtype: str, voca
         "tool": "training/export_onnx.py",
         "source": source or {},
         "dtype": dtype,
-        "fp16_initializers": converted,
+        ("int8_initializers" if dtype == "int8" else "fp16_initializers"): converted,
         "opset": OPSET,
         "torch": torch.__version__,
         "export_seconds": round(export_s, 2),
@@ -360,9 +368,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("checkpoint", help="folder with config.json and model.safetensors or "
                                        "pytorch_model.bin")
     ap.add_argument("--out", required=True, help="the model bundle folder to create")
-    ap.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32")
+    ap.add_argument("--dtype", choices=["fp32", "fp16", "int8"], default="fp32")
     ap.add_argument("--id", help="model id in model.json (default: the checkpoint folder's name, "
-                                 "with -fp16 for fp16)")
+                                 "with -fp16 / -int8 for those dtypes)")
     ap.add_argument("--vocab", help="vocab.txt (default: the checkpoint's, else bert-base-uncased's "
                                     "from models/vocab/)")
     ap.add_argument("--max-query-tokens", type=int, default=32)
@@ -377,7 +385,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         c = model.config
         vocab = find_vocab(args.checkpoint, args.vocab)
         base = os.path.basename(os.path.normpath(os.path.abspath(args.checkpoint)))
-        model_id = args.id or (base + ("-fp16" if args.dtype == "fp16" else ""))
+        model_id = args.id or (base + ("" if args.dtype == "fp32" else "-" + args.dtype))
         maxp = c.bert.max_position_embeddings
         mq = min(args.max_query_tokens, maxp)
         md = min(args.max_document_tokens, maxp)
@@ -404,7 +412,7 @@ def main(argv: Optional[List[str]] = None) -> int:
               file=sys.stderr)
         print(json.dumps({"out": os.path.abspath(args.out), "model": result["model"]}))
         return 0
-    except CheckpointError as e:
+    except (CheckpointError, QuantizeError) as e:  # QuantizeError: a non-finite weight
         print(f"error: {e}", file=sys.stderr)
         return 2
 

@@ -16,7 +16,8 @@ import { verifyBundleAgainstTorch, type VerifyReport } from './verifyBundle.ts';
 
 export const CHECKPOINT_FILES = ['model.safetensors', 'model.safetensors.index.json', 'pytorch_model.bin', 'pytorch_model.bin.index.json'];
 
-export type Dtype = 'fp32' | 'fp16';
+export const DTYPES = ['fp32', 'fp16', 'int8'] as const;
+export type Dtype = (typeof DTYPES)[number];
 
 export interface ConvertOptions {
   out: string;
@@ -46,12 +47,13 @@ export function registerConvert(program: Command): void {
     .addOption(
       new Option(
         '--dtype <dtype>',
-        'weights in the ONNX files: fp32, or fp16 (half the size; cast to fp32 when the session loads, so all arithmetic stays fp32)',
+        'weights in the ONNX files: fp32, fp16 (half the size; cast to fp32 when the session loads, so all arithmetic stays fp32), ' +
+          'or int8 (weight matrices as int8 with per-channel scales, dequantized to fp32 in the graph; training/quantize_onnx.py)',
       )
-        .choices(['fp32', 'fp16'])
+        .choices([...DTYPES])
         .default('fp32'),
     )
-    .option('--id <id>', "model id in model.json (default: the checkpoint folder's name, plus -fp16 for fp16)")
+    .option('--id <id>', "model id in model.json (default: the checkpoint folder's name, plus -fp16 / -int8 for those dtypes)")
     .option('--vocab <file>', "vocab.txt (default: the checkpoint's, else models/vocab/bert-base-uncased-vocab.txt)")
     .option('--max-query-tokens <n>', 'query length limit written to model.json', toInt, 32)
     .option('--max-document-tokens <n>', 'document length limit written to model.json', toInt, 512)
@@ -88,7 +90,7 @@ export async function convert(checkpoint: string, opts: ConvertOptions): Promise
     if (!opts.quiet) process.stderr.write(`${s}\n`);
   };
   const dtype = opts.dtype ?? 'fp32';
-  if (dtype !== 'fp32' && dtype !== 'fp16') throw new CliError(`--dtype must be fp32 or fp16, got ${JSON.stringify(dtype)}`, 2);
+  if (!DTYPES.includes(dtype)) throw new CliError(`--dtype must be one of ${DTYPES.join(', ')}, got ${JSON.stringify(dtype)}`, 2);
   const ckpt = path.resolve(checkpoint);
   const out = path.resolve(opts.out);
   checkCheckpointDir(ckpt);
@@ -107,7 +109,7 @@ export async function convert(checkpoint: string, opts: ConvertOptions): Promise
   try {
     const args = [path.join(TRAINING_DIR, 'export_onnx.py'), ckpt, '--out', staged, '--dtype', dtype, '--check-out', checkFile];
     if (opts.id) args.push('--id', opts.id);
-    else args.push('--id', path.basename(ckpt) + (dtype === 'fp16' ? '-fp16' : ''));
+    else args.push('--id', path.basename(ckpt) + (dtype === 'fp32' ? '' : `-${dtype}`));
     if (opts.vocab) args.push('--vocab', path.resolve(opts.vocab));
     if (opts.maxQueryTokens) args.push('--max-query-tokens', String(opts.maxQueryTokens));
     if (opts.maxDocumentTokens) args.push('--max-document-tokens', String(opts.maxDocumentTokens));
