@@ -24,7 +24,7 @@ import { writeBundle } from './indexStages/write.ts';
 export type { IndexOptions, IndexSummary } from './indexStages/job.ts';
 
 export function registerIndex(program: Command): void {
-  program
+  const index = program
     .command('index')
     .description('encode documents (JSONL, or a folder of Markdown / HTML / text files) into an index bundle')
     .argument('<input>', 'a .jsonl file ({"id","title","text","url",...} per line), or a folder of .md/.html/.txt/.jsonl files')
@@ -71,22 +71,8 @@ export function registerIndex(program: Command): void {
     )
     .option('--no-lexical', 'write no lexical (BM25) index')
     .option('--base-url <url>', 'prefix for page URLs of a folder input: an http(s) URL or a site path such as /docs/ (default: paths relative to the folder)')
-    .option('--follow-external-links', 'follow symbolic links in the input folder that lead outside it (default: skipped and counted)')
-    .option(
-      '--root-selector <css>',
-      'HTML pages: the element that holds the content (its first match; a page without one is not indexed); default <main>, else <body> without header/footer',
-    )
-    .option(
-      '--exclude-selectors <css>',
-      'HTML pages: elements to leave out, e.g. "div.navheader, div.navfooter" (repeatable); elements with data-hypencoder-ignore are always left out',
-      collect,
-    )
-    .option(
-      '--glob <pattern>',
-      'a folder\'s files to index, by path relative to it (picomatch, e.g. "**/*.html"; repeatable; default: every file it reads)',
-      collect,
-    )
-    .option('--exclude-glob <pattern>', 'files to leave out, e.g. "genindex.html" or "_static/**" (repeatable)', collect)
+    .option('--follow-external-links', 'follow symbolic links in the input folder that lead outside it (default: skipped and counted)');
+  addContentOptions(index)
     .option('--no-resume', 'start over even if an interrupted run left finished tiles')
     .option('--threads <n>', 'onnxruntime threads (default: all cores; more than the cores are capped to them)', intOption('--threads', OPTION_RANGES.threads))
     .option('--json', 'print the summary as JSON on stdout')
@@ -106,6 +92,26 @@ export async function runIndex(input: string, opts: IndexOptions): Promise<Index
   const graph = buildGraph(job, stored);
   const lexical = await buildLexical(job, stored);
   return writeBundle(job, { ingested, encoded, stored, graph, lexical });
+}
+
+/** What of a folder is content: HTML root and exclude selectors, file globs (the index and site commands). */
+export function addContentOptions(command: Command): Command {
+  return command
+    .option(
+      '--root-selector <css>',
+      'HTML pages: the element that holds the content (its first match; a page without one is not indexed); default <main>, else <body> without header/footer',
+    )
+    .option(
+      '--exclude-selectors <css>',
+      'HTML pages: elements to leave out, e.g. "div.navheader, div.navfooter" (repeatable); elements with data-hypencoder-ignore are always left out',
+      collect,
+    )
+    .option(
+      '--glob <pattern>',
+      'a folder\'s files to index, by path relative to it (picomatch, e.g. "**/*.html"; repeatable; default: every file it reads)',
+      collect,
+    )
+    .option('--exclude-glob <pattern>', 'files to leave out, e.g. "genindex.html" or "_static/**" (repeatable)', collect);
 }
 
 /** A repeatable option's values, in the order given. */

@@ -5,6 +5,7 @@ import { CliError, errnoText } from './errors.ts';
 import { registerIndex } from './indexCommand.ts';
 import { registerParity } from './parity.ts';
 import { registerSearchCommands } from './searchCommands.ts';
+import { registerSite } from './siteCommand.ts';
 
 export function buildProgram(): Command {
   const program = new Command();
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerParity(program);
   registerIndex(program);
   registerSearchCommands(program);
+  registerSite(program);
   return program;
 }
 

@@ -26,7 +26,7 @@ export interface InputSummary {
   skippedLinks: { broken: number; outside: number };
   /** Files of a folder left out by --glob / --exclude-glob. */
   excludedByGlob: number;
-  /** Pages with no content to index: nothing matched --root-selector. */
+  /** Pages with no content to index: nothing matched --root-selector, or their root is data-hypencoder-ignore. */
   noContent: number;
 }
 
@@ -205,7 +205,7 @@ export async function readInput(input: string, opts: ReadInputOptions = {}): Pro
     const left = [
       ...(summary.skippedFiles ? [`${summary.skippedFiles} files of other types skipped`] : []),
       ...(summary.excludedByGlob ? [`${summary.excludedByGlob} left out by --glob / --exclude-glob`] : []),
-      ...(summary.noContent ? [`${summary.noContent} pages with nothing matching --root-selector ${JSON.stringify(opts.html?.rootSelector)}`] : []),
+      ...(summary.noContent ? [`${summary.noContent} pages with no content (nothing matching --root-selector, or data-hypencoder-ignore on the page)`] : []),
     ];
     const what = st.isDirectory()
       ? `${input}: holds no ${formatList()} documents${left.length ? ` (${left.join('; ')})` : ''}`

@@ -1,5 +1,8 @@
 // <hypencoder-search model="…" index="…">: the search view in a shadow root, for any static page.
-// Attributes: model, index (bundle folder URLs, required), examples (a JSON array of strings),
+// Attributes: model, index (bundle folder URLs; without both, the folders `hypencoder-web site` writes
+// next to the library's own script: model/ and index/, with hits' relative URLs resolved against the
+// folder above it, the site's root), pages-base (what relative hit URLs resolve against; default the
+// page's base URL, or that site root), typos ("off": no typo tolerance), examples (a JSON array of strings),
 // k (hits per query, default 10), backend ("webgpu" | "cpu"), mode ("hybrid", the default, "lexical"
 // or "neural"), preload ("lexical", the default: keyword results first, the neural half behind; or
 // "all"). The element sets data-ready="true" or "error" on itself when loading ends, and re-dispatches
@@ -24,7 +27,7 @@ function parseExamples(attr: string | null): string[] {
 const Base = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement;
 
 export class HypencoderSearchElement extends Base {
-  static readonly observedAttributes = ['model', 'index', 'examples', 'k', 'backend', 'mode', 'preload', 'typos'];
+  static readonly observedAttributes = ['model', 'index', 'pages-base', 'examples', 'k', 'backend', 'mode', 'preload', 'typos'];
   private search: HypencoderSearch | null = null;
   private view: SearchView | null = null;
   private container: HTMLDivElement;
@@ -75,13 +78,20 @@ export class HypencoderSearchElement extends Base {
 
   private start(): void {
     this.teardown();
-    const model = this.getAttribute('model');
-    const index = this.getAttribute('index');
-    if (!model || !index) {
+    let model = this.getAttribute('model');
+    let index = this.getAttribute('index');
+    let pagesBase = this.getAttribute('pages-base');
+    if (!model !== !index) {
       this.container.replaceChildren(
-        Object.assign(document.createElement('p'), { textContent: 'hypencoder-search: set the model and index attributes.', role: 'alert' }),
+        Object.assign(document.createElement('p'), { textContent: 'hypencoder-search: set both the model and index attributes, or neither.', role: 'alert' }),
       );
       return;
+    }
+    if (!model || !index) {
+      // `hypencoder-web site`'s layout: <site>/hypencoder/{hypencoder-web.js, model/, index/}, pages' URLs relative to <site>/.
+      model = new URL('model/', import.meta.url).href;
+      index = new URL('index/', import.meta.url).href;
+      pagesBase ??= new URL('../', import.meta.url).href;
     }
     const backend = this.getAttribute('backend');
     const preload = this.getAttribute('preload');
@@ -95,6 +105,7 @@ export class HypencoderSearchElement extends Base {
     this.view = mountSearchView(this.container, this.search, {
       initialMode: mode && SEARCH_MODES.includes(mode) ? mode : undefined,
       typos: this.getAttribute('typos') !== 'off',
+      ...(pagesBase ? { pagesBase: new URL(pagesBase, document.baseURI).href } : {}),
       examples: parseExamples(this.getAttribute('examples')),
       hitHeadingLevel: 3,
       k: Math.max(1, Math.min(100, Number(this.getAttribute('k')) || SEARCH_DEFAULTS.k)),

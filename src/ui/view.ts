@@ -32,6 +32,8 @@ export interface ViewOptions {
   initialMode?: SearchMode;
   /** Typo tolerance (default SEARCH_DEFAULTS.typos; the element's typos="off" turns it off). */
   typos?: boolean;
+  /** What hits' relative URLs resolve against (default the page's base URL). */
+  pagesBase?: string;
   /** Debounce between keystrokes and the search, ms. */
   debounceMs?: number;
   /** Called when the query or the mode changes (the page mirrors them in its URL). */
@@ -312,7 +314,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     // The words the engine searched: the query's, and the corpus words that stood in for its typos.
     const corrected = (r.corrections ?? []).flatMap((c) => c.to);
     const stems = queryStems([boundQuery(r.query).text, ...corrected].join(' '));
-    const base = root.ownerDocument.baseURI;
+    const base = opts.pagesBase ?? root.ownerDocument.baseURI;
     results.replaceChildren(
       ...r.hits.map((h) => {
         const title = h.title || h.id;
@@ -345,7 +347,8 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     queryNotice.textContent = notices.join(' ');
     const t = r.timingsMs as Record<string, number>;
     const parts = Object.entries(t)
-      .filter(([key, v]) => key !== 'total' && typeof v === 'number')
+      // A keyword ranking runs no query encoder: its q-net time is not a measurement, so it is not shown.
+      .filter(([key, v]) => key !== 'total' && typeof v === 'number' && !(key === 'qnet' && r.mode === 'lexical'))
       .map(([key, v]) => `${TIMING_LABELS[key] ?? key} ${v.toFixed(1)}`);
     timings.textContent = `${t.total.toFixed(1)} ms${parts.length ? ` (${parts.join(' · ')})` : ''} · ${r.backend === 'webgpu' ? 'WebGPU' : 'CPU'}`;
     opts.onResults?.(r);

@@ -55,7 +55,7 @@ export async function ingestPassages(job: IndexJob): Promise<Ingested> {
   job.log(
     `${input.files} file(s)${input.skippedFiles ? ` (+${input.skippedFiles} of other types skipped)` : ''}${linksSkipped(input)}` +
       `${input.excludedByGlob ? ` (${input.excludedByGlob} left out by --glob / --exclude-glob)` : ''}` +
-      `${input.noContent ? ` (${input.noContent} pages with nothing matching --root-selector, not indexed)` : ''}` +
+      `${input.noContent ? ` (${input.noContent} pages with no content — nothing matching --root-selector, or ignored whole — not indexed)` : ''}` +
       `: ${stats.documents} documents → ${passages.length} passages` +
       `${stats.longDocuments ? `; ${stats.longDocuments} longer than the model's ${enc.maxDocumentTokens} tokens (${opts.long === 'truncate' ? 'truncated for the encoder' : 'split into passages'})` : ''}` +
       `${stats.emptyDocuments ? `; ${stats.emptyDocuments} with no text` : ''}`,

@@ -154,8 +154,9 @@ function anchorOf(h: Element): string {
 }
 
 /**
- * Parses an HTML page. `fallbackTitle` is used when it has neither <title> nor <h1>. Null when a
- * root selector is given and nothing on the page matches it (the page has no content to index).
+ * Parses an HTML page. `fallbackTitle` is used when it has neither <title> nor <h1>. Null when the
+ * page has no content to index: a root selector is given and nothing matches it, or the content's
+ * root carries an ignore attribute.
  */
 export function extractHtml(html: string, fallbackTitle: string, opts: HtmlContentOptions = {}): Page | null {
   const doc = parseDocument(html, { decodeEntities: true });
@@ -163,6 +164,8 @@ export function extractHtml(html: string, fallbackTitle: string, opts: HtmlConte
   const chosen = opts.rootSelector ? selectOne(opts.rootSelector, doc.children) : null;
   if (opts.rootSelector && !chosen) return null;
   const root = chosen ?? find(doc.children, (e) => e.name === 'main' || e.attribs.role === 'main') ?? find(doc.children, (e) => e.name === 'body') ?? doc;
+  // A page that ignores its own root (<body data-hypencoder-ignore>: a search page) has nothing to index.
+  if (root !== doc && IGNORE_ATTRIBUTES.some((name) => name in (root as Element).attribs)) return null;
   // A chosen root is all content: no chrome inside it is guessed away.
   const hasMain = root !== doc && (chosen !== null || (root as Element).name !== 'body');
   const excluded = new Set<Element>(opts.excludeSelectors?.length ? selectAll(opts.excludeSelectors.join(', '), doc.children) : []);

@@ -1,0 +1,110 @@
+// `hypencoder-web site <folder>` as a site owner uses it: a small built site (DocBook-style
+// navigation divs and wrapper ids, a Note box, a page in a sub-folder), one command, a plain static
+// server, and a bare <hypencoder-search> on a search page in a sub-folder: hits link to the right page
+// and section, navigation text is not indexed, a misspelt word still finds its page, and a rerun
+// replaces the folder it wrote (but never one it did not).
+import { expect, test } from '@playwright/test';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type CountingServer, startCountingServer } from '../bench/lib/countingServer.ts';
+
+const repo = join(import.meta.dirname, '..');
+let work = '';
+let site = '';
+let server: CountingServer;
+
+const nav = (which: string) => `<div class="nav${which}"><a href="../index.html">Prev</a> Up <a href="../index.html">Home</a> Next</div>`;
+const filler = '<p>The spindle carries the wheel train and must turn freely in its jewels before anything else is fitted.</p>'.repeat(40);
+const PAGES: Record<string, string> = {
+  'index.html': `<!doctype html><html lang="en"><head><title>Acme Widgets</title></head><body>${nav('header')}
+    <div class="chapter" id="WELCOME"><div class="titlepage"><h1>Welcome to Acme Widgets</h1></div>
+    <p>Acme widgets are small gears for clockwork. This manual explains assembly and repair.</p></div>${nav('footer')}</body></html>`,
+  'guide/install.html': `<!doctype html><html lang="en"><head><title>Installing a widget</title></head><body>${nav('header')}
+    <div class="sect1" id="INSTALL"><div class="titlepage"><h2>Installing a widget</h2></div>${filler}
+    <div class="sect2" id="INSTALL-CALIBRATION"><div class="titlepage"><h3>Calibrating the escapement</h3></div>
+    <p>Turn the regulator until the escapement beats evenly; a beat amplifier helps.</p>
+    <div class="note"><h3>Note</h3><p>Never oil the pallet stones.</p></div></div></div>${nav('footer')}</body></html>`,
+  'docs/search.html': `<!doctype html><html lang="en"><head><title>Search</title></head><body data-hypencoder-ignore>
+    <script type="module" src="../hypencoder/hypencoder-web.js"></script><hypencoder-search></hypencoder-search></body></html>`,
+};
+
+function runVite(args: string[]): void {
+  const r = spawnSync(process.execPath, [join(repo, 'node_modules/vite/bin/vite.js'), ...args], { cwd: repo, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`vite ${args.join(' ')}: ${r.stderr}`);
+}
+
+function siteCommand(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [join(repo, 'bin/hypencoder-web.js'), 'site', ...args], { cwd: repo });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('exit', (code) => resolve({ code: code ?? 1, stdout, stderr }));
+  });
+}
+
+test.describe.configure({ mode: 'serial' });
+
+test.beforeAll(async () => {
+  test.setTimeout(300_000);
+  work = mkdtempSync(join(tmpdir(), 'hypencoder-site-cmd-'));
+  site = join(work, 'site');
+  for (const [rel, html] of Object.entries(PAGES)) {
+    mkdirSync(join(site, rel, '..'), { recursive: true });
+    writeFileSync(join(site, rel), html);
+  }
+  runVite(['build', '--config', 'vite.lib.config.ts', '--outDir', join(work, 'lib'), '--emptyOutDir', '--logLevel', 'warn']);
+  const r = await siteCommand([site, '--lib', join(work, 'lib'), '--exclude-selectors', 'div.navheader, div.navfooter', '--json']);
+  expect(r.code, r.stderr).toBe(0);
+  const summary = JSON.parse(r.stdout);
+  expect(summary.pages).toBe(2); // the search page is data-hypencoder-ignore: no content
+  server = await startCountingServer(site);
+});
+
+test.afterAll(async () => {
+  await server?.close();
+  if (work) rmSync(work, { recursive: true, force: true });
+});
+
+test('one command, a plain static server, a bare element on a page in a sub-folder: hits open at their section', async ({ page }, info) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const origin = server.url.replace(/\/$/, '');
+  await page.goto(`${origin}/docs/search.html`);
+  const element = page.locator('hypencoder-search');
+  await expect(element).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
+  const search = async (q: string) => {
+    await element.getByTestId('search-input').fill(q);
+    await expect(element.locator('ol.results')).toHaveAttribute('data-query', q, { timeout: 60_000 });
+    return element.getByTestId('hit').evaluateAll((els) => els.map((e) => e.querySelector('a')?.href ?? ''));
+  };
+  const hrefs = await search('calibrating the escapement regulator');
+  expect(hrefs[0]).toBe(`${origin}/guide/install.html#INSTALL-CALIBRATION`);
+  // The Note box is in its section, not a section of its own.
+  await expect(element.getByTestId('hit').first().locator('.hit-title')).toHaveText('Installing a widget › Calibrating the escapement');
+  // A misspelt word: the page still comes first, and the element says what it searched.
+  expect((await search('escapemnet regulator'))[0]).toBe(`${origin}/guide/install.html#INSTALL-CALIBRATION`);
+  await expect(element.getByTestId('query-notice')).toContainText('No page has “escapemnet”: also showing “escapement”');
+  // Navigation text is not indexed: no page matches its words alone (lexically).
+  await element.getByTestId('mode-lexical').check({ force: true });
+  await element.getByTestId('search-input').fill('Prev Home');
+  await expect(element.getByRole('status')).toHaveText('No results for “Prev Home”', { timeout: 60_000 });
+  await page.screenshot({ path: info.outputPath('site-search.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('a rerun replaces the folder it wrote; a hypencoder/ it did not write is left alone', async () => {
+  const again = await siteCommand([site, '--lib', join(work, 'lib'), '-q']);
+  expect(again.code, again.stderr).toBe(0);
+  const other = join(work, 'other');
+  mkdirSync(join(other, 'hypencoder'), { recursive: true });
+  writeFileSync(join(other, 'hypencoder', 'mine.txt'), 'the owner’s file');
+  writeFileSync(join(other, 'page.html'), '<title>p</title><p>text</p>');
+  const refused = await siteCommand([other, '--lib', join(work, 'lib'), '-q']);
+  expect(refused.code).toBe(2);
+  expect(refused.stderr).toMatch(/was not written by `hypencoder-web site`/);
+  expect(spawnSync('cat', [join(other, 'hypencoder', 'mine.txt')], { encoding: 'utf8' }).stdout).toBe('the owner’s file');
+});
