@@ -26,6 +26,8 @@ const PAGES: Record<string, string> = {
     <div class="sect2" id="INSTALL-CALIBRATION"><div class="titlepage"><h3>Calibrating the escapement</h3></div>
     <p>Turn the regulator until the escapement beats evenly; a beat amplifier helps.</p>
     <div class="note"><h3>Note</h3><p>Never oil the pallet stones.</p></div></div></div>${nav('footer')}</body></html>`,
+  'ja/index.html': `<!doctype html><html lang="ja"><head><title>ウィジェットの取り付け</title></head><body>
+    <h1>ウィジェットの取り付け</h1><p>調速機を回して、脱進機が均等に打つようにします。軸受けには油を差さないでください。</p></body></html>`,
   'docs/search.html': `<!doctype html><html lang="en"><head><title>Search</title></head><body data-hypencoder-ignore>
     <script type="module" src="../hypencoder/hypencoder-web.js"></script><hypencoder-search></hypencoder-search></body></html>`,
 };
@@ -60,7 +62,7 @@ test.beforeAll(async () => {
   const r = await siteCommand([site, '--lib', join(work, 'lib'), '--exclude-selectors', 'div.navheader, div.navfooter', '--json']);
   expect(r.code, r.stderr).toBe(0);
   const summary = JSON.parse(r.stdout);
-  expect(summary.pages).toBe(2); // the search page is data-hypencoder-ignore: no content
+  expect(summary.pages).toBe(3); // the search page is data-hypencoder-ignore: no content
   server = await startCountingServer(site);
 });
 
@@ -88,6 +90,8 @@ test('one command, a plain static server, a bare element on a page in a sub-fold
   // A misspelt word: the page still comes first, and the element says what it searched.
   expect((await search('escapemnet regulator'))[0]).toBe(`${origin}/guide/install.html#INSTALL-CALIBRATION`);
   await expect(element.getByTestId('query-notice')).toContainText('No page has “escapemnet”: also showing “escapement”');
+  // A Japanese page, cut into words by Intl.Segmenter when indexed (Node) and when searched (Chromium) alike.
+  expect((await search('脱進機'))[0]).toBe(`${origin}/ja/index.html`);
   // Navigation text is not indexed: no page matches its words alone (lexically).
   await element.getByTestId('mode-lexical').check({ force: true });
   await element.getByTestId('search-input').fill('Prev Home');

@@ -17,6 +17,7 @@ import {
   lexicalQueryTerms,
   lexicalSearch,
   lexicalText,
+  lexicalTrimmer,
   loadLexicalIndex,
   serializeLexicalIndex,
 } from '../src/core/lexical.ts';
@@ -254,6 +255,9 @@ describe('lexical index (Lunr BM25)', () => {
         this.ref('ref');
         for (const f of LEXICAL_FIELDS) this.field(f);
         this.metadataWhitelist = [];
+        // Our pipeline: Lunr's, with its ASCII-only trimmer replaced by the Unicode-aware one.
+        this.pipeline.after(lunr.trimmer, lexicalTrimmer);
+        this.pipeline.remove(lunr.trimmer);
         ds.forEach((d, i) => {
           this.add({ ref: String(i), title: lexicalText(d.title), text: lexicalText(d.text) });
         });

@@ -2,8 +2,7 @@
 // (src/core/lexical.ts), so "wings" in a query marks "wing" and "Wings" in a snippet, and stop words
 // ("how", "do", "the") are never marked. Pure: returns character ranges; the page turns them into
 // <mark> elements with text nodes (never HTML).
-import lunr from 'lunr';
-import { lexicalStems } from './lexical.ts';
+import { CJK_RUN, cjkWords, lexicalStems, wordStem } from './lexical.ts';
 
 export interface TextRange {
   /** UTF-16 offsets into the text, end exclusive. */
@@ -13,12 +12,6 @@ export interface TextRange {
 
 /** A word is a run of characters that are neither white space nor punctuation/symbols (lexicalText's split). */
 const WORD = /[^\s\p{P}\p{S}]+/gu;
-
-function stem(word: string): string {
-  const t = lunr.trimmer(new lunr.Token(word.toLowerCase(), {})) as lunr.Token | undefined;
-  if (!t || t.toString() === '') return '';
-  return (lunr.stemmer(t) as lunr.Token).toString();
-}
 
 /** The stems a query highlights (empty when it has only stop words or punctuation): the terms BM25 searches. */
 export function queryStems(query: string): Set<string> {
@@ -31,9 +24,19 @@ export function highlightRanges(text: string, query: string | Set<string>): Text
   if (stems.size === 0) return [];
   const out: TextRange[] = [];
   for (const m of text.matchAll(WORD)) {
-    if (stems.has(stem(m[0]))) out.push({ start: m.index, end: m.index + m[0].length });
+    // A word with CJK in it is several words to the index (lexicalText): each is marked on its own.
+    let at = 0;
+    for (const run of m[0].matchAll(CJK_RUN)) {
+      if (run.index > at) mark(m.index + at, m[0].slice(at, run.index));
+      for (const w of cjkWords(run[0])) mark(m.index + run.index + w.index, w.word);
+      at = run.index + run[0].length;
+    }
+    if (at < m[0].length) mark(m.index + at, m[0].slice(at));
   }
   return out;
+  function mark(start: number, word: string): void {
+    if (stems.has(wordStem(word))) out.push({ start, end: start + word.length });
+  }
 }
 
 /** The text cut at the ranges: plain and marked pieces in order (pieces join back to the text). */
