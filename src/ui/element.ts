@@ -2,7 +2,8 @@
 // Attributes: model, index (bundle folder URLs; without both, the folders `hypencoder-web site` writes
 // next to the library's own script: model/ and index/, with hits' relative URLs resolved against the
 // folder above it, the site's root), pages-base (what relative hit URLs resolve against; default the
-// page's base URL, or that site root), typos ("off": no typo tolerance), examples (a JSON array of strings),
+// page's base URL, or that site root), typos ("off": no typo tolerance), debug (show each hit's
+// rank, passage id and score), examples (a JSON array of strings),
 // k (hits per query, default 10), backend ("webgpu" | "cpu"), mode ("hybrid", the default, "lexical"
 // or "neural"), preload ("lexical", the default: keyword results first, the neural half behind; or
 // "all"). The element sets data-ready="true" or "error" on itself when loading ends, and re-dispatches
@@ -27,7 +28,7 @@ function parseExamples(attr: string | null): string[] {
 const Base = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement;
 
 export class HypencoderSearchElement extends Base {
-  static readonly observedAttributes = ['model', 'index', 'pages-base', 'examples', 'k', 'backend', 'mode', 'preload', 'typos'];
+  static readonly observedAttributes = ['model', 'index', 'pages-base', 'debug', 'examples', 'k', 'backend', 'mode', 'preload', 'typos'];
   private search: HypencoderSearch | null = null;
   private view: SearchView | null = null;
   private container: HTMLDivElement;
@@ -105,6 +106,7 @@ export class HypencoderSearchElement extends Base {
     this.view = mountSearchView(this.container, this.search, {
       initialMode: mode && SEARCH_MODES.includes(mode) ? mode : undefined,
       typos: this.getAttribute('typos') !== 'off',
+      debug: this.hasAttribute('debug'),
       ...(pagesBase ? { pagesBase: new URL(pagesBase, document.baseURI).href } : {}),
       examples: parseExamples(this.getAttribute('examples')),
       hitHeadingLevel: 3,

@@ -138,6 +138,7 @@ const view = mountSearchView(document.getElementById('app')!, search, {
   examples: aboutExamples.length ? aboutExamples : config.examples,
   about: about ? aboutLine(about) : undefined,
   initialQuery: params.get('q') ?? undefined,
+  debug: params.get('debug') === '1',
   initialMode: modeParam && SEARCH_MODES.includes(modeParam) ? modeParam : undefined,
   onChange(query, mode) {
     // The address bar holds the query and mode, so a search can be shared or bookmarked.

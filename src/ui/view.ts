@@ -34,6 +34,8 @@ export interface ViewOptions {
   typos?: boolean;
   /** What hits' relative URLs resolve against (default the page's base URL). */
   pagesBase?: string;
+  /** Show each hit's rank, passage id and score (the page's ?debug=1, the element's debug attribute); off: a reader needs none of them. */
+  debug?: boolean;
   /** Debounce between keystrokes and the search, ms. */
   debounceMs?: number;
   /** Called when the query or the mode changes (the page mirrors them in its URL). */
@@ -327,7 +329,8 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
         if (href) li.append(el('p', { className: 'url' }, shownUrl(href)));
         // The engine's snippet and its highlights (src/core/search.ts), as the CLI gives them.
         if (h.snippet) li.append(el('p', { className: 'snippet' }, ...highlighted(h.snippet, h.highlights)));
-        li.append(el('p', { className: 'meta' }, `#${h.rank} · ${h.id} · score ${h.score.toFixed(4)}`));
+        // Kept, hidden, without debug: tests and tools read it; a reader does not see a line that looks like a link.
+        li.append(el('p', { className: 'meta', hidden: !opts.debug }, `#${h.rank} · ${h.id} · score ${h.score.toFixed(4)}`));
         return li;
       }),
     );
