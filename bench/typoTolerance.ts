@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { seededRandom } from '../src/core/qnet.ts';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values: opt } = parseArgs({
@@ -67,18 +68,6 @@ if (!opt.index || !opt.queries || !opt.qrels) {
   process.exit(2);
 }
 
-/** mulberry32: a small seeded generator, so the typo'd set is the same on every run. */
-function generator(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const LETTERS = 'abcdefghijklmnopqrstuvwxyz';
 /** One edit of `word` at a position after its first letter; never the word itself. */
 function misspell(word: string, rnd: () => number): string {
@@ -100,7 +89,7 @@ function misspell(word: string, rnd: () => number): string {
   }
 }
 
-const rnd = generator(Number(opt.seed));
+const rnd = seededRandom(Number(opt.seed)); // the same typo'd set on every run
 const clean = readFileSync(opt.queries, 'utf8')
   .split('\n')
   .filter((l) => l.trim())

@@ -1,6 +1,6 @@
 import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { expect, test } from '@playwright/test';
+import { expect, test, type Page } from '@playwright/test';
 import { EVAL_PAGE } from '../src/cli/browserEngine.ts';
 import { runIndex } from '../src/cli/indexCommand.ts';
 import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
@@ -45,7 +45,8 @@ test.afterAll(async () => {
   await node?.close();
 });
 
-test('browser engine = Node engine over a chunked lexical index, fetching only the query terms’ chunks', async ({ page }) => {
+/** The eval page over the chunked bundle: the lexical files it fetches, and a query set searched at k = 10. */
+async function openEvalPage(page: Page) {
   const lexicalFetches: string[] = [];
   page.on('request', (r) => {
     const m = /\/e2e-lexchunk\/index\/(lexical\/.*)$/.exec(new URL(r.url()).pathname);
@@ -53,13 +54,20 @@ test('browser engine = Node engine over a chunked lexical index, fetching only t
   });
   await page.goto(EVAL_PAGE);
   await page.waitForFunction(() => window.evalPageReady === true);
-  const search = (mode: SearchMode, queries: string[]) =>
-    page.evaluate(([m, x, qs, mo]) => window.evalSearch(m, x, qs, mo, 10), [
+  const evalSearch = (mode: SearchMode, queries: string[], typos: boolean) =>
+    page.evaluate(([m, x, qs, mo, ty]) => window.evalSearch(m, x, qs, mo, 10, ty), [
       MODEL_URL,
       INDEX_URL,
       queries.map((text, i) => ({ id: String(i), text })),
       mode,
+      typos,
     ] as const);
+  return { lexicalFetches, evalSearch };
+}
+
+test('browser engine = Node engine over a chunked lexical index, fetching only the query terms’ chunks', async ({ page }) => {
+  const { lexicalFetches, evalSearch } = await openEvalPage(page);
+  const search = (mode: SearchMode, queries: string[]) => evalSearch(mode, queries, true);
   expect((node.index.manifest.lexical!.raw.chunks as { count: number }).count).toBeGreaterThan(1);
   await search('lexical', ['shock']);
   expect(lexicalFetches).toEqual(['lexical/dictionary.json', expect.stringMatching(/^lexical\/chunks\/\d{5}\.bin$/)]);
@@ -83,20 +91,8 @@ test('browser engine = Node engine over a chunked lexical index, fetching only t
 });
 
 test('typo tolerance in the page engine: the word list fetched only for a misspelt query, then ranked as the Node engine ranks it', async ({ page }) => {
-  const lexicalFetches: string[] = [];
-  page.on('request', (r) => {
-    const m = /\/e2e-lexchunk\/index\/(lexical\/.*)$/.exec(new URL(r.url()).pathname);
-    if (m) lexicalFetches.push(m[1]);
-  });
-  await page.goto(EVAL_PAGE);
-  await page.waitForFunction(() => window.evalPageReady === true);
-  const search = (queries: string[], typos: boolean) =>
-    page.evaluate(([m, x, qs, ty]) => window.evalSearch(m, x, qs, 'lexical', 10, ty), [
-      MODEL_URL,
-      INDEX_URL,
-      queries.map((text, i) => ({ id: String(i), text })),
-      typos,
-    ] as const);
+  const { lexicalFetches, evalSearch } = await openEvalPage(page);
+  const search = (queries: string[], typos: boolean) => evalSearch('lexical', queries, typos);
   await search(['supersonic flutter'], true);
   expect(lexicalFetches).not.toContain('lexical/words.txt');
   const misspelt = ['supersonik flutter', 'turbulant boundery layer', 'cilinder shell buckling'];

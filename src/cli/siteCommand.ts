@@ -9,12 +9,13 @@
 // The folder is built beside the site in a hidden staging folder and renamed into place, so a
 // failed run leaves the previous one untouched; a hypencoder/ that this command did not write (no
 // SITE.json of ours) is never replaced.
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Command } from 'commander';
 import { CliError } from './errors.ts';
 import { addContentOptions, runIndex, type IndexSummary } from './indexCommand.ts';
+import { dirSize } from './indexStages/write.ts';
 import { resolveModelDir } from './modelDir.ts';
 
 /** The folder the command writes inside the site, and the site's search lives at. */
@@ -72,16 +73,6 @@ function mb(bytes: number): string {
   return (bytes / 1e6).toFixed(1);
 }
 
-/** Bytes of every file under a folder. */
-function folderBytes(dir: string): number {
-  let n = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = path.join(dir, e.name);
-    n += e.isDirectory() ? folderBytes(p) : statSync(p).size;
-  }
-  return n;
-}
-
 /** Whether `dir` is a folder this command wrote (its SITE.json says so). */
 function isOurs(dir: string): boolean {
   try {
@@ -130,8 +121,8 @@ export async function buildSite(folder: string, opts: SiteOptions = {}): Promise
     }
     cpSync(lib, built, { recursive: true });
     const pages = index.passages.documents;
-    const bytes = { index: folderBytes(path.join(built, 'index')), model: folderBytes(modelOut), library: 0, total: 0 };
-    bytes.total = folderBytes(built);
+    const bytes = { index: dirSize(path.join(built, 'index')), model: dirSize(modelOut), library: 0, total: 0 };
+    bytes.total = dirSize(built);
     bytes.library = bytes.total - bytes.index - bytes.model;
     const about = { format: SITE_FORMAT, format_version: 1, index: 'index/', model: 'model/', site_root: '../', pages, passages: index.passages.passages };
     writeFileSync(path.join(built, SITE_FILE), `${JSON.stringify(about, null, 2)}\n`);

@@ -20,7 +20,8 @@ export interface Built {
   lexical: WriteIndexInput['lexical'];
 }
 
-function dirSize(dir: string): number {
+/** Bytes of every file under a folder. */
+export function dirSize(dir: string): number {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
