@@ -87,6 +87,10 @@ test('one command, a plain static server, a bare element on a page in a sub-fold
   expect(hrefs[0]).toBe(`${origin}/guide/install.html#INSTALL-CALIBRATION`);
   // The Note box is in its section, not a section of its own.
   await expect(element.getByTestId('hit').first().locator('.hit-title')).toHaveText('Installing a widget › Calibrating the escapement');
+  // The page's other section with the query's words is under the hit (a sub-result), linked to its anchor.
+  await search('spindle escapement');
+  const sub = element.getByTestId('hit').first().getByTestId('sub-result').locator('a');
+  await expect(sub.first()).toHaveAttribute('href', /\/guide\/install\.html#INSTALL(-CALIBRATION)?$/);
   // A misspelt word: the page still comes first, and the element says what it searched.
   expect((await search('escapemnet regulator'))[0]).toBe(`${origin}/guide/install.html#INSTALL-CALIBRATION`);
   await expect(element.getByTestId('query-notice')).toContainText('No page has “escapemnet”: also showing “escapement”');

@@ -75,6 +75,38 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
   });
 });
 
+describe('sub-results', () => {
+  it("a hit carries its document's other sections that hold the query's words, most of them first, linked and highlighted", async () => {
+    const page = (p: number, text: string): DocMetadata => ({
+      id: `g#p${p}`,
+      title: `Guide › Part ${p}`,
+      url: `guide.html#part-${p}`,
+      text,
+      fields: { passage_of: 'g' },
+    });
+    const many: DocMetadata[] = [
+      page(0, 'install the widget and calibrate it'),
+      page(1, 'history of clocks'),
+      page(2, 'calibrate the widget escapement'),
+      page(3, 'calibrate once more'),
+      page(4, 'calibrate a fourth time'),
+      page(5, 'calibrate a fifth time'),
+      { id: 'x', title: 'Other', url: 'x.html', text: 'unrelated text', fields: {} },
+    ];
+    const m = new ModeSearch(neural, many, { scheme, index: buildLexicalIndex(documentLexicalDocs(many, documentGroups(many))) }, 100);
+    const [hit] = (await m.search('calibrate widget', 'lexical', 1).then(hitsOf))!;
+    expect(hit.id).toBe('g#p0'); // both words, the first such section
+    expect(hit.sections!.map((s) => s.id)).toEqual(['g#p2', 'g#p3', 'g#p4']); // both words first, then one, in order; at most 3
+    expect(hit.sections!.length).toBe(SEARCH_DEFAULTS.subResults);
+    expect(hit.sections![0]).toMatchObject({ url: 'guide.html#part-2', title: 'Guide › Part 2' });
+    const s0 = hit.sections![0];
+    expect(s0.highlights.map((r) => s0.snippet.slice(r.start, r.end))).toEqual(['calibrate', 'widget']);
+    // A single-passage document has none.
+    const [other] = (await m.search('unrelated', 'lexical', 1).then(hitsOf))!;
+    expect(other.sections).toBeUndefined();
+  });
+});
+
 describe('document-level lexical index (lunr-doc-1)', () => {
   it('ranks documents, each shown by its passage holding the most query words', async () => {
     const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);

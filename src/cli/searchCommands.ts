@@ -157,7 +157,8 @@ function formatResults(r: SearchResult): string {
   if (r.hits.length === 0) return `no results for ${JSON.stringify(r.query)} (${r.mode})\n`;
   const lines = r.hits.map(
     (h) =>
-      `${String(h.rank).padStart(3)}. ${t(h.title || h.id)}  [${t(h.docId)}]  ${h.score.toFixed(4)}\n     ${h.url ? `${t(displayUrl(h.url))}\n     ` : ''}${t(h.snippet)}\n`,
+      `${String(h.rank).padStart(3)}. ${t(h.title || h.id)}  [${t(h.docId)}]  ${h.score.toFixed(4)}\n     ${h.url ? `${t(displayUrl(h.url))}\n     ` : ''}${t(h.snippet)}\n` +
+      (h.sections ?? []).map((s) => `       › ${t(s.title)}${s.url ? `  ${t(displayUrl(s.url))}` : ''}\n`).join(''),
   );
   const fusion = r.fusion ? `, neural weight ${r.fusion.neuralWeight.toFixed(2)} (top-100 agreement with BM25 ${r.fusion.agreement.toFixed(2)})` : '';
   return `${lines.join('')}(${r.mode}, ${r.ms.toFixed(0)} ms${fusion})\n`;

@@ -11,7 +11,8 @@ import type { DocMetadata } from './formats/index.ts';
 import { FUSION_DEPTH, fuseHybrid, type FusionResult, type ScoredDoc } from './fusion.ts';
 import type { LexicalQuery, LexicalRanker, LexicalRanking, TermCorrection } from './lexical.ts';
 import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
-import { SEARCH_DEFAULTS, searchHits, type SearchHit, type SearchMode } from './search.ts';
+import { SEARCH_DEFAULTS, searchHits, subResults, type SearchHit, type SearchMode } from './search.ts';
+import { queryStems } from './highlight.ts';
 
 /**
  * The q-net passages (best first) an engine supplies for k hits in neural or hybrid mode (all it has
@@ -64,15 +65,23 @@ export interface DocumentRanking {
 }
 
 export function rankForMode(input: ModeRankingInput): ModeRanking {
-  return showRanking(rankDocuments(input), input.docs, input.query);
+  return showRanking(rankDocuments(input), input.docs, input.query, input.groups);
 }
 
-/** The hits of a document ranking: each document's passage, and its text from `docs` (which must hold those documents' passages). */
-export function showRanking({ ranked, lexical, fusion }: DocumentRanking, docs: DocMetadata[], query: string): ModeRanking {
+/**
+ * The hits of a document ranking: each document's passage, its text from `docs` (which must hold
+ * those documents' passages), and the document's other sections that hold the searched words.
+ */
+export function showRanking({ ranked, lexical, fusion }: DocumentRanking, docs: DocMetadata[], query: string, groups: DocumentGroups): ModeRanking {
   const passages = ranked.map((h) => ({ doc: h.passage ?? need(lexical, 'lexical').shownPassage(h.document), score: h.score }));
   // A correction's words are highlighted as the query's are: they are what matched.
+  const stems = lexical?.stems ?? queryStems(query);
   const corrections = lexical?.corrections.length ? { corrections: lexical.corrections } : {};
-  return { hits: searchHits(passages, docs, lexical?.stems ?? query), ...(fusion ? { fusion } : {}), ...corrections };
+  const hits = searchHits(passages, docs, stems).map((hit, i) => {
+    const sections = subResults(groups.passages[ranked[i].document], hit.passage, docs, stems);
+    return sections.length ? { ...hit, sections } : hit;
+  });
+  return { hits, ...(fusion ? { fusion } : {}), ...corrections };
 }
 
 /** The mode's documents, best first, up to k; reads no passage text. */

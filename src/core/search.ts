@@ -5,6 +5,7 @@
 import type { DocMetadata } from './formats/index.ts';
 import type { ScoredDoc } from './fusion.ts';
 import { highlightRanges, queryStems, type TextRange } from './highlight.ts';
+import { lexicalStems } from './lexical.ts';
 import { documentIdOf } from './ranking.ts';
 
 export const SEARCH_MODES = ['neural', 'lexical', 'hybrid'] as const;
@@ -31,9 +32,11 @@ export const SEARCH_DEFAULTS = {
   k: 10,
   mode: 'hybrid',
   typos: true,
+  /** A hit's other sections that hold the query's words, shown under it (Pagefind's sub-results), at most. */
+  subResults: 3,
   /** Characters of a snippet, after white space is collapsed. */
   snippetChars: 240,
-} as const satisfies Required<SearchOptions> & { snippetChars: number };
+} as const satisfies Required<SearchOptions> & { snippetChars: number; subResults: number };
 
 /** The options with the defaults filled in (an option given as undefined takes its default). */
 export function searchOptions(opts: SearchOptions = {}): Required<SearchOptions> {
@@ -57,6 +60,44 @@ export interface SearchHit {
   /** The query's words in the snippet (src/core/highlight.ts). */
   highlights: TextRange[];
   score: number;
+  /** The document's other passages (sections) that hold the query's words, most of them first (absent: none). */
+  sections?: SubResult[];
+}
+
+/** One more section of a hit's document: where it links, and its snippet. */
+export interface SubResult {
+  passage: number;
+  id: string;
+  title: string;
+  url: string;
+  snippet: string;
+  highlights: TextRange[];
+}
+
+/**
+ * The sections of a document, other than the one shown, that hold the most of the searched stems
+ * (at least one), best first, ties in document order, one passage per link (URL); at most
+ * SEARCH_DEFAULTS.subResults.
+ */
+export function subResults(passages: number[], shown: number, docs: DocMetadata[], stems: Set<string>): SubResult[] {
+  if (stems.size === 0 || passages.length < 2) return [];
+  const found: { p: number; n: number }[] = [];
+  for (const p of passages) {
+    if (p === shown) continue;
+    const have = lexicalStems(`${docs[p].title}\n${docs[p].text}`);
+    let n = 0;
+    for (const s of stems) if (have.has(s)) n++;
+    if (n > 0) found.push({ p, n });
+  }
+  found.sort((a, b) => b.n - a.n || a.p - b.p);
+  // A long section is cut into several passages with one link: a section is shown once, and never the hit's own.
+  const urls = new Set([docs[shown].url]);
+  const distinct = found.filter(({ p }) => !urls.has(docs[p].url) && urls.add(docs[p].url));
+  return distinct.slice(0, SEARCH_DEFAULTS.subResults).map(({ p }) => {
+    const m = docs[p];
+    const snippet = snippetOf(m.text);
+    return { passage: p, id: m.id, title: m.title, url: m.url, snippet, highlights: highlightRanges(snippet, stems) };
+  });
 }
 
 /** The text as a snippet: white space runs (newlines too) as one space, cut at `chars` with an ellipsis. */

@@ -329,6 +329,19 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
         if (href) li.append(el('p', { className: 'url' }, shownUrl(href)));
         // The engine's snippet and its highlights (src/core/search.ts), as the CLI gives them.
         if (h.snippet) li.append(el('p', { className: 'snippet' }, ...highlighted(h.snippet, h.highlights)));
+        // The page's other sections with the query's words, under it (Pagefind's sub-results): each links to its section.
+        const sections = (h.sections ?? []).map((s) => {
+          const name = s.title.split(' › ').slice(1).join(' › ') || s.title;
+          const sHref = safeHref(s.url, base);
+          const marks = highlighted(name, highlightRanges(name, stems));
+          return el(
+            'li',
+            { className: 'section', dataset: { testid: 'sub-result' } },
+            sHref ? el('a', { href: sHref, rel: 'noopener' }, ...marks) : el('span', {}, ...marks),
+            el('p', { className: 'snippet' }, ...highlighted(s.snippet, s.highlights)),
+          );
+        });
+        if (sections.length) li.append(el('ul', { className: 'sections' }, ...sections));
         // Kept, hidden, without debug: tests and tools read it; a reader does not see a line that looks like a link.
         li.append(el('p', { className: 'meta', hidden: !opts.debug }, `#${h.rank} · ${h.id} · score ${h.score.toFixed(4)}`));
         return li;

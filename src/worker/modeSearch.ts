@@ -87,7 +87,7 @@ export class ModeSearch {
     const ranking = rankDocuments({ mode, query, k, groups, neural: passages, lexical, lexicalQuery });
     // Only the documents shown need their text: each one's fragment, fetched once.
     await this.texts.ensure(ranking.ranked.map((h) => h.document));
-    const { hits, corrections } = showRanking(ranking, docs, query);
+    const { hits, corrections } = showRanking(ranking, docs, query, groups);
     return { hits, ...(corrections ? { corrections } : {}) };
   }
 }
