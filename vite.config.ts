@@ -98,8 +98,9 @@ export default defineConfig(({ command }) => ({
   preview: { host: '127.0.0.1', headers: isolationHeaders },
   publicDir: command === 'build' ? false : 'public',
   worker: { format: 'es' },
-  // lunr is CommonJS: pre-bundled up front, so the first page that imports it does not trigger a reload.
-  optimizeDeps: { include: ['lunr'], exclude: ['onnxruntime-web'] },
+  // Pre-bundled up front (lunr and damerau-levenshtein are CommonJS): a dependency Vite finds only
+  // when a page first imports it makes it re-optimize and reload that page mid-test.
+  optimizeDeps: { include: ['lunr', 'damerau-levenshtein', 'idb-keyval', 'comlink', '@huggingface/tokenizers'], exclude: ['onnxruntime-web'] },
   plugins: [
     generatedBundles(),
     icons(),
