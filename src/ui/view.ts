@@ -157,22 +157,25 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   updateModes(null);
 
   // --- loading ---
-  let lastPhase: LoadProgress['phase'] | null = null;
+  let lastPhase: string | null = null;
   const offProgress = search.on('progress', (p) => {
     // After the first (lexical) answer is possible the bar goes on with the neural half, and the status line is the results'.
     const behind = ready ? 'Semantic ranking: ' : '';
+    // Bytes kept on this device from a visit before: said so, not called a download.
+    const local = p.loadedBytes > 0 && (p.cachedBytes ?? 0) >= p.loadedBytes;
     if (p.totalBytes > 0) {
       bar.max = p.totalBytes;
       bar.value = p.loadedBytes;
-      loadText.textContent = `${behind}${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB`;
+      loadText.textContent = `${behind}${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${local ? ' (on this device)' : ''}`;
     }
     if (p.phase === 'gpu') {
       bar.removeAttribute('value'); // indeterminate while the scorer is prepared
       loadText.textContent = ready ? 'Semantic ranking: preparing the scorer' : '';
     }
-    if (p.phase !== lastPhase) {
-      lastPhase = p.phase; // the live region hears phases, not every byte count
-      if (p.phase !== 'ready' && !ready) status.textContent = `${PHASES[p.phase]}…`;
+    const phaseText = local ? `${PHASES[p.phase].replace(/^Downloading/, 'Reading')} from this device` : PHASES[p.phase];
+    if (phaseText !== lastPhase) {
+      lastPhase = phaseText; // the live region hears phases, not every byte count
+      if (p.phase !== 'ready' && !ready) status.textContent = `${phaseText}…`;
     }
   });
 
