@@ -75,6 +75,23 @@ describe('ModeSearch with a lexical index loaded at first use', () => {
   });
 });
 
+describe('quoted phrases', () => {
+  it('keep, in lexical and hybrid mode, only documents with the phrase in one passage, in the order they had', async () => {
+    const m = new ModeSearch(neural, docs, { scheme, index: docIndex() }, 100);
+    const ids = async (q: string, mode: 'lexical' | 'hybrid' | 'neural') => (await m.search(q, mode, 4).then(hitsOf))!.map((h) => h.docId);
+    // "shallow copy": in a#p0 (stems shallow, copi); b says "deepcopy copies", never "shallow copy".
+    expect(await ids('copy items', 'lexical')).toEqual(expect.arrayContaining(['a', 'b']));
+    expect(await ids('"shallow copy" items', 'lexical')).toEqual(['a']);
+    expect(await ids('"shallow copy" items', 'hybrid')).toEqual(['a']);
+    // Stemmed and with stop words dropped, as BM25 sees words: "copies the items" holds "copy items".
+    expect(await ids('"copy items"', 'lexical')).toEqual(['b']);
+    expect(await ids('"items recursively shared"', 'lexical')).toEqual([]);
+    // A one-word "phrase" is just a word; neural mode ignores quotes.
+    expect(await ids('"shared"', 'lexical')).toEqual(['a']);
+    expect((await ids('"shallow copy"', 'neural')).length).toBe(3);
+  });
+});
+
 describe('sub-results', () => {
   it("a hit carries its document's other sections that hold the query's words, most of them first, linked and highlighted", async () => {
     const page = (p: number, text: string): DocMetadata => ({

@@ -218,13 +218,28 @@ export interface LexicalQuery {
   /** Stem → weight: a typed word's stem weighs its number of occurrences, a correction less (TYPO_DEFAULTS.correctionWeight). */
   terms: Map<string, number>;
   corrections: TermCorrection[];
+  /** Quoted phrases, as stem sequences (stop words dropped, as everywhere): a matching document holds each in one passage. */
+  phrases: string[][];
 }
 
-/** The query's stems and their counts, as typed (Lunr's query vector). */
+/** BM25's documents a quoted phrase is looked for in, best first: a bound on the text a phrase query reads (and, in the browser, fetches). */
+export const PHRASE_CANDIDATES = 100;
+
+/** The query's stems and their counts, as typed (Lunr's query vector), and its quoted phrases ("…" or “…”) of two or more words. */
 export function exactLexicalQuery(text: string): LexicalQuery {
   const terms = new Map<string, number>();
   for (const t of lexicalQueryStems(text)) terms.set(t, (terms.get(t) ?? 0) + 1);
-  return { text, terms, corrections: [] };
+  const phrases = [...text.matchAll(/["“”„]([^"“”„]+)["“”„]/gu)].map((m) => lexicalQueryStems(m[1])).filter((p) => p.length >= 2);
+  return { text, terms, corrections: [], phrases };
+}
+
+/** Whether a stem sequence holds the phrase as consecutive stems. */
+function holdsPhrase(stems: string[], phrase: string[]): boolean {
+  outer: for (let i = 0; i + phrase.length <= stems.length; i++) {
+    for (let j = 0; j < phrase.length; j++) if (stems[i + j] !== phrase[j]) continue outer;
+    return true;
+  }
+  return false;
 }
 
 /** A scheme's BM25 over its records that is not one Lunr index (the chunked index, src/core/lexicalChunked.ts). */
@@ -300,15 +315,35 @@ export class LexicalRanker {
   /** A string is searched as typed (after prepare(query), for a chunked index). */
   rank(query: string | LexicalQuery): LexicalRanking {
     const q = typeof query === 'string' ? exactLexicalQuery(query) : query;
-    const hits = this.index instanceof lunr.Index ? lexicalSearch(this.index, q.text) : this.index.hits(q);
     const found = { stems: new Set(q.terms.keys()), corrections: q.corrections };
-    if (this.scheme === LEXICAL_SCHEME_PASSAGES) {
-      const docs = documentsOfPassages(hits, this.groups);
-      const best = new Map(docs.map((h) => [h.doc, h.passage]));
-      return { docs, ...found, shownPassage: (doc) => best.get(doc) ?? this.groups.passages[doc][0] };
-    }
+    const { docs, best } = this.rankedDocuments(q);
+    const withPhrases = q.phrases.length ? docs.slice(0, PHRASE_CANDIDATES).filter((h) => this.holdsPhrases(h.doc, q.phrases)) : docs;
+    if (best) return { docs: withPhrases, ...found, shownPassage: (doc) => best.get(doc) ?? this.groups.passages[doc][0] };
     const want = [...found.stems];
-    return { docs: hits, ...found, shownPassage: (doc) => this.mostTermsPassage(doc, want) };
+    return { docs: withPhrases, ...found, shownPassage: (doc) => this.mostTermsPassage(doc, want) };
+  }
+
+  /** The documents whose text rank(q) reads to check its quoted phrases (none without one): the browser fetches them first. */
+  phraseCandidates(q: LexicalQuery): number[] {
+    return q.phrases.length
+      ? this.rankedDocuments(q)
+          .docs.slice(0, PHRASE_CANDIDATES)
+          .map((h) => h.doc)
+      : [];
+  }
+
+  private rankedDocuments(q: LexicalQuery): { docs: ScoredDoc[]; best?: Map<number, number> } {
+    const hits = this.index instanceof lunr.Index ? lexicalSearch(this.index, q.text) : this.index.hits(q);
+    if (this.scheme !== LEXICAL_SCHEME_PASSAGES) return { docs: hits };
+    const docs = documentsOfPassages(hits, this.groups);
+    return { docs, best: new Map(docs.map((h) => [h.doc, h.passage])) };
+  }
+
+  /** Whether every phrase is in one of the document's passages (its title or its text). */
+  private holdsPhrases(doc: number, phrases: string[][]): boolean {
+    // A title and a text are apart: a phrase does not run from one into the other.
+    const fields = this.groups.passages[doc].flatMap((p) => [lexicalQueryStems(this.docs[p].title), lexicalQueryStems(this.docs[p].text)]);
+    return phrases.every((phrase) => fields.some((stems) => holdsPhrase(stems, phrase)));
   }
 
   /** The document's passage holding the most distinct query terms; the first in document order on a tie. */

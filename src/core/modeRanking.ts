@@ -9,7 +9,7 @@
 //            words), else by the q-net's. The top c is the same for every k ≥ c.
 import type { DocMetadata } from './formats/index.ts';
 import { FUSION_DEPTH, fuseHybrid, type FusionResult, type ScoredDoc } from './fusion.ts';
-import type { LexicalQuery, LexicalRanker, LexicalRanking, TermCorrection } from './lexical.ts';
+import { exactLexicalQuery, type LexicalQuery, type LexicalRanker, type LexicalRanking, type TermCorrection } from './lexical.ts';
 import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
 import { SEARCH_DEFAULTS, searchHits, subResults, type SearchHit, type SearchMode } from './search.ts';
 import { queryStems } from './highlight.ts';
@@ -88,7 +88,8 @@ export function showRanking({ ranked, lexical, fusion }: DocumentRanking, docs: 
 export function rankDocuments({ mode, query, k, groups, neural, lexical, lexicalQuery }: Omit<ModeRankingInput, 'docs'>): DocumentRanking {
   const byNeural = (h: { doc: number; passage: number; score: number }): RankedDocument => ({ document: h.doc, score: h.score, passage: h.passage });
   if (mode === 'neural') return { ranked: documentsOfPassages(need(neural, 'neural'), groups, k).map(byNeural) };
-  const lex = need(lexical, 'lexical').rank(lexicalQuery ?? query);
+  const lq = lexicalQuery ?? exactLexicalQuery(query);
+  const lex = need(lexical, 'lexical').rank(lq);
   if (mode === 'lexical') return { ranked: lex.docs.slice(0, k).map((h) => ({ document: h.doc, score: h.score })), lexical: lex };
   const passages = need(neural, 'neural').slice(0, neuralPassageDepth(mode, k, groups));
   // Documents keep their order as passages are added, so the top M found among the top 4·M passages
@@ -96,8 +97,9 @@ export function rankDocuments({ mode, query, k, groups, neural, lexical, lexical
   const neuralDocs = documentsOfPassages(passages, groups);
   const neuralTop = documentsOfPassages(passages.slice(0, 4 * FUSION_DEPTH), groups, FUSION_DEPTH).length;
   const f = fuseHybrid(lex.docs, neuralDocs, groups.passages.length, { agreementDepth: SEARCH_DEFAULTS.k, neuralTop });
-  const ranked = f.ranked.slice(0, k);
   const matched = new Set(lex.docs.map((h) => h.doc));
+  // A quoted phrase is a filter: only documents that hold it (BM25's matches that passed it) are shown.
+  const ranked = (lq.phrases.length ? f.ranked.filter((h) => matched.has(h.doc)) : f.ranked).slice(0, k);
   const neuralPassage = new Map(neuralDocs.map((h) => [h.doc, h.passage]));
   return {
     ranked: ranked.map((h) => ({ document: h.doc, score: h.score, ...(matched.has(h.doc) ? {} : { passage: neuralPassage.get(h.doc)! }) })),

@@ -77,6 +77,8 @@ export class ModeSearch {
     const { docs, groups } = this.texts;
     const lexical = mode === 'neural' ? undefined : await this.lexicalReady();
     const lexicalQuery = await lexical?.prepare(query, { typos });
+    // A quoted phrase is checked in BM25's best documents' text: fetched first.
+    if (lexical && lexicalQuery) await this.texts.ensure(lexical.phraseCandidates(lexicalQuery));
     let passages: ScoredDoc[] | undefined;
     if (mode !== 'lexical') {
       if (!neural) throw new Error(`search: mode ${mode} needs the neural half, which has not loaded yet`);
