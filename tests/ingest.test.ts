@@ -14,13 +14,11 @@ import {
   buildLexicalIndex,
   documentLexicalDocs,
   documentTitle,
-  lexicalQueryTerms,
   lexicalSearch,
-  lexicalText,
-  lexicalTrimmer,
   loadLexicalIndex,
   serializeLexicalIndex,
 } from '../src/core/lexical.ts';
+import { lexicalQueryTerms, lexicalText, lexicalTrimmer } from '../src/core/lexicalText.ts';
 import { documentGroups } from '../src/core/ranking.ts';
 import { LEXICAL_SCHEME_WRITTEN } from '../scripts/demoIndex.ts';
 import type { SourceDoc } from '../src/core/ingest/types.ts';

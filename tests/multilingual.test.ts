@@ -2,7 +2,8 @@
 // Chinese and Japanese cut into words by Intl.Segmenter, and the matched words highlighted in place.
 import { describe, expect, it } from 'vitest';
 import { highlightRanges } from '../src/core/highlight.ts';
-import { buildLexicalIndex, foldDiacritics, lexicalQueryTerms, lexicalSearch } from '../src/core/lexical.ts';
+import { buildLexicalIndex, lexicalSearch } from '../src/core/lexical.ts';
+import { foldDiacritics, lexicalQueryTerms } from '../src/core/lexicalText.ts';
 
 const DOCS = [
   { title: 'Café culture', text: 'A naïve guide to the cafés of Zürich, measured in ångströms.' },

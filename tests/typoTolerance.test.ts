@@ -8,18 +8,11 @@ import path from 'node:path';
 import lunr from 'lunr';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readIndexBundle } from '../src/cli/readBundle.ts';
-import { buildLexicalIndex, lexicalStem, type LexicalDoc, type LexicalHit } from '../src/core/lexical.ts';
-import {
-  ChunkedLexicalIndex,
-  LEXICAL_DICTIONARY_FILE,
-  LEXICAL_WORDS_FILE,
-  chunkLexicalIndex,
-  corpusWordList,
-  parseLexicalDictionary,
-  parseWordList,
-} from '../src/core/lexicalChunked.ts';
+import { buildLexicalIndex, type LexicalDoc, type LexicalHit } from '../src/core/lexical.ts';
+import { lexicalStem } from '../src/core/lexicalText.ts';
+import { ChunkedLexicalIndex, LEXICAL_DICTIONARY_FILE, chunkLexicalIndex, parseLexicalDictionary } from '../src/core/lexicalChunked.ts';
 import { verifyMerkleMember } from '../src/core/formats/merkle.ts';
-import { TYPO_DEFAULTS, WordList, allowedTypos, typoCost } from '../src/core/typoTolerance.ts';
+import { LEXICAL_WORDS_FILE, TYPO_DEFAULTS, WordList, allowedTypos, corpusWordList, parseWordList, typoCost } from '../src/core/typoTolerance.ts';
 import { cli, makeSmallModel } from './helpers/smallModel.ts';
 
 describe('typo counting (Meilisearch defaults)', () => {

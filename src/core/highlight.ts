@@ -2,7 +2,7 @@
 // (src/core/lexical.ts), so "wings" in a query marks "wing" and "Wings" in a snippet, and stop words
 // ("how", "do", "the") are never marked. Pure: returns character ranges; the page turns them into
 // <mark> elements with text nodes (never HTML).
-import { CJK_RUN, cjkWords, lexicalStems, wordStem } from './lexical.ts';
+import { CJK_RUN, cjkWords, lexicalStems, wordStem } from './lexicalText.ts';
 
 export interface TextRange {
   /** UTF-16 offsets into the text, end exclusive. */

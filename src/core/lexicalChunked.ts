@@ -12,31 +12,15 @@ import { merkleMemberPath, readMerkleSet, type MerkleSetDescriptor } from './for
 import { ObjectReader, parseJsonText, readDescriptor, show } from './formats/fields.ts';
 import { buildMerkleSet } from './formats/merkle.ts';
 import { VarintReader, pushVarint } from './formats/varint.ts';
-import {
-  LEXICAL_FIELDS,
-  exactLexicalQuery,
-  lexicalQueryTerms,
-  lexicalStem,
-  type LexicalDoc,
-  type LexicalHit,
-  type LexicalQuery,
-  type LexicalSearcher,
-} from './lexical.ts';
-import { TYPO_DEFAULTS, WordList, allowedTypos } from './typoTolerance.ts';
+import { LEXICAL_FIELDS, exactLexicalQuery, type LexicalHit, type LexicalQuery, type LexicalSearcher } from './lexical.ts';
+import { lexicalQueryTerms, lexicalStem } from './lexicalText.ts';
+import { LEXICAL_WORDS_FILE, TYPO_DEFAULTS, type WordList, allowedTypos, parseWordList } from './typoTolerance.ts';
 
 export const LEXICAL_DICTIONARY_FILE = 'lexical/dictionary.json';
 export const LEXICAL_DICTIONARY_FORMAT = 'hypencoder-lexical-dictionary';
 const DICTIONARY_FORMAT = { tag: LEXICAL_DICTIONARY_FORMAT, supported: 2, hint: {} };
 /** A chunk is closed before it would pass this size (a term whose postings alone are larger gets a chunk of its own). */
 export const LEXICAL_CHUNK_TARGET_BYTES = 4 * 1024;
-/** The corpus's words, for typo tolerance (optional; manifest.json's lexical.words names it). */
-export const LEXICAL_WORDS_FILE = 'lexical/words.txt';
-/**
- * Words the list keeps, by length in characters: a query word may have a typo from 5 characters
- * (TYPO_DEFAULTS), and an edit changes the length by one, so shorter words are never near one; far
- * longer ones are identifiers, hashes and URLs nobody types.
- */
-export const WORD_LIST_LENGTHS = { min: TYPO_DEFAULTS.oneTypoFrom - 1, max: 32 } as const;
 /** The folder of the chunk files: chunk j is `<folder>/<j as 5 or more digits>.bin` (merkleMemberPath). */
 export const LEXICAL_CHUNKS_FOLDER = 'lexical/chunks';
 
@@ -148,45 +132,7 @@ export async function chunkLexicalIndex(index: lunr.Index, documents: number, ta
   };
 }
 
-/**
- * The word list (lexical/words.txt): the distinct words of every document's title and text as the
- * lexical index tokenizes them (lowercase, trimmed, no stop words), before stemming, that typo
- * tolerance can reach (WORD_LIST_LENGTHS); sorted, one per line (a word never holds white space).
- */
-export function corpusWordList(docs: LexicalDoc[]): { path: string; data: Uint8Array } {
-  const words = new Set<string>();
-  for (const d of docs) {
-    for (const text of [d.title, d.text]) {
-      for (const w of lexicalQueryTerms(text)) {
-        const n = [...w].length;
-        if (n >= WORD_LIST_LENGTHS.min && n <= WORD_LIST_LENGTHS.max) words.add(w);
-      }
-    }
-  }
-  const sorted = [...words].sort();
-  return { path: LEXICAL_WORDS_FILE, data: new TextEncoder().encode(sorted.length ? `${sorted.join('\n')}\n` : '') };
-}
-
 // ---- reading ----
-
-/** The word list, checked: UTF-8, one word a line, each line ended, words strictly ascending and within WORD_LIST_LENGTHS. */
-export function parseWordList(bytes: Uint8Array, file: string): WordList {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw new Error(`${file}: is not UTF-8`);
-  }
-  if (text !== '' && !text.endsWith('\n')) throw new Error(`${file}: the last line is not ended by a line break`);
-  const words = text === '' ? [] : text.slice(0, -1).split('\n');
-  words.forEach((w, i) => {
-    const n = [...w].length;
-    if (n < WORD_LIST_LENGTHS.min || n > WORD_LIST_LENGTHS.max || /\s/u.test(w))
-      throw new Error(`${file}:${i + 1}: ${show(w)} is not a word of ${WORD_LIST_LENGTHS.min}–${WORD_LIST_LENGTHS.max} characters without white space`);
-    if (i > 0 && !(words[i - 1] < w)) throw new Error(`${file}:${i + 1}: ${show(w)} must come after ${show(words[i - 1])} (sorted, no repeats)`);
-  });
-  return new WordList(words);
-}
 
 /** The dictionary, checked: fields as this client scores them, first terms strictly ascending, one per chunk of the set. */
 export function parseLexicalDictionary(bytes: Uint8Array, file: string, chunks: MerkleSetDescriptor): LexicalDictionary {

@@ -5,7 +5,7 @@
 import type { DocMetadata } from './formats/index.ts';
 import type { ScoredDoc } from './fusion.ts';
 import { highlightRanges, queryStems, type TextRange } from './highlight.ts';
-import { lexicalStems } from './lexical.ts';
+import { lexicalStems } from './lexicalText.ts';
 import { documentIdOf } from './ranking.ts';
 
 export const SEARCH_MODES = ['neural', 'lexical', 'hybrid'] as const;

@@ -5,6 +5,9 @@
 // first letter costs two, since people rarely mistype it. Words are compared as typed, not as stems:
 // "configuraton" is one edit from "configuration", but its stem is four from the corpus's "configur".
 import damerauLevenshtein from 'damerau-levenshtein';
+import { show } from './formats/fields.ts';
+import type { LexicalDoc } from './lexical.ts';
+import { lexicalQueryTerms } from './lexicalText.ts';
 
 export const TYPO_DEFAULTS = {
   /** Shortest query word (characters) that may have one typo. */
@@ -73,4 +76,53 @@ export class WordList {
     }
     return best > max ? { words: [], cost: 0 } : { words: found.sort(), cost: best };
   }
+}
+
+// ---- the word list file (docs/FORMATS.md, "Word list") ----
+
+/** The corpus's words, for typo tolerance (optional; manifest.json's lexical.words names it). */
+export const LEXICAL_WORDS_FILE = 'lexical/words.txt';
+/**
+ * Words the list keeps, by length in characters: a query word may have a typo from 5 characters
+ * (TYPO_DEFAULTS), and an edit changes the length by one, so shorter words are never near one; far
+ * longer ones are identifiers, hashes and URLs nobody types.
+ */
+export const WORD_LIST_LENGTHS = { min: TYPO_DEFAULTS.oneTypoFrom - 1, max: 32 } as const;
+
+/**
+ * The word list (lexical/words.txt): the distinct words of every document's title and text as the
+ * lexical index tokenizes them (lowercase, trimmed, no stop words), before stemming, that typo
+ * tolerance can reach (WORD_LIST_LENGTHS); sorted, one per line (a word never holds white space).
+ */
+export function corpusWordList(docs: LexicalDoc[]): { path: string; data: Uint8Array } {
+  const words = new Set<string>();
+  for (const d of docs) {
+    for (const text of [d.title, d.text]) {
+      for (const w of lexicalQueryTerms(text)) {
+        const n = [...w].length;
+        if (n >= WORD_LIST_LENGTHS.min && n <= WORD_LIST_LENGTHS.max) words.add(w);
+      }
+    }
+  }
+  const sorted = [...words].sort();
+  return { path: LEXICAL_WORDS_FILE, data: new TextEncoder().encode(sorted.length ? `${sorted.join('\n')}\n` : '') };
+}
+
+/** The word list, checked: UTF-8, one word a line, each line ended, words strictly ascending and within WORD_LIST_LENGTHS. */
+export function parseWordList(bytes: Uint8Array, file: string): WordList {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new Error(`${file}: is not UTF-8`);
+  }
+  if (text !== '' && !text.endsWith('\n')) throw new Error(`${file}: the last line is not ended by a line break`);
+  const words = text === '' ? [] : text.slice(0, -1).split('\n');
+  words.forEach((w, i) => {
+    const n = [...w].length;
+    if (n < WORD_LIST_LENGTHS.min || n > WORD_LIST_LENGTHS.max || /\s/u.test(w))
+      throw new Error(`${file}:${i + 1}: ${show(w)} is not a word of ${WORD_LIST_LENGTHS.min}–${WORD_LIST_LENGTHS.max} characters without white space`);
+    if (i > 0 && !(words[i - 1] < w)) throw new Error(`${file}:${i + 1}: ${show(w)} must come after ${show(words[i - 1])} (sorted, no repeats)`);
+  });
+  return new WordList(words);
 }

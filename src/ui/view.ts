@@ -3,19 +3,11 @@
 // (src/ui/main.ts) into the document and by <hypencoder-search> (src/ui/element.ts) into its shadow
 // root. Document text only ever enters the DOM as text nodes.
 import { bindResultKeys } from './keyboard.ts';
-import { highlightRanges, queryStems } from '../core/highlight.ts';
+import { queryStems } from '../core/highlight.ts';
 import { boundQuery } from '../core/query.ts';
-import {
-  SEARCH_DEFAULTS,
-  SEARCH_MODES,
-  engineModes,
-  type EngineInfo,
-  type HypencoderSearch,
-  type LoadProgress,
-  type SearchMode,
-  type SearchResponse,
-} from '../lib/search.ts';
-import { el, highlighted, quotedQuery, safeHref, shownUrl } from './dom.ts';
+import { SEARCH_DEFAULTS, SEARCH_MODES, engineModes, type EngineInfo, type HypencoderSearch, type SearchMode, type SearchResponse } from '../lib/search.ts';
+import { el, quotedQuery } from './dom.ts';
+import { hitElement } from './hitView.ts';
 import { MODE_LABELS, PHASES, TIMING_LABELS, countText } from './viewText.ts';
 
 export interface ViewOptions {
@@ -320,36 +312,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     const corrected = (r.corrections ?? []).flatMap((c) => c.to);
     const stems = queryStems([boundQuery(r.query).text, ...corrected].join(' '));
     const base = opts.pagesBase ?? root.ownerDocument.baseURI;
-    results.replaceChildren(
-      ...r.hits.map((h) => {
-        const title = h.title || h.id;
-        const titleMarks = highlighted(title, highlightRanges(title, stems));
-        const href = safeHref(h.url, base);
-        const li = el('li', { className: 'hit', tabIndex: -1, dataset: { testid: 'hit', docId: h.id, documentId: h.docId } });
-        const heading = el(hitHeading, { className: 'hit-title' }, href ? el('a', { href, rel: 'noopener' }, ...titleMarks) : el('span', {}, ...titleMarks));
-        li.append(heading);
-        // Shown with bidi overrides and controls percent-encoded; the link target is the href as is.
-        if (href) li.append(el('p', { className: 'url' }, shownUrl(href)));
-        // The engine's snippet and its highlights (src/core/search.ts), as the CLI gives them.
-        if (h.snippet) li.append(el('p', { className: 'snippet' }, ...highlighted(h.snippet, h.highlights)));
-        // The page's other sections with the query's words, under it (Pagefind's sub-results): each links to its section.
-        const sections = (h.sections ?? []).map((s) => {
-          const name = s.title.split(' › ').slice(1).join(' › ') || s.title;
-          const sHref = safeHref(s.url, base);
-          const marks = highlighted(name, highlightRanges(name, stems));
-          return el(
-            'li',
-            { className: 'section', dataset: { testid: 'sub-result' } },
-            sHref ? el('a', { href: sHref, rel: 'noopener' }, ...marks) : el('span', {}, ...marks),
-            el('p', { className: 'snippet' }, ...highlighted(s.snippet, s.highlights)),
-          );
-        });
-        if (sections.length) li.append(el('ul', { className: 'sections' }, ...sections));
-        // Kept, hidden, without debug: tests and tools read it; a reader does not see a line that looks like a link.
-        li.append(el('p', { className: 'meta', hidden: !opts.debug }, `#${h.rank} · ${h.id} · score ${h.score.toFixed(4)}`));
-        return li;
-      }),
-    );
+    results.replaceChildren(...r.hits.map((h) => hitElement(h, { stems, base, heading: hitHeading, debug: opts.debug ?? false })));
     if (r.backend !== search.info?.backend) showBackend(r.backend, search.info); // after a device loss the engine moves on
     results.dataset.query = r.query; // which query the list answers (tests wait on it)
     results.dataset.mode = mode;

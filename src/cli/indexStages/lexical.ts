@@ -11,7 +11,8 @@ import {
   documentLexicalDocs,
   serializeLexicalIndex,
 } from '../../core/lexical.ts';
-import { chunkLexicalIndex, corpusWordList } from '../../core/lexicalChunked.ts';
+import { chunkLexicalIndex } from '../../core/lexicalChunked.ts';
+import { corpusWordList } from '../../core/typoTolerance.ts';
 import { merkleMemberPath, merkleSetObject } from '../../core/formats/index.ts';
 import { documentGroups } from '../../core/ranking.ts';
 import type { WriteIndexInput } from '../writeIndex.ts';
