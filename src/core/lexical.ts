@@ -214,6 +214,8 @@ export interface LexicalRanking {
   corrections: TermCorrection[];
   /** The passage that shows a matching document: its best BM25 passage (lunr-2) or its passage with the most query terms (lunr-doc-1). */
   shownPassage(doc: number): number;
+  /** A passage's stems (title and text), kept by the ranker: what the shown passage and the sub-results are chosen by. */
+  passageStems(passage: number): Set<string>;
 }
 
 /** Cached passage stems at most (then the cache starts again): a long session must not grow without bound. */
@@ -222,6 +224,8 @@ const STEM_CACHE_PASSAGES = 20_000;
 /** Lexical ranking for either scheme, in documents. */
 export class LexicalRanker {
   private readonly stems = new Map<number, Set<string>>();
+  /** BM25's documents for a prepared query, so a phrase query's candidates and its ranking are scored once. */
+  private readonly ranked = new WeakMap<LexicalQuery, { docs: ScoredDoc[]; best?: Map<number, number> }>();
 
   constructor(
     readonly index: lunr.Index | LexicalSearcher,
@@ -251,7 +255,7 @@ export class LexicalRanker {
   /** A string is searched as typed (after prepare(query), for a chunked index). */
   rank(query: string | LexicalQuery): LexicalRanking {
     const q = typeof query === 'string' ? exactLexicalQuery(query) : query;
-    const found = { stems: new Set(q.terms.keys()), corrections: q.corrections };
+    const found = { stems: new Set(q.terms.keys()), corrections: q.corrections, passageStems: (p: number) => this.passageStems(p) };
     const { docs, best } = this.rankedDocuments(q);
     const withPhrases = q.phrases.length ? docs.slice(0, PHRASE_CANDIDATES).filter((h) => this.holdsPhrases(h.doc, q.phrases)) : docs;
     if (best) return { docs: withPhrases, ...found, shownPassage: (doc) => best.get(doc) ?? this.groups.passages[doc][0] };
@@ -269,10 +273,27 @@ export class LexicalRanker {
   }
 
   private rankedDocuments(q: LexicalQuery): { docs: ScoredDoc[]; best?: Map<number, number> } {
+    const kept = this.ranked.get(q);
+    if (kept) return kept;
     const hits = this.index instanceof lunr.Index ? lexicalSearch(this.index, q.text) : this.index.hits(q);
-    if (this.scheme !== LEXICAL_SCHEME_PASSAGES) return { docs: hits };
-    const docs = documentsOfPassages(hits, this.groups);
-    return { docs, best: new Map(docs.map((h) => [h.doc, h.passage])) };
+    let out: { docs: ScoredDoc[]; best?: Map<number, number> } = { docs: hits };
+    if (this.scheme === LEXICAL_SCHEME_PASSAGES) {
+      const docs = documentsOfPassages(hits, this.groups);
+      out = { docs, best: new Map(docs.map((h) => [h.doc, h.passage])) };
+    }
+    this.ranked.set(q, out);
+    return out;
+  }
+
+  /** A passage's stems, cached (up to STEM_CACHE_PASSAGES, then the cache starts again). */
+  passageStems(p: number): Set<string> {
+    let have = this.stems.get(p);
+    if (!have) {
+      if (this.stems.size > STEM_CACHE_PASSAGES) this.stems.clear();
+      have = lexicalStems(`${this.docs[p].title}\n${this.docs[p].text}`);
+      this.stems.set(p, have);
+    }
+    return have;
   }
 
   /** Whether every phrase is in one of the document's passages (its title or its text). */
@@ -286,15 +307,10 @@ export class LexicalRanker {
   private mostTermsPassage(doc: number, want: string[]): number {
     const ps = this.groups.passages[doc];
     if (ps.length === 1) return ps[0];
-    if (this.stems.size > STEM_CACHE_PASSAGES) this.stems.clear();
     let best = ps[0];
     let bestCount = -1;
     for (const p of ps) {
-      let have = this.stems.get(p);
-      if (!have) {
-        have = lexicalStems(`${this.docs[p].title}\n${this.docs[p].text}`);
-        this.stems.set(p, have);
-      }
+      const have = this.passageStems(p);
       const count = want.filter((t) => have.has(t)).length;
       if (count > bestCount) {
         best = p;

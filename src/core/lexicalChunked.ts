@@ -260,13 +260,16 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
     const q = exactLexicalQuery(query);
     await this.loadAll(this.chunksFor(q));
     if (!typos || !this.readWords) return q;
-    const missing = [...new Set(lexicalQueryTerms(query))].filter((w) => allowedTypos(w) > 0 && !this.postings(lexicalStem(w)));
+    // Each typed word and how often it occurs: a correction weighs per occurrence, as the word would.
+    const typed = new Map<string, number>();
+    for (const w of lexicalQueryTerms(query)) typed.set(w, (typed.get(w) ?? 0) + 1);
+    const missing = [...typed.keys()].filter((w) => allowedTypos(w) > 0 && !this.postings(lexicalStem(w)));
     if (missing.length === 0) return q;
     const words = await this.wordList();
     for (const word of missing) {
       const found = await this.corrections(word, words);
       if (found.length === 0) continue;
-      const count = lexicalQueryTerms(query).filter((t) => t === word).length;
+      const count = typed.get(word)!;
       for (const c of found) q.terms.set(c.stem, (q.terms.get(c.stem) ?? 0) + TYPO_DEFAULTS.correctionWeight * count);
       q.corrections.push({ word, to: found.map((c) => c.w) });
     }

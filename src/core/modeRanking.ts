@@ -78,7 +78,7 @@ export function showRanking({ ranked, lexical, fusion }: DocumentRanking, docs: 
   const stems = lexical?.stems ?? queryStems(query);
   const corrections = lexical?.corrections.length ? { corrections: lexical.corrections } : {};
   const hits = searchHits(passages, docs, stems).map((hit, i) => {
-    const sections = subResults(groups.passages[ranked[i].document], hit.passage, docs, stems);
+    const sections = subResults(groups.passages[ranked[i].document], hit.passage, docs, stems, lexical?.passageStems);
     return sections.length ? { ...hit, sections } : hit;
   });
   return { hits, ...(fusion ? { fusion } : {}), ...corrections };

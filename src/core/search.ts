@@ -79,12 +79,19 @@ export interface SubResult {
  * (at least one), best first, ties in document order, one passage per link (URL); at most
  * SEARCH_DEFAULTS.subResults.
  */
-export function subResults(passages: number[], shown: number, docs: DocMetadata[], stems: Set<string>): SubResult[] {
+export function subResults(
+  passages: number[],
+  shown: number,
+  docs: DocMetadata[],
+  stems: Set<string>,
+  /** A passage's stems (the lexical ranker keeps them; default: stemmed here). */
+  stemsOf: (passage: number) => Set<string> = (p) => lexicalStems(`${docs[p].title}\n${docs[p].text}`),
+): SubResult[] {
   if (stems.size === 0 || passages.length < 2) return [];
   const found: { p: number; n: number }[] = [];
   for (const p of passages) {
     if (p === shown) continue;
-    const have = lexicalStems(`${docs[p].title}\n${docs[p].text}`);
+    const have = stemsOf(p);
     let n = 0;
     for (const s of stems) if (have.has(s)) n++;
     if (n > 0) found.push({ p, n });
