@@ -24,16 +24,12 @@ import {
 import { verifyMerkleMember } from '../src/core/formats/merkle.ts';
 import { encodeVectors } from '../src/core/vectorStorage.ts';
 import { MemorySource } from './helpers/memorySource.ts';
+import { wordDrawer } from './helpers/wordCorpus.ts';
 
 const WORDS =
   'wing lift drag flow heat boundary layer shock pressure mach supersonic laminar turbulent nozzle panel flutter buckling cylinder shell plate'.split(' ');
 function smallCorpus(n: number): LexicalDoc[] {
-  let s = 7;
-  const rnd = () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-  const words = (k: number) => Array.from({ length: k }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
+  const { rnd, draw: words } = wordDrawer(WORDS, 7);
   return Array.from({ length: n }, (_, i) => ({ title: `${words(2)} ${i}`, text: `${words(5 + Math.floor(rnd() * 60))} item${i % 13}` }));
 }
 

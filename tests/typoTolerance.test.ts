@@ -14,6 +14,7 @@ import { ChunkedLexicalIndex, LEXICAL_DICTIONARY_FILE, chunkLexicalIndex, parseL
 import { verifyMerkleMember } from '../src/core/formats/merkle.ts';
 import { LEXICAL_WORDS_FILE, TYPO_DEFAULTS, WordList, allowedTypos, corpusWordList, parseWordList, typoCost } from '../src/core/typoTolerance.ts';
 import { cli, makeSmallModel } from './helpers/smallModel.ts';
+import { wordDrawer } from './helpers/wordCorpus.ts';
 
 describe('typo counting (Meilisearch defaults)', () => {
   it('allows no typo below 5 characters, one from 5, two from 9', () => {
@@ -44,12 +45,7 @@ const WORDS =
     ' ',
   );
 function corpus(n: number): LexicalDoc[] {
-  let s = 11;
-  const rnd = () => {
-    s = (s * 1103515245 + 12345) % 2147483648;
-    return s / 2147483648;
-  };
-  const words = (k: number) => Array.from({ length: k }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
+  const { rnd, draw: words } = wordDrawer(WORDS, 11);
   return Array.from({ length: n }, (_, i) => ({ title: `${words(2)} ${i}`, text: words(5 + Math.floor(rnd() * 40)) }));
 }
 
