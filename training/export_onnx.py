@@ -1,12 +1,21 @@
 """Export a Hypencoder checkpoint to a model bundle for hypencoder-web.
 
     /usr/bin/python3 training/export_onnx.py CHECKPOINT_DIR --out MODEL_DIR [--dtype fp32|fp16|int8]
+        [--kind auto|hypencoder|dense] [--pooling cls|mean] [--normalize | --no-normalize]
+        [--query-prefix TEXT] [--document-prefix TEXT]
 
 The bundle (docs/FORMATS.md, "Model bundle"):
   query_encoder.onnx  input_ids, attention_mask int64 [1, S] →
                       W_0..W_L float32 [1, in_j, out_j] (row-major, y = x·W, the scorer's layout),
                       b_0..b_{L-1} float32 [1, out_j]
   doc_encoder.onnx    input_ids, attention_mask int64 [B, S] → cls float32 [B, d]
+
+--kind dense takes a sentence-transformers style BERT-family retriever instead (dense_encoder.py):
+the same bundle with a zero-layer q-net, qnet.dims [H, 1]: query_encoder.onnx outputs W_0 =
+the pooled (CLS or masked mean, optionally L2-normalized) query embedding [1, H, 1],
+doc_encoder.onnx the pooled document embedding ("embedding" [B, H]); prefixes such as e5's
+"query: " / "passage: " go to model.json (query_prefix, document_prefix). --kind auto (default)
+takes a folder with modules.json, or whose config.json names a non-Hypencoder model_type, as dense.
   vocab.txt           the WordPiece vocabulary
   model.json          the descriptor (architecture, tokenizer, files with bytes and SHA-256)
   conversion.json     how it was made (source files, dtype, torch version), not read by clients
@@ -45,6 +54,7 @@ from hypencoder import (  # noqa: E402
     load_checkpoint,
 )
 from quantize_onnx import QuantizeError, quantize_file  # noqa: E402
+from dense_encoder import DenseDualEncoder, is_dense_folder, load_dense  # noqa: E402
 
 OPSET = 17
 MODEL_FORMAT = "hypencoder-model"
@@ -119,15 +129,22 @@ def _declare_output_shapes(path: str, shapes: Dict[str, List]) -> None:
     onnx.save(m, path)
 
 
+def doc_output_name(model) -> str:
+    """"cls" for a Hypencoder; a dense model's pooled vector is "embedding"."""
+    return getattr(model, "doc_output", "cls")
+
+
 def export_doc_encoder(model: HypencoderDualEncoder, path: str) -> None:
     ids, mask = _dummy(2, 8, model.config.bert.vocab_size)
+    mask[1, 5:] = 0  # a padded row, so a pooling that ignored the mask would trace differently
+    out = doc_output_name(model)
     torch.onnx.export(
         DocEncoderForExport(model).eval(), (ids, mask), path,
-        input_names=["input_ids", "attention_mask"], output_names=["cls"],
+        input_names=["input_ids", "attention_mask"], output_names=[out],
         dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
-                      "attention_mask": {0: "batch", 1: "sequence"}, "cls": {0: "batch"}},
+                      "attention_mask": {0: "batch", 1: "sequence"}, out: {0: "batch"}},
         opset_version=OPSET, do_constant_folding=True)
-    _declare_output_shapes(path, {"cls": ["batch", model.config.bert.hidden_size]})
+    _declare_output_shapes(path, {out: ["batch", model.config.bert.hidden_size]})
 
 
 def to_fp16_weights(path: str, min_elements: int = 16) -> int:
@@ -232,8 +249,11 @@ def find_vocab(checkpoint_dir: str, explicit: Optional[str]) -> str:
 
 def build_bundle(model: HypencoderDualEncoder, out_dir: str, *, dtype: str, vocab_path: str,
                  model_id: str, tokenizer: Dict[str, bool], max_query_tokens: int,
-                 max_document_tokens: int, source: Optional[Dict] = None) -> Dict:
-    """Writes the bundle into out_dir (which must exist and be empty). Returns model.json."""
+                 max_document_tokens: int, source: Optional[Dict] = None,
+                 prefixes: Optional[Dict[str, str]] = None,
+                 conversion_extra: Optional[Dict] = None) -> Dict:
+    """Writes the bundle into out_dir (which must exist and be empty). Returns model.json.
+    prefixes: {"query": …, "document": …}, written to model.json when non-empty."""
     c = model.config
     vocab = read_vocab(vocab_path)
     if len(vocab) != c.bert.vocab_size:
@@ -268,7 +288,7 @@ def build_bundle(model: HypencoderDualEncoder, out_dir: str, *, dtype: str, voca
             st = quantize_file(p, p)
             converted[key] = {k: st[k] for k in ("dequantize", "gather", "max_rel_error")}
     check_onnx(q_path, expected_q)
-    check_onnx(d_path, {"cls": ["batch", c.bert.hidden_size]})
+    check_onnx(d_path, {doc_output_name(model): ["batch", c.bert.hidden_size]})
     export_s = time.time() - t0
 
     model_json = {
@@ -293,6 +313,9 @@ def build_bundle(model: HypencoderDualEncoder, out_dir: str, *, dtype: str, voca
                   "vocab": file_ref(out_dir, "vocab.txt")},
         "query_encoder_outputs": names,
     }
+    for side in ("query", "document"):
+        if (prefixes or {}).get(side):
+            model_json[f"{side}_prefix"] = prefixes[side]
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         f.write(json.dumps(model_json, indent=2) + "\n")
     conversion = {
@@ -305,6 +328,7 @@ def build_bundle(model: HypencoderDualEncoder, out_dir: str, *, dtype: str, voca
         "export_seconds": round(export_s, 2),
         "bert": {"shared_encoder": c.shared_encoder, "layer_norm_eps": c.bert.layer_norm_eps,
                  "type_vocab_size": c.bert.type_vocab_size},
+        **(conversion_extra or {}),
     }
     with open(os.path.join(out_dir, "conversion.json"), "w") as f:
         f.write(json.dumps(conversion, indent=2) + "\n")
@@ -374,33 +398,74 @@ def main(argv: Optional[List[str]] = None) -> int:
     ap.add_argument("--vocab", help="vocab.txt (default: the checkpoint's, else bert-base-uncased's "
                                     "from models/vocab/)")
     ap.add_argument("--max-query-tokens", type=int, default=32)
-    ap.add_argument("--max-document-tokens", type=int, default=512)
+    ap.add_argument("--max-document-tokens", type=int,
+                    help="default 512, or a dense model's max_seq_length (sentence_bert_config.json)")
+    ap.add_argument("--kind", choices=["auto", "hypencoder", "dense"], default="auto",
+                    help="auto: dense when the folder has modules.json or a non-Hypencoder "
+                         "config.json model_type")
+    ap.add_argument("--pooling", choices=["cls", "mean"],
+                    help="dense, a folder without modules.json: how token vectors are pooled")
+    ap.add_argument("--normalize", dest="normalize", action="store_const", const=True,
+                    help="dense, without modules.json: L2-normalize the pooled vectors")
+    ap.add_argument("--no-normalize", dest="normalize", action="store_const", const=False)
+    ap.add_argument("--query-prefix", help="dense: text put before every query (e5: 'query: '); "
+                                           "default config_sentence_transformers.json's prompts")
+    ap.add_argument("--document-prefix", help="dense: text put before every document (e5: "
+                                              "'passage: ')")
     ap.add_argument("--force", action="store_true", help="replace --out if it exists")
     ap.add_argument("--check-out", help="write PyTorch (float32) outputs for a sample query and "
                                         "two documents here (JSON), to verify the ONNX files")
     args = ap.parse_args(argv)
     try:
         t0 = time.time()
-        model = load_checkpoint(args.checkpoint)
-        c = model.config
-        vocab = find_vocab(args.checkpoint, args.vocab)
+        dense = args.kind == "dense" or (args.kind == "auto" and is_dense_folder(args.checkpoint))
+        if not dense:
+            for opt in ("pooling", "normalize", "query_prefix", "document_prefix"):
+                if getattr(args, opt) is not None:
+                    raise CheckpointError(f"--{opt.replace('_', '-')} applies to dense models only "
+                                          f"(--kind dense), and {args.checkpoint} is taken as a "
+                                          "Hypencoder checkpoint")
         base = os.path.basename(os.path.normpath(os.path.abspath(args.checkpoint)))
         model_id = args.id or (base + ("" if args.dtype == "fp32" else "-" + args.dtype))
+        prefixes, extra, tok_dir = None, None, args.checkpoint
+        if dense:
+            model = load_dense(args.checkpoint, pooling=args.pooling, normalize=args.normalize,
+                               query_prefix=args.query_prefix,
+                               document_prefix=args.document_prefix, vocab=args.vocab)
+            spec = model.spec
+            vocab, tok_dir = os.path.join(spec.transformer_dir, "vocab.txt"), spec.transformer_dir
+            vocab = args.vocab or vocab
+            prefixes = {"query": spec.query_prefix, "document": spec.document_prefix}
+            extra = {"dense": {"pooling": spec.pooling, "normalize": spec.normalize,
+                               "files": spec.source, "max_seq_length": spec.max_seq_length}}
+            source = {"dense_folder": base, "vocab": os.path.basename(vocab)}
+            doc_default = spec.max_seq_length or 512
+            what = (f"dense BERT {spec.bert.num_hidden_layers}x{spec.bert.hidden_size} "
+                    f"({spec.bert.num_attention_heads} heads), {spec.pooling} pooling, "
+                    f"{'normalized' if spec.normalize else 'not normalized'}, prefixes "
+                    f"{spec.query_prefix!r} / {spec.document_prefix!r}")
+        else:
+            model = load_checkpoint(args.checkpoint)
+            c = model.config
+            vocab = find_vocab(args.checkpoint, args.vocab)
+            source = {"checkpoint": base, "vocab": os.path.basename(vocab)}
+            doc_default = 512
+            what = (f"BERT {c.bert.num_hidden_layers}x{c.bert.hidden_size} "
+                    f"({c.bert.num_attention_heads} heads), q-net dims {c.vector_dimensions}, "
+                    f"{'shared' if c.shared_encoder else 'separate'} document encoder")
+        c = model.config
         maxp = c.bert.max_position_embeddings
         mq = min(args.max_query_tokens, maxp)
-        md = min(args.max_document_tokens, maxp)
-        print(f"loaded {args.checkpoint}: BERT {c.bert.num_hidden_layers}x{c.bert.hidden_size} "
-              f"({c.bert.num_attention_heads} heads), q-net dims {c.vector_dimensions}, "
-              f"{'shared' if c.shared_encoder else 'separate'} document encoder "
-              f"({time.time() - t0:.1f} s)", file=sys.stderr)
+        md = min(args.max_document_tokens or doc_default, maxp)
+        print(f"loaded {args.checkpoint}: {what} ({time.time() - t0:.1f} s)", file=sys.stderr)
         result = {}
 
         def write(tmp):
             result["model"] = build_bundle(
                 model, tmp, dtype=args.dtype, vocab_path=vocab, model_id=model_id,
-                tokenizer=tokenizer_flags(args.checkpoint), max_query_tokens=mq,
-                max_document_tokens=md,
-                source={"checkpoint": base, "vocab": os.path.basename(vocab)})
+                tokenizer=tokenizer_flags(tok_dir), max_query_tokens=mq,
+                max_document_tokens=md, source=source, prefixes=prefixes,
+                conversion_extra=extra)
 
         atomic_output(args.out, args.force, write)
         if args.check_out:

@@ -690,6 +690,17 @@ def save_checkpoint(model: HypencoderDualEncoder, out_dir: str, fmt: str = "safe
 # Random initialization for tests (not the paper's training init)
 
 
+def random_bert_init_(bert: BertModel, g: torch.Generator) -> BertModel:
+    """BERT weights N(0, 0.02) (a trained BERT's scale) with LayerNorm scales jittered around 1,
+    drawn from `g` in parameter order (also the dense encoders' init, training/dense_encoder.py)."""
+    with torch.no_grad():
+        for name, p in bert.named_parameters():
+            mean = 1.0 if "LayerNorm.weight" in name else 0.0
+            std = 0.05 if "LayerNorm.weight" in name else 0.02
+            p.copy_(torch.randn(p.shape, generator=g) * std + mean)
+    return bert
+
+
 def random_init_(model: HypencoderDualEncoder, seed: int) -> HypencoderDualEncoder:
     """Random weights on the scale of a trained model, so every part of the graph matters in a
     parity test: BERT N(0, 0.02) with jittered LayerNorms; hyper-head projections large enough that
@@ -706,13 +717,7 @@ def random_init_(model: HypencoderDualEncoder, seed: int) -> HypencoderDualEncod
     if not model.config.shared_encoder:
         bert_modules.append(model.passage_encoder.transformer)
     for bert in bert_modules:
-        for name, p in bert.named_parameters():
-            if "LayerNorm.weight" in name:
-                normal_(p, 0.05, 1.0)
-            elif "LayerNorm.bias" in name or name.endswith(".bias"):
-                normal_(p, 0.02)
-            else:
-                normal_(p, 0.02)
+        random_bert_init_(bert, g)
     H = model.config.bert.hidden_size
     for i, (inn, out) in enumerate(model.config.weight_shapes):
         normal_(qe.hyper_base_matrices[i], math.sqrt(1.0 / inn))

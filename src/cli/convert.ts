@@ -1,6 +1,8 @@
 // `hypencoder-web convert <checkpoint dir> --out <model dir>`: a released Hypencoder checkpoint
 // (config.json + model.safetensors or pytorch_model.bin) → a model bundle (query_encoder.onnx,
 // doc_encoder.onnx, vocab.txt, model.json), by training/export_onnx.py under Debian's PyTorch.
+// `--kind dense` (or auto-detected): a sentence-transformers style BERT-family retriever → the same
+// bundle with a zero-layer q-net (training/dense_encoder.py).
 // The bundle is written to a temporary sibling folder, checked with onnxruntime-node against
 // PyTorch's own outputs, and only then renamed into place.
 import { spawn } from 'node:child_process';
@@ -18,6 +20,8 @@ export const CHECKPOINT_FILES = ['model.safetensors', 'model.safetensors.index.j
 
 export const DTYPES = ['fp32', 'fp16', 'int8'] as const;
 export type Dtype = (typeof DTYPES)[number];
+export const KINDS = ['auto', 'hypencoder', 'dense'] as const;
+export type Kind = (typeof KINDS)[number];
 
 export interface ConvertOptions {
   out: string;
@@ -30,6 +34,12 @@ export interface ConvertOptions {
   python?: string;
   verify?: boolean;
   quiet?: boolean;
+  kind?: Kind;
+  pooling?: 'cls' | 'mean';
+  /** true/false: --normalize / --no-normalize; undefined: as the folder says. */
+  normalize?: boolean;
+  queryPrefix?: string;
+  documentPrefix?: string;
 }
 
 export interface ConvertResult {
@@ -41,8 +51,25 @@ export interface ConvertResult {
 export function registerConvert(program: Command): void {
   program
     .command('convert')
-    .description('convert a Hypencoder checkpoint folder (e.g. jfkback/hypencoder.6_layer) into a model bundle')
+    .description(
+      'convert a Hypencoder checkpoint folder (e.g. jfkback/hypencoder.6_layer), or a BERT-family dense retriever ' +
+        'saved by sentence-transformers (e.g. all-MiniLM-L6-v2, bge-small, e5-small), into a model bundle',
+    )
     .argument('<checkpoint>', 'folder with config.json and model.safetensors or pytorch_model.bin')
+    .addOption(
+      new Option(
+        '--kind <kind>',
+        'hypencoder, dense (a zero-layer q-net: score = query vector · document vector), or auto: dense when the folder ' +
+          'has modules.json or a config.json model_type that is not a Hypencoder',
+      )
+        .choices([...KINDS])
+        .default('auto'),
+    )
+    .addOption(new Option('--pooling <mode>', 'dense folder without modules.json: cls or mean (masked) pooling').choices(['cls', 'mean']))
+    .option('--normalize', 'dense folder without modules.json: L2-normalize the pooled vectors (cosine scores)')
+    .option('--no-normalize', 'dense: the pooled vectors are not normalized (must agree with modules.json)')
+    .option('--query-prefix <text>', 'dense: text put before every query, e.g. "query: " for e5 (default: config_sentence_transformers.json\'s prompts)')
+    .option('--document-prefix <text>', 'dense: text put before every document, e.g. "passage: " for e5')
     .requiredOption('-o, --out <dir>', 'the model bundle folder to create')
     .addOption(
       new Option(
@@ -55,8 +82,8 @@ export function registerConvert(program: Command): void {
     )
     .option('--id <id>', "model id in model.json (default: the checkpoint folder's name, plus -fp16 / -int8 for those dtypes)")
     .option('--vocab <file>', "vocab.txt (default: the checkpoint's, else models/vocab/bert-base-uncased-vocab.txt)")
-    .option('--max-query-tokens <n>', 'query length limit written to model.json', toInt, 32)
-    .option('--max-document-tokens <n>', 'document length limit written to model.json', toInt, 512)
+    .option('--max-query-tokens <n>', 'query length limit written to model.json (default: 32)', toInt)
+    .option('--max-document-tokens <n>', "document length limit written to model.json (default: 512, or a dense model's max_seq_length)", toInt)
     .option('--force', 'replace --out if it exists')
     .option('--python <path>', 'the Python with PyTorch (default: $HYPENCODER_PYTHON or /usr/bin/python3)')
     .option('--no-verify', 'skip the onnxruntime-node check of the exported files against PyTorch')
@@ -71,15 +98,19 @@ function toInt(v: string): number {
   return n;
 }
 
-/** Checks that the folder looks like a Hugging Face Hypencoder checkpoint before starting Python. */
+/**
+ * Checks that the folder looks like a Hugging Face checkpoint before starting Python. A
+ * sentence-transformers folder (modules.json) may keep its weights in a subfolder: Python checks those.
+ */
 export function checkCheckpointDir(dir: string): void {
   if (!existsSync(dir)) throw new CliError(`${dir} does not exist`, 2);
   if (!statSync(dir).isDirectory()) throw new CliError(`${dir} is not a folder (give the checkpoint folder, not a file in it)`, 2);
   const names = new Set(readdirSync(dir));
-  if (!CHECKPOINT_FILES.some((f) => names.has(f))) {
+  if (!CHECKPOINT_FILES.some((f) => names.has(f)) && !names.has('modules.json')) {
     throw new CliError(
-      `${dir} is not a Hypencoder checkpoint: it has none of ${CHECKPOINT_FILES.join(', ')} ` +
-        '(a checkpoint folder such as a download of jfkback/hypencoder.6_layer holds config.json and model.safetensors)',
+      `${dir} is not a Hypencoder checkpoint nor a dense encoder folder: it has none of ${CHECKPOINT_FILES.join(', ')} ` +
+        '(a checkpoint folder such as a download of jfkback/hypencoder.6_layer or sentence-transformers/all-MiniLM-L6-v2 ' +
+        'holds config.json and model.safetensors)',
       2,
     );
   }
@@ -107,16 +138,24 @@ export async function convert(checkpoint: string, opts: ConvertOptions): Promise
   const checkDir = mkdtempSync(path.join(tmpdir(), 'hypencoder-check-'));
   const checkFile = path.join(checkDir, 'check.json');
   try {
-    const args = [path.join(TRAINING_DIR, 'export_onnx.py'), ckpt, '--out', staged, '--dtype', dtype, '--check-out', checkFile];
+    const kind = opts.kind ?? 'auto';
+    if (!KINDS.includes(kind)) throw new CliError(`--kind must be one of ${KINDS.join(', ')}, got ${JSON.stringify(kind)}`, 2);
+    const args = [path.join(TRAINING_DIR, 'export_onnx.py'), ckpt, '--out', staged, '--dtype', dtype, '--check-out', checkFile, '--kind', kind];
+    if (opts.pooling) args.push('--pooling', opts.pooling);
+    if (opts.normalize !== undefined) args.push(opts.normalize ? '--normalize' : '--no-normalize');
+    // `--query-prefix=…` keeps a prefix that starts with "-" an argument of its own option
+    if (opts.queryPrefix !== undefined) args.push(`--query-prefix=${opts.queryPrefix}`);
+    if (opts.documentPrefix !== undefined) args.push(`--document-prefix=${opts.documentPrefix}`);
     if (opts.id) args.push('--id', opts.id);
     else args.push('--id', path.basename(ckpt) + (dtype === 'fp32' ? '' : `-${dtype}`));
     if (opts.vocab) args.push('--vocab', path.resolve(opts.vocab));
     if (opts.maxQueryTokens) args.push('--max-query-tokens', String(opts.maxQueryTokens));
     if (opts.maxDocumentTokens) args.push('--max-document-tokens', String(opts.maxDocumentTokens));
     const { code, stdout } = await runPython(py.python, args, opts.quiet ?? false);
-    if (code === 2) throw new CliError('', 2); // export_onnx.py printed "error: ..." (not a checkpoint, shapes disagree)
+    if (code === 2) throw new CliError('', 2); // export_onnx.py printed "error: ..." (not a checkpoint, unsupported, shapes disagree)
     if (code !== 0) throw new CliError(`export failed: ${path.basename(args[0])} exited with status ${code}`, 1);
     const summary = JSON.parse(stdout.trim().split('\n').pop() ?? '{}') as { model: Record<string, unknown> };
+    const dense = (summary.model.qnet as { dims?: number[] } | undefined)?.dims?.length === 2;
 
     try {
       await readModelBundle(staged); // model.json against docs/FORMATS.md, and every file's length and SHA-256
@@ -131,9 +170,10 @@ export async function convert(checkpoint: string, opts: ConvertOptions): Promise
       if (report === null) {
         log('onnxruntime-node is not installed: skipped the check of the ONNX files against PyTorch');
       } else {
+        const [q, d] = dense ? ['query vector', 'document vector'] : ['q-net', 'CLS'];
         log(
-          `onnxruntime-node vs PyTorch: q-net max |Δ| ${report.qnetMaxAbs.toExponential(2)} (${report.qnetMaxRel.toExponential(2)} of max |W|), ` +
-            `CLS max |Δ| ${report.clsMaxAbs.toExponential(2)} (${report.clsMaxRel.toExponential(2)}); tolerance ${report.tolerance.toExponential(1)}`,
+          `onnxruntime-node vs PyTorch: ${q} max |Δ| ${report.qnetMaxAbs.toExponential(2)} (${report.qnetMaxRel.toExponential(2)} of max |W|), ` +
+            `${d} max |Δ| ${report.clsMaxAbs.toExponential(2)} (${report.clsMaxRel.toExponential(2)}); tolerance ${report.tolerance.toExponential(1)}`,
         );
         if (!report.ok) {
           throw new CliError(`the exported ONNX files disagree with PyTorch beyond the tolerance (${report.tolerance}): ${report.worst}`, 1);

@@ -1,9 +1,10 @@
 // Document encoding with onnxruntime-node: doc_encoder.onnx ([B, S] int64 ids and mask → [B, H]
-// CLS vectors), one session using every core for its intra-op thread pool. Batches are formed by
-// the caller in a fixed way (see encodeTile), so the same input gives the same floats.
+// CLS or pooled vectors; each text gets the model's document prefix first), one session using every
+// core for its intra-op thread pool. Batches are formed by the caller in a fixed way (see
+// encodeTile), so the same input gives the same floats.
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
-import type { ModelBundle } from '../core/formats/index.ts';
+import { encoderInputText, type EncoderSpec, type ModelBundle } from '../core/formats/index.ts';
 import type { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { CliError } from './errors.ts';
 import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
@@ -18,6 +19,7 @@ export class DocEncoder {
     readonly dim: number,
     readonly maxTokens: number,
     readonly threads: number,
+    private readonly enc: EncoderSpec,
   ) {}
 
   static async open(modelDir: string, model: ModelBundle, threads = availableParallelism()): Promise<DocEncoder> {
@@ -29,12 +31,15 @@ export class DocEncoder {
       interOpNumThreads: 1,
       graphOptimizationLevel: 'all',
     });
-    return new DocEncoder(ort, session, model.qnet.dims[0], enc.maxDocumentTokens, threads);
+    return new DocEncoder(ort, session, model.qnet.dims[0], enc.maxDocumentTokens, threads, enc);
   }
 
-  /** CLS vectors of the texts, n × dim row-major, in input order. */
+  /** The document vectors of the texts, n × dim row-major, in input order. */
   async encode(tokenizer: BertWordPieceTokenizer, texts: string[]): Promise<Float32Array> {
-    const b = tokenizer.encodeBatch(texts, this.maxTokens);
+    const b = tokenizer.encodeBatch(
+      texts.map((t) => encoderInputText(this.enc, 'document', t)),
+      this.maxTokens,
+    );
     const shape = [b.rows, b.seqLength];
     const out = await this.session.run({
       input_ids: new this.ort.Tensor('int64', b.inputIds, shape),

@@ -18,6 +18,7 @@ import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
 import { SEARCH_DEFAULTS, type SearchHit, type SearchMode } from '../core/search.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
+import { encoderInputText } from '../core/formats/modelBundle.ts';
 import { CliError } from './errors.ts';
 import { loadModelWithEncoders } from './modelDir.ts';
 import { boundQuery, queryCutNotice } from '../core/query.ts';
@@ -108,7 +109,7 @@ export class NodeSearchEngine {
   async neuralScores(query: string): Promise<Float64Array> {
     if (!this.session || !this.model || !this.tokenizer || !this.ort) throw new CliError('neural search needs the model: pass --model <dir>', 2);
     const enc = this.model.model.encoders!;
-    const { ids } = this.tokenizer.encode(query, enc.maxQueryTokens);
+    const { ids } = this.tokenizer.encode(encoderInputText(enc, 'query', query), enc.maxQueryTokens);
     const shape = [1, ids.length];
     const out = await this.session.run({
       input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, BigInt), shape),

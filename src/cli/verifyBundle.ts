@@ -5,6 +5,7 @@ import { loadOnnxRuntimeNode, type OnnxRuntimeNode } from './onnxRuntime.ts';
 
 export interface TorchCheck {
   query: { input_ids: number[]; attention_mask: number[]; outputs: Record<string, number[]> };
+  /** cls: PyTorch's document vectors (CLS, or a dense model's pooled vectors). */
   docs: { input_ids: number[][]; attention_mask: number[][]; cls: number[][] };
 }
 
@@ -84,7 +85,7 @@ export async function verifyBundleAgainstTorch(bundleDir: string, check: TorchCh
   await q.release();
   const d = await ort.InferenceSession.create(path.join(bundleDir, 'doc_encoder.onnx'));
   const dout = await d.run({ input_ids: int64(ort, check.docs.input_ids), attention_mask: int64(ort, check.docs.attention_mask) });
-  const cls = maxAbsDiff(dout.cls.data as Float32Array, check.docs.cls.flat());
+  const cls = maxAbsDiff(dout[d.outputNames[0]].data as Float32Array, check.docs.cls.flat()); // "cls", or a dense model's "embedding"
   await d.release();
   const clsMaxRel = cls.abs / cls.scale;
   if (clsMaxRel > qnetMaxRel) worst = `doc_encoder.onnx cls: max |Δ| ${cls.abs.toExponential(2)} of max |value| ${cls.scale.toExponential(2)}`;

@@ -7,7 +7,7 @@
 // is written before the scorer's commands are queued. On WASM every output comes to the CPU.
 import type * as Ort from 'onnxruntime-web';
 import type { ModelBundle } from '../core/formats/index.ts';
-import { qnetWeightsFromOutputs } from '../core/formats/index.ts';
+import { encoderInputText, qnetWeightsFromOutputs } from '../core/formats/index.ts';
 import { hiddenLayerCount, type QNetWeights } from '../core/qnet.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import type { WeightBuffers } from '../gpu/qnetScorer.ts';
@@ -60,6 +60,8 @@ function loadOrt(backend: EncoderBackend): Promise<OrtModule> {
 export class QueryEncoder {
   private readonly names: string[];
   private readonly finalName: string;
+  /** WordPiece pieces of the model's query prefix: they take some of max_query_tokens. */
+  private readonly prefixPieces: number;
   private finalBuffer: GPUBuffer | null = null;
 
   private constructor(
@@ -73,6 +75,7 @@ export class QueryEncoder {
   ) {
     this.names = model.encoders!.queryEncoderOutputs;
     this.finalName = this.names[hiddenLayerCount(model.qnet)];
+    this.prefixPieces = tokenizer.pieceIds(encoderInputText(model.encoders!, 'query', '')).length;
   }
 
   static async create(model: ModelBundle, onnx: Uint8Array, vocabText: string, backend: EncoderBackend): Promise<QueryEncoder> {
@@ -96,12 +99,13 @@ export class QueryEncoder {
 
   /** How many WordPiece pieces the query has and how many of them the encoder reads. */
   tokenCut(query: string): TokenCut {
-    return neuralTokenCut(this.tokenizer, this.model.encoders!.maxQueryTokens, query);
+    return neuralTokenCut(this.tokenizer, this.model.encoders!.maxQueryTokens - this.prefixPieces, query);
   }
 
   private feeds(query: string): Record<string, Ort.Tensor> {
-    const max = this.model.encoders!.maxQueryTokens;
-    const { ids } = this.tokenizer.encode(query, max);
+    const enc = this.model.encoders!;
+    const max = enc.maxQueryTokens;
+    const { ids } = this.tokenizer.encode(encoderInputText(enc, 'query', query), max);
     // On WebGPU every query is padded to the model's maximum length: one input shape means
     // onnxruntime compiles its shaders once, not once per query length (seconds each on a slow
     // adapter). Padding is masked out, so the q-net is the same. WASM runs the exact length.

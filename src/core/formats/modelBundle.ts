@@ -33,6 +33,18 @@ export interface EncoderSpec {
   files: { queryEncoder: FileRef; docEncoder: FileRef; vocab: FileRef };
   /** ONNX output names of query_encoder.onnx: W_0..W_L, then b_0..b_{L-1} (only W_0 when L = 0). */
   queryEncoderOutputs: string[];
+  /** Text put before every query / document before tokenizing (e5's "query: ", "passage: "); absent = none. */
+  queryPrefix?: string;
+  documentPrefix?: string;
+}
+
+/**
+ * The text an encoder reads for `text`: the model's query or document prefix, then the text.
+ * Every place that tokenizes for an encoder (page, Node search, indexing) goes through this.
+ */
+export function encoderInputText(enc: Pick<EncoderSpec, 'queryPrefix' | 'documentPrefix'>, side: 'query' | 'document', text: string): string {
+  const prefix = side === 'query' ? enc.queryPrefix : enc.documentPrefix;
+  return prefix ? prefix + text : text;
 }
 
 export interface ModelBundle {
@@ -62,6 +74,7 @@ export function validateModelJson(json: unknown, file = MODEL_FILE_NAME): ModelB
   let encoders: EncoderSpec | null = null;
   if (present.length === 0) {
     if (!synthetic) fail(file, ENCODER_KEYS[0], 'is missing (only a model marked "synthetic": true may omit its encoders)');
+    for (const k of ['query_prefix', 'document_prefix']) if (r.has(k)) fail(file, k, 'needs the encoders (a synthetic model without them has no text input)');
   } else {
     const missing = ENCODER_KEYS.find((k) => !r.has(k));
     if (missing) r.raw(missing); // throws "<file>: <key> is missing"
@@ -149,7 +162,11 @@ function readEncoders(r: ObjectReader, qnet: QNetArchitecture): EncoderSpec {
     if (typeof v !== 'string' || v.length === 0) fail(r.file, `query_encoder_outputs[${i}]`, `must be a non-empty string, got ${show(v)}`);
   });
   if (new Set(outs).size !== outs.length) fail(r.file, 'query_encoder_outputs', `must not repeat a name, got ${show(outs)}`);
-  return { tokenizer, maxQueryTokens, maxDocumentTokens, encoder, files, queryEncoderOutputs: outs as string[] };
+  const spec: EncoderSpec = { tokenizer, maxQueryTokens, maxDocumentTokens, encoder, files, queryEncoderOutputs: outs as string[] };
+  // Optional: older clients ignore these fields, so a bundle that needs a prefix searches worse there, not wrongly shaped.
+  if (r.has('query_prefix')) spec.queryPrefix = r.string('query_prefix');
+  if (r.has('document_prefix')) spec.documentPrefix = r.string('document_prefix');
+  return spec;
 }
 
 /** The model.json object for a bundle (snake_case, as docs/FORMATS.md). Serialize with JSON.stringify. */
@@ -180,6 +197,8 @@ export function modelJsonObject(m: ModelBundle): Record<string, unknown> {
     const f = m.encoders.files;
     out.files = { query_encoder: { ...f.queryEncoder }, doc_encoder: { ...f.docEncoder }, vocab: { ...f.vocab } };
     out.query_encoder_outputs = [...m.encoders.queryEncoderOutputs];
+    if (m.encoders.queryPrefix !== undefined) out.query_prefix = m.encoders.queryPrefix;
+    if (m.encoders.documentPrefix !== undefined) out.document_prefix = m.encoders.documentPrefix;
   }
   return out;
 }
