@@ -101,10 +101,10 @@ test('typo tolerance in the page engine: the word list fetched only for a misspe
   expect(lexicalFetches.filter((f) => f === 'lexical/words.txt')).toHaveLength(1);
   const off = await search(misspelt, false);
   for (const [i, q] of misspelt.entries()) {
-    const want = await node.search(q, 'lexical', 10, true);
+    const want = await node.search(q, 'lexical', 10, { typos: true });
     expect(want.corrections?.length, q).toBeGreaterThan(0);
     expect(on.results[String(i)], q).toEqual(want.hits);
-    expect(off.results[String(i)], q).toEqual((await node.search(q, 'lexical', 10, false)).hits);
+    expect(off.results[String(i)], q).toEqual((await node.search(q, 'lexical', 10, { typos: false })).hits);
     expect(on.results[String(i)], q).not.toEqual(off.results[String(i)]);
   }
 });

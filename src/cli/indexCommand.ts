@@ -73,6 +73,16 @@ export function registerIndex(program: Command): void {
     .option('--base-url <url>', 'prefix for page URLs of a folder input: an http(s) URL or a site path such as /docs/ (default: paths relative to the folder)')
     .option('--follow-external-links', 'follow symbolic links in the input folder that lead outside it (default: skipped and counted)');
   addContentOptions(index)
+    .option(
+      '--filter-field <key>',
+      'JSONL: a record key whose value (a string, number or boolean, or a list of them) becomes filter values (repeatable); HTML pages name theirs with data-hypencoder-filter',
+      collect,
+    )
+    .option(
+      '--sort-field <key>',
+      'JSONL: a record key whose value pages can be sorted by (repeatable); HTML pages name theirs with data-hypencoder-sort',
+      collect,
+    )
     .option('--no-resume', 'start over even if an interrupted run left finished tiles')
     .option('--threads <n>', 'onnxruntime threads (default: all cores; more than the cores are capped to them)', intOption('--threads', OPTION_RANGES.threads))
     .option('--json', 'print the summary as JSON on stdout')

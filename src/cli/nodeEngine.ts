@@ -7,22 +7,31 @@
 // BM25 from the bundle's lexical index (src/core/lexicalBundle.ts); hybrid through src/core/fusion.ts. Results are one hit per
 // document (best passage).
 import path from 'node:path';
-import { qnetWeightsFromOutputs, type DocMetadata, type OutputTensor } from '../core/formats/index.ts';
+import {
+  qnetWeightsFromOutputs,
+  readDocumentFilters,
+  readDocumentSort,
+  type DocMetadata,
+  type DocumentFilters,
+  type DocumentSortKeys,
+  type OutputTensor,
+} from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
-import { rankForMode } from '../core/modeRanking.ts';
+import { allowedDocuments, type FacetCounts, type FilterSelection, type SortOrder } from '../core/facets.ts';
+import { rankForMode, type Refinement } from '../core/modeRanking.ts';
 import type { LexicalRanker, TermCorrection } from '../core/lexical.ts';
 import { openLexicalRanker, readsLexical } from '../core/lexicalBundle.ts';
 import { referenceScores } from '../core/qnet.ts';
 import { QNET_ONNX_INPUT, QNET_ONNX_OUTPUT, buildQNetOnnx } from '../core/qnetOnnx.ts';
 import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
-import { SEARCH_DEFAULTS, type SearchHit, type SearchMode } from '../core/search.ts';
+import { SEARCH_DEFAULTS, type SearchHit, type SearchMode, type SearchOptions } from '../core/search.ts';
 import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { decodeVectors } from '../core/vectorStorage.ts';
 import { encoderInputText } from '../core/formats/modelBundle.ts';
 import { CliError } from './errors.ts';
 import { loadModelWithEncoders } from './modelDir.ts';
 import { boundQuery, queryCutNotice } from '../core/query.ts';
-import { lexicalFiles, readIndexBundle, readVerified, setMembers, type LoadedIndex, type LoadedModel } from './readBundle.ts';
+import { FileSource, lexicalFiles, readIndexBundle, readVerified, setMembers, type LoadedIndex, type LoadedModel } from './readBundle.ts';
 import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 type Ort = typeof import('onnxruntime-node');
@@ -38,6 +47,8 @@ export interface SearchResult {
   notice?: string;
   /** Query words no document holds, and the corpus words searched in their place (typo tolerance). */
   corrections?: TermCorrection[];
+  /** Where the index has filters: per key and value, the pages among the query's matches (src/core/facets.ts). */
+  facets?: FacetCounts;
   ms: number;
 }
 
@@ -58,6 +69,7 @@ export class NodeSearchEngine {
   private constructor(
     readonly index: LoadedIndex,
     readonly model: LoadedModel | null,
+    private readonly indexDir: string,
   ) {
     this.groups = documentGroups(index.metadata);
   }
@@ -75,7 +87,7 @@ export class NodeSearchEngine {
     } catch (e) {
       throw new CliError(`index ${indexDir}: ${(e as Error).message}`, 2);
     }
-    const engine = new NodeSearchEngine(index, model);
+    const engine = new NodeSearchEngine(index, model, indexDir);
     engine.scorer = opts.scorer ?? 'onnx';
     if (readsLexical(index.manifest)) {
       engine.lexicalRanker = await openLexicalRanker(index.manifest, index.metadata, engine.groups, lexicalFiles(indexDir, index), setMembers(indexDir));
@@ -144,8 +156,35 @@ export class NodeSearchEngine {
     );
   }
 
+  /** The index's filters and sort keys (verified; null when it has none), read at the first search that needs them. */
+  private facetFiles: Promise<{ filters: DocumentFilters | null; sort: DocumentSortKeys | null }> | null = null;
+
+  facets(): Promise<{ filters: DocumentFilters | null; sort: DocumentSortKeys | null }> {
+    this.facetFiles ??= (async () => {
+      const source = new FileSource(this.indexDir);
+      return { filters: await readDocumentFilters(source, this.index.manifest), sort: await readDocumentSort(source, this.index.manifest) };
+    })();
+    return this.facetFiles;
+  }
+
+  /** The filters, facet counts and sort of one search (src/core/facets.ts); undefined for an index without filters and no sort asked. */
+  private async refinement(filters: FilterSelection, sort: SortOrder | null): Promise<Refinement | undefined> {
+    if (!this.index.manifest.documents?.filters && !sort && Object.keys(filters).length === 0) return undefined;
+    const files = await this.facets();
+    return {
+      allowed: allowedDocuments(files.filters, filters, this.groups.passages.length),
+      ...(files.filters ? { facets: { filters: files.filters, selection: filters } } : {}),
+      ...(sort ? { sort: { keys: files.sort, order: sort } } : {}),
+    };
+  }
+
   /** Up to k hits, one per document (src/core/modeRanking.ts, as the browser engine ranks). */
-  async search(original: string, mode: SearchMode, k: number, typos: boolean = SEARCH_DEFAULTS.typos): Promise<SearchResult> {
+  async search(
+    original: string,
+    mode: SearchMode,
+    k: number,
+    { typos = SEARCH_DEFAULTS.typos, filters = SEARCH_DEFAULTS.filters, sort = SEARCH_DEFAULTS.sort }: Pick<SearchOptions, 'typos' | 'filters' | 'sort'> = {},
+  ): Promise<SearchResult> {
     const t0 = performance.now();
     const bounded = boundQuery(original);
     const query = bounded.text;
@@ -153,7 +192,14 @@ export class NodeSearchEngine {
     const pieces =
       mode !== 'lexical' && this.tokenizer && enc ? { pieces: this.tokenizer.pieceIds(query).length, maxTokens: enc.maxQueryTokens - 2 } : undefined;
     const notice = queryCutNotice(bounded, pieces);
-    const lexical = mode === 'neural' ? undefined : this.lexicalOrRefuse();
+    let refine: Refinement | undefined;
+    try {
+      refine = await this.refinement(filters, sort);
+    } catch (e) {
+      throw new CliError((e as Error).message, 2);
+    }
+    // Neural mode counts facets over BM25's matches too, where the index has a lexical part.
+    const lexical = mode === 'neural' ? (refine?.facets ? (this.lexicalRanker ?? undefined) : undefined) : this.lexicalOrRefuse();
     const lexicalQuery = await lexical?.prepare(query, { typos });
     let neural: ScoredDoc[] | undefined;
     if (mode !== 'lexical') {
@@ -161,11 +207,12 @@ export class NodeSearchEngine {
       const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
       neural = order.map((doc) => ({ doc, score: scores[doc] }));
     }
-    const { hits, fusion, corrections } = rankForMode({ mode, query, k, docs: this.docs, groups: this.groups, neural, lexical, lexicalQuery });
+    const { hits, fusion, corrections, facets } = rankForMode({ mode, query, k, docs: this.docs, groups: this.groups, neural, lexical, lexicalQuery, refine });
     return {
       query,
       mode,
       hits,
+      ...(facets ? { facets } : {}),
       ...(fusion ? { fusion } : {}),
       ...(notice ? { notice } : {}),
       ...(corrections ? { corrections } : {}),

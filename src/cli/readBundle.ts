@@ -98,6 +98,9 @@ export async function verifyDocumentsPart(dir: string, index: LoadedIndex): Prom
   const bad = want.passages.findIndex((ps, d) => ps.length !== groups.passages[d]?.length || ps.some((p, i) => p !== groups.passages[d][i]));
   if (bad >= 0 || want.passages.length !== groups.passages.length)
     throw new Error(`${index.manifest.documents!.map}: document ${bad >= 0 ? bad : want.passages.length}'s passages differ from the metadata shards' grouping`);
+  // Parsed for their checks: document numbers in range, values the format allows.
+  await reader.readDocumentFilters(source, index.manifest);
+  await reader.readDocumentSort(source, index.manifest);
   for (let d = 0; d < groups.passages.length; d++) {
     const records = await reader.readFragment(source, index.manifest, groups, d);
     for (const [p, r] of records)

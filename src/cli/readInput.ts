@@ -11,6 +11,7 @@ import { readFile, readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import picomatch from 'picomatch';
 import type { HtmlContentOptions } from '../core/ingest/html.ts';
+import type { JsonlFacetFields } from '../core/ingest/jsonl.ts';
 import { type IngestKind, type IngestOptions, type IngestSource, type Ingester, countsByKind, formatList, ingesterFor } from '../core/ingest/registry.ts';
 import type { SourceDoc } from '../core/ingest/types.ts';
 import { InputError } from '../core/ingest/utf8.ts';
@@ -46,6 +47,8 @@ export interface ReadInputOptions {
   excludeGlob?: string[];
   /** What of an HTML page is content (root and exclude selectors). */
   html?: HtmlContentOptions;
+  /** JSONL record keys read as filter and sort values. */
+  jsonl?: JsonlFacetFields;
 }
 
 function fsError(e: unknown, where: string): InputError {
@@ -198,7 +201,7 @@ export async function readInput(input: string, opts: ReadInputOptions = {}): Pro
     const shown = rel0 && !rel0.startsWith('..') ? rel0 : file;
     const before = docs.length;
     const source = { rel, shown, url: pageUrl(rel, opts.urlBase), fallbackTitle: path.basename(file, path.extname(file)) };
-    await ingestFile(ingester, file, source, docs, { html: opts.html });
+    await ingestFile(ingester, file, source, docs, { html: opts.html, jsonl: opts.jsonl });
     if (ingester.unit === 'file' && docs.length === before) summary.noContent++;
   }
   if (docs.length === 0) {

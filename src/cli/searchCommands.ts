@@ -9,6 +9,7 @@ import { openLexicalRanker, readsLexical } from '../core/lexicalBundle.ts';
 import { METRIC_NAMES, evaluate, parseQrels, trecRunLines, type EvalResult, type Qrels } from '../core/metrics.ts';
 import { documentGroups } from '../core/ranking.ts';
 import { SEARCH_DEFAULTS, SEARCH_MODES, type SearchMode } from '../core/search.ts';
+import { parseFilterSpec, parseSortSpec, type FilterSelection } from '../core/facets.ts';
 import { InputError, decodeUtf8Strict } from '../core/ingest/utf8.ts';
 import { displayUrl, terminalText } from '../core/displayText.ts';
 import { CliError } from './errors.ts';
@@ -22,6 +23,21 @@ function kOption(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 10000) throw new CliError(`--k must be an integer from 1 to 10000, got ${JSON.stringify(v)}`, 2);
   return n;
+}
+
+/** --filter key:value, repeatable: the values per key. */
+function collectFilters(spec: string, previous: FilterSelection): FilterSelection {
+  const [key, value] = cliArg(() => parseFilterSpec(spec));
+  return { ...previous, [key]: [...(previous[key] ?? []), value] };
+}
+
+/** A malformed option as a usage error (exit 2). */
+function cliArg<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    throw new CliError((e as Error).message, 2);
+  }
 }
 
 export function registerSearchCommands(program: Command): void {
@@ -50,9 +66,30 @@ export function registerSearchCommands(program: Command): void {
         .default('onnx'),
     )
     .option('--no-typos', 'no typo tolerance: a query word no document holds matches nothing (default: it also matches the nearest corpus words)')
+    .option(
+      '--filter <key:value>',
+      'keep pages with this filter value (repeatable: values of one key are alternatives, different keys must all match); the results then show facet counts',
+      collectFilters,
+      {},
+    )
+    .option('--sort <key[:asc|desc]>', "order the best 100 pages by a sort key's value (ascending unless :desc), then show k")
     .option('--json', 'print the results as JSON')
     .action(
-      async (query: string, opts: { index: string; model?: string; k: number; mode?: SearchMode; scorer: NodeScorer; typos: boolean; json?: boolean }) => {
+      async (
+        query: string,
+        opts: {
+          index: string;
+          model?: string;
+          k: number;
+          mode?: SearchMode;
+          scorer: NodeScorer;
+          typos: boolean;
+          filter: FilterSelection;
+          sort?: string;
+          json?: boolean;
+        },
+      ) => {
+        const sort = opts.sort === undefined ? null : cliArg(() => parseSortSpec(opts.sort!));
         // Without --mode: hybrid when a model is at hand, else BM25 alone (said on stderr).
         let mode = opts.mode;
         if (!mode && !opts.model && !existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
@@ -68,7 +105,7 @@ export function registerSearchCommands(program: Command): void {
         if (query === '-') query = await readStdinQuery();
         const engine = await openEngine(opts.index, opts.model, mode, opts.scorer);
         mode ??= engine.hasLexical() ? 'hybrid' : 'neural';
-        const r = await engine.search(query, mode, opts.k, opts.typos);
+        const r = await engine.search(query, mode, opts.k, { typos: opts.typos, filters: opts.filter, sort });
         await engine.close();
         if (r.notice) process.stderr.write(`note: ${r.notice}\n`);
         for (const c of r.corrections ?? [])
@@ -161,7 +198,15 @@ function formatResults(r: SearchResult): string {
       (h.sections ?? []).map((s) => `       › ${t(s.title)}${s.url ? `  ${t(displayUrl(s.url))}` : ''}\n`).join(''),
   );
   const fusion = r.fusion ? `, neural weight ${r.fusion.neuralWeight.toFixed(2)} (top-100 agreement with BM25 ${r.fusion.agreement.toFixed(2)})` : '';
-  return `${lines.join('')}(${r.mode}, ${r.ms.toFixed(0)} ms${fusion})\n`;
+  // Facets: each key's values with their page counts, most first.
+  const facets = Object.entries(r.facets ?? {}).map(
+    ([key, values]) =>
+      `${t(key)}: ${Object.entries(values)
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .map(([v, n]) => `${t(v)} (${n})`)
+        .join(', ')}\n`,
+  );
+  return `${lines.join('')}${facets.join('')}(${r.mode}, ${r.ms.toFixed(0)} ms${fusion})\n`;
 }
 
 export interface EvalOptions {
@@ -245,7 +290,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
   } else {
     const engine = await openEngine(opts.index, opts.model, opts.mode, opts.scorer);
     for (const q of queries) {
-      const r = await engine.search(q.text, opts.mode, opts.k, opts.typos !== false);
+      const r = await engine.search(q.text, opts.mode, opts.k, { typos: opts.typos !== false });
       results.set(
         q.id,
         r.hits.map((h) => ({ id: h.docId, score: h.score })),

@@ -20,6 +20,12 @@ import {
   merkleMemberPath,
   type DocMetadata,
   type DocumentsDescriptor,
+  type DocumentFilters,
+  type DocumentSortKeys,
+  FILTERS_FILE,
+  SORT_FILE,
+  encodeFiltersFile,
+  encodeSortFile,
 } from '../core/formats/index.ts';
 import { documentGroups } from '../core/ranking.ts';
 import { gzipSync } from 'node:zlib';
@@ -43,6 +49,8 @@ export interface WriteIndexInput {
     files: { path: string; data: Uint8Array }[];
     members?: { path: string; data: Uint8Array }[];
   };
+  /** Optional filters and sort keys of the documents (documentGroups' numbering of the records; `documents` their count). */
+  facets?: { documents: number; filters: DocumentFilters; sort: DocumentSortKeys };
   /** Replace an existing index bundle in outDir. */
   force?: boolean;
   /** Where the output folder came from and who hears about cleaned leftovers. */
@@ -168,7 +176,7 @@ export async function writeIndexFiles(dir: string, input: WriteIndexInput): Prom
     await mkdir(dirname(abs), { recursive: true });
     await writeFile(abs, data);
   };
-  const documents = await writeDocumentsPart(records, put, write);
+  const documents = await writeDocumentsPart(records, put, write, input.facets);
   if (input.graph) {
     firstDoc = 0;
     for (let i = 0; i < input.graph.shards.length; i++) {
@@ -213,9 +221,22 @@ async function writeDocumentsPart(
   records: DocMetadata[],
   put: (f: BundleFileInput) => Promise<void>,
   write: (path: string, data: Uint8Array) => Promise<void>,
+  facets: WriteIndexInput['facets'],
 ): Promise<DocumentsDescriptor> {
   const groups = documentGroups(records);
   await put({ path: DOCUMENTS_MAP_FILE, kind: 'documents', data: encodeDocumentMap(groups) });
+  const count = groups.passages.length;
+  const named: Pick<DocumentsDescriptor, 'filters' | 'sort'> = {};
+  if (facets && facets.documents !== count)
+    throw new Error(`writeIndexBundle: filters and sort keys for ${facets.documents} documents, but the records make ${count}`);
+  if (facets?.filters.size) {
+    await put({ path: FILTERS_FILE, kind: 'documents', data: encodeFiltersFile(facets.filters, count) });
+    named.filters = FILTERS_FILE;
+  }
+  if (facets?.sort.size) {
+    await put({ path: SORT_FILE, kind: 'documents', data: encodeSortFile(facets.sort, count) });
+    named.sort = SORT_FILE;
+  }
   let maxTextBytes = 1;
   const payloads = groups.passages.map((ps, d) => {
     const json = encodeFragment(
@@ -234,6 +255,7 @@ async function writeDocumentsPart(
     count: groups.passages.length,
     map: DOCUMENTS_MAP_FILE,
     fragments: { folder: FRAGMENTS_FOLDER, count: members.length, root, maxBytes, encoding: 'gzip', maxTextBytes },
+    ...named,
   };
 }
 

@@ -13,6 +13,8 @@ import { exactLexicalQuery, type LexicalQuery, type LexicalRanker, type LexicalR
 import { documentsOfPassages, type DocumentGroups } from './ranking.ts';
 import { SEARCH_DEFAULTS, searchHits, subResults, type SearchHit, type SearchMode } from './search.ts';
 import { queryStems } from './highlight.ts';
+import { facetCounts, sortDocuments, type AllowedDocuments, type FacetCounts, type FilterSelection, type SortOrder } from './facets.ts';
+import type { DocumentFilters, DocumentSortKeys } from './formats/facets.ts';
 
 /**
  * The q-net passages (best first) an engine supplies for k hits in neural or hybrid mode (all it has
@@ -20,9 +22,24 @@ import { queryStems } from './highlight.ts';
  * documents); else, as for hybrid, 4·max(M, k) passages: its top M documents (among the top 4·M)
  * for fusion, and enough for k documents.
  */
-export function neuralPassageDepth(mode: SearchMode, k: number, groups: DocumentGroups): number {
-  if (mode === 'neural' && groups.passages.length === groups.docOf.length) return k;
-  return 4 * Math.max(FUSION_DEPTH, k);
+export function neuralPassageDepth(mode: SearchMode, k: number, groups: DocumentGroups, refine?: Refinement): number {
+  const depth = rankingDepth(k, refine);
+  if (mode === 'neural' && groups.passages.length === groups.docOf.length) return depth;
+  return 4 * Math.max(FUSION_DEPTH, depth);
+}
+
+/** Documents ranked before the cut at k: with a sort, the best SEARCH_DEFAULTS.sortDepth (or k) are ordered by the key. */
+export function rankingDepth(k: number, refine?: Refinement): number {
+  return refine?.sort ? Math.max(k, SEARCH_DEFAULTS.sortDepth) : k;
+}
+
+/** Filters and sorting for one search (src/core/facets.ts): what the selection keeps, the index's filters for facet counts, the sort. */
+export interface Refinement {
+  /** Null: every document is kept. */
+  allowed: AllowedDocuments | null;
+  /** The index's filters and the selection, for facet counts (absent: none counted). */
+  facets?: { filters: DocumentFilters; selection: FilterSelection };
+  sort?: { keys: DocumentSortKeys | null; order: SortOrder };
 }
 
 export interface ModeRankingInput {
@@ -38,6 +55,8 @@ export interface ModeRankingInput {
   lexical?: LexicalRanker;
   /** The query as `lexical` prepared it (its corrections, where typo tolerance is on); default: its words as typed. */
   lexicalQuery?: LexicalQuery;
+  /** Filters, facet counts, sorting. */
+  refine?: Refinement;
 }
 
 export interface ModeRanking {
@@ -47,6 +66,8 @@ export interface ModeRanking {
   fusion?: Pick<FusionResult, 'neuralWeight' | 'agreement'>;
   /** Lexical and hybrid: query words no document holds, and the words searched instead (typo tolerance). */
   corrections?: TermCorrection[];
+  /** With the index's filters: per key and value, the pages among the query's matches (facets.ts). */
+  facets?: FacetCounts;
 }
 
 /** One ranked document (documentGroups' number) and the passage that shows it. */
@@ -62,6 +83,7 @@ export interface DocumentRanking {
   ranked: RankedDocument[];
   lexical?: LexicalRanking;
   fusion?: ModeRanking['fusion'];
+  facets?: FacetCounts;
 }
 
 export function rankForMode(input: ModeRankingInput): ModeRanking {
@@ -72,7 +94,7 @@ export function rankForMode(input: ModeRankingInput): ModeRanking {
  * The hits of a document ranking: each document's passage, its text from `docs` (which must hold
  * those documents' passages), and the document's other sections that hold the searched words.
  */
-export function showRanking({ ranked, lexical, fusion }: DocumentRanking, docs: DocMetadata[], query: string, groups: DocumentGroups): ModeRanking {
+export function showRanking({ ranked, lexical, fusion, facets }: DocumentRanking, docs: DocMetadata[], query: string, groups: DocumentGroups): ModeRanking {
   const passages = ranked.map((h) => ({ doc: h.passage ?? need(lexical, 'lexical').shownPassage(h.document), score: h.score }));
   // A correction's words are highlighted as the query's are: they are what matched.
   const stems = lexical?.stems ?? queryStems(query);
@@ -81,23 +103,56 @@ export function showRanking({ ranked, lexical, fusion }: DocumentRanking, docs: 
     const sections = subResults(groups.passages[ranked[i].document], hit.passage, docs, stems, lexical?.passageStems);
     return sections.length ? { ...hit, sections } : hit;
   });
-  return { hits, ...(fusion ? { fusion } : {}), ...corrections };
+  return { hits, ...(fusion ? { fusion } : {}), ...corrections, ...(facets ? { facets } : {}) };
 }
 
-/** The mode's documents, best first, up to k; reads no passage text. */
-export function rankDocuments({ mode, query, k, groups, neural, lexical, lexicalQuery }: Omit<ModeRankingInput, 'docs'>): DocumentRanking {
+/** The mode's documents, best first, up to k, filtered and sorted as `refine` says; reads no passage text. */
+export function rankDocuments(input: Omit<ModeRankingInput, 'docs'>): DocumentRanking {
+  const { k, groups, refine } = input;
+  const ranking = rankByRelevance(input, rankingDepth(k, refine));
+  let ranked = ranking.ranked;
+  if (refine?.sort) ranked = sortDocuments(ranked, refine.sort.keys, refine.sort.order);
+  // Neural mode counts BM25's matches too (where the engine gave the lexical ranker), not shown as its ranking.
+  const matches = ranking.lexical ?? (refine?.facets && input.lexical?.rank(input.lexicalQuery ?? exactLexicalQuery(input.query)));
+  const facets = refine?.facets && countFacets(refine.facets, matches?.docs ?? [], ranked, groups);
+  return { ...ranking, ranked: ranked.slice(0, k), ...(facets ? { facets } : {}) };
+}
+
+/**
+ * The pages counted for facets: those that hold the query's words (BM25's matches, before any
+ * filter; in neural mode too, where the index has a lexical part), and the hits shown.
+ */
+function countFacets(
+  { filters, selection }: NonNullable<Refinement['facets']>,
+  matches: ScoredDoc[],
+  shown: RankedDocument[],
+  groups: DocumentGroups,
+): FacetCounts {
+  const candidates = new Set(matches.map((h) => h.doc));
+  for (const h of shown) candidates.add(h.document);
+  return facetCounts(filters, selection, candidates, groups.passages.length);
+}
+
+function rankByRelevance({ mode, query, groups, neural, lexical, lexicalQuery, refine }: Omit<ModeRankingInput, 'docs'>, k: number): DocumentRanking {
   const byNeural = (h: { doc: number; passage: number; score: number }): RankedDocument => ({ document: h.doc, score: h.score, passage: h.passage });
-  if (mode === 'neural') return { ranked: documentsOfPassages(need(neural, 'neural'), groups, k).map(byNeural) };
+  const allowed = refine?.allowed?.allowed;
+  // The engines mask passages before their top-k; filtered here too, so that any engine's list is kept to the selection.
+  const neuralKept = (list: ScoredDoc[]) => (allowed ? list.filter((h) => allowed[groups.docOf[h.doc]] === 1) : list);
+  if (mode === 'neural') return { ranked: documentsOfPassages(neuralKept(need(neural, 'neural')), groups, k).map(byNeural) };
   const lq = lexicalQuery ?? exactLexicalQuery(query);
   const lex = need(lexical, 'lexical').rank(lq);
-  if (mode === 'lexical') return { ranked: lex.docs.slice(0, k).map((h) => ({ document: h.doc, score: h.score })), lexical: lex };
-  const passages = need(neural, 'neural').slice(0, neuralPassageDepth(mode, k, groups));
+  if (refine?.allowed?.count === 0) return { ranked: [], lexical: lex };
+  const lexDocs = allowed ? lex.docs.filter((h) => allowed[h.doc] === 1) : lex.docs;
+  if (mode === 'lexical') return { ranked: lexDocs.slice(0, k).map((h) => ({ document: h.doc, score: h.score })), lexical: lex };
+  const passages = neuralKept(need(neural, 'neural')).slice(0, neuralPassageDepth(mode, k, groups));
   // Documents keep their order as passages are added, so the top M found among the top 4·M passages
   // lead the deeper list, and k only decides how long the tail after them is.
   const neuralDocs = documentsOfPassages(passages, groups);
   const neuralTop = documentsOfPassages(passages.slice(0, 4 * FUSION_DEPTH), groups, FUSION_DEPTH).length;
-  const f = fuseHybrid(lex.docs, neuralDocs, groups.passages.length, { agreementDepth: SEARCH_DEFAULTS.k, neuralTop });
-  const matched = new Set(lex.docs.map((h) => h.doc));
+  // The chance agreement is that of a q-net drawing from the documents the filter keeps.
+  const population = refine?.allowed?.count ?? groups.passages.length;
+  const f = fuseHybrid(lexDocs, neuralDocs, population, { agreementDepth: SEARCH_DEFAULTS.k, neuralTop });
+  const matched = new Set(lexDocs.map((h) => h.doc));
   // A quoted phrase is a filter: only documents that hold it (BM25's matches that passed it) are shown.
   const ranked = (lq.phrases.length ? f.ranked.filter((h) => matched.has(h.doc)) : f.ranked).slice(0, k);
   const neuralPassage = new Map(neuralDocs.map((h) => [h.doc, h.passage]));

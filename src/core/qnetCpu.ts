@@ -13,6 +13,7 @@
 // Weights, biases and activations live in one Float32 heap (the wasm memory when SIMD is used):
 // allocated when a q-net needs more room than the last one, never per document or per block.
 import { BoundedTopK } from './boundedTopK.ts';
+import { maskKeeps } from './facets.ts';
 import { checkWeights, type QNetWeights, type TopK } from './qnet.ts';
 import { instantiateSimd, simdModule, type SimdKernels } from './qnetSimd.ts';
 
@@ -72,8 +73,8 @@ export class CpuQNetScorer {
     return out;
   }
 
-  /** The k best documents in referenceTopK's order (score descending, then index ascending). */
-  topK(w: QNetWeights, vectors: Float32Array, n: number, k: number): TopK {
+  /** The k best documents in referenceTopK's order (score descending, then index ascending); with `mask`, among those whose bit is set (facets.ts passageMask). */
+  topK(w: QNetWeights, vectors: Float32Array, n: number, k: number, mask?: Uint32Array): TopK {
     if (!Number.isInteger(k) || k < 0) throw new Error(`CpuQNetScorer.topK: k must be a non-negative integer, got ${k}`);
     const plan = this.load(w, vectors, n, 'CpuQNetScorer.topK');
     const heap = new BoundedTopK(Math.min(k, n));
@@ -81,7 +82,7 @@ export class CpuQNetScorer {
     for (let start = 0; start < n; start += BLOCK_ROWS) {
       const rows = Math.min(BLOCK_ROWS, n - start);
       this.scoreBlock(plan, vectors, start, rows, block, 0);
-      for (let r = 0; r < rows; r++) heap.push(start + r, block[r]);
+      for (let r = 0; r < rows; r++) if (maskKeeps(mask, start + r)) heap.push(start + r, block[r]);
     }
     const { ids, scores } = heap.sorted();
     return { indices: ids, scores };

@@ -3,6 +3,7 @@
 // Written once here so that the two engines, the library and the page cannot drift apart; the
 // rankings themselves are src/core/modeRanking.ts.
 import type { DocMetadata } from './formats/index.ts';
+import type { FilterSelection, SortOrder } from './facets.ts';
 import type { ScoredDoc } from './fusion.ts';
 import { highlightRanges, queryStems, type TextRange } from './highlight.ts';
 import { lexicalStems } from './lexicalText.ts';
@@ -22,6 +23,13 @@ export interface SearchOptions {
    * where the index has a word list.
    */
   typos?: boolean;
+  /**
+   * Filters (src/core/facets.ts): per key the values to keep, documents with any of them (OR within a
+   * key, AND across keys); a key the index lacks is an error. Applied in every mode before the cut at k.
+   */
+  filters?: FilterSelection;
+  /** Order the best SEARCH_DEFAULTS.sortDepth documents (or k, if more) by a sort key's value, then cut at k. */
+  sort?: SortOrder | null;
 }
 
 /**
@@ -36,11 +44,21 @@ export const SEARCH_DEFAULTS = {
   subResults: 3,
   /** Characters of a snippet, after white space is collapsed. */
   snippetChars: 240,
-} as const satisfies Required<SearchOptions> & { snippetChars: number; subResults: number };
+  filters: {},
+  sort: null,
+  /** With a sort, the relevance ranking's best this many documents are ordered by the key (FUSION_DEPTH: the depth both signals are judged at). */
+  sortDepth: 100,
+} as const satisfies Required<SearchOptions> & { snippetChars: number; subResults: number; sortDepth: number };
 
 /** The options with the defaults filled in (an option given as undefined takes its default). */
 export function searchOptions(opts: SearchOptions = {}): Required<SearchOptions> {
-  return { k: opts.k ?? SEARCH_DEFAULTS.k, mode: opts.mode ?? SEARCH_DEFAULTS.mode, typos: opts.typos ?? SEARCH_DEFAULTS.typos };
+  return {
+    k: opts.k ?? SEARCH_DEFAULTS.k,
+    mode: opts.mode ?? SEARCH_DEFAULTS.mode,
+    typos: opts.typos ?? SEARCH_DEFAULTS.typos,
+    filters: opts.filters ?? SEARCH_DEFAULTS.filters,
+    sort: opts.sort ?? SEARCH_DEFAULTS.sort,
+  };
 }
 
 /** One result: a document, shown by one of its passages. */

@@ -29,6 +29,7 @@ export async function ingestPassages(job: IndexJob): Promise<Ingested> {
       glob: opts.glob,
       excludeGlob: opts.excludeGlob,
       html: { rootSelector: opts.rootSelector, excludeSelectors: opts.excludeSelectors },
+      jsonl: { filterFields: opts.filterField, sortFields: opts.sortField },
     }));
   } catch (e) {
     if (e instanceof InputError) throw new CliError(e.message, 2);

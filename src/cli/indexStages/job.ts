@@ -41,6 +41,9 @@ export interface IndexOptions {
   /** A folder's files to index (globs over their paths relative to it; default all it can read). */
   glob?: string[];
   excludeGlob?: string[];
+  /** JSONL record keys whose values become filter values, and sort values (--filter-field, --sort-field; repeatable). */
+  filterField?: string[];
+  sortField?: string[];
   resume?: boolean;
   threads?: number;
   json?: boolean;

@@ -4,6 +4,9 @@
 // ordinary bundle whose passage numbers follow the layout. Then the vectors in the storage dtype,
 // tile by tile, and the metadata records in shards of a few MB.
 import { performance } from 'node:perf_hooks';
+import { collectFacets } from '../../core/facets.ts';
+import { InputError } from '../../core/ingest/utf8.ts';
+import { CliError } from '../errors.ts';
 import { localityLayout, permuteVectors } from '../../core/graphBuild.ts';
 import type { Passage } from '../../core/ingest/passages.ts';
 import { type EncodedVectors, encodeVectors, int8Absmax } from '../../core/vectorStorage.ts';
@@ -18,6 +21,8 @@ export interface Stored {
   passages: Passage[];
   tiles: EncodedVectors[];
   metadata: object[][];
+  /** The documents' filters and sort keys, numbered in stored order (none when no document has any). */
+  facets?: ReturnType<typeof collectFacets>;
   locality: IndexSummary['locality'];
   /** --locality: passages 0 … E−1 are the entry points. */
   layoutEntries?: Uint32Array;
@@ -49,7 +54,14 @@ export function storePassages(job: IndexJob, passages: Passage[], encoded: Encod
     const [a, b] = tileRange(job, t, n);
     tiles.push(encodeVectors(vectors.subarray(a * dim, b * dim), b - a, dim, dtype, absmax));
   }
-  return { passages, tiles, metadata: shardMetadata(passages), locality, ...(layoutEntries ? { layoutEntries } : {}) };
+  let facets: Stored['facets'];
+  try {
+    facets = passages.some((p) => p.facets) ? collectFacets(passages) : undefined;
+  } catch (e) {
+    if (e instanceof InputError) throw new CliError(e.message, 2);
+    throw e;
+  }
+  return { passages, tiles, metadata: shardMetadata(passages), ...(facets ? { facets } : {}), locality, ...(layoutEntries ? { layoutEntries } : {}) };
 }
 
 function shardMetadata(passages: Passage[]): object[][] {

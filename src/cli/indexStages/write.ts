@@ -38,6 +38,7 @@ export async function writeBundle(job: IndexJob, { ingested, encoded, stored, gr
     metadata: stored.metadata,
     graph: graph.graph,
     lexical,
+    ...(stored.facets ? { facets: stored.facets } : {}),
     force: opts.force,
     output: { flag: '--out', inputs: [job.input], log: job.log },
     ...(opts.chunkDocs ? { chunkDocs: opts.chunkDocs } : {}),

@@ -18,6 +18,7 @@ import {
 } from './indexManifest.ts';
 import { MODEL_FILE_NAME, parseModelJson, type ModelBundle } from './modelBundle.ts';
 import { merkleMemberPath, parseDocumentMap, type DocumentGroups, type MerkleSetDescriptor } from './documents.ts';
+import { parseFiltersFile, parseSortFile, type DocumentFilters, type DocumentSortKeys } from './facets.ts';
 import { parseFragment } from './fragments.ts';
 import { gunzipBounded } from './gzip.ts';
 import { verifyMerkleMember } from './merkle.ts';
@@ -108,6 +109,22 @@ export async function readDocumentMap(source: ByteSource, manifest: IndexManifes
   if (!d) throw new Error('manifest.json: this index has no documents part (written before 2026-12-03); rebuild it for per-hit fragments');
   const entry = manifest.files.find((e) => e.path === d.map)!;
   return parseDocumentMap(await readVerified(source, entry, onRead), d.count, manifest.docCount, entry.path);
+}
+
+/** The documents' filter values (facets.ts), verified; null when the index has none. */
+export async function readDocumentFilters(source: ByteSource, manifest: IndexManifest, onRead?: OnRead<IndexFileEntry>): Promise<DocumentFilters | null> {
+  const path = manifest.documents?.filters;
+  if (!path) return null;
+  const entry = manifest.files.find((e) => e.path === path)!;
+  return parseFiltersFile(await readVerified(source, entry, onRead), manifest.documents!.count, path);
+}
+
+/** The documents' sort values (facets.ts), verified; null when the index has none. */
+export async function readDocumentSort(source: ByteSource, manifest: IndexManifest, onRead?: OnRead<IndexFileEntry>): Promise<DocumentSortKeys | null> {
+  const path = manifest.documents?.sort;
+  if (!path) return null;
+  const entry = manifest.files.find((e) => e.path === path)!;
+  return parseSortFile(await readVerified(source, entry, onRead), manifest.documents!.count, path);
 }
 
 /** Document j's passage records (its fragment), verified against the set's root and checked against the map. */

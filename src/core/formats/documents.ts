@@ -55,6 +55,9 @@ export interface DocumentsDescriptor {
   map: string;
   /** One member per document; max_text_bytes bounds a member's JSON once decompressed. */
   fragments: MerkleSetDescriptor & { encoding: 'gzip'; maxTextBytes: number };
+  /** Optional files of kind "documents" (src/core/formats/facets.ts): each filter value's documents; each document's sort values. */
+  filters?: string;
+  sort?: string;
 }
 
 export function readDocumentsDescriptor(d: ObjectReader): DocumentsDescriptor {
@@ -62,12 +65,24 @@ export function readDocumentsDescriptor(d: ObjectReader): DocumentsDescriptor {
   const f = d.object('fragments');
   const maxTextBytes = f.int('max_text_bytes', 1);
   if (maxTextBytes > MAX_MEMBER_BYTES) fail(f.file, f.where('max_text_bytes'), `must be at most ${MAX_MEMBER_BYTES}, got ${maxTextBytes}`);
-  return { count, map: d.relPath('map'), fragments: { ...readMerkleSet(f, count), encoding: f.literal('encoding', ['gzip'] as const), maxTextBytes } };
+  return {
+    count,
+    map: d.relPath('map'),
+    fragments: { ...readMerkleSet(f, count), encoding: f.literal('encoding', ['gzip'] as const), maxTextBytes },
+    ...(d.has('filters') ? { filters: d.relPath('filters') } : {}),
+    ...(d.has('sort') ? { sort: d.relPath('sort') } : {}),
+  };
 }
 
 export function documentsDescriptorObject(d: DocumentsDescriptor): Record<string, unknown> {
   const { encoding, maxTextBytes, ...set } = d.fragments;
-  return { count: d.count, map: d.map, fragments: { ...merkleSetObject(set), encoding, max_text_bytes: maxTextBytes } };
+  return {
+    count: d.count,
+    map: d.map,
+    fragments: { ...merkleSetObject(set), encoding, max_text_bytes: maxTextBytes },
+    ...(d.filters ? { filters: d.filters } : {}),
+    ...(d.sort ? { sort: d.sort } : {}),
+  };
 }
 
 // ---- the map: per document, varint(count · 2 + contiguous); a contiguous document's passages are the

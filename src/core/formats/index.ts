@@ -8,3 +8,4 @@ export * from './bundleReader.ts';
 export * from './documents.ts';
 export * from './fragments.ts';
 export { buildMerkleSet, verifyMerkleMember } from './merkle.ts';
+export * from './facets.ts';

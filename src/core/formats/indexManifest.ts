@@ -177,8 +177,12 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
   if (lexical && lexicalFiles.length === 0) fail(file, 'lexical', 'is given but no file has kind "lexical"');
   const documentFiles = files.filter((e) => e.kind === 'documents');
   if (documents) {
-    if (documentFiles.length !== 1 || documentFiles[0].path !== documents.map)
-      fail(file, 'documents.map', `must be the one file of kind "documents", got ${show(documents.map)}`);
+    const named = [documents.map, documents.filters, documents.sort].filter((p): p is string => p !== undefined);
+    if (new Set(named).size !== named.length) fail(file, 'documents', `names one file twice: ${show(named)}`);
+    for (const [field, p] of [['map', documents.map], ['filters', documents.filters], ['sort', documents.sort]] as const)
+      if (p !== undefined && !documentFiles.some((e) => e.path === p)) fail(file, `documents.${field}`, `must be a file of kind "documents", got ${show(p)}`);
+    const stray = documentFiles.find((e) => !named.includes(e.path));
+    if (stray) fail(file, where(stray), 'has kind "documents" but the documents descriptor does not name it');
     if (documents.count > docCount) fail(file, 'documents.count', `must be at most doc_count (${docCount}), got ${documents.count}`);
   } else if (documentFiles.length > 0) fail(file, where(documentFiles[0]), 'has kind "documents" but the manifest has no documents descriptor');
 

@@ -17,7 +17,9 @@
 import { selectAll, selectOne } from 'css-select';
 import { parseDocument } from 'htmlparser2';
 import type { ChildNode, Element } from 'domhandler';
-import type { Section } from './types.ts';
+import { addFacetValue } from '../facets.ts';
+import { InputError } from './utf8.ts';
+import type { FacetValues, Section } from './types.ts';
 
 /** What of a site's pages is content (the index command's --root-selector and --exclude-selectors). */
 export interface HtmlContentOptions {
@@ -50,7 +52,13 @@ const ADMONITION_CLASSES = new Set([
 export interface Page {
   title: string;
   sections: Section[];
+  /** Filter and sort values from data-hypencoder-filter / data-hypencoder-sort (or Pagefind's) anywhere in the page. */
+  facets?: FacetValues;
 }
+
+/** Attributes naming filter values, and sort values: `key` (the element's text), `key:value`, `key[attribute]`, comma-separated. */
+export const FILTER_ATTRIBUTES = ['data-hypencoder-filter', 'data-pagefind-filter'] as const;
+export const SORT_ATTRIBUTES = ['data-hypencoder-sort', 'data-pagefind-sort'] as const;
 
 const DROP = new Set([
   'script',
@@ -158,7 +166,7 @@ function anchorOf(h: Element): string {
  * page has no content to index: a root selector is given and nothing matches it, or the content's
  * root carries an ignore attribute.
  */
-export function extractHtml(html: string, fallbackTitle: string, opts: HtmlContentOptions = {}): Page | null {
+export function extractHtml(html: string, fallbackTitle: string, opts: HtmlContentOptions = {}, where = fallbackTitle): Page | null {
   const doc = parseDocument(html, { decodeEntities: true });
   const titleEl = find(doc.children, (e) => e.name === 'title');
   const chosen = opts.rootSelector ? selectOne(opts.rootSelector, doc.children) : null;
@@ -216,8 +224,41 @@ export function extractHtml(html: string, fallbackTitle: string, opts: HtmlConte
   walk(root === doc ? doc.children : (root as Element).children, hasMain, false);
   flush();
 
+  const facets = pageFacets(doc.children, where);
   let title = titleEl ? collapse(titleEl.children.map((c) => (c.type === 'text' ? c.data : '')).join('')).replace(/\n/g, ' ') : '';
   if (!title) title = sections.find((s) => s.heading !== '')?.heading ?? '';
   if (!title) title = fallbackTitle;
-  return { title, sections };
+  return { title, sections, ...(facets ? { facets } : {}) };
+}
+
+/** All text under a node, hidden or not (a filter's value may sit in a hidden element). */
+function rawText(n: ChildNode): string {
+  if (n.type === 'text') return n.data;
+  return isElement(n) ? n.children.map(rawText).join('') : '';
+}
+
+/** The page's filter and sort values (anywhere in it, <head> included: `<meta data-hypencoder-filter="tag[content]" content="…">`). */
+function pageFacets(nodes: ChildNode[], where: string): FacetValues | undefined {
+  const attrs = [...FILTER_ATTRIBUTES, ...SORT_ATTRIBUTES];
+  const elements = selectAll(attrs.map((a) => `[${a}]`).join(', '), nodes).filter(isElement);
+  if (elements.length === 0) return undefined;
+  const facets: FacetValues = { filters: {}, sort: {} };
+  for (const el of elements) {
+    for (const attr of attrs) {
+      const spec = el.attribs[attr];
+      if (spec === undefined) continue;
+      const kind = (SORT_ATTRIBUTES as readonly string[]).includes(attr) ? 'sort' : 'filter';
+      for (const part of spec.split(',')) {
+        const item = part.trim();
+        if (!item) continue;
+        const m = /^([^:[\]]+)(?:\[([^\]]+)\]|:(.*))?$/s.exec(item);
+        if (!m) throw new InputError(`${where}: <${el.name} ${attr}="${spec}">: expected key, key:value or key[attribute]`);
+        const key = m[1].trim();
+        const value = m[2] !== undefined ? el.attribs[m[2].trim()] : m[3] !== undefined ? m[3] : rawText(el);
+        if (value === undefined) throw new InputError(`${where}: <${el.name} ${attr}="${spec}">: the element has no attribute ${m[2].trim()}`);
+        addFacetValue(facets, kind, key, value, `${where}: <${el.name} ${attr}>`);
+      }
+    }
+  }
+  return facets;
 }

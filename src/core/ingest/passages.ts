@@ -3,7 +3,7 @@
 // is split at section (heading) boundaries and then by length, each passage ≤ the limit, each
 // linked to its nearest heading anchor (`url#anchor`). With `long: 'truncate'` nothing is split
 // and the encoder sees only the first tokens (the stored text and the lexical index keep all).
-import type { SourceDoc } from './types.ts';
+import type { FacetValues, SourceDoc } from './types.ts';
 
 export interface Passage {
   /** Unique in the index: the document id, or `id#p<k>` (k from 1) when the document was split. */
@@ -17,6 +17,8 @@ export interface Passage {
   /** What the document encoder sees: the title (unless the text already starts with it) and the text. */
   encodeText: string;
   fields?: Record<string, unknown>;
+  /** The source document's filter and sort values (every passage of it carries them). */
+  facets?: FacetValues;
   /** WordPiece tokens of encodeText without [CLS]/[SEP] (what decides splitting and truncation). */
   tokens: number;
 }
@@ -80,6 +82,7 @@ export function makePassages(docs: SourceDoc[], opts: PassageOptions): { passage
       encodeText: wholeEncode,
       tokens: wholeTokens,
       ...(doc.fields ? { fields: doc.fields } : {}),
+      ...(doc.facets ? { facets: doc.facets } : {}),
       ...extra,
     });
     if (wholeTokens <= budget || opts.long === 'truncate') {

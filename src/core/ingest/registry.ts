@@ -2,7 +2,7 @@
 // how its bytes become source documents. A new input format is one entry here (and its parser);
 // the folder walk, the messages and the input summary follow this list.
 import { extractHtml, type HtmlContentOptions, type Page } from './html.ts';
-import { parseJsonlLine } from './jsonl.ts';
+import { parseJsonlLine, type JsonlFacetFields } from './jsonl.ts';
 import { extractMarkdown } from './markdown.ts';
 import type { SourceDoc } from './types.ts';
 import { decodeUtf8Strict } from './utf8.ts';
@@ -22,6 +22,7 @@ export interface IngestSource {
 /** Options of a whole run (the index command's), the same for every file. */
 export interface IngestOptions {
   html?: HtmlContentOptions;
+  jsonl?: JsonlFacetFields;
 }
 
 export interface Ingester {
@@ -35,7 +36,9 @@ export interface Ingester {
 }
 
 function pageDoc(page: Page, source: IngestSource): SourceDoc[] {
-  return [{ id: source.rel, title: page.title, url: source.url, sections: page.sections, where: source.shown }];
+  return [
+    { id: source.rel, title: page.title, url: source.url, sections: page.sections, ...(page.facets ? { facets: page.facets } : {}), where: source.shown },
+  ];
 }
 
 export const INGESTERS = [
@@ -43,10 +46,10 @@ export const INGESTERS = [
     kind: 'jsonl',
     extensions: ['.jsonl', '.ndjson'],
     unit: 'line',
-    parse(bytes, source, line) {
+    parse(bytes: Uint8Array, source: IngestSource, line: number, opts: IngestOptions = {}) {
       let text = decodeUtf8Strict(bytes, source.shown, line);
       if (line > 1 && text.charCodeAt(0) === 0xfeff) text = `\ufeff${text}`; // a BOM is dropped only at the file's start
-      const doc = parseJsonlLine(text, `${source.shown}:${line}`);
+      const doc = parseJsonlLine(text, `${source.shown}:${line}`, opts.jsonl);
       return doc ? [doc] : [];
     },
   },
@@ -61,7 +64,7 @@ export const INGESTERS = [
     extensions: ['.html', '.htm', '.xhtml'],
     unit: 'file',
     parse: (bytes: Uint8Array, source: IngestSource, _line = 1, opts: IngestOptions = {}) => {
-      const page = extractHtml(decodeUtf8Strict(bytes, source.shown), source.fallbackTitle, opts.html);
+      const page = extractHtml(decodeUtf8Strict(bytes, source.shown), source.fallbackTitle, opts.html, source.shown);
       return page ? pageDoc(page, source) : [];
     },
   },

@@ -18,6 +18,14 @@ export interface SourceDoc {
   sections: Section[];
   /** Extra JSON data (JSONL keys other than id, title, text, url). */
   fields?: Record<string, unknown>;
+  /** Filter values and sort keys (HTML data-hypencoder-filter / -sort, JSONL --filter-field / --sort-field). */
+  facets?: FacetValues;
   /** Where it came from, for messages: `file:line` or a file path. */
   where: string;
+}
+
+/** One document's filter values (key → values, each once) and sort values (key → value). */
+export interface FacetValues {
+  filters: Record<string, string[]>;
+  sort: Record<string, string>;
 }
