@@ -90,6 +90,10 @@ const cases: (ParityCase & { name: string })[] = [
     distinct: 50,
     moreQueries: [512, 1],
   },
+  // Filters: the top-k keeps only masked-in documents (src/core/facets.ts passageMask), fewer than k when fewer are kept.
+  { name: 'filtered: [100,100,1], int8, N=5000 (2 top-k steps), 10% kept, k=20', dims: [100, 100, 1], n: 5000, dtype: 'int8', k: 20, seed: 28, keep: 0.1 },
+  { name: 'filtered: [100,1], f32, N=1000, 5 kept, k=50', dims: [100, 1], n: 1000, dtype: 'f32', k: 50, seed: 29, keep: [3, 64, 65, 511, 999] },
+  { name: 'filtered: [33,33,1], f16, N=300, none kept, k=10', dims: [33, 33, 1], n: 300, dtype: 'f16', k: 10, seed: 30, keep: [] },
 ];
 
 // The kernel the scorer picks for this adapter runs every case above; each shipped variant is also

@@ -2,7 +2,10 @@
 // with a bitonic network and writes its best P (P a power of two ≥ k). The first step reads raw
 // scores (FIRST); later steps read the previous step's lists, until one list remains.
 // Order: higher score first, then lower index, a total order so ties break the same everywhere.
-// NaN scores sort last, with -inf. The double-brace placeholders are filled by src/gpu/topkProgram.ts.
+// NaN scores sort last, with -inf. The first step skips documents whose bit in `keep` is 0 (a
+// filter: src/core/facets.ts passageMask; all ones when none), so they never take a place in the
+// top k; such a place holds index NONE, which the reader drops. The double-brace placeholders are
+// filled by src/gpu/topkProgram.ts.
 
 const FIRST: bool = {{FIRST}};
 const THREADS: u32 = {{THREADS}}u;
@@ -20,6 +23,7 @@ struct Params {
 @group(0) @binding(1) var<storage, read> scores_in: array<f32>;          // FIRST
 @group(0) @binding(2) var<storage, read> pairs_in: array<vec2<u32>>;     // later steps: (bits of score, index)
 @group(0) @binding(3) var<storage, read_write> pairs_out: array<vec2<u32>>;
+@group(0) @binding(4) var<storage, read> keep: array<u32>;               // FIRST: bit g of word g / 32
 
 var<workgroup> key: array<f32, CHUNK>;
 var<workgroup> idx: array<u32, CHUNK>;
@@ -39,8 +43,10 @@ fn main(@builtin(workgroup_id) wid: vec3u, @builtin(local_invocation_id) lid: ve
     let g = base + e;
     if (g < params.count) {
       if (FIRST) {
-        s = scores_in[g];
-        i = g;
+        if (((keep[g >> 5u] >> (g & 31u)) & 1u) == 1u) {
+          s = scores_in[g];
+          i = g;
+        }
       } else {
         let pr = pairs_in[g];
         s = bitcast<f32>(pr.x);

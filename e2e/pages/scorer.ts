@@ -26,6 +26,8 @@ export interface ParityCase {
   moreQueries?: number[];
   /** Force one kernel variant; default: the one the scorer picks for this adapter. */
   kernel?: 'tiled' | 'direct' | 'quad';
+  /** Then a filtered search (a keep mask, src/core/facets.ts): each document kept with this probability, or exactly these documents; then an unfiltered one again. */
+  keep?: number | number[];
 }
 
 export interface ParityResult {
@@ -104,6 +106,21 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
       scorer.setWeights(w);
       const t = await scorer.search(k);
       topkMismatches.push(...compareTopK(t.indices, t.scores, r, m, k).map((x) => `query ${q + 2} (k=${k}): ${x}`));
+    }
+    if (c.keep !== undefined) {
+      const keepRand = seededRandom(c.seed + 7);
+      const kept = Array.isArray(c.keep) ? new Set(c.keep) : new Set(Array.from({ length: c.n }, (_, i) => i).filter(() => keepRand() < (c.keep as number)));
+      const mask = new Uint32Array(Math.ceil(c.n / 32));
+      for (const i of kept) mask[i >>> 5] |= 1 << (i & 31);
+      scorer.setWeights(weights);
+      const masked = await scorer.search(c.k, mask);
+      // The reference over the kept documents only: the rest score -inf and are cut from the ideal list.
+      const refKept = ref.map((v, i) => (kept.has(i) ? v : Number.NEGATIVE_INFINITY));
+      topkMismatches.push(...compareTopK(masked.indices, masked.scores, refKept, mags, Math.min(c.k, kept.size)).map((x) => `filtered (${kept.size} kept): ${x}`));
+      const outside = [...masked.indices].filter((i) => !kept.has(i));
+      if (outside.length) topkMismatches.push(`filtered: returned documents not kept: ${outside.slice(0, 5).join(', ')}`);
+      const again = await scorer.search(c.k);
+      topkMismatches.push(...compareTopK(again.indices, again.scores, ref, mags, c.k).map((x) => `unfiltered after a filter: ${x}`));
     }
     const result: ParityResult = {
       adapter: shared.adapterInfo,

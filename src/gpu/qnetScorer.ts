@@ -8,7 +8,7 @@ import type { EncodedVectors, StorageDtype } from '../core/vectorStorage';
 import type { LayerTiling } from './layerTiling';
 import { type LayerBatch, type LayerIO, type LayerStackOptions, QNetLayerStack, type WeightBuffers } from './qnetLayerStack';
 import { createBuffer, PipelineCache, uploadBuffer } from './pipelineCache';
-import { keptPerGroup, MAX_K, TOPK_CHUNK, topkProgram, topkSteps } from './topkProgram';
+import { keptPerGroup, MAX_K, TOPK_CHUNK, TOPK_NONE, topkProgram, topkSteps } from './topkProgram';
 
 export type { WeightBuffers } from './qnetLayerStack';
 
@@ -40,6 +40,9 @@ export class QNetScorer {
   /** The P whose step parameters the top-k uniform buffer holds (0: none yet). */
   private topkParamsFor = 0;
   private readback: GPUBuffer | null = null;
+  /** The top-k's keep mask (a bit per document), and the mask it holds now (null: all ones). */
+  private keepBuffer: GPUBuffer | null = null;
+  private keepHolds: Uint32Array | null = null;
   private busy: Promise<unknown> = Promise.resolve();
 
   private constructor(
@@ -137,6 +140,19 @@ export class QNetScorer {
     this.pairBuffers = [0, 1].map((i) => this.buffer(`topk pairs ${i}`, pairs * 8, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC));
     this.topkParams = this.buffer('topk params', 16 * this.uniformAlign, GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST);
     this.readback = this.buffer('readback', Math.max(MAX_K * 8, 16), GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST);
+    this.keepBuffer = this.buffer('topk keep mask', Math.max(16, Math.ceil(total / 32) * 4), GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_DST);
+    this.device.queue.writeBuffer(this.keepBuffer, 0, new Uint32Array(this.keepBuffer.size / 4).fill(0xffff_ffff));
+    this.keepHolds = null;
+  }
+
+  /** The documents the next searches keep (a bit per document, facets.ts passageMask; null: all). Written only when it changes. */
+  private setKeep(mask: Uint32Array | null): void {
+    if (mask === this.keepHolds) return;
+    const words = Math.ceil(this.docCount / 32);
+    if (mask && mask.length !== words) throw new Error(`q-net scorer: a keep mask of ${mask.length} words for ${this.docCount} documents (${words} words)`);
+    const bits = mask ?? new Uint32Array(words).fill(0xffff_ffff);
+    this.device.queue.writeBuffer(this.keepBuffer!, 0, bits.buffer, bits.byteOffset, bits.byteLength);
+    this.keepHolds = mask;
   }
 
   /** Writes the q-net weights into buffers the scorer owns (reused from query to query). */
@@ -152,9 +168,15 @@ export class QNetScorer {
     this.layers.useWeightBuffers(w);
   }
 
-  /** Scores every document and returns the best k, best first (ties: lower index first). */
-  search(k: number): Promise<SearchResult> {
-    const run = this.busy.then(() => this.runSearch(k));
+  /**
+   * Scores every document and returns the best k, best first (ties: lower index first); with `keep`,
+   * the best k of the documents whose bit is set (fewer when fewer are kept).
+   */
+  search(k: number, keep?: Uint32Array): Promise<SearchResult> {
+    const run = this.busy.then(() => {
+      this.setKeep(keep ?? null);
+      return this.runSearch(k);
+    });
     this.busy = run.catch(() => undefined);
     return run;
   }
@@ -227,10 +249,13 @@ export class QNetScorer {
     await this.readback!.mapAsync(GPUMapMode.READ, 0, m * 8);
     const words = new Uint32Array(this.readback!.getMappedRange(0, m * 8).slice(0));
     this.readback!.unmap();
-    const indices = new Uint32Array(m);
-    const scores = new Float32Array(m);
+    // Places no kept document took come last (index NONE): cut there.
+    let found = 0;
+    while (found < m && words[2 * found + 1] !== TOPK_NONE) found++;
+    const indices = new Uint32Array(found);
+    const scores = new Float32Array(found);
     const bits = new Float32Array(words.buffer);
-    for (let i = 0; i < m; i++) {
+    for (let i = 0; i < found; i++) {
       scores[i] = bits[2 * i];
       indices[i] = words[2 * i + 1];
     }
@@ -243,7 +268,9 @@ export class QNetScorer {
     while (this.topkBindGroups.length < count) {
       const i = this.topkBindGroups.length;
       const input = i === 0 ? [this.scoreBuffer!, this.dummy] : [this.dummy, this.pairBuffers[(i - 1) % 2]];
-      this.topkBindGroups.push(cache.bindGroup(topkProgram(i === 0), [this.topkParams!, ...input, this.pairBuffers[i % 2]]));
+      this.topkBindGroups.push(
+        cache.bindGroup(topkProgram(i === 0), [this.topkParams!, ...input, this.pairBuffers[i % 2], i === 0 ? this.keepBuffer! : this.dummy]),
+      );
     }
     return this.topkBindGroups;
   }
@@ -254,7 +281,9 @@ export class QNetScorer {
 
   private releaseDocuments(): void {
     for (const b of [...this.docBuffers, ...this.pairBuffers]) b.destroy();
-    for (const b of [this.absmax, this.scoreBuffer, this.layerIO[0]?.params, this.topkParams, this.readback]) b?.destroy();
+    for (const b of [this.absmax, this.scoreBuffer, this.layerIO[0]?.params, this.topkParams, this.readback, this.keepBuffer]) b?.destroy();
+    this.keepBuffer = null;
+    this.keepHolds = null;
     this.docBuffers = [];
     this.layerIO = [];
     this.pairBuffers = [];

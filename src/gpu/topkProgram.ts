@@ -29,11 +29,14 @@ export function topkSteps(n: number, p: number): { count: number; groups: number
   return steps;
 }
 
-/** Step 0 (`first`) reads the scores, later steps merge pairs: params, scores, pairs in, pairs out. */
+/** Step 0 (`first`) reads the scores and the keep mask, later steps merge pairs: params, scores, pairs in, pairs out, keep mask. */
 export function topkProgram(first: boolean): ComputeProgram {
   return {
     label: first ? 'topk-first' : 'topk-merge',
     code: fillWgsl(topkSource, { FIRST: first, THREADS: TOPK_THREADS }, 'topk.wgsl'),
-    bindings: [{ uniform: TOPK_PARAMS_BYTES }, 'read', 'read', 'write'],
+    bindings: [{ uniform: TOPK_PARAMS_BYTES }, 'read', 'read', 'write', 'read'],
   };
 }
+
+/** Index of a top-k place no kept document took (fewer kept documents than k). */
+export const TOPK_NONE = 0xffff_ffff;

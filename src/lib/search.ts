@@ -3,14 +3,15 @@
 import * as Comlink from 'comlink';
 import { SEARCH_MODES, searchOptions, type SearchMode, type SearchOptions } from '../core/search.ts';
 import type { LoadProgress } from '../worker/bundleLoader.ts';
-import type { EngineInfo, SearchEngine, SearchResponse } from '../worker/searchEngine.ts';
+import type { EngineInfo, FacetOverview, SearchEngine, SearchResponse } from '../worker/searchEngine.ts';
 import workerUrl from '../worker/worker.ts?worker&url';
 
 export { SEARCH_DEFAULTS, SEARCH_MODES } from '../core/search.ts';
 export type { SearchHit, SearchMode, SearchOptions } from '../core/search.ts';
 export type { TextRange } from '../core/highlight.ts';
 export type { LoadProgress } from '../worker/bundleLoader.ts';
-export type { EngineInfo, SearchResponse } from '../worker/searchEngine.ts';
+export type { EngineInfo, FacetOverview, SearchResponse } from '../worker/searchEngine.ts';
+export type { FacetCounts, FilterSelection, SortOrder } from '../core/facets.ts';
 
 export interface CreateSearchOptions {
   /** URL of the model bundle folder (holding model.json); relative URLs resolve against the page. */
@@ -44,6 +45,8 @@ export interface HypencoderSearch {
   /** What `ready` resolved to, or what 'upgrade' gave since; null before. */
   readonly info: EngineInfo | null;
   search(query: string, opts?: SearchOptions): Promise<SearchResponse>;
+  /** The index's filters (each value's page count) and sort keys, for a page to offer before any query; empty where it has none. */
+  facets(): Promise<FacetOverview>;
   /** Subscribe to load progress, readiness or a load error; returns the unsubscribe function. */
   on<E extends keyof SearchEvents>(event: E, listener: (value: SearchEvents[E]) => void): () => void;
   /** Stops the worker (and frees its GPU memory). */
@@ -136,7 +139,7 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
       return info;
     },
     async search(query, opts) {
-      const { k, mode, typos } = searchOptions(opts);
+      const { k, mode, typos, filters, sort } = searchOptions(opts);
       await ready;
       clearTimeout(restTimer); // a search has come: the neural half waits for its answer, not the idle timer
       const modes = engineModes(info);
@@ -144,9 +147,13 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
       const m = opts?.mode === undefined && !modes.includes(mode) ? 'neural' : mode;
       if (!modes.includes(m)) throw new Error(`search: mode ${m} is not available for this index`);
       // While the neural half loads (info.loaded 'lexical') the engine answers lexically; the response's mode says so.
-      const r = await engine.search(query, { k, mode: m, typos });
+      const r = await engine.search(query, { k, mode: m, typos, filters, sort });
       if (info?.loaded === 'lexical') setTimeout(loadRest, AFTER_FIRST_ANSWER_MS); // once this answer is on screen
       return r;
+    },
+    async facets() {
+      await ready;
+      return engine.facetOverview();
     },
     on(event, listener) {
       listeners[event].add(listener);

@@ -10,12 +10,16 @@
 import {
   openIndexBundle,
   openModelBundle,
+  readDocumentFilters,
   readDocumentMap,
+  readDocumentSort,
   readFragment,
   readIndexFiles,
   readMember,
   readVerified,
   type DocMetadata,
+  type DocumentFilters,
+  type DocumentSortKeys,
   type IndexFileEntry,
   type IndexManifest,
   type MerkleSetDescriptor,
@@ -114,6 +118,16 @@ export async function openDocumentsPart(
     fetchDocument: (j) => readFragment(b.indexSource, b.manifest, groups, j, (_, bytes, k) => count(bytes, k)),
     fetchWhole: async () => (await readIndexFiles(b.indexSource, b.manifest, { kinds: ['metadata'], onRead: (_, n, k) => count(n, k) })).metadata,
   };
+}
+
+/** The documents' filters and sort keys (each null where the index has none), verified; the bytes counted as fetched. */
+export async function readFacetFiles(b: OpenedBundles): Promise<{ filters: DocumentFilters | null; sort: DocumentSortKeys | null }> {
+  const count = (_: unknown, bytes: number, fromKept: boolean) => {
+    if (fromKept) b.counted.cachedBytes += bytes;
+    else b.counted.networkBytes += bytes;
+  };
+  const [filters, sort] = await Promise.all([readDocumentFilters(b.indexSource, b.manifest, count), readDocumentSort(b.indexSource, b.manifest, count)]);
+  return { filters, sort };
 }
 
 /** The query encoder and the vector tiles (and, with `metadata`, every passage's record from the metadata shards). */

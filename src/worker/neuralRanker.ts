@@ -147,8 +147,8 @@ export class NeuralRanker {
     this.scorer?.device.destroy();
   }
 
-  /** Encode the query, score every passage, keep the best `depth`; null when `superseded` turns true. */
-  async topK(query: string, depth: number, superseded: () => boolean): Promise<{ passages: ScoredDoc[]; encodeMs: number } | null> {
+  /** Encode the query, score every passage, keep the best `depth` (among `mask`'s passages, where given); null when `superseded` turns true. */
+  async topK(query: string, depth: number, superseded: () => boolean, mask?: Uint32Array): Promise<{ passages: ScoredDoc[]; encodeMs: number } | null> {
     const t0 = performance.now();
     let indices: ArrayLike<number>;
     let scores: ArrayLike<number>;
@@ -159,7 +159,7 @@ export class NeuralRanker {
       try {
         if (superseded()) return null; // skip the scoring
         this.scorer.useWeightBuffers(qnet.buffers);
-        ({ indices, scores } = await this.scorer.search(depth));
+        ({ indices, scores } = await this.scorer.search(depth, mask));
       } finally {
         qnet.release();
       }
@@ -169,9 +169,9 @@ export class NeuralRanker {
       if (superseded()) return null;
       if (this.scorer) {
         this.scorer.setWeights(weights);
-        ({ indices, scores } = await this.scorer.search(depth));
+        ({ indices, scores } = await this.scorer.search(depth, mask));
       } else {
-        ({ indices, scores } = this.cpuScorer!.topK(weights, this.cpuVectors!, this.manifest.docCount, depth));
+        ({ indices, scores } = this.cpuScorer!.topK(weights, this.cpuVectors!, this.manifest.docCount, depth, mask));
       }
     }
     if (superseded()) return null;

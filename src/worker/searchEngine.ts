@@ -4,7 +4,7 @@
 // index); the neural half (neuralRanker.ts: query encoder and q-net scorer, imported only then) loads
 // when loadRest() is called, and the engine then reports every mode (onUpgrade).
 import type { QNetWeights } from '../core/qnet.ts';
-import { cacheSummary, loadNeuralPart, openBundles, openDocumentsPart, type OpenedBundles, type LoadProgress } from './bundleLoader.ts';
+import { cacheSummary, loadNeuralPart, openBundles, openDocumentsPart, readFacetFiles, type OpenedBundles, type LoadProgress } from './bundleLoader.ts';
 import { DocumentTexts } from './documentTexts.ts';
 import { FileCache } from './fileCache.ts';
 import { ModeSearch } from './modeSearch.ts';
@@ -14,6 +14,7 @@ import { SEARCH_DEFAULTS, SEARCH_MODES, searchOptions, type SearchHit, type Sear
 import type { EncoderBackend } from './queryEncoder.ts';
 import type { NeuralRanker, ScorerBackend } from './neuralRanker.ts';
 import { prepareQuery } from './queryBounds.ts';
+import type { FacetCounts } from '../core/facets.ts';
 
 export type { ScorerBackend };
 
@@ -73,6 +74,8 @@ export interface SearchResponse {
   notice?: string;
   /** Query words no document holds, and the corpus words searched in their place (typo tolerance, SearchOptions.typos). */
   corrections?: TermCorrection[];
+  /** Where the index has filters: per key and value, the pages among the query's matches (src/core/facets.ts). */
+  facets?: FacetCounts;
   /** The mode that ranked these hits: the one asked for, or 'lexical' while the neural half is still loading. */
   mode: SearchMode;
   /** A newer search started before this one finished: its answer was dropped (hits is empty). */
@@ -81,6 +84,12 @@ export interface SearchResponse {
   /** qnet: tokenize + query encoder (or the synthetic draw; 0 in lexical mode); score: the rest of the ranking (q-net over all passages, top-k, BM25, fusion). */
   timingsMs: { qnet: number; score: number; total: number };
   backend: ScorerBackend;
+}
+
+/** What a page can offer before any query: each filter's values with their page counts, the sort keys. */
+export interface FacetOverview {
+  filters: FacetCounts;
+  sortKeys: string[];
 }
 
 export class SearchEngine {
@@ -117,7 +126,7 @@ export class SearchEngine {
     if (lexical && manifest.documents && opts.preload === 'lexical') {
       const { groups, fetchDocument, fetchWhole } = await openDocumentsPart(bundles, onProgress);
       const texts = DocumentTexts.perDocument(groups, manifest.docCount, fetchDocument, fetchWhole);
-      this.modeSearch = new ModeSearch(null, texts, lexical, Number.MAX_SAFE_INTEGER);
+      this.modeSearch = new ModeSearch(null, texts, lexical, Number.MAX_SAFE_INTEGER, () => readFacetFiles(bundles));
       // Fetched now, so the first query needs only its chunks.
       await this.modeSearch.prepareLexical();
       this.info = this.describe(bundles, { modes: [...SEARCH_MODES], loaded: 'lexical' });
@@ -193,8 +202,8 @@ export class SearchEngine {
     }
     this.neural = neural;
     // Every mode ranks by the Node engine's steps (modeSearch.ts); neural passages come from the neural ranker's top-k.
-    const rank = async (q: string, depth: number) => (await neural.topK(q, depth, () => false))!.passages;
-    if (whole) this.modeSearch = new ModeSearch(rank, part.docs, lexical, neural.maxK);
+    const rank = async (q: string, depth: number, mask?: Uint32Array) => (await neural.topK(q, depth, () => false, mask))!.passages;
+    if (whole) this.modeSearch = new ModeSearch(rank, part.docs, lexical, neural.maxK, () => readFacetFiles(bundles));
     else this.modeSearch!.setNeural(rank, neural.maxK);
     const modes: SearchMode[] = this.modeSearch!.hasLexical ? [...SEARCH_MODES] : ['neural'];
     const { backend, encoderBackend: encoder, adapter } = neural;
@@ -206,7 +215,7 @@ export class SearchEngine {
   private async recover(): Promise<void> {
     const n = this.neural!;
     const why = await n.recover();
-    this.modeSearch?.setNeural(async (q, depth) => (await n.topK(q, depth, () => false))!.passages, n.maxK);
+    this.modeSearch?.setNeural(async (q, depth, mask) => (await n.topK(q, depth, () => false, mask))!.passages, n.maxK);
     this.info = { ...this.info!, backend: n.backend, encoder: n.encoderBackend, adapter: n.adapter, recoveredFrom: why };
   }
 
@@ -226,7 +235,6 @@ export class SearchEngine {
     // k alone: neural mode. No mode: the default (hybrid) where the index has a lexical part, else neural.
     const o = typeof opts === 'number' ? { k: opts, mode: 'neural' as const } : opts;
     const asked = searchOptions(o.mode === undefined && !this.info.modes.includes(SEARCH_DEFAULTS.mode) ? { ...o, mode: 'neural' } : o);
-    const { k } = asked;
     if (!this.info.modes.includes(asked.mode)) throw new Error(`search: mode ${asked.mode} needs an index with a lexical part`);
     // While the neural half loads, neural and hybrid searches are answered lexically (response.mode says so).
     const mode: SearchMode = this.info.loaded === 'lexical' ? 'lexical' : asked.mode;
@@ -234,14 +242,14 @@ export class SearchEngine {
     // One search at a time: onnxruntime-web refuses to run a session that is running ("Session
     // already started"), and the scorer's weight buffers serve one q-net at a time. A search that
     // waited its turn while a newer one arrived is dropped without running.
-    const turn = this.turn.then(() => this.searchInTurn(query, k, mode, asked.typos, generation));
+    const turn = this.turn.then(() => this.searchInTurn(query, { ...asked, mode }, generation));
     this.turn = turn.catch(() => undefined);
     return turn;
   }
 
   private turn: Promise<unknown> = Promise.resolve();
 
-  private async searchInTurn(query: string, k: number, mode: SearchMode, typos: boolean, generation: number): Promise<SearchResponse> {
+  private async searchInTurn(query: string, { k, mode, typos, filters, sort }: Required<SearchOptions>, generation: number): Promise<SearchResponse> {
     if (!this.bundles || !this.info) throw new Error('search: no index loaded');
     const superseded = () => generation !== this.generation; // a newer query wins
     const dropped = (): SearchResponse => ({
@@ -260,20 +268,23 @@ export class SearchEngine {
     let qnetMs = 0;
     const ranking = await this.modeSearch!.search(text, mode, k, {
       typos,
-      neural: async (q, depth) => {
-        const r = await this.neural!.topK(q, depth, superseded);
+      filters,
+      sort,
+      neural: async (q, depth, mask) => {
+        const r = await this.neural!.topK(q, depth, superseded, mask);
         qnetMs = r?.encodeMs ?? 0;
         return r?.passages ?? null;
       },
     });
     if (!ranking || superseded()) return dropped();
     const total = performance.now() - t0;
-    const { hits, corrections } = ranking;
+    const { hits, corrections, facets } = ranking;
     return {
       query,
       mode,
       ...(notice ? { notice } : {}),
       ...(corrections ? { corrections } : {}),
+      ...(facets ? { facets } : {}),
       hits,
       backend: this.info.backend,
       timingsMs: { qnet: qnetMs, score: total - qnetMs, total },
@@ -284,6 +295,18 @@ export class SearchEngine {
   async rankForEval(query: string, mode: SearchMode, k: number, typos: boolean = SEARCH_DEFAULTS.typos): Promise<SearchHit[]> {
     if (!this.modeSearch) throw new Error('rankForEval: no index loaded');
     return (await this.modeSearch.search(prepareQuery(query).text, mode, k, { typos }))!.hits;
+  }
+
+  /**
+   * The index's filters with each value's page count, and its sort keys, for a page to offer before
+   * any query (fetched and verified once; empty for an index without them).
+   */
+  async facetOverview(): Promise<FacetOverview> {
+    if (!this.modeSearch) throw new Error('facetOverview: no index loaded');
+    const { filters, sort } = await this.modeSearch.facetFiles();
+    const counts: FacetCounts = {};
+    for (const [key, values] of filters ?? []) counts[key] = Object.fromEntries([...values].map(([v, docs]) => [v, docs.length]));
+    return { filters: counts, sortKeys: [...(sort?.keys() ?? [])] };
   }
 
   /** The q-net of a query as plain arrays (for parity checks against other engines). */
