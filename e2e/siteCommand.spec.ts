@@ -1,8 +1,8 @@
 // `hypencoder-web site <folder>` as a site owner uses it: a small built site (DocBook-style
 // navigation divs and wrapper ids, a Note box, a page in a sub-folder), one command, a plain static
 // server, and a bare <hypencoder-search> on a search page in a sub-folder: hits link to the right page
-// and section, navigation text is not indexed, a misspelt word still finds its page, and a rerun
-// replaces the folder it wrote (but never one it did not).
+// and section, navigation text is not indexed, a misspelt word still finds its page, filters from the
+// pages narrow the hits and a sort orders them, and a rerun replaces the folder it wrote (but never one it did not).
 import { expect, test } from '@playwright/test';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,15 +18,17 @@ let server: CountingServer;
 const nav = (which: string) => `<div class="nav${which}"><a href="../index.html">Prev</a> Up <a href="../index.html">Home</a> Next</div>`;
 const filler = '<p>The spindle carries the wheel train and must turn freely in its jewels before anything else is fitted.</p>'.repeat(40);
 const PAGES: Record<string, string> = {
-  'index.html': `<!doctype html><html lang="en"><head><title>Acme Widgets</title></head><body>${nav('header')}
+  'index.html': `<!doctype html><html lang="en"><head><title>Acme Widgets</title><meta data-hypencoder-filter="section[content]" content="Overview">
+    <meta data-hypencoder-sort="date[content]" content="2024-01-15"></head><body>${nav('header')}
     <div class="chapter" id="WELCOME"><div class="titlepage"><h1>Welcome to Acme Widgets</h1></div>
     <p>Acme widgets are small gears for clockwork. This manual explains assembly and repair.</p></div>${nav('footer')}</body></html>`,
   'guide/install.html': `<!doctype html><html lang="en"><head><title>Installing a widget</title></head><body>${nav('header')}
+    <span data-hypencoder-filter="section" hidden>Guide</span><span data-pagefind-sort="date" hidden>2025-06-01</span>
     <div class="sect1" id="INSTALL"><div class="titlepage"><h2>Installing a widget</h2></div>${filler}
     <div class="sect2" id="INSTALL-CALIBRATION"><div class="titlepage"><h3>Calibrating the escapement</h3></div>
     <p>Turn the regulator until the escapement beats evenly; a beat amplifier helps.</p>
     <div class="note"><h3>Note</h3><p>Never oil the pallet stones.</p></div></div></div>${nav('footer')}</body></html>`,
-  'ja/index.html': `<!doctype html><html lang="ja"><head><title>ウィジェットの取り付け</title></head><body>
+  'ja/index.html': `<!doctype html><html lang="ja"><head><title>ウィジェットの取り付け</title></head><body data-hypencoder-filter="section:Guide">
     <h1>ウィジェットの取り付け</h1><p>調速機を回して、脱進機が均等に打つようにします。軸受けには油を差さないでください。</p></body></html>`,
   'docs/search.html': `<!doctype html><html lang="en"><head><title>Search</title></head><body data-hypencoder-ignore>
     <script type="module" src="../hypencoder/hypencoder-web.js"></script><hypencoder-search></hypencoder-search></body></html>`,
@@ -101,6 +103,36 @@ test('one command, a plain static server, a bare element on a page in a sub-fold
   await element.getByTestId('search-input').fill('Prev Home');
   await expect(element.getByRole('status')).toHaveText('No results for “Prev Home”', { timeout: 60_000 });
   await page.screenshot({ path: info.outputPath('site-search.png'), fullPage: true });
+  expect(errors).toEqual([]);
+});
+
+test('filters from the pages narrow the hits and show page counts; a sort orders them', async ({ page }, info) => {
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  const origin = server.url.replace(/\/$/, '');
+  await page.goto(`${origin}/docs/search.html`);
+  const element = page.locator('hypencoder-search');
+  await expect(element).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
+  const facets = element.getByTestId('facets');
+  await expect(facets.locator('legend')).toHaveText(['section']);
+  // Before a query: every page's count (Guide: install and the Japanese page).
+  await expect(facets.locator('label.facet')).toHaveText(['Guide(2)', 'Overview(1)']);
+  await element.getByTestId('mode-lexical').check({ force: true });
+  await element.getByTestId('search-input').fill('acme widget');
+  await expect(element.locator('ol.results')).toHaveAttribute('data-query', 'acme widget', { timeout: 60_000 });
+  const hrefs = () => element.getByTestId('hit').evaluateAll((els) => els.map((e) => new URL(e.querySelector('a')!.href).pathname));
+  expect((await hrefs()).sort()).toEqual(['/guide/install.html', '/index.html']);
+  await expect(facets.locator('label.facet')).toHaveText(['Guide(1)', 'Overview(1)']); // the query's matches
+  await facets.locator('input[value="Overview"]').check();
+  await expect.poll(hrefs).toEqual(['/index.html']);
+  await page.screenshot({ path: info.outputPath('site-filtered.png'), fullPage: true });
+  await facets.locator('input[value="Overview"]').uncheck();
+  await expect.poll(async () => (await hrefs()).length).toBe(2);
+  // Sorted by the pages' dates (a meta tag on one, Pagefind's attribute on the other), newest first, then oldest.
+  await element.getByTestId('sort').selectOption('date:desc');
+  await expect.poll(hrefs).toEqual(['/guide/install.html', '/index.html']);
+  await element.getByTestId('sort').selectOption('date:asc');
+  await expect.poll(hrefs).toEqual(['/index.html', '/guide/install.html']);
   expect(errors).toEqual([]);
 });
 

@@ -7,6 +7,7 @@ import { queryStems } from '../core/highlight.ts';
 import { boundQuery } from '../core/query.ts';
 import { SEARCH_DEFAULTS, SEARCH_MODES, engineModes, type EngineInfo, type HypencoderSearch, type SearchMode, type SearchResponse } from '../lib/search.ts';
 import { el, quotedQuery } from './dom.ts';
+import { facetPanel, type FacetPanel } from './facetView.ts';
 import { hitElement } from './hitView.ts';
 import { MODE_LABELS, PHASES, TIMING_LABELS, countText } from './viewText.ts';
 
@@ -47,8 +48,11 @@ export interface SearchView {
 
 let nextViewId = 0;
 
-function mb(bytes: number): string {
-  return (bytes / 1e6).toFixed(bytes < 1e7 ? 1 : 0);
+/** "12 of 40 kB", "1.2 of 10.9 MB": in the unit of the total, so a small file does not read "0.0 of 0.0 MB". */
+function bytesOf(loaded: number, total: number): string {
+  if (total < 1e6) return `${Math.round(loaded / 1e3)} of ${Math.max(1, Math.round(total / 1e3))} kB`;
+  const mb = (b: number) => (b / 1e6).toFixed(total < 1e7 ? 1 : 0);
+  return `${mb(loaded)} of ${mb(total)} MB`;
 }
 
 export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opts: ViewOptions = {}): SearchView {
@@ -121,6 +125,18 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   const summary = el('div', { className: 'summary' }, status, timings, queryNotice);
   root.replaceChildren(header, ...(about ? [about] : []), notice, form, modes, ...(examples ? [examples] : []), load, summary, results, help);
 
+  // --- filters and sorting: shown once the engine says the index has them ---
+  let facets: FacetPanel | null = null;
+  search.ready
+    .then(() => search.facets())
+    .then(
+      (overview) => {
+        facets = facetPanel(overview, id, () => void runQuery());
+        if (facets) modes.after(facets.element);
+      },
+      () => {}, // a load error is the status line's; a refused filters file leaves the panel out, and a filtered search says why
+    );
+
   // --- modes ---
   function updateModes(info: EngineInfo | null): void {
     // Until the engine reports its modes, the chosen one (a shared link's ?mode=) stays chosen: only
@@ -158,7 +174,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     if (p.totalBytes > 0) {
       bar.max = p.totalBytes;
       bar.value = p.loadedBytes;
-      loadText.textContent = `${behind}${mb(p.loadedBytes)} of ${mb(p.totalBytes)} MB${local ? ' (on this device)' : ''}`;
+      loadText.textContent = `${behind}${bytesOf(p.loadedBytes, p.totalBytes)}${local ? ' (on this device)' : ''}`;
     }
     if (p.phase === 'gpu') {
       bar.removeAttribute('value'); // indeterminate while the scorer is prepared
@@ -278,6 +294,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     results.replaceChildren();
     delete results.dataset.query;
     timings.textContent = '';
+    facets?.update(undefined);
     queryNotice.hidden = true;
     queryNotice.textContent = '';
   }
@@ -294,7 +311,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     }
     results.setAttribute('aria-busy', 'true');
     try {
-      const r = await search.search(q, { k, mode, typos: opts.typos ?? SEARCH_DEFAULTS.typos });
+      const r = await search.search(q, { k, mode, typos: opts.typos ?? SEARCH_DEFAULTS.typos, filters: facets?.selection(), sort: facets?.sort() });
       // A newer query has started (here or in the engine): drop this answer.
       if (mine === latest && !(r as { superseded?: boolean }).superseded) render(r);
     } catch (e) {
@@ -314,6 +331,7 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     const base = opts.pagesBase ?? root.ownerDocument.baseURI;
     results.replaceChildren(...r.hits.map((h) => hitElement(h, { stems, base, heading: hitHeading, debug: opts.debug ?? false })));
     if (r.backend !== search.info?.backend) showBackend(r.backend, search.info); // after a device loss the engine moves on
+    facets?.update(r.facets);
     results.dataset.query = r.query; // which query the list answers (tests wait on it)
     results.dataset.mode = mode;
     results.dataset.rankedBy = r.mode ?? mode; // lexical while the neural half loads

@@ -24,8 +24,9 @@ export const MODE_LABELS: Record<SearchMode, string> = { neural: 'Neural', lexic
 export const TIMING_LABELS: Record<string, string> = {
   tokenize: 'tokenize',
   encode: 'encode',
-  qnet: 'q-net',
-  score: 'score + top-k',
+  // What SearchResponse.timingsMs measures: the query encoder's run, and all the ranking after it.
+  qnet: 'query encoder',
+  score: 'ranking',
   topk: 'top-k',
   lexical: 'lexical',
   fusion: 'fusion',
