@@ -96,7 +96,13 @@ test('one command, a plain static server, a bare element on a page in a sub-fold
   // A misspelt word: the page still comes first, and the element says what it searched.
   expect((await search('escapemnet regulator'))[0]).toBe(`${origin}/guide/install.html#INSTALL-CALIBRATION`);
   await expect(element.getByTestId('query-notice')).toContainText('No page has “escapemnet”: also showing “escapement”');
-  // A Japanese page, cut into words by Intl.Segmenter when indexed (Node) and when searched (Chromium) alike.
+  // The search page is English (<html lang="en">): it starts with the language filter at its own
+  // language, read from each page's lang. Unticked, the Japanese page is found, cut into words by
+  // Intl.Segmenter when indexed (Node) and when searched (Chromium) alike.
+  const english = element.getByTestId('facets').locator('input[value="en"]');
+  await expect(english).toBeChecked();
+  await element.getByTestId('search-input').fill('');
+  await english.uncheck();
   expect((await search('脱進機'))[0]).toBe(`${origin}/ja/index.html`);
   // Navigation text is not indexed: no page matches its words alone (lexically).
   await element.getByTestId('mode-lexical').check({ force: true });
@@ -114,15 +120,21 @@ test('filters from the pages narrow the hits and show page counts; a sort orders
   const element = page.locator('hypencoder-search');
   await expect(element).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
   const facets = element.getByTestId('facets');
-  await expect(facets.locator('legend')).toHaveText(['section']);
-  // Before a query: every page's count (Guide: install and the Japanese page).
-  await expect(facets.locator('label.facet')).toHaveText(['Guide(2)', 'Overview(1)']);
+  await expect(facets.locator('legend')).toHaveText(['language', 'section']);
+  const language = facets.locator('fieldset').nth(0).locator('label.facet');
+  const section = facets.locator('fieldset').nth(1).locator('label.facet');
+  // Before a query: every page's count (Guide: install and the Japanese page); English ticked, as the search page is.
+  await expect(language).toHaveText(['en(2)', 'ja(1)']);
+  await expect(section).toHaveText(['Guide(2)', 'Overview(1)']);
+  await expect(facets.locator('input[value="en"]')).toBeChecked();
   await element.getByTestId('mode-lexical').check({ force: true });
   await element.getByTestId('search-input').fill('acme widget');
   await expect(element.locator('ol.results')).toHaveAttribute('data-query', 'acme widget', { timeout: 60_000 });
   const hrefs = () => element.getByTestId('hit').evaluateAll((els) => els.map((e) => new URL(e.querySelector('a')!.href).pathname));
   expect((await hrefs()).sort()).toEqual(['/guide/install.html', '/index.html']);
-  await expect(facets.locator('label.facet')).toHaveText(['Guide(1)', 'Overview(1)']); // the query's matches
+  // The query's matches: per value, those passing the other key's filter (English).
+  await expect(section).toHaveText(['Guide(1)', 'Overview(1)']);
+  await expect(language).toHaveText(['en(2)', 'ja(0)']);
   await facets.locator('input[value="Overview"]').check();
   await expect.poll(hrefs).toEqual(['/index.html']);
   await page.screenshot({ path: info.outputPath('site-filtered.png'), fullPage: true });

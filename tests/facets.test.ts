@@ -63,7 +63,10 @@ describe('filter and sort files', () => {
     expect(parseFiltersFile(encodeFiltersFile(f.filters, 50), 50, 'filters.json')).toEqual(f.filters);
     expect(parseSortFile(encodeSortFile(f.sort, 50), 50, 'sort.json')).toEqual(f.sort);
     expect(f.sort.get('year')!.numeric).toBe(true);
-    const bad = (body: unknown, documents = 3) => () => parseFiltersFile(enc(JSON.stringify(body)), documents, 'documents/filters.json');
+    const bad =
+      (body: unknown, documents = 3) =>
+      () =>
+        parseFiltersFile(enc(JSON.stringify(body)), documents, 'documents/filters.json');
     const file = { format: 'hypencoder-filters', version: 1, documents: 3 };
     expect(bad({ ...file, documents: 4, filters: {} })).toThrow(/documents\/filters\.json: documents must be the index's document count 3, got 4/);
     expect(bad({ ...file, filters: { cat: { a: [0, 0] } } })).toThrow(/filters\["cat"\]\["a"\]\[1\] must be an integer ≥ 1, got 0/);
@@ -163,7 +166,11 @@ describe('the modes rank within a filter', () => {
     for (const mode of ['lexical', 'neural'] as const) {
       const all = rankForMode({ mode, query: 'shock wave layer', k: 1000, docs, groups, neural, lexical });
       const got = rankForMode({ mode, query: 'shock wave layer', k: 10, docs, groups, neural, lexical, refine });
-      expect(ids(got), mode).toEqual(ids(all).filter((id) => keptId.has(id)).slice(0, 10));
+      expect(ids(got), mode).toEqual(
+        ids(all)
+          .filter((id) => keptId.has(id))
+          .slice(0, 10),
+      );
       expect(got.hits.length, mode).toBeGreaterThan(0);
     }
   });
@@ -179,7 +186,16 @@ describe('the modes rank within a filter', () => {
 
   it('a sort orders the best 100 by the key, then cuts at k', () => {
     const by = rankForMode({ mode: 'lexical', query: 'shock', k: 100, docs, groups, neural, lexical });
-    const sorted = rankForMode({ mode: 'lexical', query: 'shock', k: 5, docs, groups, neural, lexical, refine: { allowed: null, sort: { keys: sort, order: { by: 'year', order: 'desc' } } } });
+    const sorted = rankForMode({
+      mode: 'lexical',
+      query: 'shock',
+      k: 5,
+      docs,
+      groups,
+      neural,
+      lexical,
+      refine: { allowed: null, sort: { keys: sort, order: { by: 'year', order: 'desc' } } },
+    });
     const docOf = (id: string) => groups.docOf[docs.findIndex((m) => (m.fields?.passage_of ?? m.id) === id)];
     const want = sortDocuments(
       ids(by).map((id) => ({ document: docOf(id), id })),
@@ -212,8 +228,21 @@ describe('where filter and sort values come from', () => {
     )!;
     expect(page.facets).toEqual({ filters: { author: ['Ada'], tag: ['beta', 'alpha'], level: ['intro'] }, sort: { date: '2024-05-01' } });
     expect(page.sections.map((s) => s.text).join(' ')).not.toContain('beta'); // a hidden value is a filter, not text
-    expect(() => extractHtml('<p data-hypencoder-filter="tag[data-x]">x</p>', 'f', {}, 'docs/b.html')).toThrow(/docs\/b\.html: <p data-hypencoder-filter="tag\[data-x\]">: the element has no attribute data-x/);
+    expect(() => extractHtml('<p data-hypencoder-filter="tag[data-x]">x</p>', 'f', {}, 'docs/b.html')).toThrow(
+      /docs\/b\.html: <p data-hypencoder-filter="tag\[data-x\]">: the element has no attribute data-x/,
+    );
     expect(() => extractHtml('<p data-hypencoder-filter="bad key:x">x</p>', 'f', {}, 'docs/c.html')).toThrow(/docs\/c\.html.*filter key "bad key"/);
+  });
+
+  it("HTML: the page's lang becomes the language filter (unless it names one); one language for all pages is not written", () => {
+    const page = (lang: string, extra = '') => extractHtml(`<html lang="${lang}"><body${extra}><p>x</p></body></html>`, 'f', {}, 'p.html')!.facets;
+    expect(page('ja-JP')).toEqual({ filters: { language: ['ja'] }, sort: {} });
+    expect(page('EN')).toEqual({ filters: { language: ['en'] }, sort: {} });
+    expect(page('x-klingon')).toBeUndefined(); // not a language subtag
+    expect(page('de', ' data-hypencoder-filter="language:Deutsch"')).toEqual({ filters: { language: ['Deutsch'] }, sort: {} });
+    const site = (langs: string[]) => collectFacets(langs.map((l, i) => ({ docId: `p${i}`, facets: page(l) })));
+    expect(site(['en', 'en-GB']).filters.has('language')).toBe(false);
+    expect([...site(['en', 'ja', 'en']).filters.get('language')!.keys()].sort()).toEqual(['en', 'ja']);
   });
 
   it('JSONL: --filter-field values (a scalar or a list), --sort-field, and errors at file:line', () => {

@@ -11,6 +11,9 @@ import { FACET_LIMITS, badFacetKey, badFacetValue, type DocumentFilters, type Do
 import type { FacetValues } from './ingest/types.ts';
 import { InputError } from './ingest/utf8.ts';
 
+/** The filter HTML pages get from their `lang` (its primary subtag, lowercase), where they name no such filter themselves. */
+export const LANGUAGE_FILTER = 'language';
+
 /** Filter key → the values asked for. */
 export type FilterSelection = Record<string, string[]>;
 export interface SortOrder {
@@ -77,6 +80,8 @@ export function collectFacets(passages: { docId: string; facets?: FacetValues }[
   const keys = new Set([...filterDocs.keys(), ...sortValues.keys()]);
   if (filterDocs.size > FACET_LIMITS.keys || sortValues.size > FACET_LIMITS.keys || keys.size > 2 * FACET_LIMITS.keys)
     throw new InputError(`the documents name more than ${FACET_LIMITS.keys} filter or sort keys (${[...keys].slice(0, 8).join(', ')}, …)`);
+  // One language for the whole site filters nothing: not written (and no panel shows it).
+  if (filterDocs.get(LANGUAGE_FILTER)?.size === 1) filterDocs.delete(LANGUAGE_FILTER);
   const filters: DocumentFilters = new Map();
   for (const [key, byValue] of filterDocs) {
     if (byValue.size > FACET_LIMITS.valuesPerKey)

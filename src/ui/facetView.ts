@@ -16,7 +16,8 @@ export interface FacetPanel {
   update(counts: FacetCounts | undefined): void;
 }
 
-export function facetPanel(overview: FacetOverview, id: string, onChange: () => void): FacetPanel | null {
+/** `ticked`: values checked from the start (the search page's own language, view.ts). */
+export function facetPanel(overview: FacetOverview, id: string, onChange: () => void, ticked: FilterSelection = {}): FacetPanel | null {
   const keys = Object.keys(overview.filters);
   if (keys.length === 0 && overview.sortKeys.length === 0) return null;
   const boxes = new Map<string, Map<string, { input: HTMLInputElement; count: HTMLElement }>>();
@@ -26,7 +27,7 @@ export function facetPanel(overview: FacetOverview, id: string, onChange: () => 
     const byValue = new Map<string, { input: HTMLInputElement; count: HTMLElement }>();
     boxes.set(key, byValue);
     const items = values.map(([value, n], i) => {
-      const input = el('input', { type: 'checkbox', value, dataset: { testid: 'facet-value', key } });
+      const input = el('input', { type: 'checkbox', value, checked: ticked[key]?.includes(value) ?? false, dataset: { testid: 'facet-value', key } });
       input.addEventListener('change', onChange);
       const count = el('span', { className: 'facet-count' }, `(${n})`);
       byValue.set(value, { input, count });

@@ -5,8 +5,18 @@
 import { bindResultKeys } from './keyboard.ts';
 import { queryStems } from '../core/highlight.ts';
 import { boundQuery } from '../core/query.ts';
-import { SEARCH_DEFAULTS, SEARCH_MODES, engineModes, type EngineInfo, type HypencoderSearch, type SearchMode, type SearchResponse } from '../lib/search.ts';
+import {
+  SEARCH_DEFAULTS,
+  SEARCH_MODES,
+  engineModes,
+  type EngineInfo,
+  type FilterSelection,
+  type HypencoderSearch,
+  type SearchMode,
+  type SearchResponse,
+} from '../lib/search.ts';
 import { el, quotedQuery } from './dom.ts';
+import { LANGUAGE_FILTER } from '../core/facets.ts';
 import { facetPanel, type FacetPanel } from './facetView.ts';
 import { hitElement } from './hitView.ts';
 import { MODE_LABELS, PHASES, TIMING_LABELS, countText } from './viewText.ts';
@@ -131,7 +141,10 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
     .then(() => search.facets())
     .then(
       (overview) => {
-        facets = facetPanel(overview, id, () => void runQuery());
+        // A multilingual site's search page starts with its own language ticked (<html lang>, as the indexer read each page's).
+        const lang = /^[a-z]{2,3}(?=-|$)/i.exec(root.ownerDocument.documentElement.lang)?.[0].toLowerCase();
+        const own: FilterSelection = lang && overview.filters[LANGUAGE_FILTER]?.[lang] ? { [LANGUAGE_FILTER]: [lang] } : {};
+        facets = facetPanel(overview, id, () => void runQuery(), own);
         if (facets) modes.after(facets.element);
       },
       () => {}, // a load error is the status line's; a refused filters file leaves the panel out, and a filtered search says why

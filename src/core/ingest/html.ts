@@ -17,7 +17,7 @@
 import { selectAll, selectOne } from 'css-select';
 import { parseDocument } from 'htmlparser2';
 import type { ChildNode, Element } from 'domhandler';
-import { addFacetValue } from '../facets.ts';
+import { LANGUAGE_FILTER, addFacetValue } from '../facets.ts';
 import { InputError } from './utf8.ts';
 import type { FacetValues, Section } from './types.ts';
 
@@ -224,7 +224,15 @@ export function extractHtml(html: string, fallbackTitle: string, opts: HtmlConte
   walk(root === doc ? doc.children : (root as Element).children, hasMain, false);
   flush();
 
-  const facets = pageFacets(doc.children, where);
+  let facets = pageFacets(doc.children, where);
+  // The page's language (<html lang="ja-JP"> → "ja") as a filter, unless the page names its own: a
+  // multilingual site's search page then keeps to its own language (the indexer writes it only when
+  // the pages have more than one).
+  const lang = /^[a-z]{2,3}(?=-|$)/i.exec(find(doc.children, (e) => e.name === 'html')?.attribs.lang?.trim() ?? '')?.[0].toLowerCase();
+  if (lang && !facets?.filters[LANGUAGE_FILTER]) {
+    facets ??= { filters: {}, sort: {} };
+    facets.filters[LANGUAGE_FILTER] = [lang];
+  }
   let title = titleEl ? collapse(titleEl.children.map((c) => (c.type === 'text' ? c.data : '')).join('')).replace(/\n/g, ' ') : '';
   if (!title) title = sections.find((s) => s.heading !== '')?.heading ?? '';
   if (!title) title = fallbackTitle;
