@@ -3,16 +3,19 @@
 //   npx tsx bench/denseVariants.ts [--shape minilm-l6|bert-base|small] [--docs 1000] [--queries 8]
 // Writes the folder with training/make_random_dense.py, converts it per dtype with `convert`
 // (which checks each against PyTorch), encodes synthetic documents and queries with onnxruntime-node
-// per bundle, and prints one JSON object: file sizes, the converter's PyTorch check, and against
-// fp32: max |Δ score| (the cosine, for a normalized model), the scores' spread for scale, and the
-// top-10 overlap per query. Needs /usr/bin/python3 with torch.
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+// per bundle, and prints one JSON object: file sizes, the converter's PyTorch check, PyTorch's own
+// scores of every query and document (the same ids, training/dense_encoder.py) against the fp32
+// bundle's (max |Δ score|, identical top 10), and against fp32: max |Δ score| (the cosine, for a
+// normalized model), the scores' spread for scale, and the top-10 overlap per query. Needs
+// /usr/bin/python3 with torch.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
 import { convert, DTYPES, type Dtype } from '../src/cli/convert.ts';
-import { pythonPath, runTrainingScript } from '../src/cli/python.ts';
+import { pythonPath, runTrainingScript, TRAINING_DIR } from '../src/cli/python.ts';
 import { readModelBundle } from '../src/cli/readBundle.ts';
 import { encoderInputText } from '../src/core/formats/index.ts';
 import { BertWordPieceTokenizer } from '../src/core/tokenizer.ts';
@@ -39,6 +42,39 @@ function drawer(seed: number) {
     return s / 2147483648;
   };
   return (k: number) => Array.from({ length: k }, () => WORDS[Math.floor(rnd() * WORDS.length)]).join(' ');
+}
+
+/** The ids each encoder reads (prefix included), as encodeAll feeds them. */
+async function tokenIds(dir: string, texts: string[], side: 'query' | 'document'): Promise<number[][]> {
+  const { model } = await readModelBundle(dir);
+  const enc = model.encoders!;
+  const tok = BertWordPieceTokenizer.fromVocab(readFileSync(path.join(dir, enc.files.vocab.path), 'utf8'), {
+    lowercase: enc.tokenizer.lowercase,
+    stripAccents: enc.tokenizer.stripAccents,
+  });
+  return texts.map((t) => tok.encode(encoderInputText(enc, side, t), side === 'query' ? enc.maxQueryTokens : enc.maxDocumentTokens).ids);
+}
+
+/** PyTorch's scores (queries × documents), each text encoded alone, float32 model, Float64 dot. */
+function torchScores(folder: string, queries: number[][], docs: number[][], work: string): number[][] {
+  const input = path.join(work, 'torch-input.json');
+  writeFileSync(input, JSON.stringify({ queries, docs }));
+  const script = `
+import json, sys
+sys.path.insert(0, sys.argv[1])
+import torch
+from dense_encoder import load_dense
+m = load_dense(sys.argv[2])
+x = json.load(open(sys.argv[3]))
+torch.set_num_threads(2)
+enc = lambda f, ids: f(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.int64)).reshape(-1).double()
+with torch.no_grad():
+    q = torch.stack([enc(lambda a, b: m.query_encoder(a, b)[0][0], i) for i in x["queries"]])
+    d = torch.stack([enc(m.passage_encoder, i) for i in x["docs"]])
+print(json.dumps((q @ d.T).tolist()))`;
+  const r = spawnSync(pythonPath(), ['-c', script, TRAINING_DIR, folder, input], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  if (r.status !== 0) throw new Error(`PyTorch scores: ${r.stderr}`);
+  return JSON.parse(r.stdout);
 }
 
 async function encodeAll(dir: string, texts: string[], side: 'query' | 'document'): Promise<Float32Array[]> {
@@ -115,6 +151,16 @@ async function main() {
     };
   }
   const ref = scores.fp32!;
+  const t2 = performance.now();
+  const fp32Dir = path.join(work, 'bundle-fp32');
+  const pt = torchScores(folder, await tokenIds(fp32Dir, queries, 'query'), await tokenIds(fp32Dir, docs, 'document'), work);
+  let ptMax = 0;
+  for (let q = 0; q < ref.length; q++) for (let d = 0; d < ref[q].length; d++) ptMax = Math.max(ptMax, Math.abs(pt[q][d] - ref[q][d]));
+  result.pytorch_vs_fp32 = {
+    max_abs_score_diff: Number(ptMax.toExponential(2)),
+    identical_top10: ref.map((r, q) => JSON.stringify(top10(r)) === JSON.stringify(top10(pt[q]))),
+    seconds: Number(((performance.now() - t2) / 1000).toFixed(1)),
+  };
   const all = ref.flat();
   const mean = all.reduce((s, x) => s + x, 0) / all.length;
   result.fp32_scores = {
