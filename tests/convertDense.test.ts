@@ -192,8 +192,8 @@ beforeAll(() => {
   work = mkdtempSync(path.join(tmpdir(), 'hypencoder-dense-test-'));
   // all-MiniLM-L6-v2's layout (mean pooling, Normalize) at 2 layers x 64, with e5's prompts
   py('make_random_dense.py', path.join(work, 'mean'), '--shape', 'small', '--query-prompt', 'query: ', '--document-prompt', 'passage: ', '--seed', '3');
-  // BERT-base's layout (CLS, not normalized) at 2 layers x 64, stored as pytorch_model.bin
-  py('make_random_dense.py', path.join(work, 'cls'), '--shape', 'small', '--pooling', 'cls', '--no-normalize', '--format', 'bin', '--seed', '4');
+  // BERT-base's layout (CLS, not normalized) at 2 layers x 64, stored as pytorch_model.bin, cased tokenizer
+  py('make_random_dense.py', path.join(work, 'cls'), '--shape', 'small', '--pooling', 'cls', '--no-normalize', '--format', 'bin', '--cased', '--seed', '4');
 }, 120_000);
 
 afterAll(() => {
@@ -281,7 +281,7 @@ describe('convert --kind dense: mean pooling, normalized, with query/document pr
   }, 120_000);
 });
 
-describe('convert (kind auto-detected): CLS pooling, not normalized, pytorch_model.bin', () => {
+describe('convert (kind auto-detected): CLS pooling, not normalized, pytorch_model.bin, cased', () => {
   let b: Bundle;
   beforeAll(async () => {
     const r = cli(['convert', path.join(work, 'cls'), '--out', path.join(work, 'cls-bundle'), '--id', 'tiny-cls']);
@@ -293,6 +293,8 @@ describe('convert (kind auto-detected): CLS pooling, not normalized, pytorch_mod
   it('PyTorch = onnxruntime-node, the vector is the first token, and no prefix is applied', async () => {
     expect(b.model.id).toBe('tiny-cls');
     expect(b.model.encoders!.queryPrefix).toBeUndefined();
+    // tokenizer_config.json's do_lower_case false: no lowercasing, and (strip_accents unset) no accent stripping
+    expect(b.model.encoders!.tokenizer).toMatchObject({ lowercase: false, stripAccents: false });
     const enc = b.model.encoders!;
     const rows = ['wing lift and drag', 'mach'].map((t) => b.tok.encode(encoderInputText(enc, 'document', t), enc.maxDocumentTokens).ids);
     const batch = padded(b.tok, rows);

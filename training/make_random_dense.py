@@ -5,7 +5,8 @@ runs of `hypencoder-web convert --kind dense`: no real weights can be downloaded
 
     /usr/bin/python3 training/make_random_dense.py OUT_DIR [--shape small|minilm-l6|bert-base]
         [--pooling cls|mean] [--normalize | --no-normalize] [--hidden 64 --layers 2 --heads 4]
-        [--query-prompt "query: " --document-prompt "passage: "] [--seed 1] [--format safetensors|bin]
+        [--query-prompt "query: " --document-prompt "passage: "] [--cased] [--seed 1]
+        [--format safetensors|bin]
 
 Shapes: small (2 layers, 64 wide, 4 heads; mean, normalized by default), minilm-l6 (all-MiniLM-L6-v2:
 6 layers, 384 wide, 12 heads, 1536 intermediate, mean, normalized, 256 tokens), bert-base (12 layers,
@@ -46,6 +47,8 @@ def main() -> None:
     ap.add_argument("--no-normalize", dest="normalize", action="store_const", const=False)
     ap.add_argument("--query-prompt", help='stored as prompts["query"], e.g. "query: "')
     ap.add_argument("--document-prompt", help='stored as prompts["passage"], e.g. "passage: "')
+    ap.add_argument("--cased", action="store_true",
+                    help="tokenizer_config.json do_lower_case false (as bert-base-cased's)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--format", choices=["safetensors", "bin"], default="safetensors")
     a = ap.parse_args()
@@ -67,7 +70,8 @@ def main() -> None:
         prompts["passage"] = a.document_prompt
     write_random_dense(a.out, bert, a.pooling or s["pooling"],
                        s["normalize"] if a.normalize is None else a.normalize, a.seed, VOCAB,
-                       prompts=prompts, fmt=a.format, max_seq_length=s["max_seq"])
+                       prompts=prompts, fmt=a.format, max_seq_length=s["max_seq"],
+                       lowercase=not a.cased)
     print(a.out)
 
 
