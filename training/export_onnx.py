@@ -445,7 +445,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                     f"{'normalized' if spec.normalize else 'not normalized'}, prefixes "
                     f"{spec.query_prefix!r} / {spec.document_prefix!r}")
         else:
-            model = load_checkpoint(args.checkpoint)
+            try:
+                model = load_checkpoint(args.checkpoint)
+            except CheckpointError as e:
+                if args.kind == "auto" and "not a Hypencoder checkpoint" in str(e):
+                    raise CheckpointError(f"{e}; nor a dense encoder folder (that has modules.json, or "
+                                          "a config.json model_type such as 'bert'; or pass --kind "
+                                          "dense)") from e
+                raise
             c = model.config
             vocab = find_vocab(args.checkpoint, args.vocab)
             source = {"checkpoint": base, "vocab": os.path.basename(vocab)}
