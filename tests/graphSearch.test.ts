@@ -1,7 +1,7 @@
 // The graph walk (src/core/graphSearch.ts) against exhaustive search (referenceTopK).
 import { describe, expect, it } from 'vitest';
 import { BoundedTopK } from '../src/core/boundedTopK.ts';
-import { GRAPH_NO_NEIGHBOR, graphSearch, graphViewOf } from '../src/core/graphSearch.ts';
+import { GRAPH_NO_NEIGHBOR, WALK_DEFAULTS, graphSearch, graphViewOf, productWalkOptions, walksGraph } from '../src/core/graphSearch.ts';
 import { exactKnnGraph } from '../src/core/knn.ts';
 import { paperArchitecture, randomVectors, randomWeights, referenceScores, referenceTopK, seededRandom } from '../src/core/qnet.ts';
 
@@ -145,5 +145,18 @@ describe('graphSearch', () => {
       },
     });
     expect(r.scored).toBeGreaterThan(2);
+  });
+});
+
+describe("the product's walk settings", () => {
+  it("'auto' walks only above the stated size; the pool is 6·√N or the depth asked, if more", () => {
+    expect(walksGraph('auto', WALK_DEFAULTS.autoAbovePassages)).toBe(false);
+    expect(walksGraph('auto', WALK_DEFAULTS.autoAbovePassages + 1)).toBe(true);
+    expect(walksGraph('on', 10)).toBe(true);
+    expect(walksGraph('off', 10_000_000)).toBe(false);
+    const entries = Uint32Array.of(0, 1);
+    expect(productWalkOptions(1_000_000, 10, entries).pool).toBe(6000);
+    expect(productWalkOptions(100, 400, entries).pool).toBe(400);
+    expect(productWalkOptions(10_000, 10, entries)).toMatchObject({ k: 10, beam: 8, strategy: 'best-first', earlyStop: false, entryIds: entries });
   });
 });

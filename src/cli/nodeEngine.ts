@@ -18,7 +18,10 @@ import {
 } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
 import { allowedDocuments, type FacetCounts, type FilterSelection, type SortOrder } from '../core/facets.ts';
-import { rankForMode, type Refinement } from '../core/modeRanking.ts';
+import { neuralPassageDepth, rankForMode, type Refinement } from '../core/modeRanking.ts';
+import { graphSearch, graphViewOf, productWalkOptions } from '../core/graphSearch.ts';
+import { CpuQNetScorer } from '../core/qnetCpu.ts';
+import type { QNetWeights } from '../core/qnet.ts';
 import type { LexicalRanker, TermCorrection } from '../core/lexical.ts';
 import { openLexicalRanker, readsLexical } from '../core/lexicalBundle.ts';
 import { referenceScores } from '../core/qnet.ts';
@@ -49,6 +52,8 @@ export interface SearchResult {
   corrections?: TermCorrection[];
   /** Where the index has filters: per key and value, the pages among the query's matches (src/core/facets.ts). */
   facets?: FacetCounts;
+  /** --approximate: the passages the graph walk scored. */
+  approximate?: { scored: number };
   ms: number;
 }
 
@@ -117,8 +122,8 @@ export class NodeSearchEngine {
     return this.lexicalRanker !== null;
   }
 
-  /** Scores of every passage under the query's q-net (Float64 reference scorer). */
-  async neuralScores(query: string): Promise<Float64Array> {
+  /** The query's q-net (the model's query encoder through onnxruntime-node). */
+  private async queryWeights(query: string): Promise<QNetWeights> {
     if (!this.session || !this.model || !this.tokenizer || !this.ort) throw new CliError('neural search needs the model: pass --model <dir>', 2);
     const enc = this.model.model.encoders!;
     const { ids } = this.tokenizer.encode(encoderInputText(enc, 'query', query), enc.maxQueryTokens);
@@ -127,16 +132,45 @@ export class NodeSearchEngine {
       input_ids: new this.ort.Tensor('int64', BigInt64Array.from(ids, BigInt), shape),
       attention_mask: new this.ort.Tensor('int64', new BigInt64Array(ids.length).fill(1n), shape),
     });
-    const weights = qnetWeightsFromOutputs(this.model.model, out as unknown as Record<string, OutputTensor>);
+    return qnetWeightsFromOutputs(this.model.model, out as unknown as Record<string, OutputTensor>);
+  }
+
+  /**
+   * The walk's best `depth` passages (src/core/graphSearch.ts, the browser's walk with its defaults),
+   * scored by the CPU scorer the browser's CPU walk uses, so both give the same passages.
+   */
+  async walkPassages(query: string, depth: number): Promise<{ passages: ScoredDoc[]; scored: number }> {
+    const m = this.index.manifest;
+    if (!m.graph?.entryPoints) throw new CliError('--approximate needs a neighbor graph with entry points: index with --entry-points N or --locality', 2);
+    const weights = await this.queryWeights(query);
+    const d = m.dim;
+    this.graphRows ??= concatRows(this.index.graph);
+    const graph = graphViewOf(this.graphRows, m.docCount, m.graph.degree);
+    const cpu = new CpuQNetScorer();
+    const vectors = this.vectors!;
+    const score = (ids: Uint32Array) => {
+      const block = new Float32Array(ids.length * d);
+      for (let i = 0; i < ids.length; i++) block.set(vectors.subarray(ids[i] * d, (ids[i] + 1) * d), i * d);
+      return cpu.scores(weights, block, ids.length);
+    };
+    const r = await graphSearch(graph, score, productWalkOptions(m.docCount, depth, m.graph.entryPoints));
+    return { passages: Array.from(r.ids, (doc, i) => ({ doc, score: r.scores[i] })), scored: r.scored };
+  }
+
+  private graphRows: Uint32Array | null = null;
+
+  /** Scores of every passage under the query's q-net (Float64 reference scorer). */
+  async neuralScores(query: string): Promise<Float64Array> {
+    const weights = await this.queryWeights(query);
     const n = this.index.manifest.docCount;
     if (this.scorer === 'reference') return referenceScores(weights, this.vectors!, n);
     const d = this.index.manifest.dim;
-    const qnet = await this.ort.InferenceSession.create(buildQNetOnnx(weights));
+    const qnet = await this.ort!.InferenceSession.create(buildQNetOnnx(weights));
     try {
       const scores = new Float64Array(n);
       for (let a = 0; a < n; a += ONNX_SCORE_ROWS) {
         const rows = Math.min(ONNX_SCORE_ROWS, n - a);
-        const r = await qnet.run({ [QNET_ONNX_INPUT]: new this.ort.Tensor('float32', this.vectors!.subarray(a * d, (a + rows) * d), [rows, d]) });
+        const r = await qnet.run({ [QNET_ONNX_INPUT]: new this.ort!.Tensor('float32', this.vectors!.subarray(a * d, (a + rows) * d), [rows, d]) });
         scores.set(r[QNET_ONNX_OUTPUT].data as Float32Array, a);
       }
       return scores;
@@ -183,7 +217,12 @@ export class NodeSearchEngine {
     original: string,
     mode: SearchMode,
     k: number,
-    { typos = SEARCH_DEFAULTS.typos, filters = SEARCH_DEFAULTS.filters, sort = SEARCH_DEFAULTS.sort }: Pick<SearchOptions, 'typos' | 'filters' | 'sort'> = {},
+    {
+      typos = SEARCH_DEFAULTS.typos,
+      filters = SEARCH_DEFAULTS.filters,
+      sort = SEARCH_DEFAULTS.sort,
+      approximate = false,
+    }: Pick<SearchOptions, 'typos' | 'filters' | 'sort'> & { approximate?: boolean } = {},
   ): Promise<SearchResult> {
     const t0 = performance.now();
     const bounded = boundQuery(original);
@@ -202,7 +241,10 @@ export class NodeSearchEngine {
     const lexical = mode === 'neural' ? (refine?.facets ? (this.lexicalRanker ?? undefined) : undefined) : this.lexicalOrRefuse();
     const lexicalQuery = await lexical?.prepare(query, { typos });
     let neural: ScoredDoc[] | undefined;
-    if (mode !== 'lexical') {
+    let walked: number | undefined;
+    if (mode !== 'lexical' && approximate) {
+      ({ passages: neural, scored: walked } = await this.walkPassages(query, neuralPassageDepth(mode, k, this.groups, refine)));
+    } else if (mode !== 'lexical') {
       const scores = await this.neuralScores(query);
       const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
       neural = order.map((doc) => ({ doc, score: scores[doc] }));
@@ -213,6 +255,7 @@ export class NodeSearchEngine {
       mode,
       hits,
       ...(facets ? { facets } : {}),
+      ...(walked !== undefined ? { approximate: { scored: walked } } : {}),
       ...(fusion ? { fusion } : {}),
       ...(notice ? { notice } : {}),
       ...(corrections ? { corrections } : {}),
@@ -223,4 +266,15 @@ export class NodeSearchEngine {
   async close(): Promise<void> {
     await this.session?.release();
   }
+}
+
+/** Graph shards' rows as one array, in document order. */
+function concatRows(shards: Uint32Array[]): Uint32Array {
+  const out = new Uint32Array(shards.reduce((n, r) => n + r.length, 0));
+  let at = 0;
+  for (const r of shards) {
+    out.set(r, at);
+    at += r.length;
+  }
+  return out;
 }

@@ -25,6 +25,9 @@ function kOption(v: string): number {
   return n;
 }
 
+const APPROXIMATE_HELP =
+  "neural passages from a walk of the index's neighbor graph (best-first from its entry points, the page's approximate search with its defaults) instead of scoring every passage";
+
 /** --filter key:value, repeatable: the values per key. */
 function collectFilters(spec: string, previous: FilterSelection): FilterSelection {
   const [key, value] = cliArg(() => parseFilterSpec(spec));
@@ -73,6 +76,7 @@ export function registerSearchCommands(program: Command): void {
       {},
     )
     .option('--sort <key[:asc|desc]>', "order the best 100 pages by a sort key's value (ascending unless :desc), then show k")
+    .option('--approximate', APPROXIMATE_HELP)
     .option('--json', 'print the results as JSON')
     .action(
       async (
@@ -86,6 +90,7 @@ export function registerSearchCommands(program: Command): void {
           typos: boolean;
           filter: FilterSelection;
           sort?: string;
+          approximate?: boolean;
           json?: boolean;
         },
       ) => {
@@ -105,7 +110,7 @@ export function registerSearchCommands(program: Command): void {
         if (query === '-') query = await readStdinQuery();
         const engine = await openEngine(opts.index, opts.model, mode, opts.scorer);
         mode ??= engine.hasLexical() ? 'hybrid' : 'neural';
-        const r = await engine.search(query, mode, opts.k, { typos: opts.typos, filters: opts.filter, sort });
+        const r = await engine.search(query, mode, opts.k, { typos: opts.typos, filters: opts.filter, sort, approximate: opts.approximate });
         await engine.close();
         if (r.notice) process.stderr.write(`note: ${r.notice}\n`);
         for (const c of r.corrections ?? [])
@@ -135,6 +140,7 @@ export function registerSearchCommands(program: Command): void {
     )
     .option('--run <file>', 'also write the ranking as a TREC run file (qid Q0 docid rank score tag)')
     .option('--no-typos', 'no typo tolerance (as search --no-typos)')
+    .option('--approximate', APPROXIMATE_HELP)
     .option('--json', 'print one JSON object (metrics, per_query)')
     .action(async (opts: EvalOptions) => {
       const r = await runEval(opts);
@@ -221,6 +227,8 @@ export interface EvalOptions {
   scorer?: NodeScorer;
   /** Typo tolerance (default on; --no-typos sets false). */
   typos?: boolean;
+  /** Neural passages from the graph walk (Node engine). */
+  approximate?: boolean;
   json?: boolean;
 }
 
@@ -282,6 +290,8 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
   const t0 = performance.now();
   const results = new Map<string, { id: string; score: number }[]>();
   if (opts.engine === 'browser') {
+    if (opts.approximate)
+      throw new CliError('--approximate runs in the Node engine (the page walks the graph with approximate="on"); drop --engine browser', 2);
     const { browserSearchAll } = await import('./browserEngine.ts');
     // The page engine loads the model even for lexical ranking (its neural side is always ready).
     const modelDir = resolveModelDir(opts.model);
@@ -290,7 +300,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
   } else {
     const engine = await openEngine(opts.index, opts.model, opts.mode, opts.scorer);
     for (const q of queries) {
-      const r = await engine.search(q.text, opts.mode, opts.k, { typos: opts.typos !== false });
+      const r = await engine.search(q.text, opts.mode, opts.k, { typos: opts.typos !== false, approximate: opts.approximate });
       results.set(
         q.id,
         r.hits.map((h) => ({ id: h.docId, score: h.score })),

@@ -273,3 +273,37 @@ export function graphViewOf(rows: Uint32Array, n: number, degree: number): Graph
   if (rows.length !== n * degree) throw new Error(`graphViewOf: ${rows.length} ids is not ${n} documents × degree ${degree}`);
   return { n, degree, neighbors: (id: number) => rows.subarray(id * degree, (id + 1) * degree) };
 }
+
+/**
+ * Approximate search in the product (the engines' `approximate` option), in one place. The walk is
+ * best-first with beam 8 over the index's graph and entry points, and a pool of 6·√N documents (or
+ * the depth asked, if more): the operating points measured with the shipped model's q-nets
+ * (docs/INDEXING.md, "Measured with a trained model") were pool 512 at 10k (recall@10 1.0), 2048 at
+ * 100k (1.0) and 6144 at 1M (0.99), i.e. 5.1–6.5·√N; read off those sweeps, not held out.
+ */
+export const WALK_DEFAULTS = {
+  beam: 8,
+  poolPerSqrtN: 6,
+  /** 'auto' walks above this many passages: the CPU scorer (wasm-simd, ~800k passages/s in Chromium here, docs/BENCHMARK.md) takes 122 ms for 100k, past a keystroke's 100 ms, and their vectors are ≥ 10 MB to download. */
+  autoAbovePassages: 100_000,
+} as const;
+
+export type ApproximateSetting = 'auto' | 'on' | 'off';
+
+/** The walk's options for the `depth` best of n passages from these entry points. */
+export function productWalkOptions(n: number, depth: number, entryIds: Uint32Array): GraphSearchOptions {
+  return {
+    k: depth,
+    entryIds,
+    beam: WALK_DEFAULTS.beam,
+    strategy: 'best-first',
+    pool: Math.max(depth, Math.round(WALK_DEFAULTS.poolPerSqrtN * Math.sqrt(n))),
+    maxIterations: Number.MAX_SAFE_INTEGER,
+    earlyStop: false,
+  };
+}
+
+/** Whether `approximate` walks the graph for an index of n passages. */
+export function walksGraph(setting: ApproximateSetting, n: number): boolean {
+  return setting === 'on' || (setting === 'auto' && n > WALK_DEFAULTS.autoAbovePassages);
+}

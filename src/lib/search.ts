@@ -29,6 +29,12 @@ export interface CreateSearchOptions {
    * 'all': `ready` waits for everything.
    */
   preload?: 'lexical' | 'all';
+  /**
+   * Approximate search: 'auto' (default) walks the neighbor graph, fetching only the vector and graph
+   * chunks the walk visits, for an index of more than 100,000 passages that can be loaded lazily;
+   * 'on' always does (refused for an index that cannot); 'off' scores every passage.
+   */
+  approximate?: 'auto' | 'on' | 'off';
 }
 
 export type SearchEvents = {
@@ -57,6 +63,11 @@ export interface HypencoderSearch {
 const NEURAL_IDLE_MS = 2_000;
 /** After the first answer: a few frames, so the page renders it before the neural half's fetches start. */
 const AFTER_FIRST_ANSWER_MS = 100;
+
+/** The `approximate` attribute or URL parameter: auto, on or off (anything else: the default). */
+export function approximateSetting(v: string | null): CreateSearchOptions['approximate'] {
+  return v === 'auto' || v === 'on' || v === 'off' ? v : undefined;
+}
 
 export function engineModes(info: EngineInfo | null): SearchMode[] {
   const extra = info as (EngineInfo & { lexical?: boolean; modes?: SearchMode[] }) | null;
@@ -101,7 +112,7 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
       modelUrl,
       indexUrl,
       Comlink.proxy((p: LoadProgress) => emit('progress', p)),
-      { scorer: opts.scorer, encoder: opts.encoder, preload: opts.preload ?? 'lexical' },
+      { scorer: opts.scorer, encoder: opts.encoder, preload: opts.preload ?? 'lexical', approximate: opts.approximate ?? 'auto' },
       Comlink.proxy((i: EngineInfo) => {
         info = i;
         emit('upgrade', i);

@@ -9,7 +9,7 @@
 // "all"). The element sets data-ready="true" or "error" on itself when loading ends, and re-dispatches
 // 'hypencoder-ready' / 'hypencoder-error'.
 import viewCss from './style.css?inline';
-import { SEARCH_DEFAULTS, SEARCH_MODES, createSearch, type HypencoderSearch, type SearchMode } from '../lib/search.ts';
+import { SEARCH_DEFAULTS, SEARCH_MODES, approximateSetting, createSearch, type HypencoderSearch, type SearchMode } from '../lib/search.ts';
 import { mountSearchView, type SearchView } from './view.ts';
 
 const hostCss = ':host { display: block; } :host([hidden]) { display: none; }';
@@ -28,7 +28,7 @@ function parseExamples(attr: string | null): string[] {
 const Base = (typeof HTMLElement === 'undefined' ? class {} : HTMLElement) as typeof HTMLElement;
 
 export class HypencoderSearchElement extends Base {
-  static readonly observedAttributes = ['model', 'index', 'pages-base', 'debug', 'examples', 'k', 'backend', 'mode', 'preload', 'typos'];
+  static readonly observedAttributes = ['model', 'index', 'pages-base', 'debug', 'examples', 'k', 'backend', 'mode', 'preload', 'typos', 'approximate'];
   private search: HypencoderSearch | null = null;
   private view: SearchView | null = null;
   private container: HTMLDivElement;
@@ -102,6 +102,7 @@ export class HypencoderSearchElement extends Base {
       index,
       scorer: backend === 'cpu' || backend === 'webgpu' ? backend : undefined,
       preload: preload === 'all' || preload === 'lexical' ? preload : undefined,
+      approximate: approximateSetting(this.getAttribute('approximate')),
     });
     this.view = mountSearchView(this.container, this.search, {
       initialMode: mode && SEARCH_MODES.includes(mode) ? mode : undefined,

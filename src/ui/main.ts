@@ -4,7 +4,7 @@
 import pageCss from './page.css?inline';
 import viewCss from './style.css?inline';
 import { boundQuery } from '../core/query.ts';
-import { createSearch, SEARCH_DEFAULTS, SEARCH_MODES, type SearchMode } from '../lib/search.ts';
+import { approximateSetting, createSearch, SEARCH_DEFAULTS, SEARCH_MODES, type SearchMode } from '../lib/search.ts';
 import { checkBundleParam, parseAllowList } from './bundleSource.ts';
 import { cacheBundles } from './offline.ts';
 import { mountSearchView } from './view.ts';
@@ -99,6 +99,7 @@ const search = createSearch({
   scorer: scorer === 'cpu' || scorer === 'webgpu' ? scorer : undefined,
   encoder: encoder === 'wasm' || encoder === 'webgpu' ? encoder : undefined,
   preload: preload === 'all' || preload === 'lexical' ? preload : undefined,
+  approximate: approximateSetting(params.get('approximate')),
 });
 
 // Offline copies of the bundles are fetched after the first results are shown, or once the page

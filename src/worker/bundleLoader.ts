@@ -134,11 +134,16 @@ export async function readFacetFiles(b: OpenedBundles): Promise<{ filters: Docum
 export async function loadNeuralPart(
   b: OpenedBundles,
   onProgress: (p: LoadProgress) => void,
-  opts: { metadata: boolean },
+  /** `vectors` false: the query encoder only (an approximate search fetches the vectors it walks to, rangeFetch.ts). */
+  opts: { metadata: boolean; vectors?: boolean },
 ): Promise<NeuralPart & { docs: DocMetadata[] }> {
   const { model, manifest, modelSource, indexSource } = b;
   const modelFiles = model.encoders ? [model.encoders.files.queryEncoder, model.encoders.files.vocab] : [];
-  const totalBytes = [...modelFiles, ...manifest.vectorTiles, ...(opts.metadata ? manifest.metadataShards : [])].reduce((s, e) => s + e.bytes, 0);
+  const vectors = opts.vectors ?? true;
+  const totalBytes = [...modelFiles, ...(vectors ? manifest.vectorTiles : []), ...(opts.metadata ? manifest.metadataShards : [])].reduce(
+    (s, e) => s + e.bytes,
+    0,
+  );
   let loadedBytes = 0;
   let cachedBytes = 0;
   const progress = (phase: LoadProgress['phase'], bytes: number, fromKept: boolean) => {
@@ -156,7 +161,7 @@ export async function loadNeuralPart(
     queryEncoder = { onnx, vocabText };
   }
   const { tiles, metadata } = await readIndexFiles(indexSource, manifest, {
-    kinds: opts.metadata ? ['vectors', 'metadata'] : ['vectors'],
+    kinds: [...(vectors ? (['vectors'] as const) : []), ...(opts.metadata ? (['metadata'] as const) : [])],
     onRead: (e, n, k) => progress(e.kind === 'vectors' ? 'vectors' : 'metadata', n, k),
   });
   return { tiles, queryEncoder, docs: metadata };

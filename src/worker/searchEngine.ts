@@ -14,6 +14,10 @@ import { SEARCH_DEFAULTS, SEARCH_MODES, searchOptions, type SearchHit, type Sear
 import type { EncoderBackend } from './queryEncoder.ts';
 import type { NeuralRanker, ScorerBackend } from './neuralRanker.ts';
 import { prepareQuery } from './queryBounds.ts';
+import { walksGraph, type ApproximateSetting } from '../core/graphSearch.ts';
+import { readLazyLayout } from '../core/formats/chunkHashes.ts';
+import type { IndexManifest } from '../core/formats/index.ts';
+import type { WalkRanker, WalkStats } from './walkRanker.ts';
 import type { FacetCounts } from '../core/facets.ts';
 
 export type { ScorerBackend };
@@ -30,6 +34,12 @@ export interface EngineOptions {
   readbackQnet?: boolean;
   /** Keep verified files in IndexedDB for the next visit (default true). */
   cache?: boolean;
+  /**
+   * 'auto' (default): walk the neighbor graph, fetching only what the walk visits, for an index of
+   * more than WALK_DEFAULTS.autoAbovePassages passages that can be loaded lazily; 'on': always
+   * (refused for an index that cannot); 'off': score every passage (all vectors downloaded).
+   */
+  approximate?: ApproximateSetting;
   /**
    * 'lexical' (the library's default): answer lexical searches once the lexical part is in, the
    * neural half loaded at loadRest(); 'all' (the engine's default): load everything before the
@@ -65,6 +75,8 @@ export interface EngineInfo {
   neuralError?: string;
   /** Source documents (pages), where the index has a documents part; docCount counts their passages. */
   pages?: number;
+  /** Set when neural passages come from a graph walk over a lazily loaded index (EngineOptions.approximate). */
+  approximate?: boolean;
 }
 
 export interface SearchResponse {
@@ -81,6 +93,8 @@ export interface SearchResponse {
   /** A newer search started before this one finished: its answer was dropped (hits is empty). */
   superseded?: boolean;
   hits: SearchHit[];
+  /** Approximate search: the walk's passages scored, and the bytes it fetched (network) and read back (IndexedDB). */
+  approximate?: WalkStats;
   /** qnet: tokenize + query encoder (or the synthetic draw; 0 in lexical mode); score: the rest of the ranking (q-net over all passages, top-k, BM25, fusion). */
   timingsMs: { qnet: number; score: number; total: number };
   backend: ScorerBackend;
@@ -92,9 +106,17 @@ export interface FacetOverview {
   sortKeys: string[];
 }
 
+/** The neural half the engine searches with: every passage scored (neuralRanker.ts), or a graph walk (walkRanker.ts). */
+type NeuralHalf = Pick<
+  NeuralRanker,
+  'topK' | 'qnetFor' | 'tokenCut' | 'maxK' | 'lostDevice' | 'recover' | 'simulateDeviceLoss' | 'stop' | 'backend' | 'encoderBackend' | 'adapter'
+>;
+
 export class SearchEngine {
   private bundles: OpenedBundles | null = null;
-  private neural: NeuralRanker | null = null;
+  private neural: NeuralHalf | null = null;
+  /** Set when this load walks the graph (EngineOptions.approximate). */
+  private walker: WalkRanker | null = null;
   private info: EngineInfo | null = null;
   private generation = 0;
   private modeSearch: ModeSearch | null = null;
@@ -123,6 +145,7 @@ export class SearchEngine {
         ? { scheme, file: lexicalIndexFile(manifest), index: async () => (await openLexicalIndex(manifest, readLexical, bundles.readMember)).index }
         : null;
     const load = this.generationOfLoad;
+    if (this.walks(manifest, opts.approximate ?? 'auto')) return this.loadApproximate(bundles, indexUrl, lexical, onProgress, opts, onUpgrade);
     if (lexical && manifest.documents && opts.preload === 'lexical') {
       const { groups, fetchDocument, fetchWhole } = await openDocumentsPart(bundles, onProgress);
       const texts = DocumentTexts.perDocument(groups, manifest.docCount, fetchDocument, fetchWhole);
@@ -148,6 +171,78 @@ export class SearchEngine {
     const info = await this.loadNeural(bundles, opts, onProgress, true, lexical);
     onProgress({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
     return info;
+  }
+
+  /**
+   * Whether this load walks the graph: 'on', or 'auto' over WALK_DEFAULTS.autoAbovePassages passages,
+   * for an index that can be loaded lazily ('on' refuses one that cannot, naming what it lacks).
+   */
+  private walks(manifest: IndexManifest, setting: ApproximateSetting): boolean {
+    if (!walksGraph(setting, manifest.docCount)) return false;
+    const { layout, reason } = readLazyLayout(manifest);
+    const lacks = !layout ? reason : manifest.documents ? null : 'it has no documents part (written before 2026-12-03); rebuild it';
+    if (lacks && setting === 'on') throw new Error(`manifest.json: approximate search needs an index that can be loaded lazily: ${lacks}`);
+    return lacks === null;
+  }
+
+  /**
+   * An approximate load: the manifest, the documents map (and the lexical part's dictionary, where
+   * there is one), then the query encoder; vectors and graph rows come chunk by chunk as walks visit
+   * them (walkRanker.ts). Lexical search answers as soon as its part is in, as with preload 'lexical'.
+   */
+  private async loadApproximate(
+    bundles: OpenedBundles,
+    indexUrl: string,
+    lexical: ConstructorParameters<typeof ModeSearch>[2],
+    onProgress: (p: LoadProgress) => void,
+    opts: EngineOptions,
+    onUpgrade?: (info: EngineInfo) => void,
+  ): Promise<EngineInfo> {
+    const load = this.generationOfLoad;
+    const { manifest } = bundles;
+    const { groups, fetchDocument, fetchWhole } = await openDocumentsPart(bundles, onProgress);
+    const texts = DocumentTexts.perDocument(groups, manifest.docCount, fetchDocument, fetchWhole);
+    this.modeSearch = new ModeSearch(null, texts, lexical, Number.MAX_SAFE_INTEGER, () => readFacetFiles(bundles));
+    const startWalk = async (): Promise<EngineInfo> => {
+      const part = await loadNeuralPart(bundles, onProgress, { metadata: false, vectors: false });
+      if (load !== this.generationOfLoad) throw new Error('superseded by another load');
+      const { WalkRanker } = await import('./walkRanker.ts');
+      const walker = await WalkRanker.start(bundles.model, manifest, indexUrl, bundles.cache, part.queryEncoder, opts, {
+        runtime: (loadedBytes, totalBytes) => onProgress({ phase: 'runtime', loadedBytes, totalBytes }),
+        starting: () => onProgress({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 }),
+      });
+      if (load !== this.generationOfLoad) {
+        walker.stop();
+        throw new Error('superseded by another load');
+      }
+      this.neural = walker;
+      this.walker = walker;
+      this.modeSearch!.setNeural(async (q, depth, mask) => (await walker.topK(q, depth, () => false, mask))!.passages, walker.maxK);
+      const modes: SearchMode[] = this.modeSearch!.hasLexical ? [...SEARCH_MODES] : ['neural'];
+      const { backend, encoderBackend: encoder, adapter } = walker;
+      this.info = this.describe(bundles, { modes, loaded: 'all', backend, encoder, startEncoder: encoder, adapter, approximate: true });
+      return this.info;
+    };
+    if (!lexical) {
+      const info = await startWalk();
+      onProgress({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
+      return info;
+    }
+    await this.modeSearch.prepareLexical();
+    this.info = this.describe(bundles, { modes: [...SEARCH_MODES], loaded: 'lexical', approximate: true });
+    onProgress({ phase: 'ready', loadedBytes: 0, totalBytes: 0 });
+    this.rest = () =>
+      startWalk().then(
+        (info) => {
+          if (load === this.generationOfLoad) onUpgrade?.(info);
+        },
+        (e: unknown) => {
+          if (load !== this.generationOfLoad || !this.info) return;
+          this.info = { ...this.info, neuralError: (e as Error).message ?? String(e) };
+          onUpgrade?.(this.info);
+        },
+      );
+    return this.info;
   }
 
   /** Bumped by each load and release, so a neural half loading for an earlier load is dropped. */
@@ -279,9 +374,11 @@ export class SearchEngine {
     if (!ranking || superseded()) return dropped();
     const total = performance.now() - t0;
     const { hits, corrections, facets } = ranking;
+    const walk = mode !== 'lexical' && this.walker?.last;
     return {
       query,
       mode,
+      ...(walk ? { approximate: walk } : {}),
       ...(notice ? { notice } : {}),
       ...(corrections ? { corrections } : {}),
       ...(facets ? { facets } : {}),
@@ -320,6 +417,7 @@ export class SearchEngine {
     this.rest = null;
     this.neural?.stop();
     this.neural = null;
+    this.walker = null;
     this.bundles = null;
     this.info = null;
     this.modeSearch = null;
