@@ -5,6 +5,7 @@ import path from 'node:path';
 import { makePassages, type Passage, type PassageStats } from '../../core/ingest/passages.ts';
 import type { SourceDoc } from '../../core/ingest/types.ts';
 import { InputError } from '../../core/ingest/utf8.ts';
+import { encoderInputText } from '../../core/formats/index.ts';
 import { BertWordPieceTokenizer } from '../../core/tokenizer.ts';
 import { CliError } from '../errors.ts';
 import { type InputSummary, readInput } from '../readInput.ts';
@@ -39,8 +40,10 @@ export async function ingestPassages(job: IndexJob): Promise<Ingested> {
     lowercase: enc.tokenizer.lowercase,
     stripAccents: enc.tokenizer.stripAccents,
   });
+  // A dense model's document prefix ("passage: ") takes its pieces of the limit before any text does.
+  const prefixTokens = enc.documentPrefix ? tokenizer.pieceIds(encoderInputText(enc, 'document', '')).length : 0;
   const { passages, stats } = makePassages(docs, {
-    maxTokens: enc.maxDocumentTokens,
+    maxTokens: enc.maxDocumentTokens - prefixTokens,
     long: opts.long ?? 'split',
     countTokens: (w) => tokenizer.pieceIds(w).length,
   });
