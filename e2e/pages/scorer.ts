@@ -116,7 +116,9 @@ async function runParity(c: ParityCase): Promise<ParityResult> {
       const masked = await scorer.search(c.k, mask);
       // The reference over the kept documents only: the rest score -inf and are cut from the ideal list.
       const refKept = ref.map((v, i) => (kept.has(i) ? v : Number.NEGATIVE_INFINITY));
-      topkMismatches.push(...compareTopK(masked.indices, masked.scores, refKept, mags, Math.min(c.k, kept.size)).map((x) => `filtered (${kept.size} kept): ${x}`));
+      topkMismatches.push(
+        ...compareTopK(masked.indices, masked.scores, refKept, mags, Math.min(c.k, kept.size)).map((x) => `filtered (${kept.size} kept): ${x}`),
+      );
       const outside = [...masked.indices].filter((i) => !kept.has(i));
       if (outside.length) topkMismatches.push(`filtered: returned documents not kept: ${outside.slice(0, 5).join(', ')}`);
       const again = await scorer.search(c.k);

@@ -179,7 +179,11 @@ export function validateIndexManifest(json: unknown, file = MANIFEST_FILE_NAME):
   if (documents) {
     const named = [documents.map, documents.filters, documents.sort].filter((p): p is string => p !== undefined);
     if (new Set(named).size !== named.length) fail(file, 'documents', `names one file twice: ${show(named)}`);
-    for (const [field, p] of [['map', documents.map], ['filters', documents.filters], ['sort', documents.sort]] as const)
+    for (const [field, p] of [
+      ['map', documents.map],
+      ['filters', documents.filters],
+      ['sort', documents.sort],
+    ] as const)
       if (p !== undefined && !documentFiles.some((e) => e.path === p)) fail(file, `documents.${field}`, `must be a file of kind "documents", got ${show(p)}`);
     const stray = documentFiles.find((e) => !named.includes(e.path));
     if (stray) fail(file, where(stray), 'has kind "documents" but the documents descriptor does not name it');
