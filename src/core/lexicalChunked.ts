@@ -12,9 +12,9 @@ import { merkleMemberPath, readMerkleSet, type MerkleSetDescriptor } from './for
 import { ObjectReader, parseJsonText, readDescriptor, show } from './formats/fields.ts';
 import { buildMerkleSet } from './formats/merkle.ts';
 import { VarintReader, pushVarint } from './formats/varint.ts';
-import { LEXICAL_FIELDS, exactLexicalQuery, type LexicalHit, type LexicalQuery, type LexicalSearcher } from './lexical.ts';
-import { lexicalQueryTerms, lexicalStem } from './lexicalText.ts';
-import { LEXICAL_WORDS_FILE, TYPO_DEFAULTS, type WordList, allowedTypos, parseWordList } from './typoTolerance.ts';
+import { LEXICAL_FIELDS, exactLexicalQuery, type LexicalQuery } from './lexical.ts';
+import { type FieldPostings, PostingsSearcher } from './lexicalScoring.ts';
+import { LEXICAL_WORDS_FILE, type WordList, parseWordList } from './typoTolerance.ts';
 
 export const LEXICAL_DICTIONARY_FILE = 'lexical/dictionary.json';
 export const LEXICAL_DICTIONARY_FORMAT = 'hypencoder-lexical-dictionary';
@@ -39,12 +39,6 @@ export function readLexicalChunkSet(raw: Record<string, unknown>, file: string):
   return readMerkleSet(ObjectReader.of(file, 'lexical', raw).object('chunks'));
 }
 
-/** One term's postings in one field: documents ascending, each with its weight in thousandths. */
-interface FieldPostings {
-  docs: Uint32Array;
-  weights: Uint32Array;
-}
-
 /** Lunr 2.3.9's index internals that @types/lunr leaves out. */
 interface LunrInternals {
   invertedIndex: Record<string, { _index: number }>;
@@ -62,12 +56,20 @@ export interface ChunkedLexicalFiles {
   members: Uint8Array[];
 }
 
+/** Each term's postings per field (LEXICAL_FIELDS' order), documents in any order: what a chunk set stores. */
+export type TermPostings = Map<string, { docs: number[]; weights: number[] }[]>;
+
 /** The dictionary and chunk set of a Lunr index built by buildLexicalIndex (refs "0" … "documents − 1"); paths relative to the bundle folder. */
 export async function chunkLexicalIndex(index: lunr.Index, documents: number, targetBytes = LEXICAL_CHUNK_TARGET_BYTES): Promise<ChunkedLexicalFiles> {
+  return chunkPostings(lexicalPostings(index), documents, targetBytes);
+}
+
+/** Lunr's BM25 weights of every term, in thousandths, per field (the index's collection statistics are in them). */
+export function lexicalPostings(index: lunr.Index): TermPostings {
   const { invertedIndex, fieldVectors } = index as unknown as LunrInternals;
   const termOf: string[] = [];
   for (const [term, posting] of Object.entries(invertedIndex)) termOf[posting._index] = term;
-  const postings = new Map<string, { docs: number[]; weights: number[] }[]>();
+  const postings: TermPostings = new Map();
   for (const [fieldRef, vector] of Object.entries(fieldVectors)) {
     const slash = fieldRef.indexOf('/');
     const field = LEXICAL_FIELDS.indexOf(fieldRef.slice(0, slash) as (typeof LEXICAL_FIELDS)[number]);
@@ -89,6 +91,34 @@ export async function chunkLexicalIndex(index: lunr.Index, documents: number, ta
       p[field].weights.push(weight);
     }
   }
+  return postings;
+}
+
+/**
+ * The postings of documents [first, first + documents) only, renumbered from 0, with the weights
+ * as they are (computed over the whole collection): one shard's part (src/cli/indexStages/shards.ts).
+ * Terms none of those documents hold are left out.
+ */
+export function slicePostings(postings: TermPostings, first: number, documents: number): TermPostings {
+  const out: TermPostings = new Map();
+  for (const [term, fields] of postings) {
+    const cut = fields.map(({ docs, weights }) => {
+      const kept = { docs: [] as number[], weights: [] as number[] };
+      docs.forEach((d, i) => {
+        if (d >= first && d < first + documents) {
+          kept.docs.push(d - first);
+          kept.weights.push(weights[i]);
+        }
+      });
+      return kept;
+    });
+    if (cut.some((f) => f.docs.length > 0)) out.set(term, cut);
+  }
+  return out;
+}
+
+/** The dictionary and chunk set of these postings, over `documents` documents. */
+export async function chunkPostings(postings: TermPostings, documents: number, targetBytes = LEXICAL_CHUNK_TARGET_BYTES): Promise<ChunkedLexicalFiles> {
   const chunks: { firstTerm: string; terms: number; bytes: number[] }[] = [];
   const encoder = new TextEncoder();
   for (const term of [...postings.keys()].sort()) {
@@ -200,18 +230,10 @@ export function parseLexicalChunk(bytes: Uint8Array, dict: LexicalDictionary, j:
   return terms;
 }
 
-/** Distinct stems a misspelt word's nearest words may have whose chunks are read to pick its corrections: a bound on the fetches one word can cause. */
-const CORRECTION_STEMS_READ = 12;
-/** Misspelt words whose corrections are kept (then the cache starts again): a query typed letter by letter asks for the same words again. */
-const CORRECTION_CACHE_WORDS = 1000;
-
 /** The chunked index of one bundle: fetches (through `readChunk`, which verifies the chunk against the set's root) and keeps the chunks its queries need. */
-export class ChunkedLexicalIndex implements LexicalSearcher {
+export class ChunkedLexicalIndex extends PostingsSearcher {
   private readonly chunks = new Map<number, Map<string, FieldPostings[]>>();
   private readonly loading = new Map<number, Promise<void>>();
-  /** The word list, read the first time a query has a word no document holds (a failure is not kept). */
-  private words: Promise<WordList> | null = null;
-  private readonly corrected = new Map<string, { stem: string; w: string }[]>();
 
   constructor(
     readonly dictionary: LexicalDictionary,
@@ -219,16 +241,31 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
     private readonly readChunk: (j: number) => Promise<Uint8Array>,
     /** The word list's bytes, verified; absent where the bundle has none (no typo tolerance). */
     private readonly readWords?: () => Promise<Uint8Array>,
-    private readonly wordsFile = LEXICAL_WORDS_FILE,
-  ) {}
+    private readonly wordsPath = LEXICAL_WORDS_FILE,
+  ) {
+    super();
+  }
 
   get documents(): number {
     return this.dictionary.documents;
   }
 
+  get fields(): readonly string[] {
+    return this.dictionary.fields;
+  }
+
   /** Whether the bundle has a word list (typo tolerance). */
   get hasWords(): boolean {
     return this.readWords !== undefined;
+  }
+
+  protected get wordsFile(): string {
+    return this.wordsPath;
+  }
+
+  protected async readWordList(): Promise<WordList> {
+    if (!this.readWords) throw new Error(`${this.dictionary.file}: this bundle has no word list (lexical.words)`);
+    return parseWordList(await this.readWords(), this.wordsPath);
   }
 
   /** The chunk that would hold `term` (the last whose first term is ≤ it), or −1 before the first. */
@@ -247,78 +284,19 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
   /** The distinct chunks a query's terms fall in (what prepare fetches first). */
   chunksFor(query: string | LexicalQuery): number[] {
     const stems = typeof query === 'string' ? exactLexicalQuery(query).terms.keys() : query.terms.keys();
-    return [...new Set([...stems].map((t) => this.chunkOf(t)))].filter((j) => j >= 0);
+    return this.chunksOfTerms(stems);
   }
 
-  /**
-   * Reads the query's chunks; with `typos`, then corrects each word (of a length that may have typos)
-   * whose stem no document holds: its nearest corpus words (the word list, read now the first time),
-   * their stems' chunks read to keep the TYPO_DEFAULTS.maxCorrections stems most documents hold,
-   * each weighing correctionWeight per occurrence of the word.
-   */
-  async prepare(query: string, typos = false): Promise<LexicalQuery> {
-    const q = exactLexicalQuery(query);
-    await this.loadAll(this.chunksFor(q));
-    if (!typos || !this.readWords) return q;
-    // Each typed word and how often it occurs: a correction weighs per occurrence, as the word would.
-    const typed = new Map<string, number>();
-    for (const w of lexicalQueryTerms(query)) typed.set(w, (typed.get(w) ?? 0) + 1);
-    const missing = [...typed.keys()].filter((w) => allowedTypos(w) > 0 && !this.postings(lexicalStem(w)));
-    if (missing.length === 0) return q;
-    const words = await this.wordList();
-    for (const word of missing) {
-      const found = await this.corrections(word, words);
-      if (found.length === 0) continue;
-      const count = typed.get(word)!;
-      for (const c of found) q.terms.set(c.stem, (q.terms.get(c.stem) ?? 0) + TYPO_DEFAULTS.correctionWeight * count);
-      q.corrections.push({ word, to: found.map((c) => c.w) });
-    }
-    return q;
+  private chunksOfTerms(terms: Iterable<string>): number[] {
+    return [...new Set([...terms].map((t) => this.chunkOf(t)))].filter((j) => j >= 0);
   }
 
-  /** A misspelt word's corrections: the stems of its nearest words (each shown by its first nearest word), read, most documents first. */
-  private async corrections(word: string, words: WordList): Promise<{ stem: string; w: string }[]> {
-    const kept = this.corrected.get(word);
-    if (kept) return kept;
-    const shownBy = new Map<string, string>();
-    for (const w of words.nearest(word).words) {
-      const stem = lexicalStem(w);
-      if (!shownBy.has(stem) && shownBy.size < CORRECTION_STEMS_READ) shownBy.set(stem, w);
-    }
-    await this.loadAll([...new Set([...shownBy.keys()].map((t) => this.chunkOf(t)))].filter((j) => j >= 0));
-    const found = [...shownBy]
-      .map(([stem, w]) => ({ stem, w, df: documentFrequency(this.postings(stem)) }))
-      .filter((c) => c.df > 0)
-      .sort((a, b) => b.df - a.df || (a.w < b.w ? -1 : 1))
-      .slice(0, TYPO_DEFAULTS.maxCorrections)
-      .map(({ stem, w }) => ({ stem, w }));
-    if (this.corrected.size >= CORRECTION_CACHE_WORDS) this.corrected.clear();
-    this.corrected.set(word, found);
-    return found;
+  async loadTerms(terms: Iterable<string>): Promise<void> {
+    await Promise.all(this.chunksOfTerms(terms).map((j) => this.load(j)));
   }
 
-  /** Every chunk, and the word list checked against them (each word's stem is a term of the index). */
-  async prepareAll(): Promise<void> {
+  protected async loadEverything(): Promise<void> {
     for (let j = 0; j < this.dictionary.chunks.count; j++) await this.load(j);
-    if (!this.readWords) return;
-    const words = await this.wordList();
-    words.words.forEach((w, i) => {
-      if (!this.postings(lexicalStem(w)))
-        throw new Error(`${this.wordsFile}:${i + 1}: ${show(w)} is not a word of any document (its stem is not in the index)`);
-    });
-  }
-
-  private wordList(): Promise<WordList> {
-    if (!this.words) {
-      const read = this.readWords!;
-      this.words = read().then((bytes) => parseWordList(bytes, this.wordsFile));
-      this.words.catch(() => (this.words = null));
-    }
-    return this.words;
-  }
-
-  private async loadAll(js: number[]): Promise<void> {
-    await Promise.all(js.map((j) => this.load(j)));
   }
 
   private load(j: number): Promise<void> {
@@ -336,46 +314,11 @@ export class ChunkedLexicalIndex implements LexicalSearcher {
     return p;
   }
 
-  private postings(term: string): FieldPostings[] | undefined {
+  postings(term: string): FieldPostings[] | undefined {
     const j = this.chunkOf(term);
     if (j < 0) return undefined;
     const chunk = this.chunks.get(j);
     if (!chunk) throw new Error(`${this.dictionary.file}: chunk ${j} is not loaded (call prepare(query) first)`);
     return chunk.get(term);
   }
-
-  hits(query: string | LexicalQuery): LexicalHit[] {
-    // Lunr's query vector: each indexed term weighs its number of occurrences in the query (a correction less).
-    const q = typeof query === 'string' ? exactLexicalQuery(query) : query;
-    const present: { weight: number; fields: FieldPostings[] }[] = [];
-    for (const term of [...q.terms.keys()].sort()) {
-      const fields = this.postings(term);
-      if (fields) present.push({ weight: q.terms.get(term)!, fields });
-    }
-    if (present.length === 0) return [];
-    const magnitude = Math.sqrt(present.reduce((s, p) => s + p.weight * p.weight, 0));
-    const scores = new Map<number, number>();
-    for (let f = 0; f < this.dictionary.fields.length; f++) {
-      const dot = new Map<number, number>();
-      for (const { weight, fields } of present) {
-        const { docs, weights } = fields[f];
-        for (let i = 0; i < docs.length; i++) dot.set(docs[i], (dot.get(docs[i]) ?? 0) + weight * (weights[i] / 1000));
-      }
-      for (const [doc, d] of dot) {
-        const s = scores.get(doc);
-        scores.set(doc, s === undefined ? d / magnitude : s + d / magnitude);
-      }
-    }
-    const hits = [...scores].map(([doc, score]) => ({ doc, score }));
-    hits.sort((a, b) => b.score - a.score || a.doc - b.doc);
-    return hits;
-  }
-}
-
-/** Documents a term's postings name in any field. */
-function documentFrequency(fields: FieldPostings[] | undefined): number {
-  if (!fields) return 0;
-  const docs = new Set<number>();
-  for (const p of fields) for (const d of p.docs) docs.add(d);
-  return docs.size;
 }
