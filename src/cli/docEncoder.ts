@@ -2,15 +2,25 @@
 // CLS or pooled vectors; each text gets the model's document prefix first), one session using every
 // core for its intra-op thread pool. Batches are formed by the caller in a fixed way (see
 // encodeTile), so the same input gives the same floats.
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { encoderInputText, type EncoderSpec, type ModelBundle } from '../core/formats/index.ts';
-import type { BertWordPieceTokenizer } from '../core/tokenizer.ts';
+import { BertWordPieceTokenizer } from '../core/tokenizer.ts';
 import { CliError } from './errors.ts';
 import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 type Ort = typeof import('onnxruntime-node');
 type Session = Awaited<ReturnType<Ort['InferenceSession']['create']>>;
+
+/** The model's WordPiece tokenizer: it decides the passages and feeds the encoder. */
+export async function openModelTokenizer(modelDir: string, model: ModelBundle): Promise<BertWordPieceTokenizer> {
+  const enc = model.encoders!;
+  return BertWordPieceTokenizer.fromVocab(await readFile(path.join(modelDir, enc.files.vocab.path), 'utf8'), {
+    lowercase: enc.tokenizer.lowercase,
+    stripAccents: enc.tokenizer.stripAccents,
+  });
+}
 
 export class DocEncoder {
   private constructor(

@@ -84,6 +84,10 @@ export function registerIndex(program: Command): void {
       collect,
     )
     .option('--no-resume', 'start over even if an interrupted run left finished tiles')
+    .option(
+      '--dask <where>',
+      'encode the tiles as Dask tasks: local:N (a local cluster of N workers for this run) or a scheduler address (tcp://host:8786; every worker needs this package and the model at the same path); the bundle is byte-identical to a run without it',
+    )
     .option('--threads <n>', 'onnxruntime threads (default: all cores; more than the cores are capped to them)', intOption('--threads', OPTION_RANGES.threads))
     .option('--json', 'print the summary as JSON on stdout')
     .option('-q, --quiet', 'no progress output')

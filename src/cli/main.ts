@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { registerConvert } from './convert.ts';
 import { CliError, errnoText } from './errors.ts';
+import { registerEncodeTile } from './daskEncode.ts';
 import { registerIndex } from './indexCommand.ts';
 import { registerParity } from './parity.ts';
 import { registerSearchCommands } from './searchCommands.ts';
@@ -17,6 +18,7 @@ export function buildProgram(): Command {
   registerConvert(program);
   registerParity(program);
   registerIndex(program);
+  registerEncodeTile(program);
   registerSearchCommands(program);
   registerSite(program);
   return program;

@@ -8,9 +8,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Passage } from '../../core/ingest/passages.ts';
 import { writeFileAtomic } from '../atomicWrite.ts';
+import { type DaskTarget, encodeTilesOnDask, threadsPerTask, tileFileSha256, writeTileSpec } from '../daskEncode.ts';
 import { DocEncoder } from '../docEncoder.ts';
 import type { Ingested } from './ingest.ts';
-import { type IndexJob, tileRange } from './job.ts';
+import { type IndexJob, type IndexSummary, tileRange } from './job.ts';
 import { EncodeProgress } from './progress.ts';
 
 const WORK_FORMAT = 'hypencoder-index-work';
@@ -24,6 +25,8 @@ export interface Encoded {
   seconds: number;
   /** The work folder; removed by discardWork once the bundle is in place. */
   workDir: string;
+  /** --dask: where the tiles were encoded. */
+  dask: IndexSummary['dask'];
 }
 
 interface WorkFolder {
@@ -104,7 +107,11 @@ export async function encodePassages(job: IndexJob, { passages, tokenizer }: Ing
 
   const startedAt = performance.now();
   let encodedPassages = 0;
-  if (todo.length > 0) {
+  let dask: Encoded['dask'] = null;
+  if (todo.length > 0 && job.dask) {
+    dask = await encodeOnDask(job, job.dask, work, { passages, tokenizer }, todo, vectors, startedAt);
+    encodedPassages = todoPassages;
+  } else if (todo.length > 0) {
     const encoder = await DocEncoder.open(job.modelDir, model, job.threads);
     job.log(
       `encoding ${todoPassages} passages with ${model.id} (dim ${dim}, ≤ ${enc.maxDocumentTokens} tokens) on ${encoder.threads} onnxruntime threads, batches of ${job.batchSize}`,
@@ -132,8 +139,7 @@ export async function encodePassages(job: IndexJob, { passages, tokenizer }: Ing
         );
         const bytes = new Uint8Array(v.buffer, v.byteOffset, v.byteLength);
         await writeFileAtomic(tileFile(work, t), bytes);
-        work.finished[String(t)] = sha256(bytes);
-        await writeFileAtomic(work.stateFile, JSON.stringify({ format: WORK_FORMAT, key: work.key, tiles, finished: work.finished }));
+        await recordTile(work, t, sha256(bytes), tiles);
         vectors.set(v, a * dim);
         progress.tileFinished(t, tiles);
       }
@@ -144,7 +150,72 @@ export async function encodePassages(job: IndexJob, { passages, tokenizer }: Ing
       await encoder.close();
     }
   }
-  return { vectors, tiles, resumedTiles, encodedPassages, seconds: (performance.now() - startedAt) / 1000, workDir: work.dir };
+  return { vectors, tiles, resumedTiles, encodedPassages, seconds: (performance.now() - startedAt) / 1000, workDir: work.dir, dask };
+}
+
+/** A finished tile recorded in state.json (one writer: this process), so a rerun resumes from it. */
+async function recordTile(work: WorkFolder, t: number, sha: string, tiles: number): Promise<void> {
+  work.finished[String(t)] = sha;
+  await writeFileAtomic(work.stateFile, JSON.stringify({ format: WORK_FORMAT, key: work.key, tiles, finished: work.finished }));
+}
+
+/**
+ * The tiles in `todo` as Dask tasks: each tile's spec (its passages' texts and token counts, the
+ * model and batch size) into the work folder, the driver started, each tile the driver reports
+ * checked (size and SHA-256), recorded and copied into `vectors`.
+ */
+async function encodeOnDask(
+  job: IndexJob,
+  target: DaskTarget,
+  work: WorkFolder,
+  { passages }: Pick<Ingested, 'passages' | 'tokenizer'>,
+  todo: number[],
+  vectors: Float32Array,
+  startedAt: number,
+): Promise<NonNullable<Encoded['dask']>> {
+  const n = passages.length;
+  const tiles = Math.ceil(n / job.tileDocs);
+  const threads = threadsPerTask(target, job.threads);
+  await mkdir(path.join(work.dir, 'dask'), { recursive: true });
+  for (const t of todo) {
+    const [a, b] = tileRange(job, t, n);
+    const slice = passages.slice(a, b);
+    await writeTileSpec(work.dir, {
+      format: 'hypencoder-encode-tile',
+      tile: t,
+      modelDir: path.resolve(job.modelDir),
+      modelJsonSha256: job.modelJsonSha256,
+      batchSize: job.batchSize,
+      threads,
+      texts: slice.map((p) => p.encodeText),
+      tokenCounts: slice.map((p) => p.tokens),
+    });
+  }
+  const todoPassages = todo.reduce((s, t) => s + tileRange(job, t, n)[1] - tileRange(job, t, n)[0], 0);
+  const progress = new EncodeProgress(job.log, todoPassages, startedAt, job.opts.quiet ?? false);
+  try {
+    const run = await encodeTilesOnDask(target, work.dir, todo, job.log, async (t, sha) => {
+      const file = tileFile(work, t);
+      const [a, b] = tileRange(job, t, n);
+      const bytes = new Uint8Array(await readFile(file));
+      if (bytes.byteLength !== (b - a) * job.dim * 4 || tileFileSha256(file) !== sha)
+        throw new Error(`--dask: tile ${t} in ${file} is not what the driver reported (${bytes.byteLength} bytes, expected ${(b - a) * job.dim * 4})`);
+      vectors.set(new Float32Array(bytes.buffer, bytes.byteOffset, (b - a) * job.dim), a * job.dim);
+      await recordTile(work, t, sha, tiles);
+      progress.advance(b - a);
+      progress.tileFinished(t, tiles);
+    });
+    const missing = todo.filter((t) => !(String(t) in work.finished));
+    if (missing.length > 0) throw new Error(`--dask: the driver ended without tiles ${missing.join(', ')}`);
+    return {
+      scheduler: target.kind === 'local' ? `local:${target.workers}` : target.address,
+      workers: run.workers,
+      distributed: run.distributed,
+      seconds: run.seconds,
+    };
+  } finally {
+    progress.stop();
+  }
 }
 
 /** The work folder is no longer needed once the bundle is in place. */

@@ -1,12 +1,11 @@
 // Stage 1, ingest: the input files read and validated (readInput: each file's bytes to the
 // ingester its type picks), then split into passages of at most the model's document tokens.
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
 import { makePassages, type Passage, type PassageStats } from '../../core/ingest/passages.ts';
 import type { SourceDoc } from '../../core/ingest/types.ts';
 import { InputError } from '../../core/ingest/utf8.ts';
 import { encoderInputText } from '../../core/formats/index.ts';
-import { BertWordPieceTokenizer } from '../../core/tokenizer.ts';
+import type { BertWordPieceTokenizer } from '../../core/tokenizer.ts';
+import { openModelTokenizer } from '../docEncoder.ts';
 import { CliError } from '../errors.ts';
 import { type InputSummary, readInput } from '../readInput.ts';
 import type { IndexJob } from './job.ts';
@@ -36,10 +35,7 @@ export async function ingestPassages(job: IndexJob): Promise<Ingested> {
     if (e instanceof InputError) throw new CliError(e.message, 2);
     throw e;
   }
-  const tokenizer = BertWordPieceTokenizer.fromVocab(await readFile(path.join(job.modelDir, enc.files.vocab.path), 'utf8'), {
-    lowercase: enc.tokenizer.lowercase,
-    stripAccents: enc.tokenizer.stripAccents,
-  });
+  const tokenizer = await openModelTokenizer(job.modelDir, job.model);
   // A dense model's document prefix ("passage: ") takes its pieces of the limit before any text does.
   const prefixTokens = enc.documentPrefix ? tokenizer.pieceIds(encoderInputText(enc, 'document', '')).length : 0;
   const { passages, stats } = makePassages(docs, {

@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { MAX_TILE_BYTES, type ModelBundle } from '../../core/formats/index.ts';
 import type { PassageStats } from '../../core/ingest/passages.ts';
 import { DEFAULT_STORAGE_DTYPE, rowStrideWords, type StorageDtype } from '../../core/vectorStorage.ts';
+import { type DaskTarget, parseDaskOption } from '../daskEncode.ts';
 import { CliError } from '../errors.ts';
 import { checkBaseUrl, checkSelector, type LexicalIndexKind } from '../indexOptions.ts';
 import { loadModelWithEncoders, resolveModelDir } from '../modelDir.ts';
@@ -45,6 +46,8 @@ export interface IndexOptions {
   filterField?: string[];
   sortField?: string[];
   resume?: boolean;
+  /** Encode the tiles as Dask tasks: `local:N` or a scheduler address (src/cli/daskEncode.ts). */
+  dask?: string;
   threads?: number;
   json?: boolean;
   quiet?: boolean;
@@ -72,6 +75,8 @@ export interface IndexSummary {
   bundleBytes: number;
   bytesPerPassage: number;
   threads: number;
+  /** --dask: where the tiles were encoded, the workers and the stage's wall time. */
+  dask: { scheduler: string; workers: number; distributed: string; seconds: number } | null;
 }
 
 export const DEFAULT_TILE_DOCS = 4096;
@@ -92,6 +97,8 @@ export interface IndexJob {
   graphDegree: number;
   /** --threads capped to the cores; undefined: the encoder's default (all of them). */
   threads: number | undefined;
+  /** --dask, checked. */
+  dask: DaskTarget | undefined;
   modelDir: string;
   model: ModelBundle;
   encoders: NonNullable<ModelBundle['encoders']>;
@@ -136,6 +143,7 @@ export async function prepareJob(input: string, opts: IndexOptions): Promise<Ind
   }
   if (opts.chunkDocs && !opts.locality && !opts.entryPoints)
     throw new CliError('--chunk-docs: a lazily loaded index needs graph entry points; add --entry-points N or --locality', 2);
+  const dask = opts.dask === undefined ? undefined : parseDaskOption(opts.dask);
   if (opts.baseUrl !== undefined) checkBaseUrl(opts.baseUrl);
   if (opts.rootSelector !== undefined) checkSelector('--root-selector', opts.rootSelector);
   for (const s of opts.excludeSelectors ?? []) checkSelector('--exclude-selectors', s);
@@ -150,6 +158,7 @@ export async function prepareJob(input: string, opts: IndexOptions): Promise<Ind
     batchSize: opts.batchSize ?? DEFAULT_BATCH,
     graphDegree: opts.graphDegree ?? DEFAULT_GRAPH_DEGREE,
     threads,
+    dask,
     modelDir,
     model,
     encoders: model.encoders!,

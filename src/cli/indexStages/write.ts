@@ -68,6 +68,7 @@ export async function writeBundle(job: IndexJob, { ingested, encoded, stored, gr
     bundleBytes,
     bytesPerPassage: bundleBytes / n,
     threads: job.threads ?? 0,
+    dask: encoded.dask,
   };
   const long = stats.longDocuments ? `; ${stats.longDocuments} long documents ${opts.long === 'truncate' ? 'truncated' : 'split'}` : '';
   job.log(
