@@ -5,7 +5,8 @@
 //     float32 matrix products on every core — about 50× faster than the reference in JS;
 //   - 'reference': the Float64 reference scorer (src/core/qnet.ts), the oracle of every other one.
 // BM25 from the bundle's lexical index (src/core/lexicalBundle.ts); hybrid through src/core/fusion.ts. Results are one hit per
-// document (best passage).
+// document (best passage). Several bundles (--index repeated, or a shard list) are searched as one
+// collection through src/core/bundleUnion.ts: passages and documents numbered bundle after bundle.
 import path from 'node:path';
 import {
   qnetWeightsFromOutputs,
@@ -23,7 +24,10 @@ import { graphSearch, graphViewOf, productWalkOptions } from '../core/graphSearc
 import { CpuQNetScorer } from '../core/qnetCpu.ts';
 import type { QNetWeights } from '../core/qnet.ts';
 import type { LexicalRanker, TermCorrection } from '../core/lexical.ts';
-import { openLexicalRanker, readsLexical } from '../core/lexicalBundle.ts';
+import { openLexicalIndex, openLexicalRanker, readsLexical } from '../core/lexicalBundle.ts';
+import { LEXICAL_SCHEME_CHUNKED, LexicalRanker as Ranker } from '../core/lexical.ts';
+import { PostingsSearcher } from '../core/lexicalScoring.ts';
+import { type BundleUnion, UnionLexicalIndex, unionFilters, unionOf, unionSortKeys } from '../core/bundleUnion.ts';
 import { referenceScores } from '../core/qnet.ts';
 import { QNET_ONNX_INPUT, QNET_ONNX_OUTPUT, buildQNetOnnx } from '../core/qnetOnnx.ts';
 import { documentGroups, type DocumentGroups } from '../core/ranking.ts';
@@ -34,7 +38,8 @@ import { encoderInputText } from '../core/formats/modelBundle.ts';
 import { CliError } from './errors.ts';
 import { loadModelWithEncoders } from './modelDir.ts';
 import { boundQuery, queryCutNotice } from '../core/query.ts';
-import { FileSource, lexicalFiles, readIndexBundle, readVerified, setMembers, type LoadedIndex, type LoadedModel } from './readBundle.ts';
+import { FileSource, lexicalFiles, readVerified, setMembers, type LoadedIndex, type LoadedModel } from './readBundle.ts';
+import { readIndexSet, type SetBundle } from './indexSet.ts';
 import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 type Ort = typeof import('onnxruntime-node');
@@ -65,6 +70,9 @@ const ONNX_SCORE_ROWS = 65536;
 export class NodeSearchEngine {
   scorer: NodeScorer = 'onnx';
   private lexicalRanker: LexicalRanker | null = null;
+  /** Why there is no lexical ranker where some bundle has none (named in the refusal). */
+  private lexicalMissing: string | null = null;
+  private readonly union: BundleUnion;
   private readonly groups: DocumentGroups;
   private vectors: Float32Array | null = null;
   private tokenizer: BertWordPieceTokenizer | null = null;
@@ -72,31 +80,49 @@ export class NodeSearchEngine {
   private ort: Ort | null = null;
 
   private constructor(
-    readonly index: LoadedIndex,
+    readonly bundles: SetBundle[],
     readonly model: LoadedModel | null,
-    private readonly indexDir: string,
   ) {
-    this.groups = documentGroups(index.metadata);
+    try {
+      this.union = unionOf(
+        bundles.map((b) => ({ name: b.name, manifest: b.index.manifest, metadata: b.index.metadata, groups: documentGroups(b.index.metadata) })),
+      );
+    } catch (e) {
+      throw new CliError((e as Error).message, 2);
+    }
+    this.groups = this.union.groups;
+  }
+
+  /** The first bundle (the only one, unless several are searched as one). */
+  get index(): LoadedIndex {
+    return this.bundles[0].index;
   }
 
   get docs(): DocMetadata[] {
-    return this.index.metadata;
+    return this.union.docs;
   }
 
-  /** `modelDir` is needed for neural and hybrid search (it must be the model the index was built with). */
-  static async open(indexDir: string, modelDir: string | null, opts: { scorer?: NodeScorer } = {}): Promise<NodeSearchEngine> {
+  /** Passages of every bundle. */
+  get passageCount(): number {
+    return this.union.docs.length;
+  }
+
+  /**
+   * `index`: a bundle folder, a folder with a shard list, or several of them searched as one collection.
+   * `modelDir` is needed for neural and hybrid search (it must be the model the index was built with).
+   */
+  static async open(index: string | string[], modelDir: string | null, opts: { scorer?: NodeScorer } = {}): Promise<NodeSearchEngine> {
     const model = modelDir ? await loadModelWithEncoders(modelDir) : null;
-    let index: LoadedIndex;
+    const dirs = typeof index === 'string' ? [index] : index;
+    let bundles: SetBundle[];
     try {
-      index = await readIndexBundle(indexDir, { model: model ?? undefined });
+      bundles = (await readIndexSet(dirs, { model: model ?? undefined })).bundles;
     } catch (e) {
-      throw new CliError(`index ${indexDir}: ${(e as Error).message}`, 2);
+      throw new CliError(`index ${(e as Error).message}`, 2);
     }
-    const engine = new NodeSearchEngine(index, model, indexDir);
+    const engine = new NodeSearchEngine(bundles, model);
     engine.scorer = opts.scorer ?? 'onnx';
-    if (readsLexical(index.manifest)) {
-      engine.lexicalRanker = await openLexicalRanker(index.manifest, index.metadata, engine.groups, lexicalFiles(indexDir, index), setMembers(indexDir));
-    }
+    await engine.openLexical();
     if (model) {
       const ort = await loadOnnxRuntimeNode();
       if (!ort) throw new CliError('onnxruntime-node is not installed (npm ci installs it): it encodes the queries', 3);
@@ -107,15 +133,46 @@ export class NodeSearchEngine {
         lowercase: enc.tokenizer.lowercase,
         stripAccents: enc.tokenizer.stripAccents,
       });
-      const d = index.manifest.dim;
-      engine.vectors = new Float32Array(index.manifest.docCount * d);
+      const d = engine.union.dim;
+      engine.vectors = new Float32Array(engine.passageCount * d);
       let row = 0;
-      for (const t of index.tiles) {
+      for (const t of bundles.flatMap((b) => b.index.tiles)) {
         engine.vectors.set(decodeVectors(t), row * d);
         row += t.n;
       }
     }
     return engine;
+  }
+
+  /** One bundle's lexical index as it is (any scheme); several bundles' chunked indexes as one (UnionLexicalIndex). */
+  private async openLexical(): Promise<void> {
+    const without = this.bundles.find((b) => !readsLexical(b.index.manifest));
+    if (this.bundles.length === 1) {
+      const { dir, index } = this.bundles[0];
+      if (!without) this.lexicalRanker = await openLexicalRanker(index.manifest, index.metadata, this.groups, lexicalFiles(dir, index), setMembers(dir));
+      return;
+    }
+    if (without) {
+      this.lexicalMissing = `${without.name} has no lexical index this version reads`;
+      return;
+    }
+    const parts: { index: PostingsSearcher; firstDocument: number }[] = [];
+    for (const [b, { dir, index, name }] of this.bundles.entries()) {
+      const opened = await openLexicalIndex(index.manifest, lexicalFiles(dir, index), setMembers(dir));
+      if (!(opened.index instanceof PostingsSearcher))
+        throw new CliError(
+          `${name}: its lexical scheme ${opened.scheme} is one Lunr index and cannot be searched with other bundles; rebuild it with the default --lexical chunked`,
+          2,
+        );
+      parts.push({ index: opened.index, firstDocument: this.union.parts[b].firstDocument });
+    }
+    this.lexicalRanker = new Ranker(
+      new UnionLexicalIndex(parts),
+      LEXICAL_SCHEME_CHUNKED,
+      this.docs,
+      this.groups,
+      `the lexical indexes of ${this.bundles.length} bundles`,
+    );
   }
 
   hasLexical(): boolean {
@@ -141,6 +198,7 @@ export class NodeSearchEngine {
    */
   async walkPassages(query: string, depth: number): Promise<{ passages: ScoredDoc[]; scored: number }> {
     const m = this.index.manifest;
+    if (this.bundles.length > 1) throw new CliError(`--approximate walks one bundle's neighbor graph; ${this.bundles.length} bundles were given`, 2);
     if (!m.graph?.entryPoints) throw new CliError('--approximate needs a neighbor graph with entry points: index with --entry-points N or --locality', 2);
     const weights = await this.queryWeights(query);
     const d = m.dim;
@@ -162,9 +220,9 @@ export class NodeSearchEngine {
   /** Scores of every passage under the query's q-net (Float64 reference scorer). */
   async neuralScores(query: string): Promise<Float64Array> {
     const weights = await this.queryWeights(query);
-    const n = this.index.manifest.docCount;
+    const n = this.passageCount;
     if (this.scorer === 'reference') return referenceScores(weights, this.vectors!, n);
-    const d = this.index.manifest.dim;
+    const d = this.union.dim;
     const qnet = await this.ort!.InferenceSession.create(buildQNetOnnx(weights));
     try {
       const scores = new Float64Array(n);
@@ -181,6 +239,7 @@ export class NodeSearchEngine {
 
   private lexicalOrRefuse(): LexicalRanker {
     if (this.lexicalRanker) return this.lexicalRanker;
+    if (this.lexicalMissing) throw new CliError(`${this.lexicalMissing}; use --mode neural, or search it apart`, 2);
     const scheme = this.index.manifest.lexical?.scheme;
     throw new CliError(
       scheme
@@ -195,15 +254,22 @@ export class NodeSearchEngine {
 
   facets(): Promise<{ filters: DocumentFilters | null; sort: DocumentSortKeys | null }> {
     this.facetFiles ??= (async () => {
-      const source = new FileSource(this.indexDir);
-      return { filters: await readDocumentFilters(source, this.index.manifest), sort: await readDocumentSort(source, this.index.manifest) };
+      const filters: (DocumentFilters | null)[] = [];
+      const sort: (DocumentSortKeys | null)[] = [];
+      for (const { dir, index } of this.bundles) {
+        const source = new FileSource(dir);
+        filters.push(await readDocumentFilters(source, index.manifest));
+        sort.push(await readDocumentSort(source, index.manifest));
+      }
+      if (this.bundles.length === 1) return { filters: filters[0], sort: sort[0] };
+      return { filters: unionFilters(this.union, filters), sort: unionSortKeys(this.union, sort) };
     })();
     return this.facetFiles;
   }
 
   /** The filters, facet counts and sort of one search (src/core/facets.ts); undefined for an index without filters and no sort asked. */
   private async refinement(filters: FilterSelection, sort: SortOrder | null): Promise<Refinement | undefined> {
-    if (!this.index.manifest.documents?.filters && !sort && Object.keys(filters).length === 0) return undefined;
+    if (!this.bundles.some((b) => b.index.manifest.documents?.filters) && !sort && Object.keys(filters).length === 0) return undefined;
     const files = await this.facets();
     return {
       allowed: allowedDocuments(files.filters, filters, this.groups.passages.length),

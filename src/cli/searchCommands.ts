@@ -18,6 +18,8 @@ import { checkOutputFile } from './outputPath.ts';
 import { DEFAULT_MODEL_DIR, loadModelWithEncoders, resolveModelDir } from './modelDir.ts';
 import { NodeSearchEngine, type NodeScorer, type SearchResult } from './nodeEngine.ts';
 import { lexicalFiles, readBundleFile, readIndexBundle, setMembers, verifyDocumentsPart } from './readBundle.ts';
+import { isShardListFolder, readIndexSet } from './indexSet.ts';
+import { SHARD_LIST_FILE } from '../core/formats/shardList.ts';
 
 function kOption(v: string): number {
   const n = Number(v);
@@ -27,6 +29,17 @@ function kOption(v: string): number {
 
 const APPROXIMATE_HELP =
   "neural passages from a walk of the index's neighbor graph (best-first from its entry points, the page's approximate search with its defaults) instead of scoring every passage";
+
+const INDEX_HELP = 'index bundle folder, or a folder with a shard list (index --shards); repeat it to search several bundles of one model as one collection';
+
+/** --index, repeatable: the folders in the order given. */
+function collectIndex(dir: string, previous: string[]): string[] {
+  return [...previous, dir];
+}
+
+function needIndex(dirs: string[]): void {
+  if (dirs.length === 0) throw new CliError("required option '-i, --index <dir>' not specified", 2);
+}
 
 /** --filter key:value, repeatable: the values per key. */
 function collectFilters(spec: string, previous: FilterSelection): FilterSelection {
@@ -58,7 +71,7 @@ export function registerSearchCommands(program: Command): void {
   program
     .command('search')
     .description('search an index from the command line')
-    .requiredOption('-i, --index <dir>', 'index bundle folder')
+    .option('-i, --index <dir>', INDEX_HELP, collectIndex, [])
     .argument('<query>', 'the query, or - to read it from standard input (long queries are cut to the first 2,048 characters, with a notice)')
     .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid modes; default: models/default/)')
     .option('-k, --k <n>', 'number of results (one per document)', kOption, SEARCH_DEFAULTS.k)
@@ -82,7 +95,7 @@ export function registerSearchCommands(program: Command): void {
       async (
         query: string,
         opts: {
-          index: string;
+          index: string[];
           model?: string;
           k: number;
           mode?: SearchMode;
@@ -94,13 +107,14 @@ export function registerSearchCommands(program: Command): void {
           json?: boolean;
         },
       ) => {
+        needIndex(opts.index);
         const sort = opts.sort === undefined ? null : cliArg(() => parseSortSpec(opts.sort!));
         // Without --mode: hybrid when a model is at hand, else BM25 alone (said on stderr).
         let mode = opts.mode;
         if (!mode && !opts.model && !existsSync(path.join(DEFAULT_MODEL_DIR, 'model.json'))) {
           mode = 'lexical';
           process.stderr.write('no model given and no default model: lexical (BM25) ranking; pass --model <dir> for neural and hybrid\n');
-        } else if (!mode && !opts.model && !(await builtWithDefaultModel(opts.index))) {
+        } else if (!mode && !opts.model && !(await builtWithDefaultModel(opts.index[0]))) {
           // The default model cannot score an index another model built; BM25 still can.
           mode = 'lexical';
           process.stderr.write(
@@ -122,7 +136,7 @@ export function registerSearchCommands(program: Command): void {
   program
     .command('eval')
     .description('evaluate an index on judged queries: nDCG@10, MRR@10, recall@100 and MAP as trec_eval defines them')
-    .requiredOption('-i, --index <dir>', 'index bundle folder')
+    .option('-i, --index <dir>', INDEX_HELP, collectIndex, [])
     .requiredOption('--queries <file>', 'queries, JSONL {"id", "text"} per line')
     .requiredOption('--qrels <file>', 'judgments: TREC "qid 0 docid rel" or BEIR "qid docid rel" lines')
     .option('-m, --model <dir>', 'model bundle the index was built with (neural and hybrid; default: models/default/)')
@@ -153,6 +167,7 @@ export function registerSearchCommands(program: Command): void {
 }
 
 export async function verifyIndex(indexDir: string, modelDir?: string): Promise<{ ok: true; message: string; docCount: number; modelChecked: boolean }> {
+  if (isShardListFolder(indexDir)) return verifyShardList(indexDir, modelDir);
   const model = modelDir ? await loadModelWithEncoders(modelDir) : undefined;
   let idx: Awaited<ReturnType<typeof readIndexBundle>>;
   try {
@@ -175,7 +190,25 @@ export async function verifyIndex(indexDir: string, modelDir?: string): Promise<
   return { ok: true, message, docCount: m.docCount, modelChecked: Boolean(model) };
 }
 
-async function openEngine(indexDir: string, model: string | undefined, mode: SearchMode | undefined, scorer: NodeScorer = 'onnx'): Promise<NodeSearchEngine> {
+/** A shard list: each shard checked against the list (manifest hash, model, counts), then verified whole as a bundle of its own. */
+async function verifyShardList(dir: string, modelDir?: string): Promise<{ ok: true; message: string; docCount: number; modelChecked: boolean }> {
+  const model = modelDir ? await loadModelWithEncoders(modelDir) : undefined;
+  let set: Awaited<ReturnType<typeof readIndexSet>>;
+  try {
+    set = await readIndexSet([dir], { model });
+  } catch (e) {
+    throw new CliError((e as Error).message, 1);
+  }
+  for (const b of set.bundles) await verifyIndex(b.dir, modelDir);
+  const { list } = set.lists[0];
+  const message =
+    `${dir}: OK — shard list of ${list.shards.length} shard(s), ${list.documents} documents, ${list.passages} passages` +
+    `${list.lexical ? ', BM25 weights of the whole collection' : ''}; every shard's manifest.json matches the list and every shard verifies as a bundle; ` +
+    (model ? `built with ${model.model.id}` : `model ${list.model.id} not checked (pass --model <dir> to check it)`);
+  return { ok: true, message, docCount: list.passages, modelChecked: Boolean(model) };
+}
+
+async function openEngine(indexDir: string[], model: string | undefined, mode: SearchMode | undefined, scorer: NodeScorer = 'onnx'): Promise<NodeSearchEngine> {
   const needsModel = mode !== 'lexical';
   return NodeSearchEngine.open(indexDir, needsModel ? resolveModelDir(model) : null, { scorer });
 }
@@ -216,7 +249,8 @@ function formatResults(r: SearchResult): string {
 }
 
 export interface EvalOptions {
-  index: string;
+  /** One or more folders (bundles or shard lists), searched as one collection. */
+  index: string | string[];
   queries: string;
   qrels: string;
   model?: string;
@@ -279,6 +313,8 @@ export type EvalOutput = Record<(typeof METRIC_NAMES)[number], number> & {
 };
 
 export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
+  const indexDirs = typeof opts.index === 'string' ? [opts.index] : opts.index;
+  needIndex(indexDirs);
   if (opts.run !== undefined) checkOutputFile(opts.run, '--run'); // before any search runs
   const queries = await readQueries(opts.queries);
   let qrels: Qrels;
@@ -292,13 +328,15 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
   if (opts.engine === 'browser') {
     if (opts.approximate)
       throw new CliError('--approximate runs in the Node engine (the page walks the graph with approximate="on"); drop --engine browser', 2);
+    if (indexDirs.length > 1 || isShardListFolder(indexDirs[0]))
+      throw new CliError('--engine browser searches one bundle here; several bundles or a shard list are searched with --engine node', 2);
     const { browserSearchAll } = await import('./browserEngine.ts');
     // The page engine loads the model even for lexical ranking (its neural side is always ready).
     const modelDir = resolveModelDir(opts.model);
-    const all = await browserSearchAll(opts.index, modelDir, queries, opts.mode, opts.k, opts.typos !== false);
+    const all = await browserSearchAll(indexDirs[0], modelDir, queries, opts.mode, opts.k, opts.typos !== false);
     for (const [qid, hits] of all) results.set(qid, hits);
   } else {
-    const engine = await openEngine(opts.index, opts.model, opts.mode, opts.scorer);
+    const engine = await openEngine(indexDirs, opts.model, opts.mode, opts.scorer);
     for (const q of queries) {
       const r = await engine.search(q.text, opts.mode, opts.k, { typos: opts.typos !== false, approximate: opts.approximate });
       results.set(
@@ -317,7 +355,7 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
     mode: opts.mode,
     engine: opts.engine,
     k: opts.k,
-    index: opts.index,
+    index: indexDirs.join(' '),
     per_query: ev.perQuery,
     skipped_queries: ev.skipped,
     seconds,
@@ -330,10 +368,11 @@ async function writeRunFile(file: string, queries: Query[], results: Map<string,
   });
 }
 
-/** Whether the index's manifest names the default model (by model.json's SHA-256). */
+/** Whether the index's manifest (or shard list) names the default model (by model.json's SHA-256). */
 async function builtWithDefaultModel(indexDir: string): Promise<boolean> {
   try {
-    const manifest = JSON.parse(new TextDecoder().decode(await readBundleFile(indexDir, 'manifest.json'))) as { model?: { sha256?: unknown } };
+    const file = isShardListFolder(indexDir) ? SHARD_LIST_FILE : 'manifest.json';
+    const manifest = JSON.parse(new TextDecoder().decode(await readBundleFile(indexDir, file))) as { model?: { sha256?: unknown } };
     return manifest.model?.sha256 === (await sha256Hex(await readBundleFile(DEFAULT_MODEL_DIR, 'model.json')));
   } catch {
     return true; // an unreadable manifest: let the engine report it precisely
