@@ -18,6 +18,7 @@ import { buildGraph } from './indexStages/graph.ts';
 import { ingestPassages } from './indexStages/ingest.ts';
 import { DEFAULT_BATCH, DEFAULT_GRAPH_DEGREE, DEFAULT_TILE_DOCS, type IndexOptions, type IndexSummary, prepareJob } from './indexStages/job.ts';
 import { buildLexical } from './indexStages/lexical.ts';
+import { MAX_SHARDS, checkShardCount, checkShardOptions, writeShards } from './indexStages/shards.ts';
 import { storePassages } from './indexStages/store.ts';
 import { writeBundle } from './indexStages/write.ts';
 
@@ -83,6 +84,11 @@ export function registerIndex(program: Command): void {
       'JSONL: a record key whose value pages can be sorted by (repeatable); HTML pages name theirs with data-hypencoder-sort',
       collect,
     )
+    .option(
+      '--shards <k>',
+      'write k bundles of whole pages, contiguous and balanced by passages, and their shard list (shards.json); searched together they rank as the one bundle would',
+      intOption('--shards', [1, MAX_SHARDS]),
+    )
     .option('--no-resume', 'start over even if an interrupted run left finished tiles')
     .option(
       '--dask <where>',
@@ -100,8 +106,11 @@ export function registerIndex(program: Command): void {
 /** The index pipeline: each stage a function of the job and the stages before it (src/cli/indexStages/). */
 export async function runIndex(input: string, opts: IndexOptions): Promise<IndexSummary> {
   const job = await prepareJob(input, opts);
+  checkShardOptions(job);
   const ingested = await ingestPassages(job);
+  checkShardCount(job, ingested.passages);
   const encoded = await encodePassages(job, ingested);
+  if (opts.shards !== undefined) return writeShards(job, ingested, encoded);
   const stored = storePassages(job, ingested.passages, encoded);
   const graph = buildGraph(job, stored);
   const lexical = await buildLexical(job, stored);

@@ -49,8 +49,8 @@ export interface BundleRecognizer {
   format: string;
   /** What such a bundle is called in messages ("an index"). */
   name: string;
-  /** Paths (relative, '/'-separated) the JSON lists; other files in the folder make it not ours alone. */
-  listed: (json: Record<string, unknown>) => string[];
+  /** Paths (relative, '/'-separated) the JSON lists (`dir`: the folder, where the JSON points into nested bundles); other files in the folder make it not ours alone. */
+  listed: (json: Record<string, unknown>, dir: string) => string[];
   /** Files this tool writes beside the listed ones. */
   extras?: string[];
 }
@@ -74,12 +74,30 @@ export const INDEX_BUNDLE: BundleRecognizer = {
   ],
 };
 
+/** A folder of shards and their list (index --shards K): shards.json, and each shard's manifest.json and the files it lists. */
+export const SHARD_SET: BundleRecognizer = {
+  file: 'shards.json',
+  format: 'hypencoder-shards',
+  name: 'a shard list',
+  listed: (j, dir) =>
+    (Array.isArray(j.shards) ? j.shards : []).flatMap((s) => {
+      const p = String((s as { path?: unknown })?.path ?? '');
+      let manifest: Record<string, unknown> = {};
+      try {
+        manifest = JSON.parse(readFileSync(path.join(dir, p, 'manifest.json'), 'utf8'));
+      } catch {
+        /* unreadable: its files count as foreign, so --force refuses the folder */
+      }
+      return [`${p}/manifest.json`, ...INDEX_BUNDLE.listed(manifest, path.join(dir, p)).map((f) => `${p}/${f}`)];
+    }),
+};
+
 /** A model/ + index/ pair in one folder (writeModelAndIndex: synthetic and benchmark bundles). */
 export const MODEL_AND_INDEX: BundleRecognizer = {
   file: 'index/manifest.json',
   format: 'hypencoder-index',
   name: 'a model and index pair',
-  listed: (j) => INDEX_BUNDLE.listed(j).map((p) => `index/${p}`),
+  listed: (j, dir) => INDEX_BUNDLE.listed(j, dir).map((p) => `index/${p}`),
   extras: ['model/model.json'],
 };
 
@@ -234,7 +252,7 @@ function checkReplaceable(dir: string, o: OutputFolderCheck, shown: string): voi
       `${o.flag} ${shown}: is not a bundle this tool wrote (no ${r.file} with "format": "${r.format}"); --force replaces only such a folder, so nothing was touched`,
       2,
     );
-  const known = new Set([r.file, ...(r.extras ?? []), ...r.listed(json)]);
+  const known = new Set([r.file, ...(r.extras ?? []), ...r.listed(json, dir)]);
   const foreign = listFiles(dir).filter((f) => !known.has(f));
   if (foreign.length > 0) {
     const list =

@@ -11,7 +11,7 @@ import { CliError } from '../errors.ts';
 import { checkBaseUrl, checkSelector, type LexicalIndexKind } from '../indexOptions.ts';
 import { loadModelWithEncoders, resolveModelDir } from '../modelDir.ts';
 import { lockOutput } from '../outputLock.ts';
-import { INDEX_BUNDLE, checkOutputFolder, cleanLeftovers } from '../outputPath.ts';
+import { INDEX_BUNDLE, SHARD_SET, checkOutputFolder, cleanLeftovers } from '../outputPath.ts';
 import type { InputSummary } from '../readInput.ts';
 
 export interface IndexOptions {
@@ -48,6 +48,8 @@ export interface IndexOptions {
   resume?: boolean;
   /** Encode the tiles as Dask tasks: `local:N` or a scheduler address (src/cli/daskEncode.ts). */
   dask?: string;
+  /** Write the collection as this many shard bundles and a shard list (src/cli/indexStages/shards.ts). */
+  shards?: number;
   threads?: number;
   json?: boolean;
   quiet?: boolean;
@@ -77,6 +79,8 @@ export interface IndexSummary {
   threads: number;
   /** --dask: where the tiles were encoded, the workers and the stage's wall time. */
   dask: { scheduler: string; workers: number; distributed: string; seconds: number } | null;
+  /** --shards: each shard's folder, documents, passages and bytes. */
+  shards?: { path: string; documents: number; passages: number; bytes: number }[];
 }
 
 export const DEFAULT_TILE_DOCS = 4096;
@@ -119,10 +123,11 @@ export async function prepareJob(input: string, opts: IndexOptions): Promise<Ind
   };
   const dtype = opts.dtype ?? DEFAULT_STORAGE_DTYPE;
   const tileDocs = opts.tileDocs ?? DEFAULT_TILE_DOCS;
-  const output = { flag: '--out', force: opts.force, inputs: [input], recognizer: INDEX_BUNDLE };
+  const recognizer = opts.shards === undefined ? INDEX_BUNDLE : SHARD_SET;
+  const output = { flag: '--out', force: opts.force, inputs: [input], recognizer };
   const out = checkOutputFolder(opts.out, output);
   lockOutput(out, '--out');
-  const cleaned = cleanLeftovers(out, INDEX_BUNDLE);
+  const cleaned = cleanLeftovers(out, recognizer);
   for (const line of cleaned) log(`--out ${opts.out}: ${line}`);
   // A bundle put back from an interrupted run is an existing index again: the same rules apply.
   if (cleaned.length > 0) checkOutputFolder(opts.out, output);

@@ -64,7 +64,8 @@ export function storePassages(job: IndexJob, passages: Passage[], encoded: Encod
   return { passages, tiles, metadata: shardMetadata(passages), ...(facets ? { facets } : {}), locality, ...(layoutEntries ? { layoutEntries } : {}) };
 }
 
-function shardMetadata(passages: Passage[]): object[][] {
+/** The passages' metadata records in shards of about METADATA_SHARD_BYTES. */
+export function shardMetadata(passages: Passage[]): object[][] {
   const shards: object[][] = [];
   let cur: object[] = [];
   let bytes = 0;
