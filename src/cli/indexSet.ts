@@ -44,6 +44,8 @@ export async function readIndexSet(dirs: string[], opts: { model?: LoadedModel }
     set.lists.push({ dir, list });
     for (let i = 0; i < list.shards.length; i++) {
       const shardDir = join(dir, ...list.shards[i].path.split('/'));
+      if (!existsSync(join(shardDir, 'manifest.json')))
+        throw new Error(`${dir}/${SHARD_LIST_FILE}: shards[${i}] ${list.shards[i].path} is missing (no ${join(shardDir, 'manifest.json')})`);
       const index = await readOne(shardDir, opts, (opened, metadataDocs) => checkShardAgainstList(list, i, opened, metadataDocs, `${dir}/${SHARD_LIST_FILE}`));
       set.bundles.push({ dir: shardDir, name: shardDir, index });
     }

@@ -9,6 +9,7 @@
 // collection through src/core/bundleUnion.ts: passages and documents numbered bundle after bundle.
 import path from 'node:path';
 import {
+  checkIndexAgainstModel,
   qnetWeightsFromOutputs,
   readDocumentFilters,
   readDocumentSort,
@@ -39,7 +40,7 @@ import { CliError } from './errors.ts';
 import { loadModelWithEncoders } from './modelDir.ts';
 import { boundQuery, queryCutNotice } from '../core/query.ts';
 import { FileSource, lexicalFiles, readVerified, setMembers, type LoadedIndex, type LoadedModel } from './readBundle.ts';
-import { readIndexSet, type SetBundle } from './indexSet.ts';
+import { isShardListFolder, readIndexSet, type SetBundle } from './indexSet.ts';
 import { loadOnnxRuntimeNode } from './onnxRuntime.ts';
 
 type Ort = typeof import('onnxruntime-node');
@@ -114,13 +115,22 @@ export class NodeSearchEngine {
   static async open(index: string | string[], modelDir: string | null, opts: { scorer?: NodeScorer } = {}): Promise<NodeSearchEngine> {
     const model = modelDir ? await loadModelWithEncoders(modelDir) : null;
     const dirs = typeof index === 'string' ? [index] : index;
+    // Several bundles: first that they share one model (naming both where not), then that it is this one.
+    const several = dirs.length > 1 || isShardListFolder(dirs[0]);
     let bundles: SetBundle[];
     try {
-      bundles = (await readIndexSet(dirs, { model: model ?? undefined })).bundles;
+      bundles = (await readIndexSet(dirs, { model: several ? undefined : (model ?? undefined) })).bundles;
     } catch (e) {
       throw new CliError(`index ${(e as Error).message}`, 2);
     }
     const engine = new NodeSearchEngine(bundles, model);
+    for (const b of several && model ? bundles : []) {
+      try {
+        checkIndexAgainstModel(b.index.manifest, model!.model, model!.modelJsonSha256);
+      } catch (e) {
+        throw new CliError(`index ${b.name}: ${(e as Error).message}`, 2);
+      }
+    }
     engine.scorer = opts.scorer ?? 'onnx';
     await engine.openLexical();
     if (model) {
