@@ -163,7 +163,7 @@ export class NodeSearchEngine {
       return;
     }
     if (without) {
-      this.lexicalMissing = `${without.name} has no lexical index this version reads`;
+      this.lexicalMissing = `${without.name} has no lexical index this version reads (built with --no-lexical?), and lexical and hybrid search need one in every bundle`;
       return;
     }
     const parts: { index: PostingsSearcher; firstDocument: number }[] = [];
@@ -249,7 +249,7 @@ export class NodeSearchEngine {
 
   private lexicalOrRefuse(): LexicalRanker {
     if (this.lexicalRanker) return this.lexicalRanker;
-    if (this.lexicalMissing) throw new CliError(`${this.lexicalMissing}; use --mode neural, or search it apart`, 2);
+    if (this.lexicalMissing) throw new CliError(`${this.lexicalMissing}; use --mode neural`, 2);
     const scheme = this.index.manifest.lexical?.scheme;
     throw new CliError(
       scheme
