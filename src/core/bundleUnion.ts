@@ -55,15 +55,25 @@ export function checkOneModel(members: { name: string; manifest: IndexManifest }
 
 /** The bundles as one collection: parts' offsets, records and document groups concatenated. */
 export function unionOf(members: UnionMember[]): BundleUnion {
+  for (const m of members)
+    if (m.metadata.length !== m.manifest.docCount) throw new Error(`${m.name}: ${m.metadata.length} records for ${m.manifest.docCount} passages`);
+  return { ...unionGroups(members), docs: members.flatMap((m) => m.metadata) };
+}
+
+/**
+ * The bundles' passages and documents as one, from their manifests and document groups alone (the
+ * browser engine has these before any record): parts' offsets, the groups concatenated.
+ */
+export function unionGroups(members: Omit<UnionMember, 'metadata'>[]): Omit<BundleUnion, 'docs'> {
   if (members.length === 0) throw new Error('unionOf: no bundles');
   checkOneModel(members);
   const parts: UnionPart[] = [];
   let passages = 0;
   let documents = 0;
   for (const m of members) {
-    if (m.metadata.length !== m.manifest.docCount) throw new Error(`${m.name}: ${m.metadata.length} records for ${m.manifest.docCount} passages`);
-    parts.push({ name: m.name, firstPassage: passages, passages: m.metadata.length, firstDocument: documents, documents: m.groups.passages.length });
-    passages += m.metadata.length;
+    if (m.groups.docOf.length !== m.manifest.docCount) throw new Error(`${m.name}: ${m.groups.docOf.length} grouped passages for ${m.manifest.docCount}`);
+    parts.push({ name: m.name, firstPassage: passages, passages: m.manifest.docCount, firstDocument: documents, documents: m.groups.passages.length });
+    passages += m.manifest.docCount;
     documents += m.groups.passages.length;
   }
   const docOf = new Int32Array(passages);
@@ -75,13 +85,19 @@ export function unionOf(members: UnionMember[]): BundleUnion {
     });
     for (const ps of m.groups.passages) groupPassages.push(ps.map((p) => firstPassage + p));
   });
-  return {
-    parts,
-    docs: members.flatMap((m) => m.metadata),
-    groups: { docOf, passages: groupPassages },
-    model: { ...members[0].manifest.model },
-    dim: members[0].manifest.dim,
-  };
+  return { parts, groups: { docOf, passages: groupPassages }, model: { ...members[0].manifest.model }, dim: members[0].manifest.dim };
+}
+
+/** The part holding union document d (binary search over the parts' first documents). */
+export function partOfDocument(parts: UnionPart[], d: number): number {
+  let lo = 0;
+  let hi = parts.length - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (parts[mid].firstDocument <= d) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 /** The bundles' filters as one: each value's documents, offset per bundle (null when no bundle has any). */

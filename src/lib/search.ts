@@ -16,8 +16,12 @@ export type { FacetCounts, FilterSelection, SortOrder } from '../core/facets.ts'
 export interface CreateSearchOptions {
   /** URL of the model bundle folder (holding model.json); relative URLs resolve against the page. */
   model: string;
-  /** URL of the index bundle folder (holding manifest.json). */
-  index: string;
+  /**
+   * URL of the index bundle folder (holding manifest.json), or several searched as one collection:
+   * bundle folders of one model, or shard lists (a URL ending in shards.json, `index --shards`).
+   * Bundles on another origin need CORS (docs/FORMATS.md, "Searching several bundles as one collection").
+   */
+  index: string | string[];
   /** Scorer backend; default WebGPU when the browser has it, else the CPU scorer. */
   scorer?: 'webgpu' | 'cpu';
   /** Query encoder backend (trained models only); default WebGPU with the WebGPU scorer, else WASM. */
@@ -88,8 +92,9 @@ function startWorker(): Worker {
 }
 
 export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
-  if (!opts || typeof opts.model !== 'string' || typeof opts.index !== 'string') {
-    throw new TypeError('createSearch: pass { model, index }, the URLs of the model and index bundle folders');
+  const indexes = typeof opts?.index === 'string' ? [opts.index] : opts?.index;
+  if (!opts || typeof opts.model !== 'string' || !Array.isArray(indexes) || indexes.length === 0 || indexes.some((i) => typeof i !== 'string')) {
+    throw new TypeError('createSearch: pass { model, index }, the URLs of the model and index bundle folders (index: one URL or an array of them)');
   }
   const listeners: { [E in keyof SearchEvents]: Set<(v: SearchEvents[E]) => void> } = {
     progress: new Set(),
@@ -105,7 +110,8 @@ export function createSearch(opts: CreateSearchOptions): HypencoderSearch {
   // The worker resolves URLs against its own location, so make them absolute against the page here.
   const base = typeof document !== 'undefined' ? document.baseURI : location.href;
   const modelUrl = new URL(opts.model, base).href;
-  const indexUrl = new URL(opts.index, base).href;
+  const indexUrls = indexes.map((i) => new URL(i, base).href);
+  const indexUrl = indexUrls.length === 1 ? indexUrls[0] : indexUrls;
   let info: EngineInfo | null = null;
   const ready = engine
     .load(

@@ -1,5 +1,6 @@
 // <hypencoder-search model="…" index="…">: the search view in a shadow root, for any static page.
-// Attributes: model, index (bundle folder URLs; without both, the folders `hypencoder-web site` writes
+// Attributes: model, index (bundle folder URLs; several index URLs, separated by spaces, or a shard
+// list's shards.json URL are searched as one collection, docs/FORMATS.md; without both, the folders `hypencoder-web site` writes
 // next to the library's own script: model/ and index/, with hits' relative URLs resolved against the
 // folder above it, the site's root), pages-base (what relative hit URLs resolve against; default the
 // page's base URL, or that site root), typos ("off": no typo tolerance), debug (show each hit's
@@ -99,7 +100,8 @@ export class HypencoderSearchElement extends Base {
     const mode = this.getAttribute('mode') as SearchMode | null;
     this.search = createSearch({
       model,
-      index,
+      // Several index URLs, space-separated, are searched as one collection.
+      index: index.trim().split(/\s+/),
       scorer: backend === 'cpu' || backend === 'webgpu' ? backend : undefined,
       preload: preload === 'all' || preload === 'lexical' ? preload : undefined,
       approximate: approximateSetting(this.getAttribute('approximate')),

@@ -21,9 +21,9 @@ export class DocumentTexts {
     this.have = new Uint8Array(groups.passages.length).fill(fetchDocument ? 0 : 1);
   }
 
-  /** Every record at hand (the metadata shards). */
-  static whole(docs: DocMetadata[]): DocumentTexts {
-    return new DocumentTexts(documentGroups(docs), docs, null);
+  /** Every record at hand (the metadata shards); `groups` where they are not documentGroups(docs) (several bundles, src/core/bundleUnion.ts). */
+  static whole(docs: DocMetadata[], groups: DocumentGroups = documentGroups(docs)): DocumentTexts {
+    return new DocumentTexts(groups, docs, null);
   }
 
   /**

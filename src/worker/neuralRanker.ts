@@ -42,7 +42,8 @@ export class NeuralRanker {
 
   private constructor(
     private readonly model: ModelBundle,
-    private readonly manifest: IndexManifest,
+    /** The passages scored (every bundle's, for several searched as one) and how their vectors are stored. */
+    private readonly manifest: Pick<IndexManifest, 'docCount' | 'storage'>,
     private readonly part: NeuralPart,
     private readonly readbackQnet: boolean,
   ) {}
@@ -50,7 +51,7 @@ export class NeuralRanker {
   /** `progress`: told as onnxruntime's wasm arrives (the progress bar's runtime phase), then when the backends start. */
   static async start(
     model: ModelBundle,
-    manifest: IndexManifest,
+    manifest: Pick<IndexManifest, 'docCount' | 'storage'>,
     part: NeuralPart,
     opts: NeuralOptions,
     progress?: { runtime(loaded: number, total: number): void; starting(): void },

@@ -5,6 +5,7 @@
 // when loadRest() is called, and the engine then reports every mode (onUpgrade).
 import type { QNetWeights } from '../core/qnet.ts';
 import { cacheSummary, loadNeuralPart, openBundles, openDocumentsPart, readFacetFiles, type OpenedBundles, type LoadProgress } from './bundleLoader.ts';
+import { unionLexical } from './unionLexical.ts';
 import { DocumentTexts } from './documentTexts.ts';
 import { FileCache } from './fileCache.ts';
 import { ModeSearch } from './modeSearch.ts';
@@ -129,7 +130,8 @@ export class SearchEngine {
    */
   async load(
     modelUrl: string,
-    indexUrl: string,
+    /** One index bundle folder, or several (a URL ending in shards.json: a shard list's shards) searched as one collection. */
+    indexUrl: string | string[],
     onProgress: (p: LoadProgress) => void = () => {},
     opts: EngineOptions = {},
     onUpgrade?: (info: EngineInfo) => void,
@@ -140,15 +142,19 @@ export class SearchEngine {
     const { readLexical, manifest } = bundles;
     const scheme = manifest.lexical?.scheme;
     // The lexical index is fetched, verified and parsed at the first lexical or hybrid search (a chunked one: its dictionary, then each query's chunks).
-    const lexical =
-      readLexical && isLexicalScheme(scheme)
+    const lexical = bundles.union
+      ? unionLexical(bundles)
+      : readLexical && isLexicalScheme(scheme)
         ? { scheme, file: lexicalIndexFile(manifest), index: async () => (await openLexicalIndex(manifest, readLexical, bundles.readMember)).index }
         : null;
     const load = this.generationOfLoad;
-    if (this.walks(manifest, opts.approximate ?? 'auto')) return this.loadApproximate(bundles, indexUrl, lexical, onProgress, opts, onUpgrade);
+    if (bundles.union && opts.approximate === 'on')
+      throw new Error(`approximate search walks one bundle's neighbor graph; ${bundles.parts.length} bundles were given`);
+    if (!bundles.union && this.walks(manifest, opts.approximate ?? 'auto'))
+      return this.loadApproximate(bundles, bundles.parts[0].url, lexical, onProgress, opts, onUpgrade);
     if (lexical && manifest.documents && opts.preload === 'lexical') {
       const { groups, fetchDocument, fetchWhole } = await openDocumentsPart(bundles, onProgress);
-      const texts = DocumentTexts.perDocument(groups, manifest.docCount, fetchDocument, fetchWhole);
+      const texts = DocumentTexts.perDocument(groups, groups.docOf.length, fetchDocument, fetchWhole);
       this.modeSearch = new ModeSearch(null, texts, lexical, Number.MAX_SAFE_INTEGER, () => readFacetFiles(bundles));
       // Fetched now, so the first query needs only its chunks.
       await this.modeSearch.prepareLexical();
@@ -258,8 +264,9 @@ export class SearchEngine {
   }
 
   private describe(bundles: OpenedBundles, part: Pick<EngineInfo, 'modes' | 'loaded'> & Partial<EngineInfo>): EngineInfo {
+    const union = bundles.union;
     return {
-      docCount: bundles.manifest.docCount,
+      docCount: union ? union.groups.docOf.length : bundles.manifest.docCount,
       modelId: bundles.model.id,
       synthetic: bundles.model.synthetic,
       backend: 'cpu',
@@ -267,7 +274,7 @@ export class SearchEngine {
       startEncoder: bundles.model.encoders ? 'wasm' : 'synthetic',
       adapter: '',
       cache: cacheSummary(bundles),
-      ...(bundles.manifest.documents ? { pages: bundles.manifest.documents.count } : {}),
+      ...(union ? { pages: union.groups.passages.length } : bundles.manifest.documents ? { pages: bundles.manifest.documents.count } : {}),
       ...part,
     };
   }
@@ -287,7 +294,8 @@ export class SearchEngine {
     const part = await loadNeuralPart(bundles, onProgress, { metadata: whole });
     if (load !== this.generationOfLoad) throw new Error('superseded by another load');
     const { NeuralRanker } = await import('./neuralRanker.ts');
-    const neural = await NeuralRanker.start(bundles.model, bundles.manifest, part, opts, {
+    const scored = bundles.union ? { docCount: bundles.union.groups.docOf.length, storage: bundles.manifest.storage } : bundles.manifest;
+    const neural = await NeuralRanker.start(bundles.model, scored, part, opts, {
       runtime: (loadedBytes, totalBytes) => onProgress({ phase: 'runtime', loadedBytes, totalBytes }),
       starting: () => onProgress({ phase: 'gpu', loadedBytes: 0, totalBytes: 0 }),
     });
@@ -298,7 +306,8 @@ export class SearchEngine {
     this.neural = neural;
     // Every mode ranks by the Node engine's steps (modeSearch.ts); neural passages come from the neural ranker's top-k.
     const rank = async (q: string, depth: number, mask?: Uint32Array) => (await neural.topK(q, depth, () => false, mask))!.passages;
-    if (whole) this.modeSearch = new ModeSearch(rank, part.docs, lexical, neural.maxK, () => readFacetFiles(bundles));
+    const texts = bundles.union ? DocumentTexts.whole(part.docs, bundles.union.groups) : part.docs;
+    if (whole) this.modeSearch = new ModeSearch(rank, texts, lexical, neural.maxK, () => readFacetFiles(bundles));
     else this.modeSearch!.setNeural(rank, neural.maxK);
     const modes: SearchMode[] = this.modeSearch!.hasLexical ? [...SEARCH_MODES] : ['neural'];
     const { backend, encoderBackend: encoder, adapter } = neural;

@@ -4,7 +4,7 @@
 // file of a shard is covered by its manifest), the model every shard was encoded with, and where each
 // shard's documents and passages sit in the collection. The shards' BM25 weights were computed once
 // over the whole collection, so the shards searched together rank as the one bundle would.
-import { ObjectReader, fail, parseJsonText, readDescriptor, show } from './fields.ts';
+import { MAX_JSON_FILE_BYTES, ObjectReader, fail, parseJsonText, readDescriptor, show } from './fields.ts';
 
 export const SHARD_LIST_FILE = 'shards.json';
 export const SHARD_LIST_FORMAT = 'hypencoder-shards';
@@ -124,4 +124,9 @@ export function checkShardAgainstList(
     );
   if (opened.manifest.docCount !== s.passages) fail(file, where, `holds ${opened.manifest.docCount} passages, but the list says ${s.passages}`);
   if (documents !== undefined && documents !== s.documents) fail(file, where, `holds ${documents} documents, but the list says ${s.documents}`);
+}
+
+/** A shard list read from a byte source over its folder (the browser's HTTP source), checked. */
+export async function readShardListFrom(source: { readJson(path: string, maxBytes: number): Promise<Uint8Array> }, file = SHARD_LIST_FILE): Promise<ShardList> {
+  return parseShardList(await source.readJson(SHARD_LIST_FILE, MAX_JSON_FILE_BYTES), file);
 }

@@ -1,0 +1,160 @@
+// Several index bundles searched as one in the browser (issue 18 item 3): a word corpus indexed with
+// the shipped model as one bundle and as 3 shards (`index --shards 3`); the shards served by two
+// static servers on two ports (two origins, CORS), the model by the test server. The page's engine
+// over [A/00000/, A/00001/, B/00002/], and over A/shards.json, ranks every query in every mode as it
+// ranks the single bundle (the same documents and scores), and lexical as the Node engine does;
+// createSearch({ index: [...] }) gives the same hits; a shard changed after its list was written is refused.
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { extname, join, normalize } from 'node:path';
+import { expect, test, type Page } from '@playwright/test';
+import { EVAL_PAGE } from '../src/cli/browserEngine.ts';
+import { runIndex } from '../src/cli/indexCommand.ts';
+import { DEFAULT_MODEL_DIR } from '../src/cli/modelDir.ts';
+import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
+import type { SearchMode } from '../src/core/search.ts';
+import { untilServed } from './helpers/served.ts';
+
+const publicDir = join(import.meta.dirname, '..', 'public', 'generated', 'e2e-shards');
+const MODEL_URL = '/generated/e2e-shards/model/';
+const WORDS =
+  'wing lift drag flow heat boundary layer shock pressure mach supersonic laminar turbulent nozzle panel flutter buckling cylinder shell plate cone jet wake vortex'.split(
+    ' ',
+  );
+const QUERIES = [
+  'supersonic flutter of panels',
+  'shock wave boundary layer',
+  'heat transfer in laminar flow',
+  'vortex wake of a wing',
+  'the of and',
+  'turbulant nozle',
+];
+const MODES: SearchMode[] = ['lexical', 'neural', 'hybrid'];
+
+let root: string;
+let servers: Server[] = [];
+let origins: string[] = [];
+let node: NodeSearchEngine;
+
+/** A static file server with CORS, as a CDN holding a bundle would be; counts what it served. */
+function staticServer(dir: string, served: string[]): Promise<{ server: Server; origin: string }> {
+  const server = createServer((req, res) => {
+    const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
+    const file = join(dir, path);
+    res.setHeader('Access-Control-Allow-Origin', '*');
+    res.setHeader('Cross-Origin-Resource-Policy', 'cross-origin');
+    try {
+      if (!statSync(file).isFile()) throw new Error('not a file');
+      served.push(path);
+      res.setHeader('Content-Type', extname(file) === '.json' ? 'application/json' : 'application/octet-stream');
+      res.end(readFileSync(file));
+    } catch {
+      res.statusCode = 404;
+      res.end('not found');
+    }
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, origin: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })),
+  );
+}
+
+const servedBy: string[][] = [[], []];
+
+test.beforeAll(async () => {
+  test.setTimeout(300_000);
+  root = mkdtempSync(join(tmpdir(), 'hypencoder-e2e-shards-'));
+  rmSync(publicDir, { recursive: true, force: true });
+  mkdirSync(publicDir, { recursive: true });
+  cpSync(DEFAULT_MODEL_DIR, join(publicDir, 'model'), { recursive: true });
+  // Documents long enough to be split into passages by the model's 128-token limit.
+  const lines = Array.from({ length: 120 }, (_, i) => {
+    const text = Array.from({ length: 30 + ((i * 37) % 170) }, (_, k) => WORDS[(i * 7 + k * k + 3 * k) % WORDS.length]).join(' ');
+    return JSON.stringify({ id: `d${i}`, title: `${WORDS[i % WORDS.length]} note ${i}`, text });
+  });
+  writeFileSync(join(root, 'corpus.jsonl'), lines.join('\n'));
+  await runIndex(join(root, 'corpus.jsonl'), { out: join(root, 'single'), model: DEFAULT_MODEL_DIR, quiet: true });
+  await runIndex(join(root, 'corpus.jsonl'), { out: join(root, 'shards'), model: DEFAULT_MODEL_DIR, shards: 3, quiet: true });
+  // The same shards, the second manifest changed after the list was written.
+  cpSync(join(root, 'shards'), join(root, 'changed'), { recursive: true });
+  writeFileSync(join(root, 'changed', '00001', 'manifest.json'), `${readFileSync(join(root, 'changed', '00001', 'manifest.json'), 'utf8')} `);
+  const started = await Promise.all(servedBy.map((list) => staticServer(root, list)));
+  servers = started.map((s) => s.server);
+  origins = started.map((s) => s.origin);
+  await untilServed(undefined, `${MODEL_URL}model.json`);
+  node = await NodeSearchEngine.open(join(root, 'single'), DEFAULT_MODEL_DIR);
+});
+
+test.afterAll(async () => {
+  await node?.close();
+  for (const s of servers) s.close();
+  if (root) rmSync(root, { recursive: true, force: true });
+  rmSync(publicDir, { recursive: true, force: true });
+});
+
+type Hit = { docId: string; score: number; passage: number };
+
+async function evalPage(page: Page) {
+  await page.goto(EVAL_PAGE);
+  await page.waitForFunction(() => window.evalPageReady === true);
+  return async (index: string | string[], mode: SearchMode): Promise<Record<string, Hit[]>> => {
+    const r = await page.evaluate(([m, x, qs, mo]) => window.evalSearch(m, x as string, qs, mo, 10, true), [
+      MODEL_URL,
+      index,
+      QUERIES.map((text, i) => ({ id: String(i), text })),
+      mode,
+    ] as const);
+    return Object.fromEntries(Object.entries(r.results).map(([q, hits]) => [q, hits.map((h) => ({ docId: h.docId, score: h.score, passage: h.passage }))]));
+  };
+}
+
+test('3 shards from 2 origins rank as the single bundle in every mode', async ({ page }) => {
+  const search = await evalPage(page);
+  const [a, b] = origins;
+  const threeUrls = [`${a}/shards/00000/`, `${a}/shards/00001/`, `${b}/shards/00002/`];
+  for (const mode of MODES) {
+    const single = await search(`${a}/single/`, mode);
+    expect(await search(threeUrls, mode), mode).toEqual(single);
+    expect(await search(`${a}/shards/shards.json`, mode), `${mode}, the shard list`).toEqual(single);
+    if (mode === 'lexical') {
+      for (const [i, q] of QUERIES.entries()) {
+        const want = (await node.search(q, 'lexical', 10)).hits.map((h) => h.docId);
+        expect(
+          single[String(i)].map((h) => h.docId),
+          q,
+        ).toEqual(want);
+      }
+    }
+  }
+  // The third shard came from the second origin; the first two and the list from the first.
+  expect(servedBy[1].some((p) => p.startsWith('/shards/00002/'))).toBe(true);
+  expect(servedBy[1].some((p) => p.startsWith('/shards/00000/'))).toBe(false);
+  expect(servedBy[0].includes('/shards/shards.json')).toBe(true);
+});
+
+test('createSearch({ index: [...] }) searches the shards as one', async ({ page }) => {
+  const search = await evalPage(page);
+  const [a, b] = origins;
+  const urls = [`${a}/shards/00000/`, `${a}/shards/00001/`, `${b}/shards/00002/`];
+  const want = (await search(`${a}/single/`, 'lexical'))['1'];
+  const got = await page.evaluate(
+    async ([model, index, query]) => {
+      const { createSearch } = await import('/src/lib/search.ts' as string);
+      const s = createSearch({ model, index, preload: 'lexical' });
+      await s.ready;
+      const r = await s.search(query, { mode: 'lexical', k: 10 });
+      s.dispose();
+      return r.hits.map((h: Hit) => ({ docId: h.docId, score: h.score, passage: h.passage }));
+    },
+    [MODEL_URL, urls, QUERIES[1]] as const,
+  );
+  expect(got).toEqual(want);
+});
+
+test('a shard changed after its list was written is refused, naming it', async ({ page }) => {
+  const search = await evalPage(page);
+  await expect(search(`${origins[0]}/changed/shards.json`, 'lexical')).rejects.toThrow(
+    /shards\[1\] 00001\/manifest\.json hashes to [0-9a-f]{64}, but the list names [0-9a-f]{64}: the shard was changed/,
+  );
+});
