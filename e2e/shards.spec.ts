@@ -71,11 +71,12 @@ test.beforeAll(async () => {
   // Documents long enough to be split into passages by the model's 128-token limit.
   const lines = Array.from({ length: 120 }, (_, i) => {
     const text = Array.from({ length: 30 + ((i * 37) % 170) }, (_, k) => WORDS[(i * 7 + k * k + 3 * k) % WORDS.length]).join(' ');
-    return JSON.stringify({ id: `d${i}`, title: `${WORDS[i % WORDS.length]} note ${i}`, text });
+    return JSON.stringify({ id: `d${i}`, title: `${WORDS[i % WORDS.length]} note ${i}`, text, part: i % 3 === 0 ? 'third' : 'rest', n: i });
   });
   writeFileSync(join(root, 'corpus.jsonl'), lines.join('\n'));
-  await runIndex(join(root, 'corpus.jsonl'), { out: join(root, 'single'), model: DEFAULT_MODEL_DIR, quiet: true });
-  await runIndex(join(root, 'corpus.jsonl'), { out: join(root, 'shards'), model: DEFAULT_MODEL_DIR, shards: 3, quiet: true });
+  const facets = { filterField: ['part'], sortField: ['n'] };
+  await runIndex(join(root, 'corpus.jsonl'), { out: join(root, 'single'), model: DEFAULT_MODEL_DIR, quiet: true, ...facets });
+  await runIndex(join(root, 'corpus.jsonl'), { out: join(root, 'shards'), model: DEFAULT_MODEL_DIR, shards: 3, quiet: true, ...facets });
   // The same shards, the second manifest changed after the list was written.
   cpSync(join(root, 'shards'), join(root, 'changed'), { recursive: true });
   writeFileSync(join(root, 'changed', '00001', 'manifest.json'), `${readFileSync(join(root, 'changed', '00001', 'manifest.json'), 'utf8')} `);
@@ -99,7 +100,7 @@ async function evalPage(page: Page) {
   await page.goto(EVAL_PAGE);
   await page.waitForFunction(() => window.evalPageReady === true);
   return async (index: string | string[], mode: SearchMode): Promise<Record<string, Hit[]>> => {
-    const r = await page.evaluate(([m, x, qs, mo]) => window.evalSearch(m, x as string, qs, mo, 10, true), [
+    const r = await page.evaluate(([m, x, qs, mo]) => window.evalSearch(m, x, qs, mo, 10, true), [
       MODEL_URL,
       index,
       QUERIES.map((text, i) => ({ id: String(i), text })),
@@ -133,23 +134,35 @@ test('3 shards from 2 origins rank as the single bundle in every mode', async ({
   expect(servedBy[0].includes('/shards/shards.json')).toBe(true);
 });
 
-test('createSearch({ index: [...] }) searches the shards as one', async ({ page }) => {
-  const search = await evalPage(page);
+test('createSearch({ index: [...] }) searches the shards as one: hits, filters, facet counts, sorting', async ({ page }) => {
+  await evalPage(page);
   const [a, b] = origins;
   const urls = [`${a}/shards/00000/`, `${a}/shards/00001/`, `${b}/shards/00002/`];
-  const want = (await search(`${a}/single/`, 'lexical'))['1'];
-  const got = await page.evaluate(
-    async ([model, index, query]) => {
-      const { createSearch } = await import('/src/lib/search.ts' as string);
-      const s = createSearch({ model, index, preload: 'lexical' });
-      await s.ready;
-      const r = await s.search(query, { mode: 'lexical', k: 10 });
-      s.dispose();
-      return r.hits.map((h: Hit) => ({ docId: h.docId, score: h.score, passage: h.passage }));
-    },
-    [MODEL_URL, urls, QUERIES[1]] as const,
-  );
-  expect(got).toEqual(want);
+  const run = (index: string | string[]) =>
+    page.evaluate(
+      async ([model, index, query]) => {
+        const { createSearch } = await import('/src/lib/search.ts' as string);
+        const s = createSearch({ model, index, preload: 'lexical' });
+        await s.ready;
+        const pick = (r: { hits: Hit[]; facets?: unknown }) => ({
+          hits: r.hits.map((h) => ({ docId: h.docId, score: h.score, passage: h.passage })),
+          facets: r.facets,
+        });
+        const out = {
+          plain: pick(await s.search(query, { mode: 'lexical', k: 10 })),
+          filtered: pick(await s.search(query, { mode: 'lexical', k: 10, filters: { part: ['third'] } })),
+          sorted: pick(await s.search(query, { mode: 'lexical', k: 10, sort: { by: 'n', order: 'desc' } })),
+          overview: await s.facets(),
+        };
+        s.dispose();
+        return out;
+      },
+      [MODEL_URL, index, QUERIES[1]] as const,
+    );
+  const single = await run(`${a}/single/`);
+  expect(single.filtered.hits.length).toBeGreaterThan(0);
+  expect(single.overview.filters.part.third).toBe(40);
+  expect(await run(urls)).toEqual(single);
 });
 
 test('a shard changed after its list was written is refused, naming it', async ({ page }) => {
