@@ -83,6 +83,16 @@ describe('index --dask', () => {
     expect(readdirSync(work)).not.toContain('.local2.index-work');
   }, 180_000);
 
+  it('with --shards 2, the shards and their shard list are byte for byte those of the run without --dask', () => {
+    const plain = path.join(work, 'shards-plain');
+    const dask = path.join(work, 'shards-dask');
+    expect(cli(['index', input, '--out', plain, ...TILE, '--shards', '2', '-q']).code).toBe(0);
+    const r = cli(['index', input, '--out', dask, ...TILE, '--shards', '2', '--dask', 'local:2', '-q']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(existsSync(path.join(dask, 'shards.json'))).toBe(true);
+    expectSameBundle(plain, dask);
+  }, 180_000);
+
   it('a cluster joined by address, one of its two workers killed mid-run: the same bytes', async () => {
     const schedulerFile = path.join(work, 'scheduler.json');
     const py = pythonPath();
