@@ -4,7 +4,9 @@
 // Needs the dev dependencies (vite, @playwright/test): a development and testing tool.
 import path from 'node:path';
 import { SEARCH_DEFAULTS, type SearchMode } from '../core/search.ts';
+import { SHARD_LIST_FILE } from '../core/formats/shardList.ts';
 import { CliError } from './errors.ts';
+import { isShardListFolder } from './indexSet.ts';
 import { CHROMIUM_ARGS, chromiumPath, startQuietVite } from './headlessBrowser.ts';
 
 /** The page this command drives, from the repository root. */
@@ -16,8 +18,9 @@ export interface BrowserRun {
   adapter: string;
 }
 
+/** `indexDirs`: bundle folders or folders with a shard list, searched as one collection (docs/FORMATS.md). */
 export async function browserSearchAll(
-  indexDir: string,
+  indexDirs: string[],
   modelDir: string | null,
   queries: { id: string; text: string }[],
   mode: SearchMode,
@@ -33,7 +36,8 @@ export async function browserSearchAll(
     throw new CliError('--engine browser needs the dev dependencies vite and @playwright/test (npm ci installs them)', 3);
   }
   const abs = (p: string) => path.resolve(p);
-  const server = await startQuietVite(0, 'error', [abs(indexDir), abs(modelDir)]);
+  const server = await startQuietVite(0, 'error', [...indexDirs.map(abs), abs(modelDir)]);
+  const urls = indexDirs.map((d) => (isShardListFolder(d) ? `/@fs${abs(d)}/${SHARD_LIST_FILE}` : `/@fs${abs(d)}/`));
   const addr = server.httpServer!.address() as { port: number };
   const base = `http://127.0.0.1:${addr.port}`;
   const browser = await pw.chromium.launch({ executablePath: chromiumPath(), args: CHROMIUM_ARGS });
@@ -44,8 +48,8 @@ export async function browserSearchAll(
     await page.waitForFunction(() => window.evalPageReady === true, null, { timeout: 120_000 });
     const run = await page.evaluate(
       ([m, i, q, mo, kk, ty]) =>
-        window.evalSearch(m as string, i as string, q as { id: string; text: string }[], mo as SearchMode, kk as number, ty as boolean),
-      [`/@fs${abs(modelDir)}/`, `/@fs${abs(indexDir)}/`, queries, mode, k, typos] as const,
+        window.evalSearch(m as string, i as string | string[], q as { id: string; text: string }[], mo as SearchMode, kk as number, ty as boolean),
+      [`/@fs${abs(modelDir)}/`, urls.length === 1 ? urls[0] : urls, queries, mode, k, typos] as const,
     );
     process.stderr.write(
       `browser engine: scorer ${run.info.backend} on ${run.info.adapter}, encoder ${run.info.encoder}; ${queries.length} queries in ${(run.ms / 1000).toFixed(1)} s\n`,

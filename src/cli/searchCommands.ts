@@ -328,12 +328,10 @@ export async function runEval(opts: EvalOptions): Promise<EvalOutput> {
   if (opts.engine === 'browser') {
     if (opts.approximate)
       throw new CliError('--approximate runs in the Node engine (the page walks the graph with approximate="on"); drop --engine browser', 2);
-    if (indexDirs.length > 1 || isShardListFolder(indexDirs[0]))
-      throw new CliError('--engine browser searches one bundle here; several bundles or a shard list are searched with --engine node', 2);
     const { browserSearchAll } = await import('./browserEngine.ts');
     // The page engine loads the model even for lexical ranking (its neural side is always ready).
     const modelDir = resolveModelDir(opts.model);
-    const all = await browserSearchAll(indexDirs[0], modelDir, queries, opts.mode, opts.k, opts.typos !== false);
+    const all = await browserSearchAll(indexDirs, modelDir, queries, opts.mode, opts.k, opts.typos !== false);
     for (const [qid, hits] of all) results.set(qid, hits);
   } else {
     const engine = await openEngine(indexDirs, opts.model, opts.mode, opts.scorer);

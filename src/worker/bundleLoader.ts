@@ -96,7 +96,7 @@ export function cacheSummary(b: OpenedBundles): { state: CacheState; reason: str
 
 /** A shard list's URL (it ends in shards.json), or an index bundle folder's. */
 export function isShardListUrl(url: string): boolean {
-  return new URL(url).pathname.endsWith(`/${SHARD_LIST_FILE}`);
+  return new URL(url, globalThis.location?.href).pathname.endsWith(`/${SHARD_LIST_FILE}`);
 }
 
 export async function openBundles(
@@ -114,7 +114,8 @@ export async function openBundles(
     if (fromKept) counted.cachedBytes += bytes;
     else counted.networkBytes += bytes;
   };
-  const urls = typeof indexUrls === 'string' ? [indexUrls] : indexUrls;
+  // Relative URLs (the eval page's) resolve against this page or worker, as HttpSource resolves them.
+  const urls = (typeof indexUrls === 'string' ? [indexUrls] : indexUrls).map((u) => new URL(u, globalThis.location?.href).href);
   if (urls.length === 0) throw new Error('no index bundle given');
   const several = urls.length > 1 || isShardListUrl(urls[0]);
   const part = (url: string, manifest: IndexManifest, indexSource: HttpSource): IndexPart => ({

@@ -11,7 +11,7 @@ type Hits = Awaited<ReturnType<SearchEngine['rankForEval']>>;
 const loaded = new Map<string, Promise<{ info: Awaited<ReturnType<SearchEngine['load']>>; engine: SearchEngine }>>();
 
 /** Loads as the page does (lexical part first, records per hit), and waits for the neural half. */
-async function open(modelUrl: string, indexUrl: string) {
+async function open(modelUrl: string, indexUrl: string | string[]) {
   const engine = new SearchEngine();
   let upgraded: (info: Awaited<ReturnType<SearchEngine['load']>>) => void = () => {};
   const upgrade = new Promise<Awaited<ReturnType<SearchEngine['load']>>>((resolve) => (upgraded = resolve));
@@ -26,7 +26,7 @@ async function open(modelUrl: string, indexUrl: string) {
 /** Loads the engine once per model and index on this page, then runs every query (typo tolerance on, as the page's default). */
 async function evalSearch(
   modelUrl: string,
-  indexUrl: string,
+  indexUrl: string | string[],
   queries: { id: string; text: string }[],
   mode: Mode,
   k: number,
