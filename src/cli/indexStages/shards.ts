@@ -151,6 +151,12 @@ export async function writeShards(job: IndexJob, ingested: Ingested, encoded: En
   const k = job.opts.shards!;
   const stored = storePassages(job, ingested.passages, encoded);
   const groups = documentGroups(stored.metadata.flat() as Parameters<typeof documentGroups>[0]);
+  // The documents as the bundles number them (a record's passage_of may group more than its docId did).
+  if (k > groups.passages.length)
+    throw new CliError(
+      `--shards ${k}: the input has ${groups.passages.length} document(s); a shard holds whole documents, so at most ${groups.passages.length} shards`,
+      2,
+    );
   const bounds = shardBounds(groups, k);
   let lexical: { postings: TermPostings; docs: LexicalDoc[] } | null = null;
   if (job.opts.lexical !== false) {
