@@ -32,7 +32,7 @@ import {
 import type { DocumentGroups } from '../core/ranking.ts';
 import { SHARD_LIST_FILE, checkShardAgainstList, readShardListFrom } from '../core/formats/shardList.ts';
 import { checkIndexAgainstModel } from '../core/formats/index.ts';
-import { type BundleUnion, partOfDocument, unionFilters, unionGroups, unionSortKeys } from '../core/bundleUnion.ts';
+import { type BundleUnion, checkOneModel, partOfDocument, unionFilters, unionGroups, unionSortKeys } from '../core/bundleUnion.ts';
 import type { EncodedVectors } from '../core/vectorStorage.ts';
 import { FileCache, type CacheState } from './fileCache.ts';
 import { HttpSource } from './httpSource.ts';
@@ -160,6 +160,7 @@ async function openUnion(
   model: Awaited<ReturnType<typeof openModelBundle>>,
   count: (bytes: number, fromKept: boolean) => void,
 ): Promise<NonNullable<OpenedBundles['union']>> {
+  checkOneModel(parts.map((p) => ({ name: p.url, manifest: p.manifest })));
   const s0 = parts[0].manifest.storage;
   const partGroups: DocumentGroups[] = [];
   for (const p of parts) {
