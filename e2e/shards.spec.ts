@@ -77,6 +77,12 @@ test.beforeAll(async () => {
   const facets = { filterField: ['part'], sortField: ['n'] };
   await runIndex(join(root, 'corpus.jsonl'), { out: join(root, 'single'), model: DEFAULT_MODEL_DIR, quiet: true, ...facets });
   await runIndex(join(root, 'corpus.jsonl'), { out: join(root, 'shards'), model: DEFAULT_MODEL_DIR, shards: 3, quiet: true, ...facets });
+  // A bundle of another model: the shipped one under another id (another model.json).
+  cpSync(DEFAULT_MODEL_DIR, join(root, 'other-model'), { recursive: true });
+  const otherJson = join(root, 'other-model', 'model.json');
+  writeFileSync(otherJson, readFileSync(otherJson, 'utf8').replace(/"id": "([^"]+)"/, '"id": "$1-copy"'));
+  writeFileSync(join(root, 'five.jsonl'), lines.slice(0, 5).join('\n'));
+  await runIndex(join(root, 'five.jsonl'), { out: join(root, 'other'), model: join(root, 'other-model'), quiet: true });
   // The same shards, the second manifest changed after the list was written.
   cpSync(join(root, 'shards'), join(root, 'changed'), { recursive: true });
   writeFileSync(join(root, 'changed', '00001', 'manifest.json'), `${readFileSync(join(root, 'changed', '00001', 'manifest.json'), 'utf8')} `);
@@ -165,8 +171,11 @@ test('createSearch({ index: [...] }) searches the shards as one: hits, filters, 
   expect(await run(urls)).toEqual(single);
 });
 
-test('a shard changed after its list was written is refused, naming it', async ({ page }) => {
+test('a shard changed after its list was written, or a bundle of another model, is refused, naming it', async ({ page }) => {
   const search = await evalPage(page);
+  await expect(search([`${origins[0]}/shards/00000/`, `${origins[1]}/other/`], 'lexical')).rejects.toThrow(
+    /\/other\/ was built with model "hypencoder-small-glove-copy" .* but .*\/shards\/00000\/ with "hypencoder-small-glove"/,
+  );
   await expect(search(`${origins[0]}/changed/shards.json`, 'lexical')).rejects.toThrow(
     /shards\[1\] 00001\/manifest\.json hashes to [0-9a-f]{64}, but the list names [0-9a-f]{64}: the shard was changed/,
   );
