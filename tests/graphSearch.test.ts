@@ -148,6 +148,43 @@ describe('graphSearch', () => {
   });
 });
 
+describe('graphSearch with a filter (keep)', () => {
+  const n = 2000;
+  const d = 16;
+  const v = randomVectors(n, d, seededRandom(21));
+  const w = randomWeights(paperArchitecture(d, 16, 2), seededRandom(22));
+  const all = referenceScores(w, v, n);
+  const g = graphViewOf(exactKnnGraph(v, n, d, 8), n, 8);
+  const entries = Uint32Array.of(0, 500, 1000, 1500);
+  const keepOneIn = (m: number) => (id: number) => id % m === 3;
+
+  it("the product's walk: the result is the best kept of every passage the unfiltered walk scores, so a post-filter's hits are a subset", async () => {
+    const opts = productWalkOptions(n, 10, entries);
+    for (const m of [2, 7, 40]) {
+      const keep = keepOneIn(m);
+      const seen: number[] = [];
+      const tracking = (ids: Uint32Array) => {
+        seen.push(...ids);
+        return Float64Array.from(ids, (i) => all[i]);
+      };
+      const unfiltered = await graphSearch(g, tracking, opts);
+      const filtered = await graphSearch(g, (ids) => Float64Array.from(ids, (i) => all[i]), { ...opts, keep });
+      // The same route: the filter does not change what is scored.
+      expect(filtered.scored).toBe(unfiltered.scored);
+      const kept = [...new Set(seen)].filter(keep);
+      const oracle = new BoundedTopK(10);
+      for (const id of kept) oracle.push(id, all[id]);
+      const want = oracle.sorted();
+      expect(Array.from(filtered.ids), `one in ${m}`).toEqual(Array.from(want.ids));
+      expect(filtered.ids.every((id) => keep(id))).toBe(true);
+      // Filtering the unfiltered top 10 afterwards (what the product did before) finds a subset.
+      const post = Array.from(unfiltered.ids).filter(keep);
+      expect(post.every((id) => filtered.ids.includes(id))).toBe(true);
+      if (m === 40) expect(filtered.ids.length).toBeGreaterThan(post.length);
+    }
+  });
+});
+
 describe("the product's walk settings", () => {
   it("'auto' walks only above the stated size; the pool is 6·√N or the depth asked, if more", () => {
     expect(walksGraph('auto', WALK_DEFAULTS.autoAbovePassages)).toBe(false);

@@ -19,7 +19,7 @@ import {
   type OutputTensor,
 } from '../core/formats/index.ts';
 import type { ScoredDoc } from '../core/fusion.ts';
-import { allowedDocuments, type FacetCounts, type FilterSelection, type SortOrder } from '../core/facets.ts';
+import { allowedDocuments, maskKeeps, passageMask, type FacetCounts, type FilterSelection, type SortOrder } from '../core/facets.ts';
 import { neuralPassageDepth, rankForMode, type Refinement } from '../core/modeRanking.ts';
 import { graphSearch, graphViewOf, productWalkOptions } from '../core/graphSearch.ts';
 import { CpuQNetScorer } from '../core/qnetCpu.ts';
@@ -206,7 +206,7 @@ export class NodeSearchEngine {
    * The walk's best `depth` passages (src/core/graphSearch.ts, the browser's walk with its defaults),
    * scored by the CPU scorer the browser's CPU walk uses, so both give the same passages.
    */
-  async walkPassages(query: string, depth: number): Promise<{ passages: ScoredDoc[]; scored: number }> {
+  async walkPassages(query: string, depth: number, refine?: Refinement): Promise<{ passages: ScoredDoc[]; scored: number }> {
     const m = this.index.manifest;
     if (this.bundles.length > 1) throw new CliError(`--approximate walks one bundle's neighbor graph; ${this.bundles.length} bundles were given`, 2);
     if (!m.graph?.entryPoints) throw new CliError('--approximate needs a neighbor graph with entry points: index with --entry-points N or --locality', 2);
@@ -221,7 +221,10 @@ export class NodeSearchEngine {
       for (let i = 0; i < ids.length; i++) block.set(vectors.subarray(ids[i] * d, (ids[i] + 1) * d), i * d);
       return cpu.scores(weights, block, ids.length);
     };
-    const r = await graphSearch(graph, score, productWalkOptions(m.docCount, depth, m.graph.entryPoints));
+    // A filter applies to every passage the walk scores, as in the browser's walk (walkRanker.ts).
+    const mask = refine?.allowed ? passageMask(refine.allowed.allowed, this.groups) : undefined;
+    const keep = mask ? (id: number) => maskKeeps(mask, id) : undefined;
+    const r = await graphSearch(graph, score, { ...productWalkOptions(m.docCount, depth, m.graph.entryPoints), keep });
     return { passages: Array.from(r.ids, (doc, i) => ({ doc, score: r.scores[i] })), scored: r.scored };
   }
 
@@ -319,7 +322,7 @@ export class NodeSearchEngine {
     let neural: ScoredDoc[] | undefined;
     let walked: number | undefined;
     if (mode !== 'lexical' && approximate) {
-      ({ passages: neural, scored: walked } = await this.walkPassages(query, neuralPassageDepth(mode, k, this.groups, refine)));
+      ({ passages: neural, scored: walked } = await this.walkPassages(query, neuralPassageDepth(mode, k, this.groups, refine), refine));
     } else if (mode !== 'lexical') {
       const scores = await this.neuralScores(query);
       const order = Array.from({ length: scores.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);

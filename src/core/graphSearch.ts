@@ -56,6 +56,12 @@ export interface GraphSearchOptions {
   strategy?: 'paper' | 'best-first';
   /** best-first: pool size (HNSW's ef); default max(beam, k). */
   pool?: number;
+  /**
+   * A filter: only documents it keeps enter the result. Every scored document still feeds the pool,
+   * so the best-first walk without `adaptive` or `earlyStop` (the product's) takes its unfiltered
+   * route, and the filter sees every document the walk scores, not only its best k.
+   */
+  keep?: (id: number) => boolean;
   /** Called before neighbors()/score of these ids so a lazy index can fetch them. */
   ensureLoaded?: (ids: Uint32Array, what: 'graph' | 'vectors') => Promise<void>;
 }
@@ -205,7 +211,7 @@ export async function graphSearch(graph: GraphView, score: ScoreBatch, opts: Gra
     for (let i = 0; i < ids.length; i++) {
       // best-first: only what enters the pool can ever be expanded.
       if (round.push(ids[i], s[i]) && queue) queue.push(ids[i], s[i]);
-      if (top.push(ids[i], s[i])) entered++;
+      if ((!opts.keep || opts.keep(ids[i])) && top.push(ids[i], s[i])) entered++;
     }
     if (earlyStop && entered === 0) break;
     if (iterations >= maxIterations || scored >= maxScored) break;

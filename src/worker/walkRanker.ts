@@ -54,7 +54,7 @@ class CpuLazyWalk {
     return this.scorer.kernel;
   }
 
-  async search(weights: QNetWeights, depth: number): Promise<GraphSearchResult> {
+  async search(weights: QNetWeights, depth: number, keep?: (id: number) => boolean): Promise<GraphSearchResult> {
     const { index, d } = this;
     const block = (ids: Uint32Array) => {
       const x = new Float32Array(ids.length * d);
@@ -67,6 +67,7 @@ class CpuLazyWalk {
     const opts = productWalkOptions(index.manifest.docCount, depth, index.entryPoints);
     return graphSearch(index.graph, (ids) => this.scorer.scores(weights, block(ids), ids.length), {
       ...opts,
+      keep,
       ensureLoaded: (ids, what) => index.ensure(ids, what),
     });
   }
@@ -161,31 +162,33 @@ export class WalkRanker {
   }
 
   /**
-   * The walk's best `depth` passages for the query, those `mask` keeps (filtered after the walk: a
-   * narrow filter may leave fewer); null when `superseded` turns true.
+   * The walk's best `depth` passages for the query among those `mask` keeps (the filter applies to
+   * every passage the walk scores; a narrow one far from the query's region may leave fewer); null
+   * when `superseded` turns true.
    */
   async topK(query: string, depth: number, superseded: () => boolean, mask?: Uint32Array): Promise<{ passages: ScoredDoc[]; encodeMs: number } | null> {
     const t0 = performance.now();
     const weights = await this.qnetFor(query);
     const encodeMs = performance.now() - t0;
+    const keep = mask ? (id: number) => maskKeeps(mask, id) : undefined;
     if (superseded()) return null;
     let r: GraphSearchResult;
     let fetched: FetchCounters;
     if (this.gpu) {
-      const w = await this.gpu.search(weights, productWalkOptions(this.manifest.docCount, depth, this.gpu.entryIds));
+      const w = await this.gpu.search(weights, { ...productWalkOptions(this.manifest.docCount, depth, this.gpu.entryIds), keep });
       r = w;
       fetched = w.fetched ?? { networkBytes: 0, requests: 0, cachedBytes: 0 };
     } else {
       const cpu = this.cpu!;
       const before = { ...cpu.index.counters };
-      r = await cpu.search(weights, depth);
+      r = await cpu.search(weights, depth, keep);
       const c = cpu.index.counters;
       fetched = { networkBytes: c.networkBytes - before.networkBytes, requests: c.requests - before.requests, cachedBytes: c.cachedBytes - before.cachedBytes };
     }
     this.last = { scored: r.scored, fetched };
     if (superseded()) return null;
     const passages: ScoredDoc[] = [];
-    for (let i = 0; i < r.ids.length; i++) if (maskKeeps(mask, r.ids[i])) passages.push({ doc: r.ids[i], score: r.scores[i] });
+    for (let i = 0; i < r.ids.length; i++) passages.push({ doc: r.ids[i], score: r.scores[i] });
     return { passages, encodeMs };
   }
 
