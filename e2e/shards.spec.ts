@@ -4,7 +4,7 @@
 // over [A/00000/, A/00001/, B/00002/], and over A/shards.json, ranks every query in every mode as it
 // ranks the single bundle (the same documents and scores), and lexical as the Node engine does;
 // createSearch({ index: [...] }) gives the same hits; a shard changed after its list was written is refused.
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,7 @@ import { runIndex } from '../src/cli/indexCommand.ts';
 import { DEFAULT_MODEL_DIR } from '../src/cli/modelDir.ts';
 import { NodeSearchEngine } from '../src/cli/nodeEngine.ts';
 import type { SearchMode } from '../src/core/search.ts';
+import { evaluate, parseQrels } from '../src/core/metrics.ts';
 import { untilServed } from './helpers/served.ts';
 
 const publicDir = join(import.meta.dirname, '..', 'public', 'generated', 'e2e-shards');
@@ -179,4 +180,48 @@ test('a shard changed after its list was written, or a bundle of another model, 
   await expect(search(`${origins[0]}/changed/shards.json`, 'lexical')).rejects.toThrow(
     /shards\[1\] 00001\/manifest\.json hashes to [0-9a-f]{64}, but the list names [0-9a-f]{64}: the shard was changed/,
   );
+});
+
+test('all of Cranfield in 3 shards from 2 origins: every query ranks as the single bundle in all three modes, the same nDCG@10', async ({ page }) => {
+  test.setTimeout(900_000);
+  const cranfield = join(import.meta.dirname, '..', '..', 'shared', 'data', 'cranfield');
+  const data = existsSync(join(cranfield, 'corpus.jsonl')) ? cranfield : undefined;
+  test.skip(!data, 'the Cranfield collection (../shared/data/cranfield) is not on this machine');
+  // Cranfield is evaluation-only data: it is used here as a corpus whose sharded ranking must equal
+  // the single bundle's, never to choose anything.
+  await runIndex(join(data!, 'corpus.jsonl'), { out: join(root, 'cran-single'), model: DEFAULT_MODEL_DIR, quiet: true });
+  await runIndex(join(data!, 'corpus.jsonl'), { out: join(root, 'cran-shards'), model: DEFAULT_MODEL_DIR, shards: 3, quiet: true });
+  const queries = readFileSync(join(data!, 'queries.jsonl'), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim())
+    .map((l) => JSON.parse(l) as { id: string; text: string });
+  const qrels = parseQrels(readFileSync(join(data!, 'qrels.tsv'), 'utf8'), 'qrels.tsv');
+  await page.goto(EVAL_PAGE);
+  await page.waitForFunction(() => window.evalPageReady === true);
+  const run = async (index: string | string[], mode: SearchMode) => {
+    const r = await page.evaluate(([m, x, qs, mo]) => window.evalSearch(m, x, qs, mo, 10), [MODEL_URL, index, queries, mode] as const);
+    return Object.fromEntries(Object.entries(r.results).map(([q, hits]) => [q, hits.map((h) => ({ docId: h.docId, score: h.score }))]));
+  };
+  const [a, b] = origins;
+  const shards = [`${a}/cran-shards/00000/`, `${b}/cran-shards/00001/`, `${a}/cran-shards/00002/`];
+  const ndcg = (runs: Record<string, { docId: string }[]>) =>
+    evaluate(new Map(Object.entries(runs).map(([q, hits]) => [q, hits.map((h) => h.docId)])), qrels).mean['ndcg@10'];
+  for (const mode of MODES) {
+    const single = await run(`${a}/cran-single/`, mode);
+    const sharded = await run(shards, mode);
+    expect(Object.keys(single).length, mode).toBe(queries.length);
+    let same = 0;
+    for (const q of Object.keys(single)) {
+      expect(
+        sharded[q].map((h) => h.docId),
+        `${mode}, query ${q}`,
+      ).toEqual(single[q].map((h) => h.docId));
+      same++;
+    }
+    expect(ndcg(sharded).toFixed(3), mode).toBe(ndcg(single).toFixed(3));
+    console.log(
+      `cranfield shards: ${mode}: ${same}/${queries.length} queries with the single bundle's top 10; nDCG@10 ${ndcg(single).toFixed(4)} single, ${ndcg(sharded).toFixed(4)} 3 shards on 2 origins`,
+    );
+  }
+  expect(servedBy[1].some((p) => p.startsWith('/cran-shards/00001/'))).toBe(true);
 });
