@@ -9,7 +9,6 @@
 // folder and a rename, so nothing half-written is ever at --out. Same input and options → same bytes.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { sha256Hex } from '../../core/formats/index.ts';
 import type { DocumentFilters, DocumentSortKeys } from '../../core/formats/facets.ts';
 import { COLLECTION_WEIGHTS, MAX_SHARDS, SHARD_LIST_FILE, type ShardListEntry, serializeShardList } from '../../core/formats/shardList.ts';
@@ -28,7 +27,7 @@ import { buildGraph } from './graph.ts';
 import type { Ingested } from './ingest.ts';
 import type { IndexJob, IndexSummary } from './job.ts';
 import { type Stored, shardMetadata, storePassages } from './store.ts';
-import { dirSize } from './write.ts';
+import { dirSize, indexSummary } from './write.ts';
 
 export { MAX_SHARDS };
 
@@ -203,31 +202,18 @@ export async function writeShards(job: IndexJob, ingested: Ingested, encoded: En
   await discardWork(encoded);
   const n = stored.passages.length;
   const bundleBytes = dirSize(job.out);
-  const stats = ingested.stats;
   job.log(
     `wrote ${job.opts.out}: ${k} shard(s) of ${groups.passages.length} documents, ${n} passages (${sizes.map((s) => `${s.path}: ${s.documents} documents, ${s.passages} passages, ${(s.bytes / 1e6).toFixed(2)} MB`).join('; ')}) and ${SHARD_LIST_FILE}`,
   );
   return {
-    out: job.out,
-    model: job.model.id,
-    input: ingested.input,
-    passages: stats,
-    dtype: job.dtype,
-    dim: job.dim,
-    tiles: encoded.tiles,
-    resumedTiles: encoded.resumedTiles,
-    encodedPassages: encoded.encodedPassages,
-    encodeSeconds: encoded.seconds,
-    passagesPerSecond: encoded.encodedPassages > 0 ? encoded.encodedPassages / encoded.seconds : 0,
-    totalSeconds: (performance.now() - job.startedAt) / 1000,
-    graph: graphInfo,
-    locality: null,
-    chunkDocs: job.opts.chunkDocs ?? null,
-    lexical: lexical ? { scheme: LEXICAL_SCHEME_CHUNKED, bytes: lexicalBytes } : null,
-    bundleBytes,
-    bytesPerPassage: bundleBytes / n,
-    threads: job.threads ?? 0,
-    dask: encoded.dask,
+    ...indexSummary(job, ingested, encoded, {
+      out: job.out,
+      bundleBytes,
+      passages: n,
+      graph: graphInfo,
+      locality: null,
+      lexical: lexical ? { scheme: LEXICAL_SCHEME_CHUNKED, bytes: lexicalBytes } : null,
+    }),
     shards: sizes,
   };
 }

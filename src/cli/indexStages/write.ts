@@ -48,12 +48,35 @@ export async function writeBundle(job: IndexJob, { ingested, encoded, stored, gr
   const n = stored.passages.length;
   const stats = ingested.stats;
   const bundleBytes = dirSize(out);
-  const summary: IndexSummary = {
+  const summary = indexSummary(job, ingested, encoded, {
     out,
+    bundleBytes,
+    passages: n,
+    graph: graph.info,
+    locality: stored.locality,
+    lexical: lexical ? { scheme: lexical.descriptor.scheme, bytes: lexical.files.reduce((n, f) => n + f.data.byteLength, 0) } : null,
+  });
+  const long = stats.longDocuments ? `; ${stats.longDocuments} long documents ${opts.long === 'truncate' ? 'truncated' : 'split'}` : '';
+  job.log(
+    `wrote ${opts.out}: ${n} passages of ${stats.documents} documents, ${dtype}, ${encoded.tiles} tile(s), ${(bundleBytes / 1e6).toFixed(2)} MB (${Math.round(bundleBytes / n)} bytes/passage); ` +
+      `encoded ${encoded.encodedPassages} passages in ${encoded.seconds.toFixed(1)} s (${summary.passagesPerSecond.toFixed(1)}/s); total ${summary.totalSeconds.toFixed(1)} s${long}`,
+  );
+  return summary;
+}
+
+/** The summary `index` prints (--json), from what the stages returned; one bundle or a shard set. */
+export function indexSummary(
+  job: IndexJob,
+  ingested: Ingested,
+  encoded: Encoded,
+  written: Pick<IndexSummary, 'out' | 'bundleBytes' | 'graph' | 'locality' | 'lexical'> & { passages: number },
+): IndexSummary {
+  return {
+    out: written.out,
     model: job.model.id,
     input: ingested.input,
-    passages: stats,
-    dtype,
+    passages: ingested.stats,
+    dtype: job.dtype,
     dim: job.dim,
     tiles: encoded.tiles,
     resumedTiles: encoded.resumedTiles,
@@ -61,19 +84,13 @@ export async function writeBundle(job: IndexJob, { ingested, encoded, stored, gr
     encodeSeconds: encoded.seconds,
     passagesPerSecond: encoded.encodedPassages > 0 ? encoded.encodedPassages / encoded.seconds : 0,
     totalSeconds: (performance.now() - job.startedAt) / 1000,
-    graph: graph.info,
-    locality: stored.locality,
-    chunkDocs: opts.chunkDocs ?? null,
-    lexical: lexical ? { scheme: lexical.descriptor.scheme, bytes: lexical.files.reduce((n, f) => n + f.data.byteLength, 0) } : null,
-    bundleBytes,
-    bytesPerPassage: bundleBytes / n,
+    graph: written.graph,
+    locality: written.locality,
+    chunkDocs: job.opts.chunkDocs ?? null,
+    lexical: written.lexical,
+    bundleBytes: written.bundleBytes,
+    bytesPerPassage: written.bundleBytes / written.passages,
     threads: job.threads ?? 0,
     dask: encoded.dask,
   };
-  const long = stats.longDocuments ? `; ${stats.longDocuments} long documents ${opts.long === 'truncate' ? 'truncated' : 'split'}` : '';
-  job.log(
-    `wrote ${opts.out}: ${n} passages of ${stats.documents} documents, ${dtype}, ${encoded.tiles} tile(s), ${(bundleBytes / 1e6).toFixed(2)} MB (${Math.round(bundleBytes / n)} bytes/passage); ` +
-      `encoded ${encoded.encodedPassages} passages in ${encoded.seconds.toFixed(1)} s (${summary.passagesPerSecond.toFixed(1)}/s); total ${summary.totalSeconds.toFixed(1)} s${long}`,
-  );
-  return summary;
 }
