@@ -11,6 +11,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CountingServer, startCountingServer } from '../bench/lib/countingServer.ts';
+import { elementPage, openElement } from './helpers/elementSite.ts';
 
 const repo = join(import.meta.dirname, '..');
 let work = '';
@@ -93,10 +94,8 @@ test.beforeAll(async () => {
     '32',
     '-q',
   ]);
-  const element = (attrs: string) =>
-    `<!doctype html><html lang="en"><head><title>Search</title></head><body><script type="module" src="hypencoder/hypencoder-web.js"></script><hypencoder-search ${attrs}></hypencoder-search></body></html>`;
-  writeFileSync(join(site, 'neural.html'), element('approximate="on" backend="cpu" mode="neural"'));
-  writeFileSync(join(site, 'hybrid.html'), element('approximate="on" backend="cpu"'));
+  writeFileSync(join(site, 'neural.html'), elementPage('approximate="on" backend="cpu" mode="neural"'));
+  writeFileSync(join(site, 'hybrid.html'), elementPage('approximate="on" backend="cpu"'));
   server = await startCountingServer(site);
 });
 
@@ -107,18 +106,10 @@ test.afterAll(async () => {
 
 /** Opens a search page and waits until its neural half (the walk) is in. */
 async function open(page: Page, path: string) {
-  await page.goto(`${server.url.replace(/\/$/, '')}/${path}`);
-  const element = page.locator('hypencoder-search');
-  await expect(element).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
-  await expect(element.getByTestId('semantic-state')).toHaveAttribute('data-state', 'on', { timeout: 120_000 });
+  const { element, search } = await openElement(page, `${server.url.replace(/\/$/, '')}/${path}`);
   // The neural half is the walk, not the exhaustive scorer (which would fetch every vector).
   await expect(element.getByTestId('backend')).toHaveAttribute('title', /graph walk on the CPU scorer/);
-  return async (q: string) => {
-    await element.getByTestId('search-input').fill(q);
-    await expect(element.locator('ol.results')).toHaveAttribute('data-query', q, { timeout: 60_000 });
-    await expect(element.locator('ol.results')).not.toHaveAttribute('data-ranked-by', 'lexical');
-    return element.getByTestId('hit').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.docId ?? ''));
-  };
+  return (q: string) => search(q);
 }
 
 test('approximate="on": the page walks as the CLI does, near the exhaustive top 10, fetching part of the vectors and graph', async ({ page }) => {

@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type CountingServer, startCountingServer } from '../bench/lib/countingServer.ts';
+import { elementPage, openElement } from './helpers/elementSite.ts';
 
 const repo = join(import.meta.dirname, '..');
 let work = '';
@@ -92,12 +93,10 @@ test.beforeAll(async () => {
     '64',
     '-q',
   ]);
-  const element = (attrs: string) =>
-    `<!doctype html><html lang="en"><head><title>Search</title></head><body><script type="module" src="hypencoder/hypencoder-web.js"></script><hypencoder-search ${attrs}></hypencoder-search></body></html>`;
-  writeFileSync(join(site, 'gpu.html'), element('mode="neural" backend="webgpu" approximate="off"'));
-  writeFileSync(join(site, 'cpu.html'), element('mode="neural" backend="cpu" approximate="off"'));
-  writeFileSync(join(site, 'hybrid.html'), element('backend="cpu" approximate="off"'));
-  writeFileSync(join(site, 'walk.html'), element('mode="neural" backend="cpu" approximate="on"'));
+  writeFileSync(join(site, 'gpu.html'), elementPage('mode="neural" backend="webgpu" approximate="off"'));
+  writeFileSync(join(site, 'cpu.html'), elementPage('mode="neural" backend="cpu" approximate="off"'));
+  writeFileSync(join(site, 'hybrid.html'), elementPage('backend="cpu" approximate="off"'));
+  writeFileSync(join(site, 'walk.html'), elementPage('mode="neural" backend="cpu" approximate="on"'));
   server = await startCountingServer(site);
 });
 
@@ -106,21 +105,7 @@ test.afterAll(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-async function open(page: Page, path: string) {
-  await page.goto(`${server.url.replace(/\/$/, '')}/${path}`);
-  const element = page.locator('hypencoder-search');
-  await expect(element).toHaveAttribute('data-ready', 'true', { timeout: 120_000 });
-  await expect(element.getByTestId('semantic-state')).toHaveAttribute('data-state', 'on', { timeout: 120_000 });
-  return {
-    element,
-    search: async (q: string, lexicalAllowed = false) => {
-      await element.getByTestId('search-input').fill(q);
-      await expect(element.locator('ol.results')).toHaveAttribute('data-query', q, { timeout: 60_000 });
-      if (!lexicalAllowed) await expect(element.locator('ol.results')).not.toHaveAttribute('data-ranked-by', 'lexical');
-      return element.getByTestId('hit').evaluateAll((els) => els.map((e) => (e as HTMLElement).dataset.docId ?? ''));
-    },
-  };
-}
+const open = (page: Page, path: string) => openElement(page, `${server.url.replace(/\/$/, '')}/${path}`);
 
 /**
  * The page's top 10 against the Float64 oracle's: the same ids in the same order, except that two
