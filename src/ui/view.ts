@@ -19,7 +19,7 @@ import { el, quotedQuery } from './dom.ts';
 import { LANGUAGE_FILTER } from '../core/facets.ts';
 import { facetPanel, type FacetPanel } from './facetView.ts';
 import { hitElement } from './hitView.ts';
-import { MODE_LABELS, PHASES, TIMING_LABELS, countText } from './viewText.ts';
+import { MODE_LABELS, PHASES, TIMING_LABELS, backendBadge, bytesOf, countText } from './viewText.ts';
 
 export interface ViewOptions {
   /** A heading above the box (the page has one; the element does not). */
@@ -57,13 +57,6 @@ export interface SearchView {
 }
 
 let nextViewId = 0;
-
-/** "12 of 40 kB", "1.2 of 10.9 MB": in the unit of the total, so a small file does not read "0.0 of 0.0 MB". */
-function bytesOf(loaded: number, total: number): string {
-  if (total < 1e6) return `${Math.round(loaded / 1e3)} of ${Math.max(1, Math.round(total / 1e3))} kB`;
-  const mb = (b: number) => (b / 1e6).toFixed(total < 1e7 ? 1 : 0);
-  return `${mb(loaded)} of ${mb(total)} MB`;
-}
 
 export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opts: ViewOptions = {}): SearchView {
   const id = `hs${nextViewId++}`;
@@ -285,18 +278,9 @@ export function mountSearchView(root: HTMLElement, search: HypencoderSearch, opt
   );
 
   function showBackend(backend: SearchResponse['backend'], info: EngineInfo | null): void {
-    const recovered = (info as { recoveredFrom?: string } | null)?.recoveredFrom;
-    if (info?.loaded === 'lexical') {
-      badge.textContent = 'keyword';
-      badge.title = 'Keyword (BM25) search; the neural half is loading';
-      return;
-    }
-    badge.textContent = backend === 'webgpu' ? `WebGPU · ${info?.adapter ?? ''}` : recovered ? 'CPU (GPU was lost)' : 'CPU';
-    if (info)
-      badge.title = [
-        info.backend === 'webgpu' ? `Scoring on WebGPU (${info.adapter})` : `Scoring on the CPU (${info.adapter})`,
-        info.encoder === 'synthetic' ? 'no query encoder (synthetic model)' : `query encoder: ${info.encoder === 'webgpu' ? 'WebGPU' : 'WASM'}`,
-      ].join('; ');
+    const shown = backendBadge(backend, info);
+    badge.textContent = shown.text;
+    if (shown.title) badge.title = shown.title;
   }
 
   // --- searching ---
