@@ -6,8 +6,7 @@
 // finished tile into the work folder (temporary file + rename) and prints one JSON line per tile;
 // this process records it in state.json, so an interrupted run resumes from the finished tiles.
 import { spawn, spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { readFileSync, readSync } from 'node:fs';
+import { readSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -229,9 +228,4 @@ function readTileSpec(bytes: Buffer): TileSpec {
 /** Writes one tile's spec into the work folder (atomically, so the driver never reads half a file). */
 export async function writeTileSpec(workDir: string, spec: TileSpec): Promise<void> {
   await writeFileAtomic(tileSpecFile(workDir, spec.tile), JSON.stringify(spec));
-}
-
-/** SHA-256 of a finished tile file, checked against what the driver reported. */
-export function tileFileSha256(file: string): string {
-  return createHash('sha256').update(readFileSync(file)).digest('hex');
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Passage } from '../../core/ingest/passages.ts';
 import { writeFileAtomic } from '../atomicWrite.ts';
-import { type DaskTarget, encodeTilesOnDask, threadsPerTask, tileFileSha256, writeTileSpec } from '../daskEncode.ts';
+import { type DaskTarget, encodeTilesOnDask, threadsPerTask, writeTileSpec } from '../daskEncode.ts';
 import { DocEncoder } from '../docEncoder.ts';
 import type { Ingested } from './ingest.ts';
 import { type IndexJob, type IndexSummary, tileRange } from './job.ts';
@@ -198,7 +198,7 @@ async function encodeOnDask(
       const file = tileFile(work, t);
       const [a, b] = tileRange(job, t, n);
       const bytes = new Uint8Array(await readFile(file));
-      if (bytes.byteLength !== (b - a) * job.dim * 4 || tileFileSha256(file) !== sha)
+      if (bytes.byteLength !== (b - a) * job.dim * 4 || sha256(bytes) !== sha)
         throw new Error(`--dask: tile ${t} in ${file} is not what the driver reported (${bytes.byteLength} bytes, expected ${(b - a) * job.dim * 4})`);
       vectors.set(new Float32Array(bytes.buffer, bytes.byteOffset, (b - a) * job.dim), a * job.dim);
       await recordTile(work, t, sha, tiles);
